@@ -1,0 +1,31 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace herald::v1 {
+class Event;
+} // namespace herald::v1
+
+namespace herald::runtime {
+
+/// Who is asking. Every query, stream and subscription path takes one; until
+/// authentication exists (issue 4) every caller is `anonymous_admin()`.
+struct identity {
+  std::string name;
+  std::vector<std::string> groups;
+  std::vector<std::string> roles; ///< "admin", "publisher", "reader"
+
+  bool has_role(std::string_view role) const;
+  bool is_admin() const { return has_role("admin"); }
+
+  /// The caller used while the node has no authentication.
+  static identity anonymous_admin();
+};
+
+/// DESIGN §3 visibility, the one function every read path calls: a caller
+/// sees an event iff its allowed_groups is empty, shares a group with the
+/// caller, or the caller is an admin.
+bool can_see(const identity& who, const v1::Event& ev);
+
+} // namespace herald::runtime

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every Debian package Herald needs to build, test and run.
+# Idempotent and non-interactive; runs as root or through sudo.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  g++ cmake make ninja-build pkg-config ccache git
+  # libraries
+  libcaf-dev librocksdb-dev libprotobuf-dev protobuf-compiler libboost-dev
+  nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # the README tour and process-level helpers
+  curl ca-certificates procps
+)
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: run as root or install sudo" >&2; exit 1; }
+  sudo_cmd=(sudo)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq
+"${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"

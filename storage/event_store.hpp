@@ -1,0 +1,112 @@
+#pragma once
+
+// The audit trail on RocksDB: events keyed by seq, the indexes DESIGN §3's
+// queries need, idempotency by id, and the paged query API with cursors.
+//
+// Thread-safety: append() must be called by one thread at a time (the writer
+// actor); get*/query/last_seq may be called concurrently from any thread and
+// concurrently with append (RocksDB snapshots give each read a consistent
+// view). Ownership: the store owns the RocksDB instance; destroying it closes
+// the database after flushing nothing extra (the WAL already holds every
+// acknowledged write).
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "herald/v1/event.pb.h"
+#include "runtime/content_filter.hpp"
+#include "runtime/identity.hpp"
+
+namespace herald::storage {
+
+struct store_options {
+  std::filesystem::path dir;   ///< RocksDB directory, created if missing
+  bool sync = true;            ///< fsync the WAL on every append (group commit)
+  size_t block_cache_bytes = 64u << 20;
+  size_t write_buffer_bytes = 32u << 20;
+};
+
+/// Result of appending one event.
+struct append_result {
+  std::string id;
+  uint64_t seq = 0;
+  bool duplicate = false; ///< id already stored: seq is the stored event's
+};
+
+/// A query of DESIGN §3/§7. All present predicates must hold (AND).
+struct event_query {
+  std::optional<std::string> name;   ///< name pattern (`*`, `>`), validated
+  std::optional<std::string> source; ///< exact
+  std::optional<std::string> tenant; ///< exact
+  std::optional<std::string> user;   ///< exact
+  std::optional<std::string> scope;  ///< whole-segment prefix, equality included
+  std::optional<int64_t> since_ns;   ///< inclusive, on event time
+  std::optional<int64_t> until_ns;   ///< exclusive, on event time
+  std::optional<runtime::content_filter> filter;
+  std::optional<std::string> after;  ///< cursor from a previous page's `next`
+  std::optional<uint64_t> from_seq;  ///< inclusive seq lower bound (streams)
+  bool descending = false;           ///< order by seq desc
+  size_t limit = 100;                ///< 1..1000
+  /// Max candidate events examined before the page is returned early with a
+  /// `next` cursor (so a narrow filter over a huge store stays bounded).
+  size_t scan_budget = 20000;
+};
+
+struct query_page {
+  std::vector<v1::Event> events;
+  /// Opaque cursor to pass as `after`; empty at the end of the results.
+  std::string next;
+  /// Highest (asc) / lowest (desc) seq examined; streams use it to resume.
+  uint64_t last_examined_seq = 0;
+};
+
+class event_store {
+public:
+  /// Opens (or creates) the store; recovers from the WAL after a crash.
+  static caf::expected<std::unique_ptr<event_store>> open(const store_options& opts);
+
+  ~event_store();
+  event_store(const event_store&) = delete;
+  event_store& operator=(const event_store&) = delete;
+
+  /// Appends events atomically in one WriteBatch (fsync'd when opts.sync):
+  /// all are stored or none. Assigns consecutive seqs to the new ones, sets
+  /// `seq`, `node` and `accept_time_ns` on them in place; an event whose id is
+  /// already stored (or repeated earlier in the same batch) is not stored and
+  /// gets the stored seq with duplicate=true. Results are in input order.
+  caf::expected<std::vector<append_result>>
+  append(std::vector<v1::Event>& events, const std::string& node_id,
+         int64_t accept_time_ns);
+
+  caf::expected<std::optional<v1::Event>> get_by_id(const std::string& id) const;
+  caf::expected<std::optional<v1::Event>> get_by_seq(uint64_t seq) const;
+
+  /// Runs a query as `who` (events `who` may not see are skipped, never
+  /// returned). Cursor errors are runtime::errc::invalid_cursor, field "after".
+  caf::expected<query_page> query(const event_query& q,
+                                  const runtime::identity& who) const;
+
+  /// Highest seq stored (0 when empty).
+  uint64_t last_seq() const noexcept;
+
+  /// Small persistent key/value metadata (node id, ...).
+  caf::expected<std::optional<std::string>> get_meta(const std::string& key) const;
+  caf::error put_meta(const std::string& key, const std::string& value);
+
+  /// Approximate bytes on disk (SST + memtables).
+  uint64_t approximate_size() const;
+
+  struct impl;
+
+private:
+  explicit event_store(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace herald::storage
