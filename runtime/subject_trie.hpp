@@ -3,9 +3,10 @@
 // A trie of name patterns (nats sublist semantics) mapping each pattern to a
 // set of values; match(name) returns every value whose pattern matches.
 // Pure data structure: not thread-safe, callers serialize access (the
-// registry actor owns one).
+// registry actor owns one). Move-only. Recursion depth is bounded by the
+// number of segments (at most 128 in a 256-byte name).
 //
-// Full contract and implementation: see the class below.
+// Contract: see the class below; implementation in subject_trie_impl.hpp.
 
 #include <cstddef>
 #include <map>
@@ -21,18 +22,25 @@ namespace herald::runtime {
 template <class T>
 class subject_trie {
 public:
-  /// Adds `value` under `pattern`. Precondition: is_valid_pattern(pattern).
-  /// Returns false if that exact (pattern, value) pair was already present.
+  /// Adds `value` under `pattern`. Precondition: is_valid_pattern(pattern)
+  /// (callers validate with validate_pattern first to report why); an invalid
+  /// pattern is not inserted and yields false. Returns false if that exact
+  /// (pattern, value) pair was already present. `T` needs `operator==`.
   bool insert(std::string_view pattern, const T& value);
 
-  /// Removes one (pattern, value) pair; prunes empty nodes. Returns false if
-  /// it was not present.
+  /// Removes one (pattern, value) pair; prunes nodes left without values or
+  /// children. Returns false if it was not present.
   bool erase(std::string_view pattern, const T& value);
 
-  /// Appends every value whose pattern matches `name` to `out`. A value
-  /// registered under several matching patterns is appended once per
-  /// pattern; callers that need a set dedupe.
+  /// Appends every value whose pattern matches `name` to `out`, in no
+  /// particular order. A value registered under several matching patterns is
+  /// appended once per pattern; callers that need a set dedupe. A name that
+  /// is not valid (is_valid_name) matches nothing, not even `>`.
   void match(std::string_view name, std::vector<T>& out) const;
+
+  /// Number of trie nodes below the root (0 when empty): lets tests check
+  /// that erase prunes.
+  size_t node_count() const noexcept { return count_nodes(root_); }
 
   /// Number of (pattern, value) pairs.
   size_t size() const noexcept { return size_; }
@@ -57,6 +65,7 @@ private:
                  size_t i, const T& value);
   void match_rec(const node& n, const std::vector<std::string_view>& segs,
                  size_t i, std::vector<T>& out) const;
+  static size_t count_nodes(const node& n) noexcept;
 };
 
 } // namespace herald::runtime

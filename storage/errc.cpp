@@ -9,6 +9,7 @@ std::string to_string(errc code) {
     case errc::corruption: return "corruption";
     case errc::closed: return "closed";
     case errc::busy: return "busy";
+    case errc::unsupported_format: return "unsupported_format";
   }
   return "unknown";
 }

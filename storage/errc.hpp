@@ -18,6 +18,7 @@ enum class errc : uint8_t {
   corruption = 2, ///< on-disk data does not decode
   closed = 3,     ///< the store was closed
   busy = 4,       ///< RocksDB busy / try again
+  unsupported_format = 5, ///< the directory holds a store of another format
 };
 
 std::string to_string(errc code);

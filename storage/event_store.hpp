@@ -30,6 +30,10 @@ struct store_options {
   bool sync = true;            ///< fsync the WAL on every append (group commit)
   size_t block_cache_bytes = 64u << 20;
   size_t write_buffer_bytes = 32u << 20;
+  /// log2 of the events per zone-map block (default 4096). Only used when
+  /// the store is created; an existing store keeps the value it was created
+  /// with. Tests use small blocks to exercise block skipping.
+  uint32_t zone_block_shift = 12;
 };
 
 /// Result of appending one event.

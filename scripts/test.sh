@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# One command from a fresh clone to a green test suite: installs the Debian
+# packages, builds everything, runs every test (unit, actor, process-level,
+# fuzz-corpus replays). Extra arguments go to ctest (e.g. -L runtime).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build="${HERALD_BUILD_DIR:-$root/build}"
+"$root/scripts/install-deps.sh"
+"$root/scripts/build.sh"
+cd "$build"
+ctest --output-on-failure --timeout 300 -j "${HERALD_TEST_JOBS:-2}" "$@"

@@ -1,0 +1,339 @@
+// event_store: open/close, point reads, meta and size. The write path is in
+// event_append.cpp, queries in event_query.cpp.
+
+#include "storage/event_store.hpp"
+
+#include <charconv>
+#include <mutex>
+#include <system_error>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+
+#include "storage/errc.hpp"
+#include "storage/store_impl.hpp"
+
+namespace herald::storage {
+
+caf::error to_error(const rocksdb::Status& st, std::string_view what) {
+  if (st.ok())
+    return caf::error{};
+  auto text = std::string{what} + ": " + st.ToString();
+  if (st.IsCorruption())
+    return caf::make_error(errc::corruption, std::move(text));
+  if (st.IsBusy() || st.IsTryAgain() || st.IsTimedOut())
+    return caf::make_error(errc::busy, std::move(text));
+  return caf::make_error(errc::io_error, std::move(text));
+}
+
+namespace {
+
+caf::error closed_error() {
+  return caf::make_error(errc::closed, std::string{"event store is closed"});
+}
+
+rocksdb::DBOptions make_db_options(const store_options& opts) {
+  rocksdb::DBOptions o;
+  o.create_if_missing = true;
+  o.create_missing_column_families = true;
+  o.max_background_jobs = 2;
+  o.manual_wal_flush = false;
+  o.enable_pipelined_write = false;
+  // A torn tail after kill -9 or power loss: recover up to the last intact
+  // record (a consistent prefix across all column families) and open.
+  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  // Reused WAL files are overwritten in place: an fsync then need not
+  // update the file size, which roughly halves its cost on ext4/xfs.
+  o.recycle_log_file_num = 4;
+  // `names` and `meta` are rarely written; without a cap their old
+  // memtables would pin every WAL file forever.
+  o.max_total_wal_size = 4 * static_cast<uint64_t>(opts.write_buffer_bytes);
+  o.bytes_per_sync = 1u << 20;
+  o.keep_log_file_num = 4;
+  o.max_manifest_file_size = 64u << 20;
+  return o;
+}
+
+std::vector<rocksdb::ColumnFamilyDescriptor>
+make_cf_descriptors(const store_options& opts) {
+  auto cache = rocksdb::NewLRUCache(opts.block_cache_bytes);
+  auto base = [&](size_t block_size, size_t write_buffer, bool bloom) {
+    rocksdb::BlockBasedTableOptions t;
+    t.block_cache = cache;
+    t.block_size = block_size;
+    t.format_version = 5;
+    if (bloom)
+      t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    rocksdb::ColumnFamilyOptions c;
+    c.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+    c.write_buffer_size = write_buffer;
+    c.max_write_buffer_number = 3;
+    c.level_compaction_dynamic_level_bytes = true;
+    c.compression = rocksdb::kLZ4Compression;
+    c.bottommost_compression = rocksdb::kZSTD;
+    return c;
+  };
+  const size_t wb = opts.write_buffer_bytes;
+  auto events = base(16 << 10, wb, false);
+  auto ids = base(4 << 10, wb / 2, true);
+  // Idempotency probes are mostly misses: a memtable bloom skips them.
+  ids.memtable_prefix_bloom_size_ratio = 0.05;
+  ids.memtable_whole_key_filtering = true;
+  auto idx = base(4 << 10, wb, false);
+  auto small = base(4 << 10, 4u << 20, false);
+  std::vector<rocksdb::ColumnFamilyDescriptor> out;
+  out.emplace_back(rocksdb::kDefaultColumnFamilyName, small);
+  out.emplace_back(cf_names_on_disk[cf_events], events);
+  out.emplace_back(cf_names_on_disk[cf_ids], ids);
+  out.emplace_back(cf_names_on_disk[cf_idx], idx);
+  out.emplace_back(cf_names_on_disk[cf_zones], small);
+  out.emplace_back(cf_names_on_disk[cf_names], small);
+  out.emplace_back(cf_names_on_disk[cf_meta], small);
+  return out;
+}
+
+/// Reads or (on a new store) writes the format and zone shift.
+caf::error init_meta(event_store::impl& s) {
+  auto* db = s.db.get();
+  std::string format;
+  auto st = db->Get(rocksdb::ReadOptions{}, s[cf_meta],
+                    std::string{meta_format_key}, &format);
+  if (st.IsNotFound()) {
+    auto shift = s.opts.zone_block_shift;
+    if (shift < 1 || shift > 32)
+      shift = default_zone_shift;
+    rocksdb::WriteBatch batch;
+    auto ok = batch.Put(s[cf_meta], std::string{meta_format_key},
+                        std::string{store_format});
+    if (ok.ok())
+      ok = batch.Put(s[cf_meta], std::string{meta_zone_shift_key},
+                     std::to_string(shift));
+    if (!ok.ok())
+      return to_error(ok, "init meta");
+    rocksdb::WriteOptions w;
+    w.sync = true;
+    if (auto err = to_error(db->Write(w, &batch), "init meta"))
+      return err;
+    s.zone_shift = shift;
+    return caf::error{};
+  }
+  if (auto err = to_error(st, "read format"))
+    return err;
+  if (format != store_format)
+    return caf::make_error(errc::unsupported_format,
+                           "store format " + format + " (this build reads "
+                             + std::string{store_format} + ")");
+  std::string shift;
+  st = db->Get(rocksdb::ReadOptions{}, s[cf_meta],
+               std::string{meta_zone_shift_key}, &shift);
+  if (auto err = to_error(st, "read zone shift"))
+    return err;
+  uint32_t v = 0;
+  auto [end, ec] = std::from_chars(shift.data(), shift.data() + shift.size(), v);
+  if (ec != std::errc{} || end != shift.data() + shift.size() || v < 1
+      || v > 32)
+    return caf::make_error(errc::corruption, "bad zone shift " + shift);
+  s.zone_shift = v;
+  return caf::error{};
+}
+
+/// Recovers last_seq, the tail zone and the name catalog.
+caf::error recover_state(event_store::impl& s) {
+  auto* db = s.db.get();
+  {
+    std::unique_ptr<rocksdb::Iterator> it{
+      db->NewIterator(rocksdb::ReadOptions{}, s[cf_events])};
+    it->SeekToLast();
+    if (it->Valid()) {
+      if (it->key().size() != 8)
+        return caf::make_error(errc::corruption,
+                               std::string{"malformed events key"});
+      s.last_seq = get_be64(it->key().data());
+    } else if (auto err = to_error(it->status(), "recover last seq")) {
+      return err;
+    }
+  }
+  if (auto last = s.last_seq.load(); last > 0) {
+    s.tail_block = last >> s.zone_shift;
+    std::string v;
+    auto st = db->Get(rocksdb::ReadOptions{}, s[cf_zones],
+                      seq_key(s.tail_block), &v);
+    if (st.ok()) {
+      if (!decode_zone(v, s.tail_zone))
+        return caf::make_error(errc::corruption,
+                               std::string{"malformed zone entry"});
+      s.has_tail_zone = true;
+    } else if (!st.IsNotFound()) {
+      return to_error(st, "recover zone");
+    }
+  }
+  std::unique_ptr<rocksdb::Iterator> it{
+    db->NewIterator(rocksdb::ReadOptions{}, s[cf_names])};
+  for (it->SeekToFirst(); it->Valid(); it->Next())
+    s.names.insert(it->key().ToStringView());
+  return to_error(it->status(), "load name catalog");
+}
+
+} // namespace
+
+caf::error event_store::impl::close_db() {
+  if (!db)
+    return caf::error{};
+  caf::error result;
+  if (!opts.sync) {
+    // Async durability: make a clean shutdown durable all the same.
+    result = to_error(db->FlushWAL(true), "sync WAL on close");
+  }
+  for (auto*& h : cf) {
+    if (h != nullptr) {
+      auto st = db->DestroyColumnFamilyHandle(h);
+      if (!result)
+        result = to_error(st, "close column family");
+      h = nullptr;
+    }
+  }
+  if (default_cf != nullptr) {
+    auto st = db->DestroyColumnFamilyHandle(default_cf);
+    if (!result)
+      result = to_error(st, "close column family");
+    default_cf = nullptr;
+  }
+  auto st = db->Close();
+  if (!result)
+    result = to_error(st, "close");
+  db.reset();
+  return result;
+}
+
+caf::expected<std::unique_ptr<event_store>>
+event_store::open(const store_options& opts) {
+  std::error_code ec;
+  std::filesystem::create_directories(opts.dir, ec);
+  if (ec)
+    return caf::make_error(errc::io_error, "create " + opts.dir.string()
+                                             + ": " + ec.message());
+  auto s = std::make_unique<impl>();
+  s->opts = opts;
+  s->write_opts.sync = opts.sync;
+  auto descriptors = make_cf_descriptors(opts);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  auto st = rocksdb::DB::Open(make_db_options(opts), opts.dir.string(),
+                              descriptors, &handles, &raw);
+  if (!st.ok())
+    return to_error(st, "open " + opts.dir.string());
+  s->db.reset(raw);
+  s->default_cf = handles[0];
+  for (size_t i = 0; i < cf_count; ++i)
+    s->cf[i] = handles[i + 1];
+  caf::error err = init_meta(*s);
+  if (!err)
+    err = recover_state(*s);
+  if (err) {
+    s->close_db();
+    return err;
+  }
+  return std::unique_ptr<event_store>{new event_store(std::move(s))};
+}
+
+event_store::event_store(std::unique_ptr<impl> p) : impl_(std::move(p)) {
+  // nop
+}
+
+event_store::~event_store() {
+  close();
+}
+
+caf::error event_store::close() {
+  std::unique_lock lock{impl_->life_mtx};
+  if (impl_->closed)
+    return caf::error{};
+  impl_->closed = true;
+  return impl_->close_db();
+}
+
+caf::expected<std::optional<v1::Event>>
+event_store::get_by_seq(uint64_t seq) const {
+  std::shared_lock lock{impl_->life_mtx};
+  if (impl_->closed)
+    return closed_error();
+  rocksdb::PinnableSlice value;
+  auto st = impl_->db->Get(rocksdb::ReadOptions{}, impl_->cf[cf_events],
+                           seq_key(seq), &value);
+  if (st.IsNotFound())
+    return std::optional<v1::Event>{};
+  if (auto err = to_error(st, "get event"))
+    return err;
+  std::optional<v1::Event> ev{std::in_place};
+  if (!ev->ParseFromArray(value.data(), static_cast<int>(value.size())))
+    return caf::make_error(errc::corruption,
+                           "event " + std::to_string(seq) + " does not decode");
+  return ev;
+}
+
+caf::expected<std::optional<v1::Event>>
+event_store::get_by_id(const std::string& id) const {
+  uint64_t seq = 0;
+  {
+    std::shared_lock lock{impl_->life_mtx};
+    if (impl_->closed)
+      return closed_error();
+    rocksdb::PinnableSlice value;
+    auto st = impl_->db->Get(rocksdb::ReadOptions{}, impl_->cf[cf_ids], id,
+                             &value);
+    if (st.IsNotFound())
+      return std::optional<v1::Event>{};
+    if (auto err = to_error(st, "get id"))
+      return err;
+    if (value.size() != 8)
+      return caf::make_error(errc::corruption, "id entry of " + id);
+    seq = get_be64(value.data());
+  }
+  // An id whose event retention removed in between reads as not found.
+  return get_by_seq(seq);
+}
+
+uint64_t event_store::last_seq() const noexcept {
+  return impl_->last_seq.load(std::memory_order_acquire);
+}
+
+caf::expected<std::optional<std::string>>
+event_store::get_meta(const std::string& key) const {
+  std::shared_lock lock{impl_->life_mtx};
+  if (impl_->closed)
+    return closed_error();
+  std::string value;
+  auto st = impl_->db->Get(rocksdb::ReadOptions{}, impl_->cf[cf_meta],
+                           "u/" + key, &value);
+  if (st.IsNotFound())
+    return std::optional<std::string>{};
+  if (auto err = to_error(st, "get meta"))
+    return err;
+  return std::optional<std::string>{std::move(value)};
+}
+
+caf::error event_store::put_meta(const std::string& key,
+                                 const std::string& value) {
+  std::shared_lock lock{impl_->life_mtx};
+  if (impl_->closed)
+    return closed_error();
+  rocksdb::WriteOptions w;
+  w.sync = true; // rare and small (node id): always durable
+  return to_error(impl_->db->Put(w, impl_->cf[cf_meta], "u/" + key, value),
+                  "put meta");
+}
+
+uint64_t event_store::approximate_size() const {
+  std::shared_lock lock{impl_->life_mtx};
+  if (impl_->closed)
+    return 0;
+  uint64_t sst = 0;
+  uint64_t mem = 0;
+  impl_->db->GetAggregatedIntProperty("rocksdb.live-sst-files-size", &sst);
+  impl_->db->GetAggregatedIntProperty("rocksdb.cur-size-all-mem-tables", &mem);
+  return sst + mem;
+}
+
+} // namespace herald::storage

@@ -1,0 +1,73 @@
+#pragma once
+
+// event_store's private state. Storage-internal: this header includes
+// RocksDB and must not be included outside storage/.
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+
+#include <caf/error.hpp>
+#include <rocksdb/db.h>
+
+#include "storage/event_index.hpp"
+#include "storage/event_store.hpp"
+#include "storage/name_catalog.hpp"
+
+namespace herald::storage {
+
+/// The column families, in the order they are opened (after "default").
+enum cf_id : size_t { cf_events, cf_ids, cf_idx, cf_zones, cf_names, cf_meta,
+                      cf_count };
+
+/// Column family names on disk.
+inline constexpr std::array<const char*, cf_count> cf_names_on_disk{
+  "events", "ids", "idx", "zones", "names", "meta"};
+
+/// Maps a failed status to storage::errc (corruption, busy, io_error) with
+/// `what` and RocksDB's text as context; none for an ok status.
+caf::error to_error(const rocksdb::Status& st, std::string_view what);
+
+struct event_store::impl {
+  store_options opts;
+  std::unique_ptr<rocksdb::DB> db;
+  rocksdb::ColumnFamilyHandle* default_cf = nullptr;
+  std::array<rocksdb::ColumnFamilyHandle*, cf_count> cf{};
+  rocksdb::WriteOptions write_opts;
+
+  /// Guards the lifetime of `db`: every operation holds it shared, close()
+  /// exclusively; `closed` is read and written under it.
+  mutable std::shared_mutex life_mtx;
+  bool closed = false;
+
+  /// Highest stored seq; written by the writer after a successful write.
+  std::atomic<uint64_t> last_seq{0};
+  /// log2 of the events per zone block; fixed when the store is created.
+  uint32_t zone_shift = default_zone_shift;
+  /// The zone of the block holding last_seq (writer-only state).
+  bool has_tail_zone = false;
+  uint64_t tail_block = 0;
+  zone_range tail_zone;
+
+  name_catalog names;
+
+  /// Writer scratch buffers, reused by every append.
+  std::string key_buf;
+  std::string value_buf;
+
+  rocksdb::ColumnFamilyHandle* operator[](cf_id id) const { return cf[id]; }
+
+  /// Destroys column family handles and closes the database.
+  caf::error close_db();
+};
+
+/// Internal meta keys (user keys of get_meta/put_meta are prefixed "u/").
+inline constexpr std::string_view meta_format_key = "i/format";
+inline constexpr std::string_view meta_zone_shift_key = "i/zone_shift";
+inline constexpr std::string_view store_format = "1";
+
+} // namespace herald::storage

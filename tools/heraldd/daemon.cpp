@@ -1,0 +1,238 @@
+#include "tools/heraldd/daemon.hpp"
+
+#include <csignal>
+#include <fcntl.h>
+#include <fstream>
+#include <future>
+#include <thread>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "actors/node.hpp"
+#include "runtime/event_codec.hpp"
+#include "runtime/time_format.hpp"
+#include "runtime/uuid.hpp"
+#include "storage/event_store.hpp"
+#include "tools/heraldd/http_server.hpp"
+#include "tools/heraldd/node_api.hpp"
+
+namespace herald::heraldd {
+
+namespace net = boost::asio;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr auto drain_bound = std::chrono::seconds{10};
+
+/// Writes `text` to `path` atomically: a temp file, fsync, rename, fsync of
+/// the directory. Readers see the old file or the whole new one.
+bool write_file_atomically(const fs::path& path, const std::string& text) {
+  auto tmp = path;
+  tmp += ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return false;
+  bool ok = ::write(fd, text.data(), text.size())
+              == static_cast<ssize_t>(text.size())
+            && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
+    return false;
+  int dfd = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return true;
+}
+
+/// The node id: the flag, else the one persisted in the store, else a new
+/// one (persisted). A flag different from the stored id replaces it.
+caf::expected<std::string> resolve_node_id(storage::event_store& store,
+                                           const std::string& flag) {
+  auto stored = store.get_meta("node_id");
+  if (!stored)
+    return std::move(stored.error());
+  if (!flag.empty()) {
+    if (*stored && **stored != flag)
+      spdlog::warn("node id changes from '{}' to '{}' (--node-id)", **stored,
+                   flag);
+    if (!*stored || **stored != flag)
+      if (auto err = store.put_meta("node_id", flag))
+        return err;
+    return flag;
+  }
+  if (*stored)
+    return **stored;
+  auto id = "n-" + runtime::new_uuid_v7(runtime::now_unix_ns()).substr(24);
+  if (auto err = store.put_meta("node_id", id))
+    return err;
+  return id;
+}
+
+std::string signal_name(int sig) {
+  switch (sig) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    default: return "signal " + std::to_string(sig);
+  }
+}
+
+} // namespace
+
+int run_daemon(const daemon_config& cfg) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("heraldd"));
+  spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+  std::signal(SIGPIPE, SIG_IGN);
+
+  std::error_code fs_ec;
+  fs::create_directories(cfg.data_dir, fs_ec);
+  if (fs_ec) {
+    spdlog::error("cannot create data dir {}: {}", cfg.data_dir.string(),
+                  fs_ec.message());
+    return 1;
+  }
+  auto data_dir = fs::absolute(cfg.data_dir);
+
+  // Storage first: recovery from the WAL happens here.
+  storage::store_options sopts;
+  sopts.dir = data_dir / "store";
+  sopts.sync = cfg.durability_sync;
+  auto opened = storage::event_store::open(sopts);
+  if (!opened) {
+    spdlog::error("cannot open the store in {}: {}", sopts.dir.string(),
+                  runtime::describe(opened.error()).message);
+    return 1;
+  }
+  std::shared_ptr<storage::event_store> store = std::move(*opened);
+  if (!cfg.durability_sync)
+    spdlog::warn("--durability=async: publishes are acknowledged before "
+                 "fsync; an OS crash or power loss can lose acknowledged "
+                 "events");
+  auto node_id = resolve_node_id(*store, cfg.node_id);
+  if (!node_id) {
+    spdlog::error("cannot read or store the node id: {}",
+                  runtime::describe(node_id.error()).message);
+    return 1;
+  }
+  spdlog::info("node {} recovered {} events from {}", *node_id,
+               store->last_seq(), sopts.dir.string());
+
+  int exit_code = 0;
+  {
+    caf::actor_system_config caf_cfg;
+    caf_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.scheduler_threads));
+    caf_cfg.load<caf::io::middleman>();
+    caf::actor_system sys{caf_cfg};
+
+    actors::node_options nopts;
+    nopts.node_id = *node_id;
+    auto handles = actors::spawn_node(sys, store, nopts);
+
+    net::io_context ioc{static_cast<int>(cfg.http_threads)};
+    node_api api{sys, handles, cfg};
+    http_limits limits;
+    limits.max_body_bytes = cfg.max_body_bytes;
+    limits.idle_timeout_s = cfg.http_idle_timeout_s;
+    auto server = std::make_shared<http_server>(ioc, api, limits);
+    auto http_port = server->listen(cfg.http);
+    if (!http_port) {
+      spdlog::error("{}", runtime::describe(http_port.error()).message);
+      actors::stop_node(sys, handles);
+      return 1;
+    }
+
+    // The CAF node port: peers of a cluster connect here (DESIGN §6).
+    auto node_port = sys.middleman().publish(caf::actor_cast<caf::actor>(
+                                               handles.registry),
+                                             cfg.node_port,
+                                             cfg.node_host.c_str(), true);
+    if (!node_port) {
+      spdlog::error("cannot open the node port {}:{}: {}", cfg.node_host,
+                    cfg.node_port, caf::to_string(node_port.error()));
+      actors::stop_node(sys, handles);
+      return 1;
+    }
+
+    nlohmann::json ports{{"http", *http_port}, {"node", *node_port}};
+    if (!write_file_atomically(data_dir / "ports.json", ports.dump() + "\n")) {
+      spdlog::error("cannot write {}", (data_dir / "ports.json").string());
+      actors::stop_node(sys, handles);
+      return 1;
+    }
+
+    std::promise<std::string> stop_signal;
+    auto stop_future = stop_signal.get_future();
+    net::signal_set signals{ioc, SIGINT, SIGTERM};
+    signals.async_wait([&stop_signal](const boost::system::error_code& ec,
+                                      int sig) {
+      if (!ec)
+        stop_signal.set_value(signal_name(sig));
+    });
+
+    std::vector<std::thread> io_threads;
+    for (unsigned i = 0; i < cfg.http_threads; ++i)
+      io_threads.emplace_back([&ioc] { ioc.run(); });
+
+    // server.ready is durable before /readyz turns 200.
+    nlohmann::json ready_data{{"node", *node_id},
+                              {"http", cfg.http.host + ":"
+                                         + std::to_string(*http_port)},
+                              {"version", "0.1.0"}};
+    std::vector<v1::Event> ready;
+    ready.push_back(runtime::make_system_event("server.ready", ready_data,
+                                               runtime::now_unix_ns()));
+    auto ready_res = actors::publish_sync(sys, handles, std::move(ready),
+                                          std::chrono::seconds{30});
+    if (!ready_res) {
+      spdlog::error("cannot store server.ready: {}",
+                    runtime::describe(ready_res.error()).message);
+      exit_code = 1;
+    } else {
+      api.set_ready(true);
+      spdlog::info("herald node {} ready: http://{}:{} node port {} data {}",
+                   *node_id, cfg.http.host, *http_port, *node_port,
+                   data_dir.string());
+      auto reason = stop_future.get();
+      spdlog::info("{}: shutting down", reason);
+      api.set_draining();
+      server->stop_accepting();
+      std::vector<v1::Event> bye;
+      bye.push_back(runtime::make_system_event(
+        "server.shutdown", nlohmann::json{{"reason", reason}},
+        runtime::now_unix_ns()));
+      auto bye_res = actors::publish_sync(sys, handles, std::move(bye),
+                                          drain_bound);
+      if (!bye_res)
+        spdlog::warn("cannot store server.shutdown: {}",
+                     runtime::describe(bye_res.error()).message);
+    }
+
+    // Drain: streams get a 1001 close, in-flight requests their reply, all
+    // within the bound; then the io threads stop.
+    api.close_streams();
+    if (!api.wait_idle(std::chrono::steady_clock::now() + drain_bound))
+      spdlog::warn("drain bound reached with requests still in flight");
+    signals.cancel();
+    ioc.stop();
+    for (auto& t : io_threads)
+      t.join();
+    actors::stop_node(sys, handles);
+    sys.middleman().unpublish(caf::actor_cast<caf::actor>(handles.registry),
+                              *node_port);
+  }
+  store.reset();
+  spdlog::info("stopped");
+  return exit_code;
+}
+
+} // namespace herald::heraldd

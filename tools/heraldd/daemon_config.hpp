@@ -1,0 +1,53 @@
+#pragma once
+
+// heraldd's settings: DESIGN §6/§7 flags, also settable in a config file
+// (`--config FILE`, TOML-style `key = value` lines with the flag names as
+// keys; unknown keys are an error).
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace herald::heraldd {
+
+/// A host and port to bind. Port 0 = let the kernel pick one.
+struct endpoint {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+};
+
+/// Parses "HOST:PORT" (IPv4, a name, or "[v6]:PORT"). Returns nullopt when
+/// malformed or the port is out of range.
+std::optional<endpoint> parse_endpoint(const std::string& text);
+
+struct daemon_config {
+  std::filesystem::path data_dir = "herald-data";
+  endpoint http{"127.0.0.1", 8470};
+  std::string node_host = "127.0.0.1";
+  uint16_t node_port = 8471;
+  std::string node_id; ///< empty: the id persisted in the data dir, or a new one
+  bool durability_sync = true;
+
+  // Limits (DESIGN §7 defaults).
+  size_t max_body_bytes = 1024 * 1024;
+  size_t max_batch = 10000;
+  size_t max_event_bytes = 1024 * 1024;
+  size_t stream_buffer_events = 10000;
+  size_t stream_buffer_bytes = 8u << 20;
+  unsigned http_idle_timeout_s = 60;
+
+  unsigned http_threads = 2;
+  unsigned scheduler_threads = 2;
+  std::string log_level = "info";
+};
+
+/// Parses argv into a config. On `--help` prints usage and returns nullopt
+/// with exit_code 0; on a bad flag, value or config-file key prints a message
+/// naming it to stderr and returns nullopt with exit_code 2.
+std::optional<daemon_config> parse_command_line(int argc, char** argv,
+                                                int& exit_code);
+
+} // namespace herald::heraldd

@@ -1,0 +1,127 @@
+#include "tools/heraldd/http_util.hpp"
+
+#include <algorithm>
+
+#include <boost/beast/http/field.hpp>
+
+namespace herald::heraldd {
+
+namespace http = boost::beast::http;
+
+http_response json_response(unsigned status, std::string body,
+                            unsigned version, bool keep_alive) {
+  http_response res{static_cast<http::status>(status), version};
+  res.set(http::field::server, "herald");
+  res.set(http::field::content_type, "application/json");
+  res.keep_alive(keep_alive);
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+http_response error_response(const runtime::api_error& err, unsigned version,
+                             bool keep_alive) {
+  return json_response(static_cast<unsigned>(err.status()), err.to_json(),
+                       version, keep_alive);
+}
+
+http_response error_response(const caf::error& err, unsigned version,
+                             bool keep_alive) {
+  return error_response(runtime::describe(err), version, keep_alive);
+}
+
+http_response error_response(runtime::errc code, std::string message,
+                             std::string field, unsigned version,
+                             bool keep_alive) {
+  runtime::api_error err{code, std::move(message), std::move(field)};
+  return error_response(err, version, keep_alive);
+}
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+} // namespace
+
+std::optional<std::string> percent_decode(std::string_view in,
+                                          bool plus_as_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size())
+        return std::nullopt;
+      int hi = hex_value(in[i + 1]);
+      int lo = hex_value(in[i + 2]);
+      if (hi < 0 || lo < 0)
+        return std::nullopt;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (c == '+' && plus_as_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+const std::string* query_string::find(std::string_view name) const {
+  auto i = params.find(name);
+  return i == params.end() ? nullptr : &i->second;
+}
+
+caf::error parse_target(std::string_view target, std::string& path,
+                        query_string& query) {
+  auto qpos = target.find('?');
+  path = std::string{target.substr(0, qpos)};
+  query.params.clear();
+  if (qpos == std::string_view::npos)
+    return {};
+  auto rest = target.substr(qpos + 1);
+  while (!rest.empty()) {
+    auto amp = rest.find('&');
+    auto part = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view{}
+                                         : rest.substr(amp + 1);
+    if (part.empty())
+      continue;
+    auto eq = part.find('=');
+    auto raw_key = part.substr(0, eq);
+    auto raw_val = eq == std::string_view::npos ? std::string_view{}
+                                                : part.substr(eq + 1);
+    auto key = percent_decode(raw_key, true);
+    if (!key || key->empty())
+      return runtime::make_api_error(runtime::errc::invalid_parameter,
+                                     "malformed query string",
+                                     std::string{raw_key});
+    auto val = percent_decode(raw_val, true);
+    if (!val)
+      return runtime::make_api_error(runtime::errc::invalid_parameter,
+                                     "malformed percent-encoding", *key);
+    if (!query.params.emplace(*key, std::move(*val)).second)
+      return runtime::make_api_error(runtime::errc::invalid_parameter,
+                                     "parameter given more than once", *key);
+  }
+  return {};
+}
+
+caf::error check_known_params(const query_string& q,
+                              const std::vector<std::string_view>& allowed) {
+  for (const auto& [key, value] : q.params)
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+      return runtime::make_api_error(runtime::errc::invalid_parameter,
+                                     "unknown parameter '" + key + "'", key);
+  return {};
+}
+
+} // namespace herald::heraldd

@@ -1,0 +1,61 @@
+#pragma once
+
+// Small HTTP helpers shared by heraldd's handlers: response builders in
+// DESIGN §7's shapes and query-string parsing. Pure functions, thread-safe.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <caf/error.hpp>
+
+#include "runtime/errc.hpp"
+
+namespace herald::heraldd {
+
+using http_request =
+  boost::beast::http::request<boost::beast::http::string_body>;
+using http_response =
+  boost::beast::http::response<boost::beast::http::string_body>;
+
+/// A JSON response with the given status.
+http_response json_response(unsigned status, std::string body,
+                            unsigned version = 11, bool keep_alive = true);
+
+/// DESIGN §7's error body for an error, with its HTTP status.
+http_response error_response(const runtime::api_error& err,
+                             unsigned version = 11, bool keep_alive = true);
+http_response error_response(const caf::error& err, unsigned version = 11,
+                             bool keep_alive = true);
+http_response error_response(runtime::errc code, std::string message,
+                             std::string field = {}, unsigned version = 11,
+                             bool keep_alive = true);
+
+/// Decodes %XX escapes (and '+' as space when `plus_as_space`). Returns
+/// nullopt on a malformed escape.
+std::optional<std::string> percent_decode(std::string_view in,
+                                          bool plus_as_space);
+
+/// A parsed query string: each parameter once, in a map. Repeated or
+/// malformed parameters are errors (`invalid_parameter`, field = the name).
+struct query_string {
+  std::map<std::string, std::string, std::less<>> params;
+
+  /// The value of `name`, if given.
+  const std::string* find(std::string_view name) const;
+};
+
+/// Splits a request target into path and parsed query. The path is returned
+/// still percent-encoded (segments are decoded by the router).
+caf::error parse_target(std::string_view target, std::string& path,
+                        query_string& query);
+
+/// Rejects parameters outside `allowed` (invalid_parameter, field = name).
+caf::error check_known_params(const query_string& q,
+                              const std::vector<std::string_view>& allowed);
+
+} // namespace herald::heraldd

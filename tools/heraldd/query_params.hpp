@@ -1,0 +1,23 @@
+#pragma once
+
+// Turns the query parameters of `GET /api/v1/events` and
+// `GET /api/v1/events/stream` into validated storage queries and stream
+// specs (DESIGN §3/§4/§7). Every error is `invalid_*` with field = the
+// parameter name. Pure functions.
+
+#include <caf/expected.hpp>
+
+#include "actors/stream_actor.hpp"
+#include "storage/event_store.hpp"
+#include "tools/heraldd/http_util.hpp"
+
+namespace herald::heraldd {
+
+/// Max `limit` of one query page.
+inline constexpr size_t max_query_limit = 1000;
+
+caf::expected<storage::event_query> parse_event_query(const query_string& q);
+
+caf::expected<actors::stream_spec> parse_stream_spec(const query_string& q);
+
+} // namespace herald::heraldd
