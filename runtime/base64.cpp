@@ -8,7 +8,7 @@ namespace herald::runtime {
 namespace {
 
 constexpr char alphabet[] =
-  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 constexpr std::array<int8_t, 256> make_reverse() {
   std::array<int8_t, 256> rev{};
@@ -28,9 +28,10 @@ std::string encode_base64(std::string_view bytes) {
   out.reserve((bytes.size() + 2) / 3 * 4);
   size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
-    const uint32_t v = static_cast<uint32_t>(static_cast<uint8_t>(bytes[i])) << 16
-                       | static_cast<uint32_t>(static_cast<uint8_t>(bytes[i + 1])) << 8
-                       | static_cast<uint8_t>(bytes[i + 2]);
+    const uint32_t v =
+        static_cast<uint32_t>(static_cast<uint8_t>(bytes[i])) << 16 |
+        static_cast<uint32_t>(static_cast<uint8_t>(bytes[i + 1])) << 8 |
+        static_cast<uint8_t>(bytes[i + 2]);
     out += alphabet[v >> 18];
     out += alphabet[(v >> 12) & 63];
     out += alphabet[(v >> 6) & 63];

@@ -22,7 +22,7 @@ namespace herald::runtime {
 /// Limits of one publish request; over one → errc::too_large (depth:
 /// errc::invalid_json).
 struct publish_limits {
-  size_t max_batch = 10000;            ///< events in one request
+  size_t max_batch = 10000;             ///< events in one request
   size_t max_event_bytes = 1024 * 1024; ///< serialized size of one event
   /// Nesting of arrays/objects in a body, the batch array and the event
   /// object included. Bounds the recursion of JSON copies and dumps.
@@ -57,10 +57,10 @@ caf::expected<publish_batch> decode_publish(std::string_view body,
 /// */*+json) is parsed into data_json, anything else kept as data_bytes, an
 /// empty body is no data. Error fields are header names (`ce-type`), or ""
 /// for the body.
-caf::expected<publish_batch>
-decode_cloudevent_binary(const std::vector<std::pair<std::string, std::string>>& headers,
-                         std::string_view content_type, std::string_view body,
-                         const publish_limits& limits, int64_t now_ns);
+caf::expected<publish_batch> decode_cloudevent_binary(
+    const std::vector<std::pair<std::string, std::string>>& headers,
+    std::string_view content_type, std::string_view body,
+    const publish_limits& limits, int64_t now_ns);
 
 /// Decodes one event object of any accepted shape (as decode_publish does
 /// for each element) and validates it. `pointer` is the JSON Pointer of
@@ -76,7 +76,8 @@ caf::expected<v1::Event> decode_event_object(const nlohmann::json& obj,
 /// shared checks (id assignment, lengths, sizes). `pointer` is the JSON
 /// Pointer of `obj` in the request for error fields ("" or "/3").
 caf::expected<v1::Event> decode_native(const nlohmann::json& obj,
-                                       std::string_view pointer, int64_t now_ns);
+                                       std::string_view pointer,
+                                       int64_t now_ns);
 
 /// Validation shared by every shape, applied after mapping: name, id (assigns
 /// a UUIDv7 from `now_ns` when empty), time (0 = unset: becomes `now_ns`),

@@ -44,10 +44,11 @@ bool is_valid_utf8(std::string_view text) noexcept;
 /// are skipped; the text need not be valid JSON).
 bool json_depth_ok(std::string_view text, size_t max_depth) noexcept;
 
-/// Parses JSON text; nullopt when malformed, not UTF-8 or too deep. Never
-/// throws except bad_alloc.
-std::optional<nlohmann::json> parse_json(std::string_view text,
-                                         size_t max_depth);
+/// Parses JSON text; an invalid_json error naming `field` when malformed,
+/// not UTF-8 or nested deeper than `max_depth`. Never throws except
+/// bad_alloc.
+caf::expected<nlohmann::json> parse_json(std::string_view text,
+                                         size_t max_depth, std::string field);
 
 /// Compact JSON text (invalid UTF-8 replaced rather than thrown on).
 std::string dump_json(const nlohmann::json& value);

@@ -46,7 +46,9 @@ civil civil_from_days(int64_t z) noexcept {
   return {yoe + era * 400 + (m <= 2), m, d};
 }
 
-bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+bool is_digit(char c) noexcept {
+  return c >= '0' && c <= '9';
+}
 
 // Reads exactly `n` digits at `pos`; false when any is not a digit.
 bool read_digits(std::string_view s, size_t pos, size_t n,
@@ -77,16 +79,16 @@ void put_digits(std::string& out, int64_t v, int width) {
 std::optional<int64_t> parse_rfc3339(std::string_view s) noexcept {
   // YYYY-MM-DDTHH:MM:SS[.F{1,9}](Z|±HH:MM)
   int64_t year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (s.size() < 20 || !read_digits(s, 0, 4, year) || s[4] != '-'
-      || !read_digits(s, 5, 2, month) || s[7] != '-'
-      || !read_digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't')
-      || !read_digits(s, 11, 2, hour) || s[13] != ':'
-      || !read_digits(s, 14, 2, minute) || s[16] != ':'
-      || !read_digits(s, 17, 2, second))
+  if (s.size() < 20 || !read_digits(s, 0, 4, year) || s[4] != '-' ||
+      !read_digits(s, 5, 2, month) || s[7] != '-' ||
+      !read_digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't') ||
+      !read_digits(s, 11, 2, hour) || s[13] != ':' ||
+      !read_digits(s, 14, 2, minute) || s[16] != ':' ||
+      !read_digits(s, 17, 2, second))
     return std::nullopt;
-  if (month < 1 || month > 12 || day < 1
-      || day > days_in_month(year, static_cast<int>(month)) || hour > 23
-      || minute > 59 || second > 59)
+  if (month < 1 || month > 12 || day < 1 ||
+      day > days_in_month(year, static_cast<int>(month)) || hour > 23 ||
+      minute > 59 || second > 59)
     return std::nullopt;
   size_t pos = 19;
   int64_t frac = 0;
@@ -111,9 +113,9 @@ std::optional<int64_t> parse_rfc3339(std::string_view s) noexcept {
     ++pos;
   } else if (s[pos] == '+' || s[pos] == '-') {
     int64_t oh = 0, om = 0;
-    if (!read_digits(s, pos + 1, 2, oh) || pos + 3 >= s.size()
-        || s[pos + 3] != ':' || !read_digits(s, pos + 4, 2, om) || oh > 23
-        || om > 59)
+    if (!read_digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() ||
+        s[pos + 3] != ':' || !read_digits(s, pos + 4, 2, om) || oh > 23 ||
+        om > 59)
       return std::nullopt;
     offset_sec = (oh * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
     pos += 6;
@@ -122,11 +124,11 @@ std::optional<int64_t> parse_rfc3339(std::string_view s) noexcept {
   }
   if (pos != s.size())
     return std::nullopt;
-  const int64_t secs = days_from_civil(year, month, day) * 86400
-                       + hour * 3600 + minute * 60 + second - offset_sec;
+  const int64_t secs = days_from_civil(year, month, day) * 86400 + hour * 3600 +
+                       minute * 60 + second - offset_sec;
   int64_t ns = 0;
-  if (__builtin_mul_overflow(secs, ns_per_sec, &ns)
-      || __builtin_add_overflow(ns, frac, &ns))
+  if (__builtin_mul_overflow(secs, ns_per_sec, &ns) ||
+      __builtin_add_overflow(ns, frac, &ns))
     return std::nullopt;
   return ns;
 }

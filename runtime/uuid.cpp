@@ -22,7 +22,7 @@ std::mutex state_mutex;
 int64_t last_ms = -1;
 uint32_t last_counter = 0;
 
-constexpr uint32_t counter_max = 0xfff;      // 12 bits of rand_a
+constexpr uint32_t counter_max = 0xfff;       // 12 bits of rand_a
 constexpr uint32_t counter_seed_mask = 0x7ff; // leave headroom to count up
 
 } // namespace
@@ -54,7 +54,8 @@ std::string new_uuid_v7(int64_t unix_ns) {
   b[6] = static_cast<uint8_t>(0x70 | (counter >> 8));
   b[7] = static_cast<uint8_t>(counter);
   for (int i = 0; i < 8; ++i)
-    b[static_cast<size_t>(8 + i)] = static_cast<uint8_t>(rand_b >> (56 - 8 * i));
+    b[static_cast<size_t>(8 + i)] =
+        static_cast<uint8_t>(rand_b >> (56 - 8 * i));
   b[8] = static_cast<uint8_t>(0x80 | (b[8] & 0x3f));
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;

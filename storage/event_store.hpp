@@ -66,14 +66,24 @@ struct query_page {
   std::vector<v1::Event> events;
   /// Opaque cursor to pass as `after`; empty at the end of the results.
   std::string next;
-  /// Highest (asc) / lowest (desc) seq examined; streams use it to resume.
+  /// Every seq up to (asc) / down to (desc) this one has been examined:
+  /// streams resume after it. When the scan reached the end (`next` empty)
+  /// it is the snapshot's last seq (asc) or the lowest bound (desc).
   uint64_t last_examined_seq = 0;
 };
 
 class event_store {
 public:
-  /// Opens (or creates) the store; recovers from the WAL after a crash.
+  /// Opens (or creates) the store; recovers from the WAL after a crash (a
+  /// torn WAL tail is dropped: every write that returned success with
+  /// sync=true survives). Fails with storage::errc (io_error, corruption,
+  /// unsupported_format).
   static caf::expected<std::unique_ptr<event_store>> open(const store_options& opts);
+
+  /// Closes the database (idempotent; the destructor calls it). Afterwards
+  /// every call fails with storage::errc::closed. Waits for running calls.
+  /// With opts.sync == false the WAL is fsynced first.
+  caf::error close();
 
   ~event_store();
   event_store(const event_store&) = delete;
@@ -83,23 +93,37 @@ public:
   /// all are stored or none. Assigns consecutive seqs to the new ones, sets
   /// `seq`, `node` and `accept_time_ns` on them in place; an event whose id is
   /// already stored (or repeated earlier in the same batch) is not stored and
-  /// gets the stored seq with duplicate=true. Results are in input order.
+  /// gets the stored seq with duplicate=true and is left unchanged. Results
+  /// are in input order. Before writing, every event must have an id of
+  /// 1-256 bytes and a non-empty name, else the whole batch is refused with
+  /// runtime::errc::invalid_id / invalid_name (field "/<index>/id").
+  /// On any failure nothing is stored, the store's state is unchanged and
+  /// the events' seq/node/accept_time_ns are reset to 0/empty.
   caf::expected<std::vector<append_result>>
   append(std::vector<v1::Event>& events, const std::string& node_id,
          int64_t accept_time_ns);
 
+  /// The stored event with this id / seq (nullopt when absent). No
+  /// visibility check: callers apply runtime::can_see.
   caf::expected<std::optional<v1::Event>> get_by_id(const std::string& id) const;
   caf::expected<std::optional<v1::Event>> get_by_seq(uint64_t seq) const;
 
   /// Runs a query as `who` (events `who` may not see are skipped, never
   /// returned). Cursor errors are runtime::errc::invalid_cursor, field "after".
+  /// Answered from one consistent snapshot, planned on the indexes (see
+  /// storage/README.md). `limit` is clamped to 1..1000, `scan_budget` to at
+  /// least 1; the budget counts events examined plus index seeks that found
+  /// no common candidate. `from_seq` is an inclusive lower seq bound in both
+  /// orders. An empty `source`/`tenant`/`user` matches events without one;
+  /// an empty `scope` (or "/") matches every event.
   caf::expected<query_page> query(const event_query& q,
                                   const runtime::identity& who) const;
 
   /// Highest seq stored (0 when empty).
   uint64_t last_seq() const noexcept;
 
-  /// Small persistent key/value metadata (node id, ...).
+  /// Small persistent key/value metadata (node id, ...); put_meta always
+  /// fsyncs.
   caf::expected<std::optional<std::string>> get_meta(const std::string& key) const;
   caf::error put_meta(const std::string& key, const std::string& value);
 

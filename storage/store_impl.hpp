@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -54,6 +55,10 @@ struct event_store::impl {
   zone_range tail_zone;
 
   name_catalog names;
+
+  /// Serializes append() calls (the writer actor is the only caller; the
+  /// mutex makes a second caller safe, not fast).
+  std::mutex write_mtx;
 
   /// Writer scratch buffers, reused by every append.
   std::string key_buf;

@@ -1,0 +1,185 @@
+// event_store::append: the write path. One WriteBatch per call holds the
+// events, their ids, index entries, new catalog names and the updated zone
+// entries, so a batch is stored entirely or not at all.
+
+#include <algorithm>
+#include <mutex>
+#include <numeric>
+
+#include <rocksdb/write_batch.h>
+
+#include "runtime/errc.hpp"
+#include "storage/errc.hpp"
+#include "storage/event_store.hpp"
+#include "storage/store_impl.hpp"
+
+namespace herald::storage {
+
+namespace {
+
+constexpr size_t max_id_bytes = 256;
+
+caf::error validate(const std::vector<v1::Event>& events) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    const auto& ev = events[i];
+    if (ev.id().empty() || ev.id().size() > max_id_bytes)
+      return runtime::make_api_error(runtime::errc::invalid_id,
+                                     "id must be 1-256 bytes",
+                                     "/" + std::to_string(i) + "/id");
+    if (ev.name().empty())
+      return runtime::make_api_error(runtime::errc::invalid_name,
+                                     "name is required",
+                                     "/" + std::to_string(i) + "/name");
+  }
+  return caf::error{};
+}
+
+/// For each event, the index of the first event in the batch with the same
+/// id (itself when it is the first). Allocation: one vector.
+std::vector<uint32_t> first_with_same_id(const std::vector<v1::Event>& evs) {
+  std::vector<uint32_t> order(evs.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return evs[a].id() < evs[b].id();
+  });
+  std::vector<uint32_t> first(evs.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    bool same = i > 0 && evs[order[i]].id() == evs[order[i - 1]].id();
+    first[order[i]] = same ? first[order[i - 1]] : order[i];
+  }
+  return first;
+}
+
+caf::error batch_error(const rocksdb::Status& st) {
+  return to_error(st, "build write batch");
+}
+
+} // namespace
+
+caf::expected<std::vector<append_result>>
+event_store::append(std::vector<v1::Event>& events, const std::string& node_id,
+                    int64_t accept_time_ns) {
+  std::shared_lock life{impl_->life_mtx};
+  if (impl_->closed)
+    return caf::make_error(errc::closed, std::string{"event store is closed"});
+  std::lock_guard writer{impl_->write_mtx};
+  if (auto err = validate(events))
+    return err;
+  std::vector<append_result> results(events.size());
+  if (events.empty())
+    return results;
+  auto& s = *impl_;
+  const size_t n = events.size();
+
+  // Ids already stored: one MultiGet for the whole batch.
+  std::vector<rocksdb::Slice> keys(n);
+  for (size_t i = 0; i < n; ++i)
+    keys[i] = rocksdb::Slice{events[i].id()};
+  std::vector<rocksdb::PinnableSlice> stored(n);
+  std::vector<rocksdb::Status> statuses(n);
+  s.db->MultiGet(rocksdb::ReadOptions{}, s[cf_ids], n, keys.data(),
+                 stored.data(), statuses.data());
+  auto first = first_with_same_id(events);
+
+  rocksdb::WriteBatch batch{n * 640};
+  uint64_t next_seq = s.last_seq.load(std::memory_order_relaxed) + 1;
+  std::vector<std::string> new_names;
+  std::vector<size_t> fresh; // indexes of the events this call stores
+  fresh.reserve(n);
+  // Zone of the block being filled; starts from the stored tail block.
+  bool zone_open = false;
+  uint64_t zone_block = 0;
+  zone_range zone;
+  std::string zone_value;
+  rocksdb::Status bst;
+  auto put_zone = [&] {
+    zone_value = encode_zone(zone);
+    bst = batch.Put(s[cf_zones], seq_key(zone_block), zone_value);
+  };
+  auto rollback = [&] {
+    s.names.erase(new_names);
+    for (auto i : fresh) {
+      events[i].set_seq(0);
+      events[i].clear_node();
+      events[i].set_accept_time_ns(0);
+    }
+  };
+  auto fail = [&](caf::error err) {
+    rollback();
+    return err;
+  };
+
+  for (size_t i = 0; i < n; ++i) {
+    auto& ev = events[i];
+    results[i].id = ev.id();
+    if (statuses[i].ok()) {
+      if (stored[i].size() != 8)
+        return fail(caf::make_error(errc::corruption, "id entry of " + ev.id()));
+      results[i].seq = get_be64(stored[i].data());
+      results[i].duplicate = true;
+      continue;
+    }
+    if (!statuses[i].IsNotFound())
+      return fail(to_error(statuses[i], "look up id"));
+    if (first[i] != i) {
+      results[i].seq = results[first[i]].seq;
+      results[i].duplicate = true;
+      continue;
+    }
+    const uint64_t seq = next_seq++;
+    fresh.push_back(i);
+    results[i].seq = seq;
+    ev.set_seq(seq);
+    ev.set_node(node_id);
+    ev.set_accept_time_ns(accept_time_ns);
+    char key[8];
+    for (int b = 0; b < 8; ++b)
+      key[b] = static_cast<char>(seq >> (56 - 8 * b));
+    const rocksdb::Slice seq_slice{key, 8};
+    if (!ev.SerializeToString(&s.value_buf))
+      return fail(caf::make_error(errc::corruption,
+                                  "event " + ev.id() + " does not serialize"));
+    bst = batch.Put(s[cf_events], seq_slice, s.value_buf);
+    if (bst.ok())
+      bst = batch.Put(s[cf_ids], ev.id(), seq_slice);
+    for_each_index_key(ev, s.key_buf, [&](std::string_view k) {
+      if (bst.ok())
+        bst = batch.Put(s[cf_idx], rocksdb::Slice{k.data(), k.size()},
+                        rocksdb::Slice{});
+    });
+    // Pre-insert new names so that a query whose snapshot already sees this
+    // batch can never miss them; rolled back if the write fails.
+    if (bst.ok() && !s.names.contains(ev.name())) {
+      s.names.insert(ev.name());
+      new_names.push_back(ev.name());
+      bst = batch.Put(s[cf_names], ev.name(), rocksdb::Slice{});
+    }
+    const uint64_t block = seq >> s.zone_shift;
+    const int64_t t = ev.time_ns();
+    if (!zone_open || block != zone_block) {
+      if (zone_open && bst.ok())
+        put_zone();
+      zone_open = true;
+      zone_block = block;
+      zone = s.has_tail_zone && s.tail_block == block ? s.tail_zone
+                                                      : zone_range{t, t};
+    }
+    zone.widen(t);
+    if (!bst.ok())
+      return fail(batch_error(bst));
+  }
+  if (fresh.empty())
+    return results;
+  put_zone();
+  if (!bst.ok())
+    return fail(batch_error(bst));
+  if (auto err = to_error(s.db->Write(s.write_opts, &batch), "append"))
+    return fail(std::move(err));
+  s.has_tail_zone = true;
+  s.tail_block = zone_block;
+  s.tail_zone = zone;
+  s.last_seq.store(next_seq - 1, std::memory_order_release);
+  return results;
+}
+
+} // namespace herald::storage

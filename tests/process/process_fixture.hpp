@@ -1,0 +1,242 @@
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/heraldd_process.hpp"
+#include "tests/support/http_client.hpp"
+
+#ifndef HERALD_SEEDS_DIR
+#define HERALD_SEEDS_DIR "../shared/seeds"
+#endif
+
+/// Shared helpers of the process-level tests: a fixture that runs one fresh
+/// node per test, and small clients of DESIGN §3/§7's API.
+namespace herald::test {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+inline constexpr std::string_view events_path = "/api/v1/events";
+
+/// One fresh `heraldd` per test, started (and required ready) in SetUp.
+/// Override `node_args()` for extra flags.
+class process_test : public ::testing::Test {
+protected:
+  virtual std::vector<std::string> node_args() const { return {}; }
+
+  void SetUp() override {
+    node_ = std::make_unique<heraldd_process>(node_args());
+    ASSERT_TRUE(node_->start());
+    client_.emplace(node_->http());
+  }
+
+  heraldd_process& node() { return *node_; }
+  const http_client& http() const { return *client_; }
+
+  std::unique_ptr<heraldd_process> node_;
+  std::optional<http_client> client_;
+};
+
+/// The `error` object of an error body, or null.
+inline json api_error(const http_response& r) {
+  auto body = r.json();
+  if (body.is_object() && body.contains("error") && body["error"].is_object())
+    return body["error"];
+  return json();
+}
+
+/// Checks `r` is DESIGN §7's error: `status` (0 = any 4xx), a `code` among
+/// `codes`, a `message`, and `field` equal to `field` (unchecked when
+/// `field` is nullopt).
+inline ::testing::AssertionResult
+is_api_error(const http_response& r, int status,
+             std::initializer_list<std::string_view> codes,
+             std::optional<std::string_view> field) {
+  bool status_ok = status == 0 ? (r.status >= 400 && r.status < 500)
+                               : r.status == status;
+  if (!status_ok)
+    return ::testing::AssertionFailure()
+           << "expected HTTP " << (status == 0 ? "4xx" : std::to_string(status))
+           << ", got " << r.describe();
+  auto err = api_error(r);
+  if (!err.is_object() || !err.contains("code") || !err["code"].is_string() ||
+      !err.contains("message") || !err["message"].is_string())
+    return ::testing::AssertionFailure()
+           << "body is not {\"error\":{\"code\",\"message\",...}}: "
+           << r.describe();
+  auto code = err["code"].get<std::string>();
+  bool code_ok = false;
+  std::string wanted;
+  for (auto c : codes) {
+    code_ok = code_ok || code == c;
+    wanted += (wanted.empty() ? "" : "|") + std::string(c);
+  }
+  if (!code_ok)
+    return ::testing::AssertionFailure()
+           << "expected code " << wanted << ", got " << r.describe();
+  if (field) {
+    std::string got = err.contains("field") && err["field"].is_string()
+                        ? err["field"].get<std::string>()
+                        : "<absent>";
+    if (got != *field)
+      return ::testing::AssertionFailure()
+             << "expected field \"" << *field << "\", got \"" << got
+             << "\": " << r.describe();
+  }
+  return ::testing::AssertionSuccess();
+}
+
+/// Every event `GET /api/v1/events` returns for `params`, following `next`
+/// (limit 1000 per page unless `params` sets it). On failure `error` says
+/// why and the events so far are returned.
+inline std::vector<json> query_all(const http_client& client,
+                                   header_list params, std::string& error) {
+  std::vector<json> out;
+  bool has_limit = false;
+  for (const auto& p : params)
+    has_limit = has_limit || p.first == "limit";
+  if (!has_limit)
+    params.emplace_back("limit", "1000");
+  std::string after;
+  for (int page = 0; page < 10000; ++page) {
+    auto page_params = params;
+    if (!after.empty())
+      page_params.emplace_back("after", after);
+    auto r = client.get(with_query(events_path, page_params));
+    auto body = r.json();
+    if (r.status != 200 || !body.is_object() || !body.contains("events") ||
+        !body["events"].is_array()) {
+      error = "query page " + std::to_string(page) + ": " + r.describe();
+      return out;
+    }
+    for (auto& e : body["events"])
+      out.push_back(e);
+    if (!body.contains("next"))
+      return out;
+    if (!body["next"].is_string() || body["next"].get<std::string>().empty()) {
+      error = "\"next\" is not a non-empty string: " + body["next"].dump();
+      return out;
+    }
+    after = body["next"].get<std::string>();
+  }
+  error = "more than 10000 pages";
+  return out;
+}
+
+/// `query_all` that records a test failure on error.
+inline std::vector<json> query_all(const http_client& client,
+                                   header_list params = {}) {
+  std::string error;
+  auto out = query_all(client, std::move(params), error);
+  EXPECT_EQ(error, "");
+  return out;
+}
+
+/// Values of `key` across `events`, in order (null where absent).
+inline std::vector<json> pluck(const std::vector<json>& events,
+                               const std::string& key) {
+  std::vector<json> out;
+  for (const auto& e : events)
+    out.push_back(e.is_object() && e.contains(key) ? e[key] : json());
+  return out;
+}
+
+/// Ids of all events not emitted by Herald itself (kind != "sys"), in seq
+/// order: what a rejected publish must leave unchanged.
+inline std::vector<std::string> user_event_ids(const http_client& client) {
+  std::vector<std::string> out;
+  for (const auto& e : query_all(client))
+    if (e.value("kind", "") != "sys")
+      out.push_back(e.value("id", "<no id>"));
+  return out;
+}
+
+/// Highest seq in the trail (0 when empty or on error).
+inline int64_t last_seq(const http_client& client) {
+  auto r = client.get(with_query(events_path, {{"order", "desc"},
+                                               {"limit", "1"}}));
+  auto body = r.json();
+  if (r.status != 200 || !body.is_object() || !body.contains("events") ||
+      body["events"].empty())
+    return 0;
+  return body["events"][0].value("seq", int64_t{0});
+}
+
+/// POSTs `body` to /api/v1/events and returns the parsed reply; records a
+/// test failure (and returns null) when the node does not accept it.
+inline json publish_ok(const http_client& client, const json& body,
+                       const header_list& headers = {}) {
+  auto r = client.post_json(events_path, body, headers);
+  EXPECT_TRUE(r.ok()) << "publish of " << body.dump().substr(0, 300)
+                      << " refused: " << r.describe();
+  return r.ok() ? r.json() : json();
+}
+
+/// The single event `GET /api/v1/events?name=<name>` returns; records a
+/// failure unless there is exactly one.
+inline json only_event_named(const http_client& client,
+                             const std::string& name) {
+  auto events = query_all(client, {{"name", name}});
+  EXPECT_EQ(events.size(), 1u) << "events named " << name << ": "
+                               << json(events).dump();
+  return events.size() == 1 ? events[0] : json();
+}
+
+/// A minimal native event.
+inline json make_event(const std::string& name, json extra = json::object()) {
+  json e = {{"name", name}};
+  for (auto& [k, v] : extra.items())
+    e[k] = v;
+  return e;
+}
+
+/// Text of the seed file `<HERALD_SEEDS_DIR>/<number>_*.txt` ("" if absent).
+inline std::string seed_text(const std::string& number) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(HERALD_SEEDS_DIR, ec)) {
+    auto name = entry.path().filename().string();
+    if (name.rfind(number + "_", 0) == 0 && entry.path().extension() == ".txt") {
+      std::ifstream in(entry.path());
+      std::ostringstream text;
+      text << in.rdbuf();
+      return text.str();
+    }
+  }
+  ADD_FAILURE() << "no seed " << number << "_*.txt in " << HERALD_SEEDS_DIR;
+  return {};
+}
+
+/// The lines strictly between the line `begin` and the next line `end`.
+inline std::string text_between(const std::string& text,
+                                const std::string& begin,
+                                const std::string& end) {
+  std::istringstream in(text);
+  std::string line, out;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (!inside) {
+      inside = line == begin;
+    } else if (line == end) {
+      return out;
+    } else {
+      out += line + "\n";
+    }
+  }
+  ADD_FAILURE() << "no block between '" << begin << "' and '" << end << "'";
+  return {};
+}
+
+} // namespace herald::test
