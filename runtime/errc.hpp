@@ -16,29 +16,29 @@ namespace herald::runtime {
 /// rename one, only add.
 enum class errc : uint8_t {
   none = 0,
-  invalid_json,           ///< body or parameter is not well-formed JSON
-  invalid_name,           ///< event name missing or not dot-separated [A-Za-z0-9_-]+
-  invalid_field,          ///< a field has the wrong type or an invalid value
-  unknown_field,          ///< a field this API does not know
-  missing_field,          ///< a required field is absent
-  forbidden_field,        ///< a field clients may not set (origin, kind:"sys")
-  invalid_time,           ///< not RFC 3339
-  invalid_scope,          ///< not '/'-separated [A-Za-z0-9._~@:+-]+ segments
-  invalid_id,             ///< not 1-256 printable characters
-  invalid_pattern,        ///< name pattern with bad segments or '>' not last
-  invalid_filter,         ///< content filter of DESIGN §2 is malformed
-  invalid_parameter,      ///< a query or stream parameter is malformed
-  invalid_cursor,         ///< `after` is not a cursor this node handed out
-  too_large,              ///< body, batch or event over its limit
-  not_found,              ///< unknown or not visible to the caller
-  method_not_allowed,     ///< path exists, method does not
-  source_disabled,        ///< publishes from this source are refused
-  unauthorized,           ///< no or bad credential
-  forbidden,              ///< credential lacks the role
-  conflict,               ///< precondition failed (If-Match, ...)
-  unavailable,            ///< node not ready or shutting down
-  too_many_requests,      ///< a per-caller limit was hit
-  internal,               ///< a bug or a storage failure; see the node's log
+  invalid_json,      ///< body or parameter is not well-formed JSON
+  invalid_name,      ///< event name missing or not dot-separated [A-Za-z0-9_-]+
+  invalid_field,     ///< a field has the wrong type or an invalid value
+  unknown_field,     ///< a field this API does not know
+  missing_field,     ///< a required field is absent
+  forbidden_field,   ///< a field clients may not set (origin, kind:"sys")
+  invalid_time,      ///< not RFC 3339
+  invalid_scope,     ///< not '/'-separated [A-Za-z0-9._~@:+-]+ segments
+  invalid_id,        ///< not 1-256 printable characters
+  invalid_pattern,   ///< name pattern with bad segments or '>' not last
+  invalid_filter,    ///< content filter of DESIGN §2 is malformed
+  invalid_parameter, ///< a query or stream parameter is malformed
+  invalid_cursor,    ///< `after` is not a cursor this node handed out
+  too_large,         ///< body, batch or event over its limit
+  not_found,         ///< unknown or not visible to the caller
+  method_not_allowed, ///< path exists, method does not
+  source_disabled,    ///< publishes from this source are refused
+  unauthorized,       ///< no or bad credential
+  forbidden,          ///< credential lacks the role
+  conflict,           ///< precondition failed (If-Match, ...)
+  unavailable,        ///< node not ready or shutting down
+  too_many_requests,  ///< a per-caller limit was hit
+  internal,           ///< a bug or a storage failure; see the node's log
 };
 
 /// The stable code string, e.g. "invalid_name".

@@ -22,7 +22,7 @@ void ask(caf::actor_system& sys, const Handle& dest,
              on_err = std::move(on_err),
              ... xs = std::move(xs)](caf::event_based_actor* self) mutable {
     self->request(dest, caf::timespan{timeout}, std::move(xs)...)
-      .then(std::move(on_ok), std::move(on_err));
+        .then(std::move(on_ok), std::move(on_err));
   });
 }
 

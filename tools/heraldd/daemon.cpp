@@ -41,9 +41,9 @@ bool write_file_atomically(const fs::path& path, const std::string& text) {
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     return false;
-  bool ok = ::write(fd, text.data(), text.size())
-              == static_cast<ssize_t>(text.size())
-            && ::fsync(fd) == 0;
+  bool ok = ::write(fd, text.data(), text.size()) ==
+                static_cast<ssize_t>(text.size()) &&
+            ::fsync(fd) == 0;
   ::close(fd);
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
     return false;
@@ -81,9 +81,12 @@ caf::expected<std::string> resolve_node_id(storage::event_store& store,
 
 std::string signal_name(int sig) {
   switch (sig) {
-    case SIGINT: return "SIGINT";
-    case SIGTERM: return "SIGTERM";
-    default: return "signal " + std::to_string(sig);
+  case SIGINT:
+    return "SIGINT";
+  case SIGTERM:
+    return "SIGTERM";
+  default:
+    return "signal " + std::to_string(sig);
   }
 }
 
@@ -130,7 +133,8 @@ int run_daemon(const daemon_config& cfg) {
   int exit_code = 0;
   {
     caf::actor_system_config caf_cfg;
-    caf_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.scheduler_threads));
+    caf_cfg.set("scheduler.max-threads",
+                static_cast<size_t>(cfg.scheduler_threads));
     caf_cfg.load<caf::io::middleman>();
     caf::actor_system sys{caf_cfg};
 
@@ -152,10 +156,9 @@ int run_daemon(const daemon_config& cfg) {
     }
 
     // The CAF node port: peers of a cluster connect here (DESIGN §6).
-    auto node_port = sys.middleman().publish(caf::actor_cast<caf::actor>(
-                                               handles.registry),
-                                             cfg.node_port,
-                                             cfg.node_host.c_str(), true);
+    auto node_port =
+        sys.middleman().publish(caf::actor_cast<caf::actor>(handles.registry),
+                                cfg.node_port, cfg.node_host.c_str(), true);
     if (!node_port) {
       spdlog::error("cannot open the node port {}:{}: {}", cfg.node_host,
                     cfg.node_port, caf::to_string(node_port.error()));
@@ -173,21 +176,21 @@ int run_daemon(const daemon_config& cfg) {
     std::promise<std::string> stop_signal;
     auto stop_future = stop_signal.get_future();
     net::signal_set signals{ioc, SIGINT, SIGTERM};
-    signals.async_wait([&stop_signal](const boost::system::error_code& ec,
-                                      int sig) {
-      if (!ec)
-        stop_signal.set_value(signal_name(sig));
-    });
+    signals.async_wait(
+        [&stop_signal](const boost::system::error_code& ec, int sig) {
+          if (!ec)
+            stop_signal.set_value(signal_name(sig));
+        });
 
     std::vector<std::thread> io_threads;
     for (unsigned i = 0; i < cfg.http_threads; ++i)
       io_threads.emplace_back([&ioc] { ioc.run(); });
 
     // server.ready is durable before /readyz turns 200.
-    nlohmann::json ready_data{{"node", *node_id},
-                              {"http", cfg.http.host + ":"
-                                         + std::to_string(*http_port)},
-                              {"version", "0.1.0"}};
+    nlohmann::json ready_data{
+        {"node", *node_id},
+        {"http", cfg.http.host + ":" + std::to_string(*http_port)},
+        {"version", "0.1.0"}};
     std::vector<v1::Event> ready;
     ready.push_back(runtime::make_system_event("server.ready", ready_data,
                                                runtime::now_unix_ns()));
@@ -208,10 +211,10 @@ int run_daemon(const daemon_config& cfg) {
       server->stop_accepting();
       std::vector<v1::Event> bye;
       bye.push_back(runtime::make_system_event(
-        "server.shutdown", nlohmann::json{{"reason", reason}},
-        runtime::now_unix_ns()));
-      auto bye_res = actors::publish_sync(sys, handles, std::move(bye),
-                                          drain_bound);
+          "server.shutdown", nlohmann::json{{"reason", reason}},
+          runtime::now_unix_ns()));
+      auto bye_res =
+          actors::publish_sync(sys, handles, std::move(bye), drain_bound);
       if (!bye_res)
         spdlog::warn("cannot store server.shutdown: {}",
                      runtime::describe(bye_res.error()).message);

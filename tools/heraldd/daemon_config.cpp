@@ -19,8 +19,8 @@ std::optional<endpoint> parse_endpoint(const std::string& text) {
   unsigned port = 0;
   auto [ptr, ec] = std::from_chars(port_text.data(),
                                    port_text.data() + port_text.size(), port);
-  if (ec != std::errc{} || ptr != port_text.data() + port_text.size()
-      || port > 65535)
+  if (ec != std::errc{} || ptr != port_text.data() + port_text.size() ||
+      port > 65535)
     return std::nullopt;
   ep.port = static_cast<uint16_t>(port);
   return ep;
@@ -33,9 +33,9 @@ struct endpoint_validator : CLI::Validator {
   endpoint_validator() {
     name_ = "HOST:PORT";
     func_ = [](const std::string& s) -> std::string {
-      return parse_endpoint(s) ? std::string{}
-                               : "expected HOST:PORT with a port 0-65535, got '"
-                                   + s + "'";
+      return parse_endpoint(s)
+                 ? std::string{}
+                 : "expected HOST:PORT with a port 0-65535, got '" + s + "'";
     };
   }
 };
@@ -46,62 +46,64 @@ std::optional<daemon_config> parse_command_line(int argc, char** argv,
                                                 int& exit_code) {
   daemon_config cfg;
   CLI::App app{"heraldd — one Herald node: event bus, audit trail, streams"};
-  app.set_config("--config", "", "Read settings from FILE (key = value lines, "
-                                 "keys as the flag names)");
+  app.set_config("--config", "",
+                 "Read settings from FILE (key = value lines, "
+                 "keys as the flag names)");
   app.allow_config_extras(CLI::config_extras_mode::error);
 
   std::string data_dir = cfg.data_dir.string();
   std::string http = "127.0.0.1:8470";
   std::string durability = "sync";
   app.add_option("--data-dir", data_dir, "Data directory (created if missing)")
-    ->capture_default_str();
+      ->capture_default_str();
   app.add_option("--http", http, "HTTP+WebSocket listen address, port 0 = any")
-    ->check(endpoint_validator{})
-    ->capture_default_str();
+      ->check(endpoint_validator{})
+      ->capture_default_str();
   app.add_option("--node-port", cfg.node_port, "CAF node port, 0 = any")
-    ->capture_default_str();
+      ->capture_default_str();
   app.add_option("--node-host", cfg.node_host, "CAF node bind address")
-    ->capture_default_str();
-  app.add_option("--node-id", cfg.node_id,
-                 "Node id (default: persisted in the data dir, generated once)");
+      ->capture_default_str();
+  app.add_option(
+      "--node-id", cfg.node_id,
+      "Node id (default: persisted in the data dir, generated once)");
   app.add_option("--durability", durability,
                  "sync: acknowledge after fsync (group commit); async: "
                  "acknowledge after the OS has the write (faster, an OS crash "
                  "or power loss can lose acknowledged events)")
-    ->check(CLI::IsMember({"sync", "async"}))
-    ->capture_default_str();
+      ->check(CLI::IsMember({"sync", "async"}))
+      ->capture_default_str();
   app.add_option("--max-body", cfg.max_body_bytes, "Max HTTP body in bytes")
-    ->check(CLI::Range(size_t{1024}, size_t{1} << 30))
-    ->capture_default_str();
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 30))
+      ->capture_default_str();
   app.add_option("--max-batch", cfg.max_batch, "Max events in one publish")
-    ->check(CLI::Range(size_t{1}, size_t{1000000}))
-    ->capture_default_str();
+      ->check(CLI::Range(size_t{1}, size_t{1000000}))
+      ->capture_default_str();
   app.add_option("--max-event-size", cfg.max_event_bytes,
                  "Max serialized size of one event in bytes")
-    ->check(CLI::Range(size_t{256}, size_t{64} << 20))
-    ->capture_default_str();
+      ->check(CLI::Range(size_t{256}, size_t{64} << 20))
+      ->capture_default_str();
   app.add_option("--stream-buffer-events", cfg.stream_buffer_events,
                  "Per-stream buffer bound in events (overflow closes 1008)")
-    ->check(CLI::Range(size_t{16}, size_t{10000000}))
-    ->capture_default_str();
+      ->check(CLI::Range(size_t{16}, size_t{10000000}))
+      ->capture_default_str();
   app.add_option("--stream-buffer-bytes", cfg.stream_buffer_bytes,
                  "Per-stream buffer bound in bytes (overflow closes 1008)")
-    ->check(CLI::Range(size_t{4096}, size_t{1} << 34))
-    ->capture_default_str();
+      ->check(CLI::Range(size_t{4096}, size_t{1} << 34))
+      ->capture_default_str();
   app.add_option("--http-idle-timeout", cfg.http_idle_timeout_s,
                  "Seconds an idle HTTP connection is kept open")
-    ->check(CLI::Range(1u, 86400u))
-    ->capture_default_str();
+      ->check(CLI::Range(1u, 86400u))
+      ->capture_default_str();
   app.add_option("--http-threads", cfg.http_threads, "HTTP I/O threads")
-    ->check(CLI::Range(1u, 64u))
-    ->capture_default_str();
+      ->check(CLI::Range(1u, 64u))
+      ->capture_default_str();
   app.add_option("--scheduler-threads", cfg.scheduler_threads,
                  "CAF scheduler worker threads")
-    ->check(CLI::Range(1u, 64u))
-    ->capture_default_str();
+      ->check(CLI::Range(1u, 64u))
+      ->capture_default_str();
   app.add_option("--log-level", cfg.log_level, "trace|debug|info|warn|error")
-    ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
-    ->capture_default_str();
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);

@@ -28,7 +28,8 @@ struct daemon_config {
   endpoint http{"127.0.0.1", 8470};
   std::string node_host = "127.0.0.1";
   uint16_t node_port = 8471;
-  std::string node_id; ///< empty: the id persisted in the data dir, or a new one
+  std::string
+      node_id; ///< empty: the id persisted in the data dir, or a new one
   bool durability_sync = true;
 
   // Limits (DESIGN §7 defaults).

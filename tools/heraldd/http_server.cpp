@@ -28,8 +28,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
 public:
   http_session(tcp::socket socket, http_router& router, http_limits limits,
                std::atomic<size_t>& open)
-    : stream_(std::move(socket)), router_(router), limits_(limits),
-      open_(open) {
+      : stream_(std::move(socket)), router_(router), limits_(limits),
+        open_(open) {
     ++open_;
     beast::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
@@ -40,9 +40,9 @@ public:
   ~http_session() { --open_; }
 
   void run() {
-    net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&http_session::do_read,
-                                            shared_from_this()));
+    net::dispatch(
+        stream_.get_executor(),
+        beast::bind_front_handler(&http_session::do_read, shared_from_this()));
   }
 
 private:
@@ -51,9 +51,9 @@ private:
     parser_->body_limit(limits_.max_body_bytes);
     parser_->header_limit(static_cast<uint32_t>(limits_.max_header_bytes));
     stream_.expires_after(std::chrono::seconds(limits_.idle_timeout_s));
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&http_session::on_read,
-                                               shared_from_this()));
+    http::async_read(
+        stream_, buffer_, *parser_,
+        beast::bind_front_handler(&http_session::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code ec, size_t) {
@@ -61,11 +61,11 @@ private:
       return do_close();
     if (ec == http::error::body_limit) {
       // The body was not read: answer and close the connection.
-      auto res = error_response(runtime::errc::too_large,
-                                "request body exceeds "
-                                  + std::to_string(limits_.max_body_bytes)
-                                  + " bytes",
-                                "", 11, false);
+      auto res =
+          error_response(runtime::errc::too_large,
+                         "request body exceeds " +
+                             std::to_string(limits_.max_body_bytes) + " bytes",
+                         "", 11, false);
       return write(std::move(res));
     }
     if (ec == http::error::header_limit) {
@@ -74,14 +74,14 @@ private:
       return write(std::move(res));
     }
     if (ec) {
-      if (ec != beast::error::timeout && ec != net::error::operation_aborted
-          && ec != net::error::connection_reset)
+      if (ec != beast::error::timeout && ec != net::error::operation_aborted &&
+          ec != net::error::connection_reset)
         spdlog::debug("http: read from {} failed: {}", remote_ip_,
                       ec.message());
       if (ec.category() == http::error::get_error_category()) {
         auto res = error_response(runtime::errc::invalid_parameter,
-                                  "malformed HTTP request: " + ec.message(),
-                                  "", 11, false);
+                                  "malformed HTTP request: " + ec.message(), "",
+                                  11, false);
         return write(std::move(res));
       }
       return;
@@ -93,13 +93,11 @@ private:
       return;
     }
     auto self = shared_from_this();
-    router_.handle(std::move(req), remote_ip_,
-                   [self](http_response res) {
-                     net::post(self->stream_.get_executor(),
-                               [self, r = std::move(res)]() mutable {
-                                 self->write(std::move(r));
-                               });
-                   });
+    router_.handle(std::move(req), remote_ip_, [self](http_response res) {
+      net::post(
+          self->stream_.get_executor(),
+          [self, r = std::move(res)]() mutable { self->write(std::move(r)); });
+    });
   }
 
   void write(http_response res) {
@@ -139,9 +137,8 @@ private:
 
 http_server::http_server(net::io_context& ioc, http_router& router,
                          http_limits limits)
-  : ioc_(ioc), router_(router), limits_(limits),
-    acceptor_(net::make_strand(ioc)) {
-}
+    : ioc_(ioc), router_(router), limits_(limits),
+      acceptor_(net::make_strand(ioc)) {}
 
 caf::expected<uint16_t> http_server::listen(const endpoint& ep) {
   beast::error_code ec;
@@ -151,10 +148,9 @@ caf::expected<uint16_t> http_server::listen(const endpoint& ep) {
     tcp::resolver resolver{ioc_};
     auto results = resolver.resolve(ep.host, std::to_string(ep.port), ec);
     if (ec || results.empty())
-      return runtime::make_api_error(runtime::errc::invalid_parameter,
-                                     "cannot resolve HTTP host '" + ep.host
-                                       + "'",
-                                     "http");
+      return runtime::make_api_error(
+          runtime::errc::invalid_parameter,
+          "cannot resolve HTTP host '" + ep.host + "'", "http");
     addr = results.begin()->endpoint().address();
   }
   tcp::endpoint endpoint{addr, ep.port};
@@ -167,9 +163,9 @@ caf::expected<uint16_t> http_server::listen(const endpoint& ep) {
     acceptor_.listen(net::socket_base::max_listen_connections, ec);
   if (ec)
     return runtime::make_api_error(runtime::errc::unavailable,
-                                   "cannot listen on " + ep.host + ":"
-                                     + std::to_string(ep.port) + ": "
-                                     + ec.message(),
+                                   "cannot listen on " + ep.host + ":" +
+                                       std::to_string(ep.port) + ": " +
+                                       ec.message(),
                                    "http");
   auto port = acceptor_.local_endpoint().port();
   do_accept();
@@ -185,20 +181,20 @@ void http_server::stop_accepting() {
 
 void http_server::do_accept() {
   acceptor_.async_accept(
-    net::make_strand(ioc_),
-    [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-      if (ec) {
-        if (ec == net::error::operation_aborted || !self->acceptor_.is_open())
-          return;
-        spdlog::warn("http: accept failed: {}", ec.message());
-      } else {
-        socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<http_session>(std::move(socket), self->router_,
-                                       self->limits_, self->open_)
-          ->run();
-      }
-      self->do_accept();
-    });
+      net::make_strand(ioc_),
+      [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+        if (ec) {
+          if (ec == net::error::operation_aborted || !self->acceptor_.is_open())
+            return;
+          spdlog::warn("http: accept failed: {}", ec.message());
+        } else {
+          socket.set_option(tcp::no_delay(true), ec);
+          std::make_shared<http_session>(std::move(socket), self->router_,
+                                         self->limits_, self->open_)
+              ->run();
+        }
+        self->do_accept();
+      });
 }
 
 } // namespace herald::heraldd

@@ -31,15 +31,13 @@ public:
   /// Handles one request. `reply` may be called from any thread, exactly
   /// once; the session writes the response on its strand.
   virtual void handle(http_request req, const std::string& remote_ip,
-                      reply_fn reply)
-    = 0;
+                      reply_fn reply) = 0;
 
   /// Takes over a connection whose request is a WebSocket upgrade. The
   /// router either accepts the upgrade on `stream` or writes an error
   /// response and closes it.
   virtual void upgrade(http_request req, boost::beast::tcp_stream stream,
-                       const std::string& remote_ip)
-    = 0;
+                       const std::string& remote_ip) = 0;
 };
 
 struct http_limits {

@@ -8,8 +8,8 @@ namespace herald::heraldd {
 
 namespace http = boost::beast::http;
 
-http_response json_response(unsigned status, std::string body,
-                            unsigned version, bool keep_alive) {
+http_response json_response(unsigned status, std::string body, unsigned version,
+                            bool keep_alive) {
   http_response res{static_cast<http::status>(status), version};
   res.set(http::field::server, "herald");
   res.set(http::field::content_type, "application/json");
@@ -97,8 +97,8 @@ caf::error parse_target(std::string_view target, std::string& path,
       continue;
     auto eq = part.find('=');
     auto raw_key = part.substr(0, eq);
-    auto raw_val = eq == std::string_view::npos ? std::string_view{}
-                                                : part.substr(eq + 1);
+    auto raw_val =
+        eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1);
     auto key = percent_decode(raw_key, true);
     if (!key || key->empty())
       return runtime::make_api_error(runtime::errc::invalid_parameter,

@@ -18,9 +18,9 @@
 namespace herald::heraldd {
 
 using http_request =
-  boost::beast::http::request<boost::beast::http::string_body>;
+    boost::beast::http::request<boost::beast::http::string_body>;
 using http_response =
-  boost::beast::http::response<boost::beast::http::string_body>;
+    boost::beast::http::response<boost::beast::http::string_body>;
 
 /// A JSON response with the given status.
 http_response json_response(unsigned status, std::string body,

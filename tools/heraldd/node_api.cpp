@@ -44,16 +44,17 @@ lower_case_headers(const http_request& req) {
 
 node_api::node_api(caf::actor_system& sys, actors::node_handles handles,
                    const daemon_config& cfg)
-  : sys_(sys), handles_(std::move(handles)),
-    stream_buffer_events_(cfg.stream_buffer_events),
-    stream_buffer_bytes_(cfg.stream_buffer_bytes) {
+    : sys_(sys), handles_(std::move(handles)),
+      stream_buffer_events_(cfg.stream_buffer_events),
+      stream_buffer_bytes_(cfg.stream_buffer_bytes) {
   limits_.max_batch = cfg.max_batch;
   limits_.max_event_bytes = cfg.max_event_bytes;
 }
 
 bool node_api::wait_idle(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock guard{idle_mtx_};
-  return idle_cv_.wait_until(guard, deadline, [this] { return in_flight_ == 0; });
+  return idle_cv_.wait_until(guard, deadline,
+                             [this] { return in_flight_ == 0; });
 }
 
 void node_api::handle(http_request req, const std::string&, reply_fn done) {
@@ -80,8 +81,8 @@ void node_api::handle(http_request req, const std::string&, reply_fn done) {
   const auto method = req.method();
   auto not_allowed = [&] {
     reply(error_response(errc::method_not_allowed,
-                         std::string{req.method_string()} + " is not allowed on "
-                           + path,
+                         std::string{req.method_string()} +
+                             " is not allowed on " + path,
                          "", version, keep_alive));
   };
 
@@ -94,18 +95,17 @@ void node_api::handle(http_request req, const std::string&, reply_fn done) {
     if (method != http::verb::get && method != http::verb::head)
       return not_allowed();
     if (ready_)
-      return reply(json_response(200, R"({"status":"ready"})", version,
-                                 keep_alive));
+      return reply(
+          json_response(200, R"({"status":"ready"})", version, keep_alive));
     return reply(error_response(errc::unavailable, "node is not ready", "",
                                 version, keep_alive));
   }
   if (path == events_path) {
     if (method == http::verb::post) {
       if (!q.params.empty())
-        return reply(error_response(errc::invalid_parameter,
-                                    "publish takes no query parameters",
-                                    q.params.begin()->first, version,
-                                    keep_alive));
+        return reply(error_response(
+            errc::invalid_parameter, "publish takes no query parameters",
+            q.params.begin()->first, version, keep_alive));
       return publish(req, reply);
     }
     if (method == http::verb::get)
@@ -122,17 +122,16 @@ void node_api::handle(http_request req, const std::string&, reply_fn done) {
                                 "this endpoint needs a WebSocket upgrade", "",
                                 version, keep_alive));
   }
-  if (path.starts_with(events_path) && path.size() > events_path.size() + 1
-      && path[events_path.size()] == '/') {
+  if (path.starts_with(events_path) && path.size() > events_path.size() + 1 &&
+      path[events_path.size()] == '/') {
     auto raw = std::string_view{path}.substr(events_path.size() + 1);
     if (raw.find('/') == std::string_view::npos) {
       if (method != http::verb::get)
         return not_allowed();
       if (!q.params.empty())
-        return reply(error_response(errc::invalid_parameter,
-                                    "unknown parameter",
-                                    q.params.begin()->first, version,
-                                    keep_alive));
+        return reply(
+            error_response(errc::invalid_parameter, "unknown parameter",
+                           q.params.begin()->first, version, keep_alive));
       auto id = percent_decode(raw, false);
       if (!id || !runtime::is_valid_id(*id))
         return reply(error_response(errc::not_found, "no such event", "id",
@@ -154,9 +153,8 @@ void node_api::publish(http_request& req, reply_fn& reply) {
   caf::expected<runtime::publish_batch> batch{caf::error{}};
   if (req.find("ce-specversion") != req.end()) {
     std::string content_type{req[http::field::content_type]};
-    batch = runtime::decode_cloudevent_binary(lower_case_headers(req),
-                                              content_type, req.body(),
-                                              limits_, now);
+    batch = runtime::decode_cloudevent_binary(
+        lower_case_headers(req), content_type, req.body(), limits_, now);
   } else {
     batch = runtime::decode_publish(req.body(), limits_, now);
   }
@@ -164,28 +162,28 @@ void node_api::publish(http_request& req, reply_fn& reply) {
     return reply(error_response(batch.error(), version, keep_alive));
   const bool is_array = batch->is_array;
   ask(
-    sys_, handles_.writer, request_timeout,
-    [reply, version, keep_alive,
-     is_array](std::vector<storage::append_result>& results) {
-      std::string body;
-      if (!is_array && results.size() == 1) {
-        append_result_json(body, results.front());
-      } else {
-        body = R"({"events":[)";
-        for (size_t i = 0; i < results.size(); ++i) {
-          if (i > 0)
-            body += ',';
-          append_result_json(body, results[i]);
+      sys_, handles_.writer, request_timeout,
+      [reply, version, keep_alive,
+       is_array](std::vector<storage::append_result>& results) {
+        std::string body;
+        if (!is_array && results.size() == 1) {
+          append_result_json(body, results.front());
+        } else {
+          body = R"({"events":[)";
+          for (size_t i = 0; i < results.size(); ++i) {
+            if (i > 0)
+              body += ',';
+            append_result_json(body, results[i]);
+          }
+          body += "]}";
         }
-        body += "]}";
-      }
-      reply(json_response(200, std::move(body), version, keep_alive));
-    },
-    [reply, version, keep_alive](caf::error& err) {
-      spdlog::warn("publish failed: {}", caf::to_string(err));
-      reply(error_response(err, version, keep_alive));
-    },
-    actors::write_atom_v, std::move(batch->events));
+        reply(json_response(200, std::move(body), version, keep_alive));
+      },
+      [reply, version, keep_alive](caf::error& err) {
+        spdlog::warn("publish failed: {}", caf::to_string(err));
+        reply(error_response(err, version, keep_alive));
+      },
+      actors::write_atom_v, std::move(batch->events));
 }
 
 void node_api::query(const query_string& q, unsigned version, bool keep_alive,
@@ -194,39 +192,40 @@ void node_api::query(const query_string& q, unsigned version, bool keep_alive,
   if (!parsed)
     return reply(error_response(parsed.error(), version, keep_alive));
   ask(
-    sys_, handles_.readers, request_timeout,
-    [reply, version, keep_alive](storage::query_page& page) {
-      std::string body = R"({"events":[)";
-      for (size_t i = 0; i < page.events.size(); ++i) {
-        if (i > 0)
-          body += ',';
-        body += runtime::to_native_json_text(page.events[i]);
-      }
-      body += ']';
-      if (!page.next.empty())
-        body += R"(,"next":)" + nlohmann::json(page.next).dump();
-      body += '}';
-      reply(json_response(200, std::move(body), version, keep_alive));
-    },
-    [reply, version, keep_alive](caf::error& err) {
-      reply(error_response(err, version, keep_alive));
-    },
-    actors::query_atom_v, std::move(*parsed),
-    runtime::identity::anonymous_admin());
+      sys_, handles_.readers, request_timeout,
+      [reply, version, keep_alive](storage::query_page& page) {
+        std::string body = R"({"events":[)";
+        for (size_t i = 0; i < page.events.size(); ++i) {
+          if (i > 0)
+            body += ',';
+          body += runtime::to_native_json_text(page.events[i]);
+        }
+        body += ']';
+        if (!page.next.empty())
+          body += R"(,"next":)" + nlohmann::json(page.next).dump();
+        body += '}';
+        reply(json_response(200, std::move(body), version, keep_alive));
+      },
+      [reply, version, keep_alive](caf::error& err) {
+        reply(error_response(err, version, keep_alive));
+      },
+      actors::query_atom_v, std::move(*parsed),
+      runtime::identity::anonymous_admin());
 }
 
 void node_api::fetch(std::string id, unsigned version, bool keep_alive,
                      reply_fn& reply) {
   ask(
-    sys_, handles_.readers, request_timeout,
-    [reply, version, keep_alive](v1::Event& ev) {
-      reply(json_response(200, runtime::to_native_json_text(ev), version,
-                          keep_alive));
-    },
-    [reply, version, keep_alive](caf::error& err) {
-      reply(error_response(err, version, keep_alive));
-    },
-    actors::fetch_atom_v, std::move(id), runtime::identity::anonymous_admin());
+      sys_, handles_.readers, request_timeout,
+      [reply, version, keep_alive](v1::Event& ev) {
+        reply(json_response(200, runtime::to_native_json_text(ev), version,
+                            keep_alive));
+      },
+      [reply, version, keep_alive](caf::error& err) {
+        reply(error_response(err, version, keep_alive));
+      },
+      actors::fetch_atom_v, std::move(id),
+      runtime::identity::anonymous_admin());
 }
 
 void node_api::upgrade(http_request req, beast::tcp_stream stream,
@@ -239,7 +238,8 @@ void node_api::upgrade(http_request req, beast::tcp_stream stream,
       http_response res;
     };
     res.keep_alive(false);
-    auto r = std::make_shared<refusal>(refusal{std::move(stream), std::move(res)});
+    auto r =
+        std::make_shared<refusal>(refusal{std::move(stream), std::move(res)});
     r->stream.expires_after(std::chrono::seconds(5));
     http::async_write(r->stream, r->res, [r](beast::error_code, size_t) {
       beast::error_code ec;
@@ -255,19 +255,19 @@ void node_api::upgrade(http_request req, beast::tcp_stream stream,
   if (path.size() > 1 && path.back() == '/')
     path.pop_back();
   if (path != stream_path)
-    return refuse(error_response(errc::not_found, "no WebSocket endpoint at "
-                                                    + path,
-                                 "", version, false));
+    return refuse(error_response(errc::not_found,
+                                 "no WebSocket endpoint at " + path, "",
+                                 version, false));
   if (draining_)
-    return refuse(error_response(errc::unavailable, "node is shutting down",
-                                 "", version, false));
+    return refuse(error_response(errc::unavailable, "node is shutting down", "",
+                                 version, false));
   auto spec = parse_stream_spec(q);
   if (!spec)
     return refuse(error_response(spec.error(), version, false));
   spec->who = runtime::identity::anonymous_admin();
   auto session = std::make_shared<stream_session>(
-    std::move(stream), sys_, handles_, std::move(*spec),
-    stream_buffer_events_, stream_buffer_bytes_);
+      std::move(stream), sys_, handles_, std::move(*spec),
+      stream_buffer_events_, stream_buffer_bytes_);
   streams_.add(session);
   session->run(std::move(req));
 }

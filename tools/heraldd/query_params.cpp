@@ -16,12 +16,12 @@ using runtime::make_api_error;
 caf::error parse_u64(const std::string& text, std::string_view field,
                      uint64_t min, uint64_t max, uint64_t& out) {
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size()
-      || out < min || out > max)
+  if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size() ||
+      out < min || out > max)
     return make_api_error(errc::invalid_parameter,
-                          std::string{field} + " must be an integer from "
-                            + std::to_string(min) + " to "
-                            + std::to_string(max),
+                          std::string{field} + " must be an integer from " +
+                              std::to_string(min) + " to " +
+                              std::to_string(max),
                           std::string{field});
   return {};
 }
@@ -50,8 +50,7 @@ caf::error parse_exact(const query_string& q, std::string_view field,
 }
 
 /// The predicates queries and streams share: name, scope, filter.
-caf::error parse_common(const query_string& q,
-                        std::optional<std::string>& name,
+caf::error parse_common(const query_string& q, std::optional<std::string>& name,
                         std::optional<std::string>& scope,
                         std::optional<runtime::content_filter>& filter) {
   if (auto v = q.find("name")) {
@@ -89,9 +88,9 @@ caf::expected<storage::event_query> parse_event_query(const query_string& q) {
   storage::event_query out;
   if (auto err = parse_common(q, out.name, out.scope, out.filter))
     return err;
-  for (auto [field, slot] : {std::pair{"source", &out.source},
-                             std::pair{"tenant", &out.tenant},
-                             std::pair{"user", &out.user}})
+  for (auto [field, slot] :
+       {std::pair{"source", &out.source}, std::pair{"tenant", &out.tenant},
+        std::pair{"user", &out.user}})
     if (auto err = parse_exact(q, field, *slot))
       return err;
   if (auto v = q.find("since"))
@@ -151,8 +150,8 @@ caf::expected<actors::stream_spec> parse_stream_spec(const query_string& q) {
   }
   if (auto v = q.find("format")) {
     if (*v != "native")
-      return make_api_error(errc::invalid_parameter,
-                            "format must be native", "format");
+      return make_api_error(errc::invalid_parameter, "format must be native",
+                            "format");
   }
   return out;
 }

@@ -14,15 +14,13 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 namespace net = boost::asio;
 
-stream_session::stream_session(beast::tcp_stream stream,
-                               caf::actor_system& sys,
+stream_session::stream_session(beast::tcp_stream stream, caf::actor_system& sys,
                                actors::node_handles handles,
                                actors::stream_spec spec, size_t max_events,
                                size_t max_bytes)
-  : ws_(std::move(stream)), sys_(sys), handles_(std::move(handles)),
-    spec_(std::move(spec)),
-    sink_(std::make_shared<actors::stream_sink>(max_events, max_bytes)) {
-}
+    : ws_(std::move(stream)), sys_(sys), handles_(std::move(handles)),
+      spec_(std::move(spec)),
+      sink_(std::make_shared<actors::stream_sink>(max_events, max_bytes)) {}
 
 stream_session::~stream_session() {
   if (actor_)
@@ -32,9 +30,9 @@ stream_session::~stream_session() {
 
 void stream_session::run(http_request req) {
   ws_.set_option(
-    websocket::stream_base::timeout::suggested(beast::role_type::server));
+      websocket::stream_base::timeout::suggested(beast::role_type::server));
   ws_.set_option(websocket::stream_base::decorator(
-    [](websocket::response_type& res) { res.set("server", "herald"); }));
+      [](websocket::response_type& res) { res.set("server", "herald"); }));
   ws_.async_accept(req, beast::bind_front_handler(&stream_session::on_accept,
                                                   shared_from_this()));
 }
@@ -74,8 +72,7 @@ void stream_session::on_read(beast::error_code ec, size_t) {
 void stream_session::schedule_pump() {
   if (pump_posted_.exchange(true))
     return;
-  net::post(ws_.get_executor(),
-            [self = shared_from_this()] { self->pump(); });
+  net::post(ws_.get_executor(), [self = shared_from_this()] { self->pump(); });
 }
 
 void stream_session::pump() {
