@@ -109,6 +109,14 @@ const subscription* routing_table::find(const std::string& id) const {
   return &entries_.at(i->second).sub;
 }
 
+std::optional<routing_table::owner_id>
+routing_table::owner_of(const std::string& id) const {
+  auto i = by_id_.find(id);
+  if (i == by_id_.end())
+    return std::nullopt;
+  return entries_.at(i->second).owner;
+}
+
 size_t routing_table::owner_count(owner_id owner) const {
   return by_owner_.count(owner);
 }

@@ -108,6 +108,9 @@ public:
   /// The subscription with `id`, or nullptr. Valid until the next mutation.
   const subscription* find(const std::string& id) const;
 
+  /// The owner of subscription `id`, if there is one.
+  std::optional<owner_id> owner_of(const std::string& id) const;
+
   /// Number of subscriptions `owner` holds.
   size_t owner_count(owner_id owner) const;
 

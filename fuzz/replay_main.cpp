@@ -17,7 +17,8 @@ namespace {
 void run_file(const std::filesystem::path& p, size_t& count) {
   std::ifstream in{p, std::ios::binary};
   std::string bytes{std::istreambuf_iterator<char>{in}, {}};
-  LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(bytes.data()),
+                         bytes.size());
   ++count;
 }
 
@@ -28,7 +29,8 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::filesystem::path arg{argv[i]};
     if (std::filesystem::is_directory(arg)) {
-      for (const auto& entry : std::filesystem::recursive_directory_iterator{arg})
+      for (const auto& entry :
+           std::filesystem::recursive_directory_iterator{arg})
         if (entry.is_regular_file())
           run_file(entry.path(), count);
     } else if (std::filesystem::exists(arg)) {

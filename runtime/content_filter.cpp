@@ -30,9 +30,12 @@ integer to_integer(const number& n) noexcept {
 
 long double to_long_double(const number& n) noexcept {
   switch (n.k) {
-    case number::kind::u: return static_cast<long double>(n.u);
-    case number::kind::i: return static_cast<long double>(n.i);
-    case number::kind::f: break;
+  case number::kind::u:
+    return static_cast<long double>(n.u);
+  case number::kind::i:
+    return static_cast<long double>(n.i);
+  case number::kind::f:
+    break;
   }
   return n.f;
 }
@@ -68,8 +71,8 @@ bool wildcard_match(std::string_view s,
     return s == parts.front();
   const auto& first = parts.front();
   const auto& last = parts.back();
-  if (s.size() < first.size() + last.size() || !starts_with(s, first)
-      || !ends_with(s, last))
+  if (s.size() < first.size() + last.size() || !starts_with(s, first) ||
+      !ends_with(s, last))
     return false;
   auto middle = s.substr(first.size(), s.size() - first.size() - last.size());
   for (size_t i = 1; i + 1 < parts.size(); ++i) {
@@ -84,11 +87,16 @@ bool wildcard_match(std::string_view s,
 bool numeric_holds(numeric_op op, const number& v, const number& bound) {
   auto c = compare(v, bound);
   switch (op) {
-    case numeric_op::eq: return c == 0;
-    case numeric_op::lt: return c < 0;
-    case numeric_op::le: return c <= 0;
-    case numeric_op::gt: return c > 0;
-    case numeric_op::ge: return c >= 0;
+  case numeric_op::eq:
+    return c == 0;
+  case numeric_op::lt:
+    return c < 0;
+  case numeric_op::le:
+    return c <= 0;
+  case numeric_op::gt:
+    return c > 0;
+  case numeric_op::ge:
+    return c >= 0;
   }
   return false;
 }
@@ -116,49 +124,62 @@ bool equals(const literal& lit, const leaf& v) noexcept {
   if (lit.t != v.t)
     return false;
   switch (lit.t) {
-    case value_type::string: return lit.s == v.s;
-    case value_type::number: return compare(lit.n, v.n) == 0;
-    case value_type::boolean: return lit.b == v.b;
-    case value_type::null: return true;
-    case value_type::other: break;
+  case value_type::string:
+    return lit.s == v.s;
+  case value_type::number:
+    return compare(lit.n, v.n) == 0;
+  case value_type::boolean:
+    return lit.b == v.b;
+  case value_type::null:
+    return true;
+  case value_type::other:
+    break;
   }
   return false;
 }
 
 bool string_test::test(std::string_view s) const noexcept {
   switch (k) {
-    case kind::prefix: return starts_with(s, text);
-    case kind::suffix: return ends_with(s, text);
-    case kind::prefix_ignore_case:
-      return s.size() >= text.size() && equal_folded(s.substr(0, text.size()), text);
-    case kind::suffix_ignore_case:
-      return s.size() >= text.size()
-             && equal_folded(s.substr(s.size() - text.size()), text);
-    case kind::equals_ignore_case: return equal_folded(s, text);
-    case kind::wildcard: return wildcard_match(s, parts);
+  case kind::prefix:
+    return starts_with(s, text);
+  case kind::suffix:
+    return ends_with(s, text);
+  case kind::prefix_ignore_case:
+    return s.size() >= text.size() &&
+           equal_folded(s.substr(0, text.size()), text);
+  case kind::suffix_ignore_case:
+    return s.size() >= text.size() &&
+           equal_folded(s.substr(s.size() - text.size()), text);
+  case kind::equals_ignore_case:
+    return equal_folded(s, text);
+  case kind::wildcard:
+    return wildcard_match(s, parts);
   }
   return false;
 }
 
 bool matcher::test(const leaf& v) const noexcept {
   switch (k) {
-    case kind::literal: return equals(lit, v);
-    case kind::string: return v.t == value_type::string && str.test(v.s);
-    case kind::exists: return exists;
-    case kind::numeric:
-      if (v.t != value_type::number)
+  case kind::literal:
+    return equals(lit, v);
+  case kind::string:
+    return v.t == value_type::string && str.test(v.s);
+  case kind::exists:
+    return exists;
+  case kind::numeric:
+    if (v.t != value_type::number)
+      return false;
+    for (const auto& [op, bound] : bounds)
+      if (!numeric_holds(op, v.n, bound))
         return false;
-      for (const auto& [op, bound] : bounds)
-        if (!numeric_holds(op, v.n, bound))
-          return false;
-      return true;
-    case kind::anything_but:
-      for (const auto& l : lits)
-        if (equals(l, v))
-          return false;
-      return true;
-    case kind::anything_but_str:
-      return v.t == value_type::string && !str.test(v.s);
+    return true;
+  case kind::anything_but:
+    for (const auto& l : lits)
+      if (equals(l, v))
+        return false;
+    return true;
+  case kind::anything_but_str:
+    return v.t == value_type::string && !str.test(v.s);
   }
   return false;
 }
@@ -180,31 +201,35 @@ leaf string_leaf(std::string_view s) {
 leaf json_leaf(const json& j) {
   leaf l;
   switch (j.type()) {
-    case json::value_t::string:
-      l.t = value_type::string;
-      l.s = j.get_ref<const std::string&>();
-      break;
-    case json::value_t::number_unsigned:
-      l.t = value_type::number;
-      l.n.k = number::kind::u;
-      l.n.u = j.get<uint64_t>();
-      break;
-    case json::value_t::number_integer:
-      l.t = value_type::number;
-      l.n.k = number::kind::i;
-      l.n.i = j.get<int64_t>();
-      break;
-    case json::value_t::number_float:
-      l.t = value_type::number;
-      l.n.k = number::kind::f;
-      l.n.f = j.get<double>();
-      break;
-    case json::value_t::boolean:
-      l.t = value_type::boolean;
-      l.b = j.get<bool>();
-      break;
-    case json::value_t::null: l.t = value_type::null; break;
-    default: l.t = value_type::other; break;
+  case json::value_t::string:
+    l.t = value_type::string;
+    l.s = j.get_ref<const std::string&>();
+    break;
+  case json::value_t::number_unsigned:
+    l.t = value_type::number;
+    l.n.k = number::kind::u;
+    l.n.u = j.get<uint64_t>();
+    break;
+  case json::value_t::number_integer:
+    l.t = value_type::number;
+    l.n.k = number::kind::i;
+    l.n.i = j.get<int64_t>();
+    break;
+  case json::value_t::number_float:
+    l.t = value_type::number;
+    l.n.k = number::kind::f;
+    l.n.f = j.get<double>();
+    break;
+  case json::value_t::boolean:
+    l.t = value_type::boolean;
+    l.b = j.get<bool>();
+    break;
+  case json::value_t::null:
+    l.t = value_type::null;
+    break;
+  default:
+    l.t = value_type::other;
+    break;
   }
   return l;
 }
@@ -260,43 +285,61 @@ bool collect(const condition& c, const event_view& view,
     return true;
   };
   switch (c.f) {
-    case field::id: return text(ev.id());
-    case field::name: return text(ev.name());
-    case field::source: return text(ev.source());
-    case field::kind:
-      switch (ev.kind()) {
-        case v1::KIND_USER: out.push_back(string_leaf("user")); return true;
-        case v1::KIND_SYS: out.push_back(string_leaf("sys")); return true;
-        default: return false;
-      }
-    case field::time: return text(view.time_text());
-    case field::tenant: return text(ev.tenant());
-    case field::user: return text(ev.user());
-    case field::scope: return text(ev.scope());
-    case field::allowed_groups:
-      for (const auto& g : ev.allowed_groups())
-        out.push_back(string_leaf(g));
-      return ev.allowed_groups_size() > 0;
-    case field::datacontenttype: return text(ev.datacontenttype());
-    case field::traceparent: return text(ev.traceparent());
-    case field::node: return text(ev.node());
-    case field::seq: {
-      if (ev.seq() == 0)
-        return false;
-      leaf l;
-      l.t = value_type::number;
-      l.n.k = number::kind::u;
-      l.n.u = ev.seq();
-      out.push_back(l);
+  case field::id:
+    return text(ev.id());
+  case field::name:
+    return text(ev.name());
+  case field::source:
+    return text(ev.source());
+  case field::kind:
+    switch (ev.kind()) {
+    case v1::KIND_USER:
+      out.push_back(string_leaf("user"));
       return true;
+    case v1::KIND_SYS:
+      out.push_back(string_leaf("sys"));
+      return true;
+    default:
+      return false;
     }
-    case field::origin_trigger_id: return text(ev.origin().trigger_id());
-    case field::origin_workflow_id: return text(ev.origin().workflow_id());
-    case field::origin_task_id: return text(ev.origin().task_id());
-    case field::data: {
-      const auto* data = view.data();
-      return data != nullptr && collect_data(*data, c.data_path, out);
-    }
+  case field::time:
+    return text(view.time_text());
+  case field::tenant:
+    return text(ev.tenant());
+  case field::user:
+    return text(ev.user());
+  case field::scope:
+    return text(ev.scope());
+  case field::allowed_groups:
+    for (const auto& g : ev.allowed_groups())
+      out.push_back(string_leaf(g));
+    return ev.allowed_groups_size() > 0;
+  case field::datacontenttype:
+    return text(ev.datacontenttype());
+  case field::traceparent:
+    return text(ev.traceparent());
+  case field::node:
+    return text(ev.node());
+  case field::seq: {
+    if (ev.seq() == 0)
+      return false;
+    leaf l;
+    l.t = value_type::number;
+    l.n.k = number::kind::u;
+    l.n.u = ev.seq();
+    out.push_back(l);
+    return true;
+  }
+  case field::origin_trigger_id:
+    return text(ev.origin().trigger_id());
+  case field::origin_workflow_id:
+    return text(ev.origin().workflow_id());
+  case field::origin_task_id:
+    return text(ev.origin().task_id());
+  case field::data: {
+    const auto* data = view.data();
+    return data != nullptr && collect_data(*data, c.data_path, out);
+  }
   }
   return false;
 }
@@ -323,8 +366,7 @@ bool matches_condition(const condition& c, const event_view& view,
 
 // -- event_view ---------------------------------------------------------------
 
-event_view::event_view(const v1::Event& ev) : ev_(ev) {
-}
+event_view::event_view(const v1::Event& ev) : ev_(ev) {}
 
 event_view::~event_view() = default;
 

@@ -94,17 +94,17 @@ public:
   /// Compiles a filter. Errors are `invalid_filter` with `field` set to
   /// `field_prefix` + a JSON Pointer to the offending part (for a query
   /// parameter pass "filter").
-  static caf::expected<content_filter> parse(const nlohmann::json& spec,
-                                             std::string_view field_prefix = "");
+  static caf::expected<content_filter>
+  parse(const nlohmann::json& spec, std::string_view field_prefix = "");
   /// Same from JSON text; malformed JSON is `invalid_filter` too.
-  static caf::expected<content_filter> parse(std::string_view text,
-                                             std::string_view field_prefix = "");
+  static caf::expected<content_filter>
+  parse(std::string_view text, std::string_view field_prefix = "");
   /// Text overloads that keep `parse("{...}")` and `parse(std::string)`
   /// unambiguous (nlohmann::json converts from both).
-  static caf::expected<content_filter> parse(const char* text,
-                                             std::string_view field_prefix = "");
-  static caf::expected<content_filter> parse(const std::string& text,
-                                             std::string_view field_prefix = "");
+  static caf::expected<content_filter>
+  parse(const char* text, std::string_view field_prefix = "");
+  static caf::expected<content_filter>
+  parse(const std::string& text, std::string_view field_prefix = "");
 
   /// True for the filter that matches every event (no keys).
   bool empty() const noexcept;

@@ -28,30 +28,30 @@ struct field_name {
 };
 
 constexpr std::array<field_name, 13> top_fields{{
-  {"id", field::id},
-  {"name", field::name},
-  {"source", field::source},
-  {"kind", field::kind},
-  {"time", field::time},
-  {"tenant", field::tenant},
-  {"user", field::user},
-  {"scope", field::scope},
-  {"allowed_groups", field::allowed_groups},
-  {"datacontenttype", field::datacontenttype},
-  {"traceparent", field::traceparent},
-  {"node", field::node},
-  {"seq", field::seq},
+    {"id", field::id},
+    {"name", field::name},
+    {"source", field::source},
+    {"kind", field::kind},
+    {"time", field::time},
+    {"tenant", field::tenant},
+    {"user", field::user},
+    {"scope", field::scope},
+    {"allowed_groups", field::allowed_groups},
+    {"datacontenttype", field::datacontenttype},
+    {"traceparent", field::traceparent},
+    {"node", field::node},
+    {"seq", field::seq},
 }};
 
 constexpr std::array<field_name, 3> origin_fields{{
-  {"trigger_id", field::origin_trigger_id},
-  {"workflow_id", field::origin_workflow_id},
-  {"task_id", field::origin_task_id},
+    {"trigger_id", field::origin_trigger_id},
+    {"workflow_id", field::origin_workflow_id},
+    {"task_id", field::origin_task_id},
 }};
 
 constexpr std::string_view operators_hint =
-  "prefix, suffix, equals-ignore-case, wildcard, exists, numeric, "
-  "anything-but";
+    "prefix, suffix, equals-ignore-case, wildcard, exists, numeric, "
+    "anything-but";
 
 /// Appends one JSON Pointer reference token (RFC 6901 escaping).
 std::string pointer(const std::string& base, std::string_view token) {
@@ -103,8 +103,7 @@ enum class path_kind {
 
 class compiler {
 public:
-  explicit compiler(std::string_view prefix) : prefix_(prefix) {
-  }
+  explicit compiler(std::string_view prefix) : prefix_(prefix) {}
 
   caf::error compile(const json& spec, std::vector<condition>& out) {
     out_ = &out;
@@ -134,8 +133,7 @@ private:
 
   /// Classifies a key path; sets `f` for complete and open paths.
   caf::error classify(const std::vector<std::string>& path,
-                      const std::string& ptr, path_kind& kind,
-                      field& f) const {
+                      const std::string& ptr, path_kind& kind, field& f) const {
     const auto& head = path.front();
     if (head == "data") {
       kind = path_kind::open;
@@ -148,14 +146,16 @@ private:
         return {};
       }
       for (const auto& of : origin_fields) {
-        if (path[1] == of.key && path.size() == 2) {
-          kind = path_kind::complete;
-          f = of.f;
-          return {};
-        }
+        if (path[1] != of.key)
+          continue;
+        if (path.size() > 2)
+          return fail(ptr, "field 'origin." + path[1] + "' has no sub-fields");
+        kind = path_kind::complete;
+        f = of.f;
+        return {};
       }
       return fail(ptr, "unknown field 'origin." + path[1] +
-                         "' (origin has trigger_id, workflow_id, task_id)");
+                           "' (origin has trigger_id, workflow_id, task_id)");
     }
     for (const auto& tf : top_fields) {
       if (head == tf.key) {
@@ -167,10 +167,10 @@ private:
       }
     }
     return fail(ptr, "unknown field '" + head +
-                       "': keys are event fields (id, name, source, kind, "
-                       "time, tenant, user, scope, allowed_groups, "
-                       "datacontenttype, traceparent, node, seq, origin.*) "
-                       "or data.<path>");
+                         "': keys are event fields (id, name, source, kind, "
+                         "time, tenant, user, scope, allowed_groups, "
+                         "datacontenttype, traceparent, node, seq, origin.*) "
+                         "or data.<path>");
   }
 
   caf::error compile_object(const json& obj, std::vector<std::string>& path,
@@ -194,8 +194,8 @@ private:
         if (value.is_object()) {
           if (kind == path_kind::complete)
             err = fail(kptr, "field '" + path.front() +
-                               "' takes an array of alternatives, not an "
-                               "object");
+                                 "' takes an array of alternatives, not an "
+                                 "object");
           else
             err = compile_object(value, path, kptr, depth + 1);
         } else if (value.is_array()) {
@@ -244,36 +244,36 @@ private:
   caf::error to_literal(const json& v, const std::string& ptr,
                         literal& out) const {
     switch (v.type()) {
-      case json::value_t::string:
-        out.t = value_type::string;
-        out.s = v.get_ref<const std::string&>();
-        return {};
-      case json::value_t::number_unsigned:
-        out.t = value_type::number;
-        out.n.k = number::kind::u;
-        out.n.u = v.get<uint64_t>();
-        return {};
-      case json::value_t::number_integer:
-        out.t = value_type::number;
-        out.n.k = number::kind::i;
-        out.n.i = v.get<int64_t>();
-        return {};
-      case json::value_t::number_float:
-        out.t = value_type::number;
-        out.n.k = number::kind::f;
-        out.n.f = v.get<double>();
-        if (!std::isfinite(out.n.f))
-          return fail(ptr, "numbers in a filter must be finite");
-        return {};
-      case json::value_t::boolean:
-        out.t = value_type::boolean;
-        out.b = v.get<bool>();
-        return {};
-      case json::value_t::null:
-        out.t = value_type::null;
-        return {};
-      default:
-        return fail(ptr, "expected a literal (string, number, boolean, null)");
+    case json::value_t::string:
+      out.t = value_type::string;
+      out.s = v.get_ref<const std::string&>();
+      return {};
+    case json::value_t::number_unsigned:
+      out.t = value_type::number;
+      out.n.k = number::kind::u;
+      out.n.u = v.get<uint64_t>();
+      return {};
+    case json::value_t::number_integer:
+      out.t = value_type::number;
+      out.n.k = number::kind::i;
+      out.n.i = v.get<int64_t>();
+      return {};
+    case json::value_t::number_float:
+      out.t = value_type::number;
+      out.n.k = number::kind::f;
+      out.n.f = v.get<double>();
+      if (!std::isfinite(out.n.f))
+        return fail(ptr, "numbers in a filter must be finite");
+      return {};
+    case json::value_t::boolean:
+      out.t = value_type::boolean;
+      out.b = v.get<bool>();
+      return {};
+    case json::value_t::null:
+      out.t = value_type::null;
+      return {};
+    default:
+      return fail(ptr, "expected a literal (string, number, boolean, null)");
     }
   }
 
@@ -290,7 +290,7 @@ private:
       return err;
     if (v.size() != 1)
       return fail(ptr, "an operator object has exactly one key, one of: " +
-                         std::string{operators_hint});
+                           std::string{operators_hint});
     const auto& op = v.begin().key();
     const auto& arg = v.begin().value();
     auto optr = pointer(ptr, op);
@@ -312,7 +312,7 @@ private:
     if (op == "anything-but")
       return compile_anything_but(arg, optr, depth + 1, m);
     return fail(optr, "unknown operator '" + op +
-                        "' (known: " + std::string{operators_hint} + ")");
+                          "' (known: " + std::string{operators_hint} + ")");
   }
 
   caf::error compile_affix(bool is_prefix, const json& arg,
@@ -320,7 +320,8 @@ private:
     m.k = matcher::kind::string;
     auto name = std::string{is_prefix ? "prefix" : "suffix"};
     if (arg.is_string()) {
-      m.str.k = is_prefix ? string_test::kind::prefix : string_test::kind::suffix;
+      m.str.k =
+          is_prefix ? string_test::kind::prefix : string_test::kind::suffix;
       m.str.text = arg.get<std::string>();
       return {};
     }
@@ -383,11 +384,11 @@ private:
     return {};
   }
 
-  caf::error compile_numeric(const json& arg, const std::string& ptr,
-                             int depth, matcher& m) {
+  caf::error compile_numeric(const json& arg, const std::string& ptr, int depth,
+                             matcher& m) {
     static constexpr std::string_view arity =
-      "numeric takes [op, number] or [\">\"|\">=\", number, \"<\"|\"<=\", "
-      "number]";
+        "numeric takes [op, number] or [\">\"|\">=\", number, \"<\"|\"<=\", "
+        "number]";
     if (!arg.is_array() || (arg.size() != 2 && arg.size() != 4))
       return fail(ptr, std::string{arity});
     if (auto err = check_depth(ptr, depth))
@@ -432,8 +433,8 @@ private:
   caf::error compile_anything_but(const json& arg, const std::string& ptr,
                                   int depth, matcher& m) {
     static constexpr std::string_view usage =
-      "anything-but takes a string, a number, an array of them, or "
-      "{\"prefix\"|\"suffix\"|\"equals-ignore-case\"|\"wildcard\": string}";
+        "anything-but takes a string, a number, an array of them, or "
+        "{\"prefix\"|\"suffix\"|\"equals-ignore-case\"|\"wildcard\": string}";
     if (arg.is_string() || arg.is_number()) {
       m.k = matcher::kind::anything_but;
       m.lits.emplace_back();
@@ -461,8 +462,8 @@ private:
     }
     if (arg.is_object() && arg.size() == 1) {
       const auto& op = arg.begin().key();
-      if (op == "prefix" || op == "suffix" || op == "equals-ignore-case"
-          || op == "wildcard") {
+      if (op == "prefix" || op == "suffix" || op == "equals-ignore-case" ||
+          op == "wildcard") {
         m.k = matcher::kind::anything_but_str;
         return compile_string_test(op, arg.begin().value(), pointer(ptr, op),
                                    m.str);
@@ -510,7 +511,8 @@ caf::expected<content_filter> content_filter::parse(std::string_view text,
     // The parser and json's destructor are iterative: deep input is safe
     // here and rejected by the depth check.
     spec = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error, or out_of_range for a number like 1e400.
     return comp.fail("", std::string{"filter is not valid JSON: "} + e.what());
   } catch (const std::exception& e) {
     return make_api_error(errc::internal, e.what(), std::string{prefix});

@@ -33,7 +33,8 @@ constexpr std::array<field_alias, 3> cloudevent_aliases{{
     {"allowed_groups", "allowedgroups"},
 }};
 
-constexpr std::array<field_alias, 5> seed001_aliases{{
+constexpr std::array<field_alias, 6> seed001_aliases{{
+    {"data", "payload"},
     {"name", "headers/name"},
     {"source", "headers/serviceName"},
     {"time", "headers/createdAt"},
@@ -176,14 +177,32 @@ caf::error validate_as(v1::Event& ev, shape s, std::string_view pointer,
                          field("datacontenttype"));
   if (!is_valid_utf8(ev.dataschema()))
     return invalid_field("dataschema must be UTF-8", field("dataschema"));
+  // Nesting bounds that keep every accepted event publishable again in its
+  // native form inside a batch: [ {"data": D, "extensions": {"x": E}} ].
+  const size_t max_depth = limits.max_json_depth;
+  const size_t max_data_depth = max_depth > 2 ? max_depth - 2 : 0;
+  const size_t max_ext_depth = max_depth > 3 ? max_depth - 3 : 0;
   for (const auto& [name, value] : ev.extensions()) {
+    const auto ext_field = field(pointer_append("extensions", name));
     if (!is_valid_extension_name(name) || !is_valid_utf8(value))
       return invalid_field("extension names are 1-20 of [a-z0-9] and not an "
                            "attribute Herald maps",
-                           field(pointer_append("extensions", name)));
+                           ext_field);
+    if (!json_depth_ok(value, max_ext_depth))
+      return make_api_error(errc::invalid_json,
+                            "extension value nests deeper than " +
+                                std::to_string(max_ext_depth) + " levels",
+                            ext_field);
   }
-  if (ev.has_data_json() && !is_valid_utf8(ev.data_json()))
-    return invalid_field("data must be UTF-8", field("data"));
+  if (ev.has_data_json()) {
+    if (!is_valid_utf8(ev.data_json()))
+      return invalid_field("data must be UTF-8", field("data"));
+    if (!json_depth_ok(ev.data_json(), max_data_depth))
+      return make_api_error(errc::invalid_json,
+                            "data nests deeper than " +
+                                std::to_string(max_data_depth) + " levels",
+                            field("data"));
+  }
   const auto& o = ev.origin();
   if (!is_valid_utf8(o.trigger_id()) || !is_valid_utf8(o.workflow_id()) ||
       !is_valid_utf8(o.task_id()) || !is_valid_utf8(ev.node()))

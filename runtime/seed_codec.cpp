@@ -43,12 +43,18 @@ caf::expected<int64_t> created_at(const json& v, const std::string& field) {
     return static_cast<int64_t>(ms) * 1'000'000;
   }
   if (v.is_number_float()) {
-    const double scaled = v.get<double>() * 1e6;
-    // 9.2233720368547758e18 is 2^63: keep strictly inside int64.
-    if (!std::isfinite(scaled) || scaled >= 9.2233720368547758e18 ||
-        scaled <= -9.2233720368547758e18)
+    // Whole and fractional ms apart: their product with 1e6 as one double
+    // would lose the sub-microsecond digits.
+    const double ms = v.get<double>();
+    if (!std::isfinite(ms) || std::fabs(ms) >= 9.2e12)
       return bad_time(field);
-    return static_cast<int64_t>(std::llround(scaled));
+    const double whole = std::floor(ms);
+    const auto sub_ms = std::llround((ms - whole) * 1e6);
+    if (__builtin_mul_overflow(static_cast<int64_t>(whole), int64_t{1'000'000},
+                               &ns) ||
+        __builtin_add_overflow(ns, static_cast<int64_t>(sub_ms), &ns))
+      return bad_time(field);
+    return ns;
   }
   return invalid_field("createdAt must be an RFC 3339 string or Unix ms",
                        field);

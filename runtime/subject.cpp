@@ -91,9 +91,8 @@ std::string pattern_problem(std::string_view pattern) {
 bool is_valid_name(std::string_view name) noexcept {
   if (name.empty() || name.size() > max_subject_bytes)
     return false;
-  return for_each_segment(name, [](std::string_view seg, bool) {
-    return is_name_segment(seg);
-  });
+  return for_each_segment(
+      name, [](std::string_view seg, bool) { return is_name_segment(seg); });
 }
 
 caf::error validate_pattern(std::string_view pattern, std::string_view field) {
@@ -136,8 +135,9 @@ bool pattern_matches(std::string_view pattern, std::string_view name) noexcept {
     if (p_seg == ">")
       return true; // at least one name segment remains here
     auto n_end = name.find('.', n);
-    auto n_seg = name.substr(
-      n, n_end == std::string_view::npos ? std::string_view::npos : n_end - n);
+    auto n_seg =
+        name.substr(n, n_end == std::string_view::npos ? std::string_view::npos
+                                                       : n_end - n);
     if (p_seg != "*" && p_seg != n_seg)
       return false;
     bool p_done = p_end == std::string_view::npos;

@@ -61,8 +61,8 @@ private:
   size_t size_ = 0;
 
   static std::vector<std::string_view> split(std::string_view s);
-  bool erase_rec(node& n, const std::vector<std::string_view>& segs,
-                 size_t i, const T& value);
+  bool erase_rec(node& n, const std::vector<std::string_view>& segs, size_t i,
+                 const T& value);
   void match_rec(const node& n, const std::vector<std::string_view>& segs,
                  size_t i, std::vector<T>& out) const;
   static size_t count_nodes(const node& n) noexcept;

@@ -126,9 +126,12 @@ std::optional<int64_t> parse_rfc3339(std::string_view s) noexcept {
     return std::nullopt;
   const int64_t secs = days_from_civil(year, month, day) * 86400 + hour * 3600 +
                        minute * 60 + second - offset_sec;
+  // Before 1970 with a fraction, secs * 1e9 alone may pass INT64_MIN
+  // although the instant does not: borrow one second from the fraction.
+  const bool borrow = secs < 0 && frac > 0;
   int64_t ns = 0;
-  if (__builtin_mul_overflow(secs, ns_per_sec, &ns) ||
-      __builtin_add_overflow(ns, frac, &ns))
+  if (__builtin_mul_overflow(secs + borrow, ns_per_sec, &ns) ||
+      __builtin_add_overflow(ns, frac - (borrow ? ns_per_sec : 0), &ns))
     return std::nullopt;
   return ns;
 }

@@ -1,7 +1,6 @@
 #include "runtime/uuid.hpp"
 
 #include <array>
-#include <mutex>
 #include <random>
 
 namespace herald::runtime {
@@ -17,17 +16,12 @@ std::mt19937_64& thread_rng() {
   return rng;
 }
 
-// Last (ms, counter) handed out by this process; guarded by state_mutex.
-std::mutex state_mutex;
-int64_t last_ms = -1;
-uint32_t last_counter = 0;
-
 constexpr uint32_t counter_max = 0xfff;       // 12 bits of rand_a
 constexpr uint32_t counter_seed_mask = 0x7ff; // leave headroom to count up
 
 } // namespace
 
-std::string new_uuid_v7(int64_t unix_ns) {
+std::string uuid_v7_generator::next(int64_t unix_ns) {
   auto& rng = thread_rng();
   const uint64_t rand_b = rng();
   const auto seed = static_cast<uint32_t>(rng() & counter_seed_mask);
@@ -35,27 +29,26 @@ std::string new_uuid_v7(int64_t unix_ns) {
   int64_t ms = 0;
   uint32_t counter = 0;
   {
-    std::lock_guard<std::mutex> guard{state_mutex};
-    if (now_ms > last_ms) {
-      last_ms = now_ms;
-      last_counter = seed;
-    } else if (last_counter < counter_max) {
-      ++last_counter;
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (now_ms > last_ms_) {
+      last_ms_ = now_ms;
+      last_counter_ = seed;
+    } else if (last_counter_ < counter_max) {
+      ++last_counter_;
     } else {
-      ++last_ms; // counter exhausted: borrow the next millisecond
-      last_counter = seed;
+      ++last_ms_; // counter exhausted: borrow the next millisecond
+      last_counter_ = seed;
     }
-    ms = last_ms;
-    counter = last_counter;
+    ms = last_ms_;
+    counter = last_counter_;
   }
   std::array<uint8_t, 16> b{};
-  for (int i = 0; i < 6; ++i)
-    b[static_cast<size_t>(i)] = static_cast<uint8_t>(ms >> (40 - 8 * i));
+  for (size_t i = 0; i < 6; ++i)
+    b[i] = static_cast<uint8_t>(ms >> (40 - 8 * i));
   b[6] = static_cast<uint8_t>(0x70 | (counter >> 8));
   b[7] = static_cast<uint8_t>(counter);
-  for (int i = 0; i < 8; ++i)
-    b[static_cast<size_t>(8 + i)] =
-        static_cast<uint8_t>(rand_b >> (56 - 8 * i));
+  for (size_t i = 0; i < 8; ++i)
+    b[8 + i] = static_cast<uint8_t>(rand_b >> (56 - 8 * i));
   b[8] = static_cast<uint8_t>(0x80 | (b[8] & 0x3f));
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;
@@ -67,6 +60,11 @@ std::string new_uuid_v7(int64_t unix_ns) {
     out += hex[b[i] & 0xf];
   }
   return out;
+}
+
+std::string new_uuid_v7(int64_t unix_ns) {
+  static uuid_v7_generator process_generator;
+  return process_generator.next(unix_ns);
 }
 
 } // namespace herald::runtime

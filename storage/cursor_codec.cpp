@@ -10,8 +10,8 @@ namespace herald::storage {
 namespace {
 
 constexpr size_t raw_size = 12;
-constexpr std::string_view alphabet
-  = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr std::string_view alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 uint16_t check_of(const unsigned char* p, size_t n) noexcept {
   uint32_t h = 2166136261u;
@@ -55,8 +55,8 @@ std::string encode_cursor(const query_cursor& c) {
   std::string out;
   out.reserve(16);
   for (size_t i = 0; i < raw_size; i += 3) {
-    uint32_t v = (uint32_t{raw[i]} << 16) | (uint32_t{raw[i + 1]} << 8)
-                 | raw[i + 2];
+    uint32_t v =
+        (uint32_t{raw[i]} << 16) | (uint32_t{raw[i + 1]} << 8) | raw[i + 2];
     out.push_back(alphabet[(v >> 18) & 63]);
     out.push_back(alphabet[(v >> 12) & 63]);
     out.push_back(alphabet[(v >> 6) & 63]);

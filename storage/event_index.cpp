@@ -108,8 +108,8 @@ std::string_view normalize_scope_prefix(std::string_view prefix) noexcept {
 bool scope_matches(std::string_view prefix, std::string_view scope) noexcept {
   if (prefix.empty())
     return true;
-  if (scope.size() < prefix.size()
-      || scope.compare(0, prefix.size(), prefix) != 0)
+  if (scope.size() < prefix.size() ||
+      scope.compare(0, prefix.size(), prefix) != 0)
     return false;
   return scope.size() == prefix.size() || scope[prefix.size()] == '/';
 }

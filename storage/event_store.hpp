@@ -3,12 +3,14 @@
 // The audit trail on RocksDB: events keyed by seq, the indexes DESIGN §3's
 // queries need, idempotency by id, and the paged query API with cursors.
 //
-// Thread-safety: append() must be called by one thread at a time (the writer
-// actor); get*/query/last_seq may be called concurrently from any thread and
-// concurrently with append (RocksDB snapshots give each read a consistent
-// view). Ownership: the store owns the RocksDB instance; destroying it closes
-// the database after flushing nothing extra (the WAL already holds every
-// acknowledged write).
+// Thread-safety: every member may be called from any thread. append() calls
+// are serialized internally (one writer -- the writer actor -- is the design;
+// a second one waits); get*/query/last_seq run concurrently with each other
+// and with append (each query reads one RocksDB snapshot, and a batch becomes
+// visible to readers all at once). close() waits for running calls.
+// Ownership: the store owns the RocksDB instance; destroying it closes the
+// database after flushing nothing extra (the WAL already holds every
+// acknowledged write). Layout and query planning: storage/README.md.
 
 #include <cstdint>
 #include <filesystem>
@@ -26,8 +28,8 @@
 namespace herald::storage {
 
 struct store_options {
-  std::filesystem::path dir;   ///< RocksDB directory, created if missing
-  bool sync = true;            ///< fsync the WAL on every append (group commit)
+  std::filesystem::path dir; ///< RocksDB directory, created if missing
+  bool sync = true;          ///< fsync the WAL on every append (group commit)
   size_t block_cache_bytes = 64u << 20;
   size_t write_buffer_bytes = 32u << 20;
   /// log2 of the events per zone-map block (default 4096). Only used when
@@ -45,20 +47,22 @@ struct append_result {
 
 /// A query of DESIGN §3/§7. All present predicates must hold (AND).
 struct event_query {
-  std::optional<std::string> name;   ///< name pattern (`*`, `>`), validated
+  /// Name pattern (`*`, `>`); a malformed one is invalid_pattern, "name".
+  std::optional<std::string> name;
   std::optional<std::string> source; ///< exact
   std::optional<std::string> tenant; ///< exact
   std::optional<std::string> user;   ///< exact
-  std::optional<std::string> scope;  ///< whole-segment prefix, equality included
-  std::optional<int64_t> since_ns;   ///< inclusive, on event time
-  std::optional<int64_t> until_ns;   ///< exclusive, on event time
+  std::optional<std::string> scope; ///< whole-segment prefix, equality included
+  std::optional<int64_t> since_ns;  ///< inclusive, on event time
+  std::optional<int64_t> until_ns;  ///< exclusive, on event time
   std::optional<runtime::content_filter> filter;
-  std::optional<std::string> after;  ///< cursor from a previous page's `next`
-  std::optional<uint64_t> from_seq;  ///< inclusive seq lower bound (streams)
-  bool descending = false;           ///< order by seq desc
-  size_t limit = 100;                ///< 1..1000
-  /// Max candidate events examined before the page is returned early with a
-  /// `next` cursor (so a narrow filter over a huge store stays bounded).
+  std::optional<std::string> after; ///< cursor from a previous page's `next`
+  std::optional<uint64_t> from_seq; ///< inclusive seq lower bound (streams)
+  bool descending = false;          ///< order by seq desc
+  size_t limit = 100;               ///< 1..1000
+  /// Max work before the page is returned early with a `next` cursor (so a
+  /// narrow filter over a huge store stays bounded): candidate events
+  /// examined plus index seeks of an intersection that found no candidate.
   size_t scan_budget = 20000;
 };
 
@@ -68,7 +72,7 @@ struct query_page {
   std::string next;
   /// Every seq up to (asc) / down to (desc) this one has been examined:
   /// streams resume after it. When the scan reached the end (`next` empty)
-  /// it is the snapshot's last seq (asc) or the lowest bound (desc).
+  /// it is the snapshot's last seq (asc) or max(from_seq, 1) (desc).
   uint64_t last_examined_seq = 0;
 };
 
@@ -78,7 +82,8 @@ public:
   /// torn WAL tail is dropped: every write that returned success with
   /// sync=true survives). Fails with storage::errc (io_error, corruption,
   /// unsupported_format).
-  static caf::expected<std::unique_ptr<event_store>> open(const store_options& opts);
+  static caf::expected<std::unique_ptr<event_store>>
+  open(const store_options& opts);
 
   /// Closes the database (idempotent; the destructor calls it). Afterwards
   /// every call fails with storage::errc::closed. Waits for running calls.
@@ -105,7 +110,8 @@ public:
 
   /// The stored event with this id / seq (nullopt when absent). No
   /// visibility check: callers apply runtime::can_see.
-  caf::expected<std::optional<v1::Event>> get_by_id(const std::string& id) const;
+  caf::expected<std::optional<v1::Event>>
+  get_by_id(const std::string& id) const;
   caf::expected<std::optional<v1::Event>> get_by_seq(uint64_t seq) const;
 
   /// Runs a query as `who` (events `who` may not see are skipped, never
@@ -124,7 +130,8 @@ public:
 
   /// Small persistent key/value metadata (node id, ...); put_meta always
   /// fsyncs.
-  caf::expected<std::optional<std::string>> get_meta(const std::string& key) const;
+  caf::expected<std::optional<std::string>>
+  get_meta(const std::string& key) const;
   caf::error put_meta(const std::string& key, const std::string& value);
 
   /// Approximate bytes on disk (SST + memtables).

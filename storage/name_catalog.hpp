@@ -31,8 +31,8 @@ public:
 
   /// The names matching a (valid) pattern, sorted; nullopt when more than
   /// `max_names` match (the caller then treats the pattern as a filter).
-  std::optional<std::vector<std::string>>
-  expand(std::string_view pattern, size_t max_names) const;
+  std::optional<std::vector<std::string>> expand(std::string_view pattern,
+                                                 size_t max_names) const;
 
   size_t size() const;
 

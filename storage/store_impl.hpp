@@ -14,6 +14,7 @@
 
 #include <caf/error.hpp>
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
 #include "storage/event_index.hpp"
 #include "storage/event_store.hpp"
@@ -22,12 +23,19 @@
 namespace herald::storage {
 
 /// The column families, in the order they are opened (after "default").
-enum cf_id : size_t { cf_events, cf_ids, cf_idx, cf_zones, cf_names, cf_meta,
-                      cf_count };
+enum cf_id : size_t {
+  cf_events,
+  cf_ids,
+  cf_idx,
+  cf_zones,
+  cf_names,
+  cf_meta,
+  cf_count
+};
 
 /// Column family names on disk.
 inline constexpr std::array<const char*, cf_count> cf_names_on_disk{
-  "events", "ids", "idx", "zones", "names", "meta"};
+    "events", "ids", "idx", "zones", "names", "meta"};
 
 /// Maps a failed status to storage::errc (corruption, busy, io_error) with
 /// `what` and RocksDB's text as context; none for an ok status.
@@ -60,9 +68,11 @@ struct event_store::impl {
   /// mutex makes a second caller safe, not fast).
   std::mutex write_mtx;
 
-  /// Writer scratch buffers, reused by every append.
+  /// Writer scratch, reused by every append (no page faults for a fresh
+  /// batch buffer each time).
   std::string key_buf;
   std::string value_buf;
+  rocksdb::WriteBatch batch;
 
   rocksdb::ColumnFamilyHandle* operator[](cf_id id) const { return cf[id]; }
 

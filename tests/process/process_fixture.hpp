@@ -1,5 +1,10 @@
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +21,7 @@
 
 #include "tests/support/heraldd_process.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/ws_client.hpp"
 
 #ifndef HERALD_SEEDS_DIR
 #define HERALD_SEEDS_DIR "../shared/seeds"
@@ -64,8 +70,8 @@ inline ::testing::AssertionResult
 is_api_error(const http_response& r, int status,
              std::initializer_list<std::string_view> codes,
              std::optional<std::string_view> field) {
-  bool status_ok = status == 0 ? (r.status >= 400 && r.status < 500)
-                               : r.status == status;
+  bool status_ok =
+      status == 0 ? (r.status >= 400 && r.status < 500) : r.status == status;
   if (!status_ok)
     return ::testing::AssertionFailure()
            << "expected HTTP " << (status == 0 ? "4xx" : std::to_string(status))
@@ -88,8 +94,8 @@ is_api_error(const http_response& r, int status,
            << "expected code " << wanted << ", got " << r.describe();
   if (field) {
     std::string got = err.contains("field") && err["field"].is_string()
-                        ? err["field"].get<std::string>()
-                        : "<absent>";
+                          ? err["field"].get<std::string>()
+                          : "<absent>";
     if (got != *field)
       return ::testing::AssertionFailure()
              << "expected field \"" << *field << "\", got \"" << got
@@ -165,8 +171,8 @@ inline std::vector<std::string> user_event_ids(const http_client& client) {
 
 /// Highest seq in the trail (0 when empty or on error).
 inline int64_t last_seq(const http_client& client) {
-  auto r = client.get(with_query(events_path, {{"order", "desc"},
-                                               {"limit", "1"}}));
+  auto r =
+      client.get(with_query(events_path, {{"order", "desc"}, {"limit", "1"}}));
   auto body = r.json();
   if (r.status != 200 || !body.is_object() || !body.contains("events") ||
       body["events"].empty())
@@ -189,8 +195,8 @@ inline json publish_ok(const http_client& client, const json& body,
 inline json only_event_named(const http_client& client,
                              const std::string& name) {
   auto events = query_all(client, {{"name", name}});
-  EXPECT_EQ(events.size(), 1u) << "events named " << name << ": "
-                               << json(events).dump();
+  EXPECT_EQ(events.size(), 1u)
+      << "events named " << name << ": " << json(events).dump();
   return events.size() == 1 ? events[0] : json();
 }
 
@@ -208,7 +214,8 @@ inline std::string seed_text(const std::string& number) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(HERALD_SEEDS_DIR, ec)) {
     auto name = entry.path().filename().string();
-    if (name.rfind(number + "_", 0) == 0 && entry.path().extension() == ".txt") {
+    if (name.rfind(number + "_", 0) == 0 &&
+        entry.path().extension() == ".txt") {
       std::ifstream in(entry.path());
       std::ostringstream text;
       text << in.rdbuf();
@@ -237,6 +244,49 @@ inline std::string text_between(const std::string& text,
   }
   ADD_FAILURE() << "no block between '" << begin << "' and '" << end << "'";
   return {};
+}
+
+/// A loopback TCP port that was free a moment ago (bind to port 0, read the
+/// port, close). Only for flags that cannot take port 0.
+inline uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  uint16_t port = 0;
+  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    port = ntohs(addr.sin_port);
+  if (fd >= 0)
+    ::close(fd);
+  return port;
+}
+
+/// Reads frames until `count` events arrived, the stream ended, or no frame
+/// came for `idle`. Frames that are not JSON objects record a failure.
+inline std::vector<json> read_events(ws_client& ws, size_t count,
+                                     std::chrono::milliseconds idle = 5s) {
+  std::vector<json> out;
+  while (out.size() < count) {
+    auto frame = ws.read_text(idle);
+    if (!frame)
+      break;
+    auto event = json::parse(*frame, nullptr, false);
+    EXPECT_TRUE(event.is_object())
+        << "frame is not one JSON event: " << frame->substr(0, 300);
+    out.push_back(std::move(event));
+  }
+  return out;
+}
+
+/// Seqs of `events` as integers (-1 where absent).
+inline std::vector<int64_t> seqs_of(const std::vector<json>& events) {
+  std::vector<int64_t> out;
+  for (const auto& e : events)
+    out.push_back(e.is_object() ? e.value("seq", int64_t{-1}) : -1);
+  return out;
 }
 
 } // namespace herald::test

@@ -58,11 +58,10 @@ void append_marker(const fs::path& path, int run) {
 } // namespace
 
 heraldd_process::heraldd_process(std::vector<std::string> extra_args)
-  : heraldd_process(heraldd_options{std::move(extra_args)}) {
-}
+    : heraldd_process(heraldd_options{std::move(extra_args)}) {}
 
 heraldd_process::heraldd_process(heraldd_options options)
-  : options_(std::move(options)) {
+    : options_(std::move(options)) {
   work_dir_ = make_temp_dir();
   data_dir_ = work_dir_ / "data";
   stdout_path_ = work_dir_ / "heraldd.stdout";
@@ -120,7 +119,10 @@ heraldd_process::~heraldd_process() {
   append_marker(stdout_path_, runs_);
   append_marker(stderr_path_, runs_);
 
-  std::vector<std::string> args{HERALDD_PATH, "--data-dir", data_dir_.string()};
+  const char* override_path = std::getenv("HERALD_TEST_HERALDD");
+  std::string binary =
+      override_path && *override_path ? override_path : HERALDD_PATH;
+  std::vector<std::string> args{binary, "--data-dir", data_dir_.string()};
   if (options_.default_http) {
     args.emplace_back("--http");
     args.emplace_back("127.0.0.1:0");
@@ -170,25 +172,26 @@ heraldd_process::~heraldd_process() {
   auto ports_path = data_dir_ / "ports.json";
   std::string why_not;
   bool have_ports = wait_for(
-    [&] {
-      if (!running())
+      [&] {
+        if (!running())
+          return true;
+        if (!fs::exists(ports_path))
+          return false;
+        auto parsed =
+            nlohmann::json::parse(read_file(ports_path), nullptr, false);
+        if (!parsed.is_object() || !parsed.contains("http") ||
+            !parsed["http"].is_number_unsigned() || parsed["http"] == 0) {
+          why_not =
+              "ports.json is not {\"http\":PORT,...}: " + read_file(ports_path);
+          return false;
+        }
+        ports_ = parsed;
+        http_port_ = parsed["http"].get<uint16_t>();
+        if (parsed.contains("node") && parsed["node"].is_number_unsigned())
+          node_port_ = parsed["node"].get<uint16_t>();
         return true;
-      if (!fs::exists(ports_path))
-        return false;
-      auto parsed = nlohmann::json::parse(read_file(ports_path), nullptr,
-                                          false);
-      if (!parsed.is_object() || !parsed.contains("http") ||
-          !parsed["http"].is_number_unsigned() || parsed["http"] == 0) {
-        why_not = "ports.json is not {\"http\":PORT,...}: " + read_file(ports_path);
-        return false;
-      }
-      ports_ = parsed;
-      http_port_ = parsed["http"].get<uint16_t>();
-      if (parsed.contains("node") && parsed["node"].is_number_unsigned())
-        node_port_ = parsed["node"].get<uint16_t>();
-      return true;
-    },
-    options_.start_deadline);
+      },
+      options_.start_deadline);
   if (pid_ < 0)
     return fail("heraldd exited with status " +
                 std::to_string(exit_status_.value_or(-1)) +
@@ -202,13 +205,13 @@ heraldd_process::~heraldd_process() {
   client.set_timeout(2s);
   http_response last;
   bool ready = wait_for(
-    [&] {
-      if (!running())
-        return true;
-      last = client.get("/readyz");
-      return last.status == 200;
-    },
-    options_.start_deadline);
+      [&] {
+        if (!running())
+          return true;
+        last = client.get("/readyz");
+        return last.status == 200;
+      },
+      options_.start_deadline);
   if (pid_ < 0)
     return fail("heraldd exited with status " +
                 std::to_string(exit_status_.value_or(-1)) +
@@ -226,15 +229,15 @@ heraldd_process::~heraldd_process() {
   }
   if (fs::exists(data_dir_ / "admin.token")) {
     token_ = read_file(data_dir_ / "admin.token");
-    while (!token_.empty() && std::isspace(static_cast<unsigned char>(
-                                token_.back())))
+    while (!token_.empty() &&
+           std::isspace(static_cast<unsigned char>(token_.back())))
       token_.pop_back();
   }
   return ::testing::AssertionSuccess();
 }
 
 int heraldd_process::collect(int wait_status) {
-  int code = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status)
+  int code = WIFEXITED(wait_status)     ? WEXITSTATUS(wait_status)
              : WIFSIGNALED(wait_status) ? 128 + WTERMSIG(wait_status)
                                         : still_running;
   exit_status_ = code;

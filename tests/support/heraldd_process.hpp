@@ -33,7 +33,7 @@ bool wait_for(Predicate&& pred, std::chrono::milliseconds deadline) {
     if (now >= until)
       return false;
     std::this_thread::sleep_for(
-      std::min<clock_type::duration>(pause, until - now));
+        std::min<clock_type::duration>(pause, until - now));
     pause = std::min(pause * 2, std::chrono::milliseconds(50));
   }
 }
@@ -60,7 +60,7 @@ struct heraldd_options {
 /// (PR_SET_PDEATHSIG). The destructor SIGKILLs a still-running child by its
 /// PID, prints its logs when the current test failed (keeping the temp dir),
 /// and otherwise removes the temp dir. Set HERALD_TEST_KEEP=1 to keep it
-/// always. Not thread-safe.
+/// always; HERALD_TEST_HERALDD=PATH runs another binary. Not thread-safe.
 class heraldd_process {
 public:
   /// Exit status of a child killed by signal S is reported as 128 + S; a
@@ -92,6 +92,10 @@ public:
   /// Waits up to `deadline` for the child to exit on its own; its status as
   /// in `stop()`, or `still_running`.
   int wait_exit(std::chrono::milliseconds deadline);
+
+  /// The options of the next `start()`/`restart()` (flags may be changed
+  /// between runs, e.g. to pass a config file written with `write_file`).
+  heraldd_options& options() noexcept { return options_; }
 
   /// The last run's exit status, once it is known.
   std::optional<int> exit_status() const { return exit_status_; }

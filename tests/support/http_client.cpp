@@ -23,6 +23,11 @@ using tcp = asio::ip::tcp;
 /// 1 KiB of data each is ~1.2 MiB).
 constexpr uint64_t max_response_body = 256ull << 20;
 
+/// Beast 1.74 takes boost::string_view, not std::string_view.
+beast::string_view bsv(std::string_view text) {
+  return {text.data(), text.size()};
+}
+
 std::string lower(std::string_view text) {
   std::string out(text);
   std::transform(out.begin(), out.end(), out.begin(),
@@ -59,15 +64,14 @@ std::string http_response::describe() const {
     return "no HTTP response: " + error;
   constexpr size_t max_shown = 2000;
   auto shown = body.size() > max_shown
-                 ? body.substr(0, max_shown) + "...(" +
-                     std::to_string(body.size()) + " bytes)"
-                 : body;
+                   ? body.substr(0, max_shown) + "...(" +
+                         std::to_string(body.size()) + " bytes)"
+                   : body;
   return "HTTP " + std::to_string(status) + " " + shown;
 }
 
 http_client::http_client(uint16_t port, std::string host)
-  : port_(port), host_(std::move(host)) {
-}
+    : port_(port), host_(std::move(host)) {}
 
 http_response http_client::request(std::string_view method,
                                    std::string_view target, std::string body,
@@ -93,12 +97,12 @@ http_response http_client::request(std::string_view method,
   }
 
   http::request<http::string_body> req;
-  auto verb = http::string_to_verb(method);
+  auto verb = http::string_to_verb(bsv(method));
   if (verb == http::verb::unknown)
-    req.method_string(method);
+    req.method_string(bsv(method));
   else
     req.method(verb);
-  req.target(target);
+  req.target(bsv(target));
   req.version(11);
   req.set(http::field::host, host_ + ":" + std::to_string(port_));
   req.set(http::field::user_agent, "herald-process-tests");
@@ -135,7 +139,9 @@ http_response http_client::request(std::string_view method,
   const auto& res = parser.get();
   out.status = static_cast<int>(res.result_int());
   for (const auto& field : res)
-    out.headers[lower(field.name_string())] = std::string(field.value());
+    out.headers[lower(
+        std::string(field.name_string().data(), field.name_string().size()))] =
+        std::string(field.value().data(), field.value().size());
   out.body = res.body();
   if (ec)
     out.error = "read body: " + ec.message();

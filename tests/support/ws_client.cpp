@@ -64,8 +64,7 @@ std::string ws_upgrade::describe() const {
   return "HTTP " + std::to_string(status) + " " + body;
 }
 
-ws_client::ws_client() : impl_(std::make_unique<impl>()) {
-}
+ws_client::ws_client() : impl_(std::make_unique<impl>()) {}
 
 ws_client::~ws_client() {
   impl_->drop();
@@ -86,19 +85,18 @@ ws_upgrade ws_client::connect(uint16_t port, std::string_view target,
   sock.open(tcp::v4(), ec);
   if (!ec && options.receive_buffer > 0)
     sock.set_option(
-      asio::socket_base::receive_buffer_size(options.receive_buffer), ec);
+        asio::socket_base::receive_buffer_size(options.receive_buffer), ec);
   if (ec) {
     out.error = "socket setup: " + ec.message();
     return out;
   }
   bool done = false;
   lowest.expires_after(options.timeout);
-  lowest.async_connect(
-    tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
-    [&](beast::error_code e) {
-      ec = e;
-      done = true;
-    });
+  lowest.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
+                       [&](beast::error_code e) {
+                         ec = e;
+                         done = true;
+                       });
   if (!d.run_until(done, until + std::chrono::seconds(1)) || ec) {
     out.error = "connect: " + (ec ? ec.message() : std::string("timeout"));
     d.drop();
@@ -114,18 +112,19 @@ ws_upgrade ws_client::connect(uint16_t port, std::string_view target,
   d.ws.set_option(limits);
   d.ws.read_message_max(64ull << 20);
   d.ws.set_option(websocket::stream_base::decorator(
-    [headers = options.headers,
-     bearer = options.bearer](websocket::request_type& req) {
-      req.set(beast::http::field::user_agent, "herald-process-tests");
-      if (!bearer.empty())
-        req.set(beast::http::field::authorization, "Bearer " + bearer);
-      for (const auto& [name, value] : headers)
-        req.set(name, value);
-    }));
+      [headers = options.headers,
+       bearer = options.bearer](websocket::request_type& req) {
+        req.set(beast::http::field::user_agent, "herald-process-tests");
+        if (!bearer.empty())
+          req.set(beast::http::field::authorization, "Bearer " + bearer);
+        for (const auto& [name, value] : headers)
+          req.set(name, value);
+      }));
 
   websocket::response_type res;
   done = false;
-  d.ws.async_handshake(res, "127.0.0.1:" + std::to_string(port), target,
+  d.ws.async_handshake(res, "127.0.0.1:" + std::to_string(port),
+                       beast::string_view(target.data(), target.size()),
                        [&](beast::error_code e) {
                          ec = e;
                          done = true;
@@ -148,8 +147,8 @@ ws_upgrade ws_client::connect(uint16_t port, std::string_view target,
   return out;
 }
 
-std::optional<std::string> ws_client::read_text(
-  std::chrono::milliseconds deadline) {
+std::optional<std::string>
+ws_client::read_text(std::chrono::milliseconds deadline) {
   auto& d = *impl_;
   if (!d.upgraded || d.ended)
     return std::nullopt;
@@ -180,8 +179,8 @@ std::optional<std::string> ws_client::read_text(
   return beast::buffers_to_string(d.buffer.data());
 }
 
-std::optional<nlohmann::json> ws_client::read_json(
-  std::chrono::milliseconds deadline) {
+std::optional<nlohmann::json>
+ws_client::read_json(std::chrono::milliseconds deadline) {
   auto text = read_text(deadline);
   if (!text)
     return std::nullopt;

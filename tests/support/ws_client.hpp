@@ -33,8 +33,8 @@ struct ws_close_frame {
 
 /// Options for `ws_client::connect`.
 struct ws_connect_options {
-  header_list headers;  ///< extra upgrade request headers
-  std::string bearer;   ///< sent as `Authorization: Bearer` when non-empty
+  header_list headers;    ///< extra upgrade request headers
+  std::string bearer;     ///< sent as `Authorization: Bearer` when non-empty
   int receive_buffer = 0; ///< SO_RCVBUF set before connect (0 = default)
   std::chrono::milliseconds timeout{10000}; ///< bounds connect + handshake
 };

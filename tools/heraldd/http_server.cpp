@@ -78,7 +78,8 @@ private:
           ec != net::error::connection_reset)
         spdlog::debug("http: read from {} failed: {}", remote_ip_,
                       ec.message());
-      if (ec.category() == http::error::get_error_category()) {
+      if (ec.category() ==
+          make_error_code(http::error::bad_target).category()) {
         auto res = error_response(runtime::errc::invalid_parameter,
                                   "malformed HTTP request: " + ec.message(), "",
                                   11, false);

@@ -1,6 +1,7 @@
 #include "tools/heraldd/node_api.hpp"
 
 #include <boost/beast/http/write.hpp>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/type_ids.hpp"
@@ -74,7 +75,8 @@ void node_api::handle(http_request req, const std::string&, reply_fn done) {
   const bool keep_alive = req.keep_alive();
   std::string path;
   query_string q;
-  if (auto err = parse_target(req.target(), path, q))
+  if (auto err = parse_target(
+          std::string_view{req.target().data(), req.target().size()}, path, q))
     return reply(error_response(err, version, keep_alive));
   if (path.size() > 1 && path.back() == '/')
     path.pop_back();
@@ -250,7 +252,8 @@ void node_api::upgrade(http_request req, beast::tcp_stream stream,
   const auto version = req.version();
   std::string path;
   query_string q;
-  if (auto err = parse_target(req.target(), path, q))
+  if (auto err = parse_target(
+          std::string_view{req.target().data(), req.target().size()}, path, q))
     return refuse(error_response(err, version, false));
   if (path.size() > 1 && path.back() == '/')
     path.pop_back();
@@ -265,6 +268,7 @@ void node_api::upgrade(http_request req, beast::tcp_stream stream,
   if (!spec)
     return refuse(error_response(spec.error(), version, false));
   spec->who = runtime::identity::anonymous_admin();
+  spec->id = "stream-" + std::to_string(++stream_counter_);
   auto session = std::make_shared<stream_session>(
       std::move(stream), sys_, handles_, std::move(*spec),
       stream_buffer_events_, stream_buffer_bytes_);

@@ -61,6 +61,7 @@ private:
   std::atomic<bool> ready_{false};
   std::atomic<bool> draining_{false};
   stream_registry streams_;
+  std::atomic<uint64_t> stream_counter_{0};
   std::mutex idle_mtx_;
   std::condition_variable idle_cv_;
   size_t in_flight_ = 0; // guarded by idle_mtx_

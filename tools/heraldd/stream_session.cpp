@@ -93,7 +93,9 @@ void stream_session::pump() {
   }
   if (auto closed = sink_->closed()) {
     closing_ = true;
-    websocket::close_reason reason{closed->first, closed->second};
+    websocket::close_reason reason;
+    reason.code = closed->first;
+    reason.reason = closed->second;
     ws_.async_close(reason, [self = shared_from_this()](beast::error_code) {
       self->finish();
     });

@@ -1,0 +1,107 @@
+#pragma once
+
+// One actor per WebSocket stream (DESIGN §4, §7): subscribes at the
+// registry, optionally replays from the audit trail through the readers,
+// then continues live without a gap or a duplicate, and pushes one text
+// frame per event into a stream_sink that the WebSocket session drains.
+//
+//              subscribe reply (last routed L)
+//   subscribing ──┬── no from_seq/since ─────────────────────────▶ live
+//                 └── from_seq/since ──▶ replaying ──(store end,
+//                                          held events sent)────▶ live
+//
+//   replaying: pages (query as `who`) go to the sink while it is below half
+//     its bounds, else the actor waits for `drained`. Live deliveries are
+//     held (bounded by max_held); on overflow the held events are dropped,
+//     the highest dropped seq D is remembered, and replay goes on from the
+//     store until past D (the writer routes only stored events, so the
+//     store has every one). At the store's end, held events above the
+//     replayed range are sent, then the stream is live.
+//   live: each delivered event is pushed; when the sink is full the stream
+//     closes with 1008 `slow_consumer resume_from_seq=N` (N = first event
+//     not delivered) and the actor stops.
+//
+// Exactly-once: an event is sent only if its seq exceeds both the last seq
+// sent and the highest seq the replay has covered.
+//
+// On exit (anon_send_exit from the HTTP layer when the socket closes, or
+// any other reason) the actor unsubscribes and closes the sink with 1001
+// `going_away` unless it was closed already.
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <caf/fwd.hpp>
+#include <caf/duration.hpp>
+
+#include "actors/node.hpp"
+#include "actors/routing_table.hpp"
+#include "actors/stream_sink.hpp"
+#include "runtime/content_filter.hpp"
+#include "runtime/identity.hpp"
+
+namespace herald::actors {
+
+/// What a stream asks for (the parsed query string of DESIGN §4's stream
+/// endpoint, validated by the HTTP layer).
+struct stream_spec {
+  std::string id; ///< unique per node (the registry's subscription id)
+  std::optional<std::string> name;  ///< name pattern
+  std::optional<std::string> scope; ///< whole-segment scope prefix
+  std::optional<runtime::content_filter> filter;
+  std::optional<uint64_t> from_seq; ///< inclusive; replay first
+  std::optional<int64_t> since_ns;  ///< inclusive, on event time; replay
+  std::string queue;        ///< queue group; not shared yet (next issue)
+  bool cloudevents = false; ///< format; next issue - native JSON for now
+  runtime::identity who;
+};
+
+/// Counters of one stream actor, readable from any thread (tests,
+/// metrics).
+struct stream_metrics {
+  std::atomic<uint64_t> queries{0};    ///< replay pages requested
+  std::atomic<uint64_t> passes{0};     ///< replay passes started
+  std::atomic<uint64_t> replayed{0};   ///< frames pushed while replaying
+  std::atomic<uint64_t> live{0};       ///< frames pushed while live
+  std::atomic<uint64_t> held{0};       ///< live events held during replay
+  std::atomic<uint64_t> overflows{0};  ///< held buffer overflows
+  std::atomic<uint64_t> waits{0};      ///< times replay waited for drained
+};
+
+struct stream_options {
+  /// Events per replay query (1..1000).
+  size_t page_size = 500;
+  /// Live events held while replaying before the held buffer overflows.
+  size_t max_held = 10000;
+  /// Timeout of one replay query (caf::infinite allowed); a failed query
+  /// closes the stream (1011).
+  caf::duration query_timeout = caf::duration{std::chrono::seconds(30)};
+  /// Where the stream counts (optional).
+  std::shared_ptr<stream_metrics> metrics;
+};
+
+/// The registry subscription that carries a stream's matching rules.
+subscription to_subscription(const stream_spec& spec);
+
+/// Messages of a stream actor (a dynamically typed caf::actor, because the
+/// registry delivers to any subscriber actor):
+///
+/// - `(deliver_atom, event_ptrs events) -> void`  from the registry.
+/// - `(drained_atom) -> void`  from the sink's drained callback: the
+///   consumer caught up, replay continues.
+///
+/// Spawns the stream actor on the cooperative scheduler (it never blocks:
+/// reads go through node.readers). Stop it with caf::anon_send_exit.
+caf::actor spawn_stream(caf::actor_system& sys, const node_handles& node,
+                        stream_spec spec, std::shared_ptr<stream_sink> sink);
+
+caf::actor spawn_stream(caf::actor_system& sys, const node_handles& node,
+                        stream_spec spec, std::shared_ptr<stream_sink> sink,
+                        const stream_options& opts);
+
+} // namespace herald::actors

@@ -1,0 +1,204 @@
+#include "actors/writer_actor.hpp"
+
+#include <caf/exit_reason.hpp>
+#include <caf/send.hpp>
+#include <gtest/gtest.h>
+
+#include "runtime/errc.hpp"
+#include "tests/support/actor_fixture.hpp"
+
+namespace herald::test {
+namespace {
+
+using actors::node_handles;
+using results = std::vector<storage::append_result>;
+
+class writer_actor_test : public actor_fixture {
+protected:
+  /// A collector subscribed to every event, to observe routing.
+  std::shared_ptr<delivery_log> watch(const node_handles& node) {
+    auto log = std::make_shared<delivery_log>();
+    actors::subscription sub;
+    sub.id = "watch";
+    sub.who = runtime::identity::anonymous_admin();
+    EXPECT_TRUE(subscribe(node, sub, spawn_collector(log)));
+    return log;
+  }
+};
+
+TEST_F(writer_actor_test, replies_after_commit_with_seqs_in_input_order) {
+  auto node = spawn_test_node();
+  std::vector<v1::Event> evs;
+  for (int i = 0; i < 5; ++i)
+    evs.push_back(make_event("order.created", "o" + std::to_string(i)));
+  auto res = publish(node, evs);
+  ASSERT_EQ(res.size(), 5u);
+  for (size_t i = 0; i < res.size(); ++i) {
+    EXPECT_EQ(res[i].id, "o" + std::to_string(i));
+    EXPECT_EQ(res[i].seq, i + 1);
+    EXPECT_FALSE(res[i].duplicate);
+  }
+  EXPECT_EQ(store().last_seq(), 5u);
+  auto stored = store().get_by_seq(3);
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->node(), "n1");
+  EXPECT_GT((*stored)->accept_time_ns(), 0);
+}
+
+TEST_F(writer_actor_test, group_commits_requests_that_arrive_while_busy) {
+  auto node = spawn_test_node();
+  auto log = watch(node);
+  auto first = write(node, {make_event("a.b", "w1")});
+  ASSERT_TRUE(run_actor(node.writer)); // w1 goes to the committer
+  EXPECT_EQ(store().last_seq(), 0u);   // nothing durable yet
+  auto second = write(node, {make_event("a.b", "w2")});
+  auto third = write(node, {make_event("a.b", "w3a"), make_event("a.b", "w3b")});
+  ASSERT_TRUE(run_actor(node.writer)); // queued behind the commit
+  ASSERT_TRUE(run_actor(node.writer));
+  EXPECT_FALSE(second->ready());
+  EXPECT_FALSE(third->ready());
+  run();
+  ASSERT_TRUE(first->ok());
+  ASSERT_TRUE(second->ok());
+  ASSERT_TRUE(third->ok());
+  EXPECT_EQ(first->get()[0].seq, 1u);
+  EXPECT_EQ(second->get()[0].seq, 2u);
+  ASSERT_EQ(third->get().size(), 2u);
+  EXPECT_EQ(third->get()[0].seq, 3u);
+  EXPECT_EQ(third->get()[1].seq, 4u);
+  // Two appends: w1 alone, then w2 + w3 together in one WriteBatch.
+  EXPECT_EQ(node.metrics->appends.load(), 2u);
+  EXPECT_EQ(node.metrics->largest_batch.load(), 3u);
+  EXPECT_EQ(node.metrics->requests.load(), 3u);
+  // Routed once each, in seq order.
+  EXPECT_EQ(log->seqs(), (std::vector<uint64_t>{1, 2, 3, 4}));
+}
+
+TEST_F(writer_actor_test, respects_max_batch) {
+  actors::node_options opts;
+  opts.writer.max_batch = 2;
+  auto node = spawn_test_node(opts);
+  auto w1 = write(node, {make_event("a.b")});
+  ASSERT_TRUE(run_actor(node.writer));
+  std::vector<std::shared_ptr<reply_slot<results>>> later;
+  for (int i = 0; i < 3; ++i) {
+    later.push_back(write(node, {make_event("a.b")}));
+    ASSERT_TRUE(run_actor(node.writer));
+  }
+  run();
+  for (auto& slot : later)
+    EXPECT_TRUE(slot->ok());
+  EXPECT_EQ(node.metrics->appends.load(), 3u); // w1 | w2+w3 | w4
+  EXPECT_EQ(node.metrics->largest_batch.load(), 2u);
+  EXPECT_EQ(store().last_seq(), 4u);
+}
+
+TEST_F(writer_actor_test, duplicates_get_the_stored_seq_and_are_not_routed) {
+  auto node = spawn_test_node();
+  auto log = watch(node);
+  auto first = publish(node, {make_event("a.b", "x")});
+  ASSERT_EQ(first[0].seq, 1u);
+  auto again = publish(node, {make_event("a.b", "x"), make_event("a.b", "y"),
+                              make_event("a.b", "y")});
+  ASSERT_EQ(again.size(), 3u);
+  EXPECT_TRUE(again[0].duplicate);
+  EXPECT_EQ(again[0].seq, 1u);
+  EXPECT_FALSE(again[1].duplicate);
+  EXPECT_EQ(again[1].seq, 2u);
+  EXPECT_TRUE(again[2].duplicate);
+  EXPECT_EQ(again[2].seq, 2u);
+  // Same id from two requests committed together.
+  auto w1 = write(node, {make_event("a.b", "w1")});
+  ASSERT_TRUE(run_actor(node.writer));
+  auto w2 = write(node, {make_event("a.b", "z")});
+  auto w3 = write(node, {make_event("a.b", "z")});
+  run();
+  EXPECT_FALSE(w2->get()[0].duplicate);
+  EXPECT_TRUE(w3->get()[0].duplicate);
+  EXPECT_EQ(w2->get()[0].seq, w3->get()[0].seq);
+  EXPECT_EQ(log->seqs(), (std::vector<uint64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(node.metrics->duplicates.load(), 3u);
+}
+
+TEST_F(writer_actor_test, failed_append_fails_every_request_of_the_batch) {
+  auto node = spawn_test_node();
+  auto log = watch(node);
+  auto w1 = write(node, {make_event("a.b", "ok1")});
+  ASSERT_TRUE(run_actor(node.writer));
+  auto w2 = write(node, {make_event("a.b", "ok2")});
+  auto bad = make_event("a.b", "bad");
+  bad.set_name(""); // the store refuses the whole batch
+  auto w3 = write(node, {bad});
+  run();
+  ASSERT_TRUE(w1->ok());
+  ASSERT_TRUE(w2->ready());
+  ASSERT_TRUE(w3->ready());
+  EXPECT_FALSE(w2->ok());
+  EXPECT_FALSE(w3->ok());
+  EXPECT_EQ(store().last_seq(), 1u);
+  EXPECT_EQ(log->seqs(), (std::vector<uint64_t>{1}));
+  EXPECT_EQ(node.metrics->failed_appends.load(), 1u);
+  // The writer keeps going.
+  auto next = publish(node, {make_event("a.b", "ok3")});
+  EXPECT_EQ(next[0].seq, 2u);
+}
+
+TEST_F(writer_actor_test, refuses_beyond_max_queued) {
+  actors::node_options opts;
+  opts.writer.max_queued = 3;
+  auto node = spawn_test_node(opts);
+  auto w1 = write(node, {make_event("a.b")});
+  ASSERT_TRUE(run_actor(node.writer)); // in flight, not queued
+  auto w2 = write(node, {make_event("a.b"), make_event("a.b")});
+  ASSERT_TRUE(run_actor(node.writer)); // 2 queued
+  auto w3 = write(node, {make_event("a.b"), make_event("a.b")});
+  ASSERT_TRUE(run_actor(node.writer)); // 4 > 3: refused at once
+  EXPECT_EQ(store().last_seq(), 0u);
+  run();
+  ASSERT_TRUE(w3->ready());
+  EXPECT_EQ(runtime::describe(w3->error()).code, runtime::errc::unavailable);
+  EXPECT_EQ(runtime::describe(w3->error()).message, "writer overloaded");
+  EXPECT_TRUE(w1->ok());
+  EXPECT_TRUE(w2->ok());
+  EXPECT_EQ(node.metrics->rejected.load(), 1u);
+  EXPECT_EQ(store().last_seq(), 3u);
+}
+
+TEST_F(writer_actor_test, flush_answers_after_everything_before_it) {
+  auto node = spawn_test_node();
+  auto idle = request<uint64_t>(node.writer, actors::flush_atom::value);
+  run();
+  EXPECT_EQ(idle->get(), 0u);
+  auto w1 = write(node, {make_event("a.b")});
+  ASSERT_TRUE(run_actor(node.writer));
+  auto w2 = write(node, {make_event("a.b")});
+  auto flush = request<uint64_t>(node.writer, actors::flush_atom::value);
+  ASSERT_TRUE(run_actor(node.writer));
+  ASSERT_TRUE(run_actor(node.writer));
+  EXPECT_FALSE(flush->ready());
+  run();
+  ASSERT_TRUE(w2->ok());
+  EXPECT_EQ(flush->get(), 2u);
+}
+
+TEST_F(writer_actor_test, empty_write_gets_empty_reply) {
+  auto node = spawn_test_node();
+  EXPECT_TRUE(publish(node, {}).empty());
+  EXPECT_EQ(node.metrics->appends.load(), 0u);
+}
+
+TEST_F(writer_actor_test, exit_fails_pending_requests_with_unavailable) {
+  auto node = spawn_test_node();
+  auto w1 = write(node, {make_event("a.b")});
+  ASSERT_TRUE(run_actor(node.writer));
+  auto w2 = write(node, {make_event("a.b")});
+  ASSERT_TRUE(run_actor(node.writer));
+  caf::anon_send_exit(node.writer, caf::exit_reason::user_shutdown);
+  run();
+  ASSERT_TRUE(w1->ready());
+  ASSERT_TRUE(w2->ready());
+  EXPECT_EQ(runtime::describe(w2->error()).code, runtime::errc::unavailable);
+}
+
+} // namespace
+} // namespace herald::test
