@@ -47,11 +47,11 @@ publish_sync(caf::actor_system& sys, const node_handles& node,
   caf::expected<std::vector<storage::append_result>> result{caf::error{}};
   caf::scoped_actor self{sys};
   self->request(node.writer, timeout, write_atom::value, std::move(events))
-    .receive(
-      [&](std::vector<storage::append_result>& res) {
-        result = std::move(res);
-      },
-      [&](caf::error& err) { result = std::move(err); });
+      .receive(
+          [&](std::vector<storage::append_result>& res) {
+            result = std::move(res);
+          },
+          [&](caf::error& err) { result = std::move(err); });
   return result;
 }
 
@@ -64,8 +64,8 @@ caf::expected<uint64_t> flush_sync(caf::actor_system& sys,
   caf::expected<uint64_t> result{caf::error{}};
   caf::scoped_actor self{sys};
   self->request(node.writer, timeout, flush_atom::value)
-    .receive([&](uint64_t last_seq) { result = last_seq; },
-             [&](caf::error& err) { result = std::move(err); });
+      .receive([&](uint64_t last_seq) { result = last_seq; },
+               [&](caf::error& err) { result = std::move(err); });
   return result;
 }
 

@@ -19,20 +19,19 @@ reader_actor::behavior_type
 reader_impl(reader_actor::pointer,
             std::shared_ptr<const storage::event_store> store) {
   return {
-    [store](query_atom, const storage::event_query& q,
-            const runtime::identity& who) -> caf::result<storage::query_page> {
-      return store->query(q, who);
-    },
-    [store](fetch_atom, const std::string& id,
-            const runtime::identity& who) -> caf::result<v1::Event> {
-      auto found = store->get_by_id(id);
-      if (!found)
-        return std::move(found.error());
-      if (!*found || !runtime::can_see(who, **found))
-        return runtime::make_api_error(runtime::errc::not_found,
-                                       "no event with id '" + id + "'", "id");
-      return std::move(**found);
-    },
+      [store](query_atom, const storage::event_query& q,
+              const runtime::identity& who)
+          -> caf::result<storage::query_page> { return store->query(q, who); },
+      [store](fetch_atom, const std::string& id,
+              const runtime::identity& who) -> caf::result<v1::Event> {
+        auto found = store->get_by_id(id);
+        if (!found)
+          return std::move(found.error());
+        if (!*found || !runtime::can_see(who, **found))
+          return runtime::make_api_error(runtime::errc::not_found,
+                                         "no event with id '" + id + "'", "id");
+        return std::move(**found);
+      },
   };
 }
 

@@ -34,10 +34,10 @@ namespace herald::actors {
 ///   "id") when unknown or not visible to `who` - the same answer for both,
 ///   so existence does not leak.
 using reader_actor = caf::typed_actor<
-  caf::replies_to<query_atom, storage::event_query, runtime::identity>::with<
-    storage::query_page>,
-  caf::replies_to<fetch_atom, std::string, runtime::identity>::with<
-    v1::Event>>;
+    caf::replies_to<query_atom, storage::event_query,
+                    runtime::identity>::with<storage::query_page>,
+    caf::replies_to<fetch_atom, std::string,
+                    runtime::identity>::with<v1::Event>>;
 
 /// Spawns one reader; detached (own thread) unless `inline_io` (the
 /// deterministic test scheduler).

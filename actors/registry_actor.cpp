@@ -65,84 +65,84 @@ registry_actor::behavior_type registry_impl(registry_pointer self) {
     }
   });
   return {
-    [self](subscribe_atom, subscription& sub,
-           caf::actor& subscriber) -> caf::result<uint64_t> {
-      auto& st = self->state;
-      if (!subscriber)
-        return runtime::make_api_error(runtime::errc::invalid_parameter,
-                                       "subscribe needs a subscriber actor",
-                                       "subscriber");
-      auto owner = subscriber.id();
-      auto previous = st.table.owner_of(sub.id);
-      if (auto err = st.table.add(std::move(sub), owner))
-        return err;
-      if (previous && *previous != owner)
-        st.prune_owner(self, *previous);
-      if (st.owners.emplace(owner, subscriber).second)
-        self->monitor(subscriber);
-      return st.last_routed_seq;
-    },
-    [self](unsubscribe_atom, const std::string& id) {
-      auto& st = self->state;
-      auto owner = st.table.owner_of(id);
-      if (!owner)
-        return;
-      st.table.remove(id);
-      st.prune_owner(self, *owner);
-    },
-    [self](route_atom, const event_ptrs& events) {
-      auto& st = self->state;
-      if (events.empty())
-        return;
-      st.routed_events += events.size();
-      for (auto& ev : events)
-        if (ev && ev->seq() > st.last_routed_seq)
-          st.last_routed_seq = ev->seq();
-      st.table.route(events, st.scratch);
-      for (auto& delivery : st.scratch.local) {
-        auto i = st.owners.find(delivery.owner);
-        if (i == st.owners.end())
-          continue;
-        ++st.deliveries;
-        // anon_send: a typed actor may not send() to a dynamically typed one.
-        caf::anon_send(i->second, deliver_atom::value,
-                       std::move(delivery.events));
-      }
-      // st.scratch.peers: forwarding to peer registries (once per node) is
-      // the cluster issue's; no peer registers interest before then.
-      st.scratch.clear();
-    },
-    [self](peer_up_atom, const std::string& node_id, caf::actor& registry) {
-      auto& st = self->state;
-      st.table.add_peer(node_id);
-      auto& slot = st.peer_registries[node_id];
-      if (slot && slot != registry)
-        self->demonitor(slot);
-      if (registry && slot != registry)
-        self->monitor(registry);
-      slot = std::move(registry);
-    },
-    [self](peer_down_atom, const std::string& node_id) {
-      auto& st = self->state;
-      st.table.remove_peer(node_id);
-      if (auto i = st.peer_registries.find(node_id);
-          i != st.peer_registries.end()) {
-        if (i->second)
-          self->demonitor(i->second);
-        st.peer_registries.erase(i);
-      }
-    },
-    [self](stats_atom) {
-      auto& st = self->state;
-      registry_stats out;
-      out.local_subscriptions = st.table.size();
-      out.subscribers = st.owners.size();
-      out.peers = st.table.peer_count();
-      out.last_routed_seq = st.last_routed_seq;
-      out.routed_events = st.routed_events;
-      out.deliveries = st.deliveries;
-      return out;
-    },
+      [self](subscribe_atom, subscription& sub,
+             caf::actor& subscriber) -> caf::result<uint64_t> {
+        auto& st = self->state;
+        if (!subscriber)
+          return runtime::make_api_error(runtime::errc::invalid_parameter,
+                                         "subscribe needs a subscriber actor",
+                                         "subscriber");
+        auto owner = subscriber.id();
+        auto previous = st.table.owner_of(sub.id);
+        if (auto err = st.table.add(std::move(sub), owner))
+          return err;
+        if (previous && *previous != owner)
+          st.prune_owner(self, *previous);
+        if (st.owners.emplace(owner, subscriber).second)
+          self->monitor(subscriber);
+        return st.last_routed_seq;
+      },
+      [self](unsubscribe_atom, const std::string& id) {
+        auto& st = self->state;
+        auto owner = st.table.owner_of(id);
+        if (!owner)
+          return;
+        st.table.remove(id);
+        st.prune_owner(self, *owner);
+      },
+      [self](route_atom, const event_ptrs& events) {
+        auto& st = self->state;
+        if (events.empty())
+          return;
+        st.routed_events += events.size();
+        for (auto& ev : events)
+          if (ev && ev->seq() > st.last_routed_seq)
+            st.last_routed_seq = ev->seq();
+        st.table.route(events, st.scratch);
+        for (auto& delivery : st.scratch.local) {
+          auto i = st.owners.find(delivery.owner);
+          if (i == st.owners.end())
+            continue;
+          ++st.deliveries;
+          // anon_send: a typed actor may not send() to a dynamically typed one.
+          caf::anon_send(i->second, deliver_atom::value,
+                         std::move(delivery.events));
+        }
+        // st.scratch.peers: forwarding to peer registries (once per node) is
+        // the cluster issue's; no peer registers interest before then.
+        st.scratch.clear();
+      },
+      [self](peer_up_atom, const std::string& node_id, caf::actor& registry) {
+        auto& st = self->state;
+        st.table.add_peer(node_id);
+        auto& slot = st.peer_registries[node_id];
+        if (slot && slot != registry)
+          self->demonitor(slot);
+        if (registry && slot != registry)
+          self->monitor(registry);
+        slot = std::move(registry);
+      },
+      [self](peer_down_atom, const std::string& node_id) {
+        auto& st = self->state;
+        st.table.remove_peer(node_id);
+        if (auto i = st.peer_registries.find(node_id);
+            i != st.peer_registries.end()) {
+          if (i->second)
+            self->demonitor(i->second);
+          st.peer_registries.erase(i);
+        }
+      },
+      [self](stats_atom) {
+        auto& st = self->state;
+        registry_stats out;
+        out.local_subscriptions = st.table.size();
+        out.subscribers = st.owners.size();
+        out.peers = st.table.peer_count();
+        out.last_routed_seq = st.last_routed_seq;
+        out.routed_events = st.routed_events;
+        out.deliveries = st.deliveries;
+        return out;
+      },
   };
 }
 

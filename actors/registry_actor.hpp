@@ -52,12 +52,12 @@ namespace herald::actors {
 /// - `(stats_atom) -> registry_stats`
 ///   A snapshot of the table's size and counters.
 using registry_actor = caf::typed_actor<
-  caf::replies_to<subscribe_atom, subscription, caf::actor>::with<uint64_t>,
-  caf::reacts_to<unsubscribe_atom, std::string>,
-  caf::reacts_to<route_atom, event_ptrs>,
-  caf::reacts_to<peer_up_atom, std::string, caf::actor>,
-  caf::reacts_to<peer_down_atom, std::string>,
-  caf::replies_to<stats_atom>::with<registry_stats>>;
+    caf::replies_to<subscribe_atom, subscription, caf::actor>::with<uint64_t>,
+    caf::reacts_to<unsubscribe_atom, std::string>,
+    caf::reacts_to<route_atom, event_ptrs>,
+    caf::reacts_to<peer_up_atom, std::string, caf::actor>,
+    caf::reacts_to<peer_down_atom, std::string>,
+    caf::replies_to<stats_atom>::with<registry_stats>>;
 
 /// Spawns the node's registry on the cooperative scheduler (it never
 /// blocks). Stop it with an exit message (stop_node does).

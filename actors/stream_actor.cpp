@@ -69,7 +69,7 @@ void bump(std::atomic<uint64_t>& counter) {
 
 std::string format_event(const stream_state& st, const v1::Event& ev) {
   // st.spec.cloudevents: the CloudEvents output format is the next issue.
-  (void) st;
+  (void)st;
   return runtime::to_native_json_text(ev);
 }
 
@@ -94,31 +94,30 @@ void request_page(stream_pointer self) {
   auto& st = self->state;
   st.query_in_flight = true;
   bump(st.metrics->queries);
-  self
-    ->request(st.node.readers, st.opts.query_timeout, query_atom::value,
-              st.query, st.spec.who)
-    .then(
-      [self](storage::query_page& page) {
-        auto& st = self->state;
-        st.query_in_flight = false;
-        for (auto& ev : page.events) {
-          auto ptr = std::make_shared<const v1::Event>(std::move(ev));
-          st.replay_high = std::max(st.replay_high, ptr->seq());
-          st.pending.push_back(std::move(ptr));
-        }
-        st.replay_high = std::max(st.replay_high, page.last_examined_seq);
-        if (page.next.empty()) {
-          st.more = false;
-        } else {
-          st.more = true;
-          st.query.after = std::move(page.next);
-        }
-        pump(self);
-      },
-      [self](caf::error& err) {
-        self->state.query_in_flight = false;
-        fail(self, err);
-      });
+  self->request(st.node.readers, st.opts.query_timeout, query_atom::value,
+                st.query, st.spec.who)
+      .then(
+          [self](storage::query_page& page) {
+            auto& st = self->state;
+            st.query_in_flight = false;
+            for (auto& ev : page.events) {
+              auto ptr = std::make_shared<const v1::Event>(std::move(ev));
+              st.replay_high = std::max(st.replay_high, ptr->seq());
+              st.pending.push_back(std::move(ptr));
+            }
+            st.replay_high = std::max(st.replay_high, page.last_examined_seq);
+            if (page.next.empty()) {
+              st.more = false;
+            } else {
+              st.more = true;
+              st.query.after = std::move(page.next);
+            }
+            pump(self);
+          },
+          [self](caf::error& err) {
+            self->state.query_in_flight = false;
+            fail(self, err);
+          });
 }
 
 /// Starts a replay pass: the first with the stream's from_seq/since, later
@@ -275,50 +274,48 @@ caf::behavior stream_impl(stream_pointer self, node_handles node,
   caf::weak_actor_ptr weak{self->ctrl()};
   st.sink->set_drained([weak] {
     if (auto strong = weak.lock())
-      caf::anon_send(caf::actor_cast<caf::actor>(strong),
-                     drained_atom::value);
+      caf::anon_send(caf::actor_cast<caf::actor>(strong), drained_atom::value);
   });
-  self->attach_functor([registry = st.node.registry, id = st.spec.id,
-                        sink = st.sink] {
-    caf::anon_send(registry, unsubscribe_atom::value, id);
-    sink->set_drained(nullptr);
-    sink->close(close_going_away, "going_away");
-  });
+  self->attach_functor(
+      [registry = st.node.registry, id = st.spec.id, sink = st.sink] {
+        caf::anon_send(registry, unsubscribe_atom::value, id);
+        sink->set_drained(nullptr);
+        sink->close(close_going_away, "going_away");
+      });
   self->monitor(st.node.registry);
   self->set_down_handler([self](caf::down_msg& msg) {
     if (msg.source == self->state.node.registry.address())
       finish(self, close_going_away, "going_away");
   });
-  self
-    ->request(st.node.registry, caf::infinite, subscribe_atom::value,
-              to_subscription(st.spec), caf::actor_cast<caf::actor>(self))
-    .then(
-      [self](uint64_t) {
-        auto& st = self->state;
-        if (st.spec.from_seq || st.spec.since_ns) {
-          st.ph = stream_state::phase::replaying;
-          start_pass(self, true);
-          return;
-        }
-        st.ph = stream_state::phase::live;
-        if (!st.held.empty()) {
-          event_ptrs early{st.held.begin(), st.held.end()};
-          st.held.clear();
-          deliver_live(self, early);
-        }
-      },
-      [self](caf::error& err) { fail(self, err); });
+  self->request(st.node.registry, caf::infinite, subscribe_atom::value,
+                to_subscription(st.spec), caf::actor_cast<caf::actor>(self))
+      .then(
+          [self](uint64_t) {
+            auto& st = self->state;
+            if (st.spec.from_seq || st.spec.since_ns) {
+              st.ph = stream_state::phase::replaying;
+              start_pass(self, true);
+              return;
+            }
+            st.ph = stream_state::phase::live;
+            if (!st.held.empty()) {
+              event_ptrs early{st.held.begin(), st.held.end()};
+              st.held.clear();
+              deliver_live(self, early);
+            }
+          },
+          [self](caf::error& err) { fail(self, err); });
   return {
-    [self](deliver_atom, const event_ptrs& events) {
-      if (self->state.ph == stream_state::phase::live)
-        deliver_live(self, events);
-      else
-        hold(self, events);
-    },
-    [self](drained_atom) {
-      self->state.waiting_drain = false;
-      pump(self);
-    },
+      [self](deliver_atom, const event_ptrs& events) {
+        if (self->state.ph == stream_state::phase::live)
+          deliver_live(self, events);
+        else
+          hold(self, events);
+      },
+      [self](drained_atom) {
+        self->state.waiting_drain = false;
+        pump(self);
+      },
   };
 }
 

@@ -36,8 +36,8 @@
 #include <optional>
 #include <string>
 
-#include <caf/fwd.hpp>
 #include <caf/duration.hpp>
+#include <caf/fwd.hpp>
 
 #include "actors/node.hpp"
 #include "actors/routing_table.hpp"
@@ -64,13 +64,13 @@ struct stream_spec {
 /// Counters of one stream actor, readable from any thread (tests,
 /// metrics).
 struct stream_metrics {
-  std::atomic<uint64_t> queries{0};    ///< replay pages requested
-  std::atomic<uint64_t> passes{0};     ///< replay passes started
-  std::atomic<uint64_t> replayed{0};   ///< frames pushed while replaying
-  std::atomic<uint64_t> live{0};       ///< frames pushed while live
-  std::atomic<uint64_t> held{0};       ///< live events held during replay
-  std::atomic<uint64_t> overflows{0};  ///< held buffer overflows
-  std::atomic<uint64_t> waits{0};      ///< times replay waited for drained
+  std::atomic<uint64_t> queries{0};   ///< replay pages requested
+  std::atomic<uint64_t> passes{0};    ///< replay passes started
+  std::atomic<uint64_t> replayed{0};  ///< frames pushed while replaying
+  std::atomic<uint64_t> live{0};      ///< frames pushed while live
+  std::atomic<uint64_t> held{0};      ///< live events held during replay
+  std::atomic<uint64_t> overflows{0}; ///< held buffer overflows
+  std::atomic<uint64_t> waits{0};     ///< times replay waited for drained
 };
 
 struct stream_options {

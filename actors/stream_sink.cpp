@@ -5,8 +5,8 @@
 namespace herald::actors {
 
 stream_sink::stream_sink(size_t max_events, size_t max_bytes)
-  : max_events_(std::max<size_t>(max_events, 1)),
-    max_bytes_(std::max<size_t>(max_bytes, 1)) {
+    : max_events_(std::max<size_t>(max_events, 1)),
+      max_bytes_(std::max<size_t>(max_bytes, 1)) {
   // nop
 }
 

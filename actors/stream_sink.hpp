@@ -17,8 +17,9 @@
 //
 // Thread-safety: every member may be called from any thread. The notify and
 // drained callbacks run without the sink's lock held, on the thread that made
-// them due (push/close for notify, mark_written/consumer_gone for drained); they must be
-// cheap (an asio::post, a CAF send) but may call back into the sink.
+// them due (push/close for notify, mark_written/consumer_gone for drained);
+// they must be cheap (an asio::post, a CAF send) but may call back into the
+// sink.
 
 #include <cstddef>
 #include <cstdint>

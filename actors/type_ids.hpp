@@ -33,8 +33,8 @@ namespace herald::actors {
 /// Snapshot of the registry's table, for tests, metrics and heraldctl.
 struct registry_stats {
   size_t local_subscriptions = 0;
-  size_t subscribers = 0;     ///< distinct local subscriber actors
-  size_t peers = 0;           ///< peer nodes known (DESIGN §6)
+  size_t subscribers = 0; ///< distinct local subscriber actors
+  size_t peers = 0;       ///< peer nodes known (DESIGN §6)
   uint64_t last_routed_seq = 0;
   uint64_t routed_events = 0; ///< events received from the writer
   uint64_t deliveries = 0;    ///< deliver messages sent
@@ -44,30 +44,30 @@ struct registry_stats {
 
 CAF_BEGIN_TYPE_ID_BLOCK(herald, caf::first_custom_type_id)
 
-  CAF_ADD_ATOM(herald, herald::actors, write_atom, "hwrite")
-  CAF_ADD_ATOM(herald, herald::actors, flush_atom, "hflush")
-  CAF_ADD_ATOM(herald, herald::actors, commit_atom, "hcommit")
-  CAF_ADD_ATOM(herald, herald::actors, route_atom, "hroute")
-  CAF_ADD_ATOM(herald, herald::actors, subscribe_atom, "hsubscr")
-  CAF_ADD_ATOM(herald, herald::actors, unsubscribe_atom, "hunsubscr")
-  CAF_ADD_ATOM(herald, herald::actors, deliver_atom, "hdeliver")
-  CAF_ADD_ATOM(herald, herald::actors, peer_up_atom, "hpeerup")
-  CAF_ADD_ATOM(herald, herald::actors, peer_down_atom, "hpeerdown")
-  CAF_ADD_ATOM(herald, herald::actors, stats_atom, "hstats")
-  CAF_ADD_ATOM(herald, herald::actors, query_atom, "hquery")
-  CAF_ADD_ATOM(herald, herald::actors, fetch_atom, "hfetch")
-  CAF_ADD_ATOM(herald, herald::actors, drained_atom, "hdrained")
+CAF_ADD_ATOM(herald, herald::actors, write_atom, "hwrite")
+CAF_ADD_ATOM(herald, herald::actors, flush_atom, "hflush")
+CAF_ADD_ATOM(herald, herald::actors, commit_atom, "hcommit")
+CAF_ADD_ATOM(herald, herald::actors, route_atom, "hroute")
+CAF_ADD_ATOM(herald, herald::actors, subscribe_atom, "hsubscr")
+CAF_ADD_ATOM(herald, herald::actors, unsubscribe_atom, "hunsubscr")
+CAF_ADD_ATOM(herald, herald::actors, deliver_atom, "hdeliver")
+CAF_ADD_ATOM(herald, herald::actors, peer_up_atom, "hpeerup")
+CAF_ADD_ATOM(herald, herald::actors, peer_down_atom, "hpeerdown")
+CAF_ADD_ATOM(herald, herald::actors, stats_atom, "hstats")
+CAF_ADD_ATOM(herald, herald::actors, query_atom, "hquery")
+CAF_ADD_ATOM(herald, herald::actors, fetch_atom, "hfetch")
+CAF_ADD_ATOM(herald, herald::actors, drained_atom, "hdrained")
 
-  CAF_ADD_TYPE_ID(herald, (herald::v1::Event))
-  CAF_ADD_TYPE_ID(herald, (std::vector<herald::v1::Event>))
-  CAF_ADD_TYPE_ID(herald, (herald::actors::event_ptrs))
-  CAF_ADD_TYPE_ID(herald, (herald::storage::append_result))
-  CAF_ADD_TYPE_ID(herald, (std::vector<herald::storage::append_result>))
-  CAF_ADD_TYPE_ID(herald, (herald::storage::event_query))
-  CAF_ADD_TYPE_ID(herald, (herald::storage::query_page))
-  CAF_ADD_TYPE_ID(herald, (herald::runtime::identity))
-  CAF_ADD_TYPE_ID(herald, (herald::actors::subscription))
-  CAF_ADD_TYPE_ID(herald, (herald::actors::registry_stats))
+CAF_ADD_TYPE_ID(herald, (herald::v1::Event))
+CAF_ADD_TYPE_ID(herald, (std::vector<herald::v1::Event>))
+CAF_ADD_TYPE_ID(herald, (herald::actors::event_ptrs))
+CAF_ADD_TYPE_ID(herald, (herald::storage::append_result))
+CAF_ADD_TYPE_ID(herald, (std::vector<herald::storage::append_result>))
+CAF_ADD_TYPE_ID(herald, (herald::storage::event_query))
+CAF_ADD_TYPE_ID(herald, (herald::storage::query_page))
+CAF_ADD_TYPE_ID(herald, (herald::runtime::identity))
+CAF_ADD_TYPE_ID(herald, (herald::actors::subscription))
+CAF_ADD_TYPE_ID(herald, (herald::actors::registry_stats))
 
 CAF_END_TYPE_ID_BLOCK(herald)
 

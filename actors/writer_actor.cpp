@@ -47,21 +47,21 @@ using results_vec = std::vector<storage::append_result>;
 /// `(commit_atom, commit_job_ptr) -> commit_job_ptr`: runs one append and
 /// hands the job back with its results or error.
 using committer_actor = caf::typed_actor<
-  caf::replies_to<commit_atom, commit_job_ptr>::with<commit_job_ptr>>;
+    caf::replies_to<commit_atom, commit_job_ptr>::with<commit_job_ptr>>;
 
 committer_actor::behavior_type
 committer_impl(committer_actor::pointer,
                std::shared_ptr<storage::event_store> store,
                std::string node_id) {
   return {
-    [store, node_id](commit_atom, commit_job_ptr& job) {
-      auto res = store->append(job->events, node_id, job->accept_time_ns);
-      if (res)
-        job->results = std::move(*res);
-      else
-        job->err = std::move(res.error());
-      return job;
-    },
+      [store, node_id](commit_atom, commit_job_ptr& job) {
+        auto res = store->append(job->events, node_id, job->accept_time_ns);
+        if (res)
+          job->results = std::move(*res);
+        else
+          job->err = std::move(res.error());
+        return job;
+      },
   };
 }
 
@@ -104,7 +104,7 @@ using writer_pointer = writer_actor::stateful_pointer<writer_state>;
 int64_t now_ns() {
   using namespace std::chrono;
   return duration_cast<nanoseconds>(system_clock::now().time_since_epoch())
-    .count();
+      .count();
 }
 
 void answer_flushes(writer_pointer self) {
@@ -112,10 +112,9 @@ void answer_flushes(writer_pointer self) {
   if (st.flushes.empty())
     return;
   auto last = st.store->last_seq();
-  auto i = std::partition(st.flushes.begin(), st.flushes.end(),
-                          [&](const flush_waiter& w) {
-                            return w.ticket > st.done_ticket;
-                          });
+  auto i = std::partition(
+      st.flushes.begin(), st.flushes.end(),
+      [&](const flush_waiter& w) { return w.ticket > st.done_ticket; });
   for (auto j = i; j != st.flushes.end(); ++j)
     j->rp.deliver(last);
   st.flushes.erase(i, st.flushes.end());
@@ -129,12 +128,10 @@ void finish_commit(writer_pointer self, commit_job& job) {
   st.in_flight.clear();
   st.busy = false;
   if (!job.err && job.results.size() != job.events.size())
-    job.err = runtime::make_api_error(runtime::errc::internal,
-                                      "append returned "
-                                        + std::to_string(job.results.size())
-                                        + " results for "
-                                        + std::to_string(job.events.size())
-                                        + " events");
+    job.err = runtime::make_api_error(
+        runtime::errc::internal,
+        "append returned " + std::to_string(job.results.size()) +
+            " results for " + std::to_string(job.events.size()) + " events");
   if (job.err) {
     st.metrics->failed_appends.fetch_add(1, std::memory_order_relaxed);
     spdlog::error("writer: append of {} events failed: {}", job.events.size(),
@@ -148,7 +145,7 @@ void finish_commit(writer_pointer self, commit_job& job) {
     for (size_t i = 0; i < job.events.size(); ++i)
       if (!job.results[i].duplicate)
         fresh.push_back(
-          std::make_shared<const v1::Event>(std::move(job.events[i])));
+            std::make_shared<const v1::Event>(std::move(job.events[i])));
     auto by_seq = [](const event_ptr& a, const event_ptr& b) {
       return a->seq() < b->seq();
     };
@@ -199,22 +196,21 @@ void start_commit(writer_pointer self) {
     st.queue.pop_front();
   }
   st.queued_events -= total;
-  st.metrics->queued_events.store(st.queued_events,
-                                  std::memory_order_relaxed);
+  st.metrics->queued_events.store(st.queued_events, std::memory_order_relaxed);
   auto largest = st.metrics->largest_batch.load(std::memory_order_relaxed);
   if (total > largest)
     st.metrics->largest_batch.store(total, std::memory_order_relaxed);
   job->accept_time_ns = now_ns();
   st.busy = true;
   self->request(st.committer, caf::infinite, commit_atom::value, job)
-    .then([self](commit_job_ptr& done) { finish_commit(self, *done); },
-          [self](caf::error& err) {
-            // The committer is gone (it is linked, so we are going down
-            // too); answer the batch rather than leave it hanging.
-            commit_job failed;
-            failed.err = std::move(err);
-            finish_commit(self, failed);
-          });
+      .then([self](commit_job_ptr& done) { finish_commit(self, *done); },
+            [self](caf::error& err) {
+              // The committer is gone (it is linked, so we are going down
+              // too); answer the batch rather than leave it hanging.
+              commit_job failed;
+              failed.err = std::move(err);
+              finish_commit(self, failed);
+            });
 }
 
 /// Answers everything queued, in flight or waiting for a flush with `err`.
@@ -252,33 +248,34 @@ writer_impl(writer_pointer self, std::shared_ptr<storage::event_store> store,
     self->quit(msg.reason);
   });
   return {
-    [self](write_atom,
-           std::vector<v1::Event>& events) -> caf::result<results_vec> {
-      auto& st = self->state;
-      if (events.empty())
-        return results_vec{};
-      if (st.queued_events + events.size() > st.opts.max_queued) {
-        st.metrics->rejected.fetch_add(1, std::memory_order_relaxed);
-        return runtime::make_api_error(runtime::errc::unavailable,
-                                       "writer overloaded");
-      }
-      st.metrics->requests.fetch_add(1, std::memory_order_relaxed);
-      auto rp = self->make_response_promise<results_vec>();
-      st.queued_events += events.size();
-      st.metrics->queued_events.store(st.queued_events,
-                                      std::memory_order_relaxed);
-      st.queue.push_back(pending_write{rp, std::move(events), ++st.next_ticket});
-      start_commit(self);
-      return rp;
-    },
-    [self](flush_atom) -> caf::result<uint64_t> {
-      auto& st = self->state;
-      if (st.done_ticket >= st.next_ticket)
-        return st.store->last_seq();
-      auto rp = self->make_response_promise<uint64_t>();
-      st.flushes.push_back(flush_waiter{rp, st.next_ticket});
-      return rp;
-    },
+      [self](write_atom,
+             std::vector<v1::Event>& events) -> caf::result<results_vec> {
+        auto& st = self->state;
+        if (events.empty())
+          return results_vec{};
+        if (st.queued_events + events.size() > st.opts.max_queued) {
+          st.metrics->rejected.fetch_add(1, std::memory_order_relaxed);
+          return runtime::make_api_error(runtime::errc::unavailable,
+                                         "writer overloaded");
+        }
+        st.metrics->requests.fetch_add(1, std::memory_order_relaxed);
+        auto rp = self->make_response_promise<results_vec>();
+        st.queued_events += events.size();
+        st.metrics->queued_events.store(st.queued_events,
+                                        std::memory_order_relaxed);
+        st.queue.push_back(
+            pending_write{rp, std::move(events), ++st.next_ticket});
+        start_commit(self);
+        return rp;
+      },
+      [self](flush_atom) -> caf::result<uint64_t> {
+        auto& st = self->state;
+        if (st.done_ticket >= st.next_ticket)
+          return st.store->last_seq();
+        auto rp = self->make_response_promise<uint64_t>();
+        st.flushes.push_back(flush_waiter{rp, st.next_ticket});
+        return rp;
+      },
   };
 }
 
@@ -292,8 +289,8 @@ writer_actor spawn_writer(caf::actor_system& sys,
     opts.metrics = std::make_shared<writer_metrics>();
   if (opts.max_batch == 0)
     opts.max_batch = 1;
-  auto committer = opts.inline_io
-                     ? sys.spawn(committer_impl, store, node_id)
+  auto committer =
+      opts.inline_io ? sys.spawn(committer_impl, store, node_id)
                      : sys.spawn<caf::detached>(committer_impl, store, node_id);
   return sys.spawn(writer_impl, std::move(store), std::move(node_id),
                    std::move(registry), std::move(committer), std::move(opts));

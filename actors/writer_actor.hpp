@@ -43,8 +43,8 @@ struct writer_metrics {
   std::atomic<uint64_t> rejected{0};       ///< refused as overloaded
   std::atomic<uint64_t> events_stored{0};  ///< new events (not duplicates)
   std::atomic<uint64_t> duplicates{0};
-  std::atomic<uint64_t> queued_events{0};  ///< waiting, not yet in flight
-  std::atomic<uint64_t> largest_batch{0};  ///< most events in one append
+  std::atomic<uint64_t> queued_events{0}; ///< waiting, not yet in flight
+  std::atomic<uint64_t> largest_batch{0}; ///< most events in one append
 };
 
 struct writer_options {
@@ -81,10 +81,10 @@ struct writer_options {
 /// - `(flush_atom) -> uint64_t`
 ///   Answers, with the store's last seq, once every write request received
 ///   before it has been committed or failed (the drain on shutdown).
-using writer_actor = caf::typed_actor<
-  caf::replies_to<write_atom, std::vector<v1::Event>>::with<
-    std::vector<storage::append_result>>,
-  caf::replies_to<flush_atom>::with<uint64_t>>;
+using writer_actor =
+    caf::typed_actor<caf::replies_to<write_atom, std::vector<v1::Event>>::with<
+                         std::vector<storage::append_result>>,
+                     caf::replies_to<flush_atom>::with<uint64_t>>;
 
 /// Spawns the writer (on the cooperative scheduler; it never blocks) and its
 /// committer (detached unless opts.inline_io). `registry` receives the

@@ -47,9 +47,7 @@ rocksdb::DBOptions make_db_options(const store_options& opts) {
   // A torn tail after kill -9 or power loss: recover up to the last intact
   // record (a consistent prefix across all column families) and open.
   o.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
-  // Reused WAL files are overwritten in place: an fsync then need not
-  // update the file size, which roughly halves its cost on ext4/xfs.
-  o.recycle_log_file_num = 4;
+  // (No WAL recycling: RocksDB turns it off under point-in-time recovery.)
   // `names` and `meta` are rarely written; without a cap their old
   // memtables would pin every WAL file forever.
   o.max_total_wal_size = 4 * static_cast<uint64_t>(opts.write_buffer_bytes);

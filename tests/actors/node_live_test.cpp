@@ -57,21 +57,21 @@ TEST_F(node_live_test, publish_sync_then_stream_replays_and_goes_live) {
   std::vector<uint64_t> seqs;
   // A small sink: replay must pace itself on this consumer.
   ASSERT_TRUE(wait_for(
-    [&] {
-      drain(*sink, seqs);
-      return seqs.size() >= 50;
-    },
-    10s));
+      [&] {
+        drain(*sink, seqs);
+        return seqs.size() >= 50;
+      },
+      10s));
   for (int i = 0; i < 3; ++i) {
     auto res = publish_sync(sys(), node, {make_event("live.test")}, 10s);
     ASSERT_TRUE(res);
   }
   ASSERT_TRUE(wait_for(
-    [&] {
-      drain(*sink, seqs);
-      return seqs.size() >= 53;
-    },
-    10s));
+      [&] {
+        drain(*sink, seqs);
+        return seqs.size() >= 53;
+      },
+      10s));
   std::vector<uint64_t> expected(53);
   for (size_t i = 0; i < expected.size(); ++i)
     expected[i] = i + 1;
@@ -122,11 +122,11 @@ TEST_F(node_live_test, concurrent_publishers_are_group_committed) {
             static_cast<uint64_t>(threads * per_thread));
   std::vector<uint64_t> seqs;
   ASSERT_TRUE(wait_for(
-    [&] {
-      drain(*sink, seqs);
-      return seqs.size() >= acked.size();
-    },
-    10s));
+      [&] {
+        drain(*sink, seqs);
+        return seqs.size() >= acked.size();
+      },
+      10s));
   EXPECT_EQ(std::set<uint64_t>(seqs.begin(), seqs.end()), acked);
   EXPECT_EQ(seqs.size(), acked.size()); // no duplicates
   EXPECT_TRUE(std::is_sorted(seqs.begin(), seqs.end()));

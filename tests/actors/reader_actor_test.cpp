@@ -23,9 +23,9 @@ TEST_F(reader_actor_test, query_pages_through_the_pool) {
   storage::event_query q;
   q.name = "a.even";
   q.limit = 2;
-  auto page = request<storage::query_page>(node.readers,
-                                           actors::query_atom::value, q,
-                                           runtime::identity::anonymous_admin());
+  auto page =
+      request<storage::query_page>(node.readers, actors::query_atom::value, q,
+                                   runtime::identity::anonymous_admin());
   run();
   auto first = page->get();
   ASSERT_EQ(first.events.size(), 2u);
@@ -48,9 +48,8 @@ TEST_F(reader_actor_test, query_skips_invisible_events_and_reports_errors) {
   secret.add_allowed_groups("g2");
   publish(node, {make_event("a.b"), secret});
   storage::event_query q;
-  auto page = request<storage::query_page>(node.readers,
-                                           actors::query_atom::value, q,
-                                           member_of("g1"));
+  auto page = request<storage::query_page>(
+      node.readers, actors::query_atom::value, q, member_of("g1"));
   run();
   ASSERT_EQ(page->get().events.size(), 1u);
   q.after = "not-a-cursor";

@@ -40,8 +40,8 @@ TEST_F(registry_actor_test, routes_matching_visible_events_to_each_subscriber) {
   auto prod = std::make_shared<delivery_log>();
   auto member = std::make_shared<delivery_log>();
   auto filtered = std::make_shared<delivery_log>();
-  ASSERT_TRUE(subscribe(node, sub_for("users", "iam.user.*"),
-                        spawn_collector(users)));
+  ASSERT_TRUE(
+      subscribe(node, sub_for("users", "iam.user.*"), spawn_collector(users)));
   auto prod_sub = sub_for("prod", "billing.>");
   prod_sub.scope = "acme/prod";
   ASSERT_TRUE(subscribe(node, prod_sub, spawn_collector(prod)));
@@ -58,15 +58,16 @@ TEST_F(registry_actor_test, routes_matching_visible_events_to_each_subscriber) {
   on.set_data_json(R"({"state":"on"})");
   auto off = make_event("device.changed");
   off.set_data_json(R"({"state":"off"})");
-  auto res = publish(node, {
-                             make_event("iam.user.created"),            // 1
-                             scoped_event("billing.paid", "acme/prod/eu"), // 2
-                             scoped_event("billing.paid", "acme/production"),
-                             restricted_event("iam.user.deleted", "g2"), // 4
-                             restricted_event("secret.thing", "g1"),     // 5
-                             on,                                         // 6
-                             off,                                        // 7
-                           });
+  auto res =
+      publish(node, {
+                        make_event("iam.user.created"),               // 1
+                        scoped_event("billing.paid", "acme/prod/eu"), // 2
+                        scoped_event("billing.paid", "acme/production"),
+                        restricted_event("iam.user.deleted", "g2"), // 4
+                        restricted_event("secret.thing", "g1"),     // 5
+                        on,                                         // 6
+                        off,                                        // 7
+                    });
   ASSERT_EQ(res.size(), 7u);
   EXPECT_EQ(users->seqs(), (std::vector<uint64_t>{1, 4}));
   EXPECT_EQ(prod->seqs(), (std::vector<uint64_t>{2}));
@@ -148,8 +149,8 @@ TEST_F(registry_actor_test, rejects_bad_pattern) {
 TEST_F(registry_actor_test, keeps_peers_in_the_table) {
   auto node = spawn_test_node();
   auto peer = spawn_collector(std::make_shared<delivery_log>());
-  caf::anon_send(node.registry, actors::peer_up_atom::value,
-                 std::string{"n2"}, peer);
+  caf::anon_send(node.registry, actors::peer_up_atom::value, std::string{"n2"},
+                 peer);
   run();
   EXPECT_EQ(registry_stats(node).peers, 1u);
   caf::anon_send(node.registry, actors::peer_down_atom::value,
@@ -157,8 +158,8 @@ TEST_F(registry_actor_test, keeps_peers_in_the_table) {
   run();
   EXPECT_EQ(registry_stats(node).peers, 0u);
   // A peer registry that goes down is forgotten as well.
-  caf::anon_send(node.registry, actors::peer_up_atom::value,
-                 std::string{"n3"}, peer);
+  caf::anon_send(node.registry, actors::peer_up_atom::value, std::string{"n3"},
+                 peer);
   run();
   EXPECT_EQ(registry_stats(node).peers, 1u);
   caf::anon_send_exit(peer, caf::exit_reason::kill);

@@ -93,11 +93,10 @@ TEST(routing_table, applies_scope_filter_and_visibility) {
   auto member = make_sub("member");
   member.who = runtime::identity{"bob", {"g1"}, {"reader"}};
   ASSERT_FALSE(table.add(member, 3));
-  event_ptrs evs{make_ev(1, "a.b", "inventory/test/app"),
-                 make_ev(2, "a.b", "inventory/testing"),
-                 make_ev(3, "a.b", {}, {}, "iam"),
-                 make_ev(4, "a.b", {}, {"g2"}),
-                 make_ev(5, "a.b", {}, {"g2", "g1"})};
+  event_ptrs evs{
+      make_ev(1, "a.b", "inventory/test/app"),
+      make_ev(2, "a.b", "inventory/testing"), make_ev(3, "a.b", {}, {}, "iam"),
+      make_ev(4, "a.b", {}, {"g2"}), make_ev(5, "a.b", {}, {"g2", "g1"})};
   routing_table::route_result res;
   table.route(evs, res);
   EXPECT_EQ(seqs(find_delivery(res, "scoped")->events),
@@ -180,10 +179,9 @@ TEST(routing_table, peers_get_each_matching_event_once) {
 TEST(routing_table, many_subscribers_only_matching_ones_are_touched) {
   routing_table table;
   for (int i = 0; i < 1000; ++i)
-    ASSERT_FALSE(
-      table.add(make_sub("s" + std::to_string(i), "svc" + std::to_string(i)
-                                                    + ".>"),
-                static_cast<uint64_t>(i)));
+    ASSERT_FALSE(table.add(
+        make_sub("s" + std::to_string(i), "svc" + std::to_string(i) + ".>"),
+        static_cast<uint64_t>(i)));
   routing_table::route_result res;
   table.route({make_ev(1, "svc42.thing"), make_ev(2, "svc7.x.y")}, res);
   ASSERT_EQ(res.local.size(), 2u);

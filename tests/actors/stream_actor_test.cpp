@@ -29,7 +29,7 @@ struct consumer {
   std::vector<std::string> texts;
 
   explicit consumer(size_t max_events = 10000, size_t max_bytes = 8u << 20)
-    : sink(std::make_shared<stream_sink>(max_events, max_bytes)) {
+      : sink(std::make_shared<stream_sink>(max_events, max_bytes)) {
     // nop
   }
 
@@ -60,8 +60,8 @@ protected:
     return out;
   }
 
-  caf::actor spawn(const actors::node_handles& node, stream_spec s,
-                   consumer& c, stream_options opts = {}) {
+  caf::actor spawn(const actors::node_handles& node, stream_spec s, consumer& c,
+                   stream_options opts = {}) {
     if (!opts.metrics)
       opts.metrics = metrics;
     opts.query_timeout = caf::infinite;
@@ -76,8 +76,8 @@ protected:
     publish(node, std::move(evs));
   }
 
-  std::shared_ptr<actors::stream_metrics> metrics
-    = std::make_shared<actors::stream_metrics>();
+  std::shared_ptr<actors::stream_metrics> metrics =
+      std::make_shared<actors::stream_metrics>();
 };
 
 TEST_F(stream_actor_test, live_stream_gets_new_events_as_native_json) {
@@ -289,11 +289,11 @@ TEST_F(stream_actor_test, replay_and_live_apply_pattern_scope_and_visibility) {
   };
   auto batch = [&] {
     return std::vector<v1::Event>{
-      mk("iam.user.created", "acme/prod", ""),   // yes
-      mk("iam.user.created", "acme/prod", "g2"), // invisible
-      mk("iam.user.created", "acme/dev", ""),    // scope
-      mk("iam.group.created", "acme/prod", ""),  // name
-      mk("iam.user.deleted", "acme/prod/x", "g1"), // yes
+        mk("iam.user.created", "acme/prod", ""),     // yes
+        mk("iam.user.created", "acme/prod", "g2"),   // invisible
+        mk("iam.user.created", "acme/dev", ""),      // scope
+        mk("iam.group.created", "acme/prod", ""),    // name
+        mk("iam.user.deleted", "acme/prod/x", "g1"), // yes
     };
   };
   publish(node, batch()); // 1..5

@@ -52,7 +52,8 @@ TEST_F(writer_actor_test, group_commits_requests_that_arrive_while_busy) {
   ASSERT_TRUE(run_actor(node.writer)); // w1 goes to the committer
   EXPECT_EQ(store().last_seq(), 0u);   // nothing durable yet
   auto second = write(node, {make_event("a.b", "w2")});
-  auto third = write(node, {make_event("a.b", "w3a"), make_event("a.b", "w3b")});
+  auto third =
+      write(node, {make_event("a.b", "w3a"), make_event("a.b", "w3b")});
   ASSERT_TRUE(run_actor(node.writer)); // queued behind the commit
   ASSERT_TRUE(run_actor(node.writer));
   EXPECT_FALSE(second->ready());

@@ -27,13 +27,18 @@ protected:
                const header_list& headers = {}) {
     auto r = http().post(events_path, body, headers);
     auto verdict = is_api_error(r, status, codes, field);
-    if (!verdict)
+    if (!verdict) {
+      before_ = user_event_ids(http()); // judge the next body on its own
       return verdict << "\n  body sent: " << body.substr(0, 200);
+    }
     auto after = user_event_ids(http());
-    if (after != before_)
+    if (after != before_) {
+      std::swap(before_, after); // judge the next body on its own
       return ::testing::AssertionFailure()
-             << "a rejected publish changed the store: " << json(after).dump()
+             << "a rejected publish changed the store: " << json(before_).dump()
+             << " (was " << json(after).dump() << ")"
              << "\n  body sent: " << body.substr(0, 200);
+    }
     return ::testing::AssertionSuccess();
   }
 

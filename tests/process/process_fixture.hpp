@@ -36,6 +36,14 @@ using namespace std::chrono_literals;
 
 inline constexpr std::string_view events_path = "/api/v1/events";
 
+#ifdef HERALDD_PATH
+/// Points the harness at the heraldd this test target depends on.
+inline const bool heraldd_path_registered = [] {
+  heraldd_process::set_default_binary(HERALDD_PATH);
+  return true;
+}();
+#endif
+
 /// One fresh `heraldd` per test, started (and required ready) in SetUp.
 /// Override `node_args()` for extra flags.
 class process_test : public ::testing::Test {

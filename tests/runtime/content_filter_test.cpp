@@ -354,6 +354,14 @@ TEST(content_filter, data_root_and_unparsed_data) {
   EXPECT_EQ(view.data(), nullptr);
 }
 
+TEST(content_filter, deeply_nested_event_data_is_matched_without_recursion) {
+  auto ev = sample_event();
+  ev.set_data_json(std::string(200000, '[') + "7" + std::string(200000, ']'));
+  EXPECT_TRUE(matches(R"({"data":[7]})", ev));
+  EXPECT_FALSE(matches(R"({"data":[8]})", ev));
+  EXPECT_FALSE(matches(R"({"data.a":[{"exists":true}]})", ev));
+}
+
 TEST(content_filter, one_view_serves_many_filters) {
   auto ev = sample_event();
   event_view view{ev};

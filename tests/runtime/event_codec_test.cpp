@@ -358,6 +358,21 @@ TEST(CodecDecodeNative, ChecksOneObject) {
   EXPECT_FALSE(decode_native(json::array(), "", now));
 }
 
+TEST(CodecDecodeEventObject, DetectsTheShapeAndValidates) {
+  auto ce = decode_event_object(json::parse(R"({"specversion":"1.0","id":"1",
+                                  "source":"s","type":"a.b"})"),
+                                "/0", {}, now);
+  ASSERT_TRUE(ce);
+  EXPECT_EQ(ce->name(), "a.b");
+  auto bad =
+      decode_event_object(json{{"headers", {{"name", "a b"}}}}, "/7", {}, now);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(describe(bad.error()).field, "/7/headers/name");
+  auto native = decode_event_object(json{{"name", "x"}}, "", {}, now);
+  ASSERT_TRUE(native);
+  EXPECT_EQ(native->id().size(), 36u);
+}
+
 TEST(CodecNativeOut, OmitsAbsentFieldsAndNeverWritesNull) {
   v1::Event ev;
   ev.set_id("i");

@@ -122,8 +122,8 @@ protected:
     auto slot = std::make_shared<reply_slot<T>>();
     auto client = sys_->spawn([=](caf::event_based_actor* self) {
       self->request(dest, caf::infinite, xs...)
-        .then([slot](T& x) { slot->value = std::move(x); },
-              [slot](caf::error& err) { slot->value = std::move(err); });
+          .then([slot](T& x) { slot->value = std::move(x); },
+                [slot](caf::error& err) { slot->value = std::move(err); });
     });
     run_actor(client); // initializes the client: it sends the request
     return slot;
@@ -135,8 +135,8 @@ protected:
 
   /// Publishes and runs until idle; returns the results (test fails on
   /// error).
-  std::vector<storage::append_result>
-  publish(const actors::node_handles& node, std::vector<v1::Event> events);
+  std::vector<storage::append_result> publish(const actors::node_handles& node,
+                                              std::vector<v1::Event> events);
 
   /// An actor that appends every (deliver_atom, event_ptrs) to the log.
   caf::actor spawn_collector(std::shared_ptr<delivery_log> log);

@@ -15,10 +15,6 @@
 #include <iostream>
 #include <sstream>
 
-#ifndef HERALDD_PATH
-#define HERALDD_PATH "heraldd"
-#endif
-
 namespace herald::test {
 
 namespace {
@@ -55,10 +51,23 @@ void append_marker(const fs::path& path, int run) {
   out << "=== herald test harness: run " << run << " ===\n";
 }
 
+std::string& default_binary() {
+  static std::string path = "heraldd";
+  return path;
+}
+
 } // namespace
 
+void heraldd_process::set_default_binary(std::string path) {
+  default_binary() = std::move(path);
+}
+
 heraldd_process::heraldd_process(std::vector<std::string> extra_args)
-    : heraldd_process(heraldd_options{std::move(extra_args)}) {}
+    : heraldd_process([&] {
+        heraldd_options options;
+        options.extra_args = std::move(extra_args);
+        return options;
+      }()) {}
 
 heraldd_process::heraldd_process(heraldd_options options)
     : options_(std::move(options)) {
@@ -120,8 +129,9 @@ heraldd_process::~heraldd_process() {
   append_marker(stderr_path_, runs_);
 
   const char* override_path = std::getenv("HERALD_TEST_HERALDD");
-  std::string binary =
-      override_path && *override_path ? override_path : HERALDD_PATH;
+  std::string binary = !options_.binary.empty()          ? options_.binary
+                       : override_path && *override_path ? override_path
+                                                         : default_binary();
   std::vector<std::string> args{binary, "--data-dir", data_dir_.string()};
   if (options_.default_http) {
     args.emplace_back("--http");
@@ -165,6 +175,10 @@ heraldd_process::~heraldd_process() {
       for (long fd = 3; fd < max_fd; ++fd)
         ::close(static_cast<int>(fd));
     ::execv(argv[0], argv.data());
+    static const char failed[] = "herald test harness: execv failed: ";
+    if (::write(2, failed, sizeof failed - 1) < 0 ||
+        ::write(2, argv[0], ::strlen(argv[0])) < 0 || ::write(2, "\n", 1) < 0)
+      ::_exit(127);
     ::_exit(127);
   }
   pid_ = child;

@@ -40,6 +40,9 @@ bool wait_for(Predicate&& pred, std::chrono::milliseconds deadline) {
 
 /// How to start a `heraldd_process`.
 struct heraldd_options {
+  /// The binary; empty = $HERALD_TEST_HERALDD, else the default binary
+  /// (`heraldd_process::set_default_binary`).
+  std::string binary;
   /// Appended after the harness's own flags.
   std::vector<std::string> extra_args;
   /// Pass `--http 127.0.0.1:0` (turn off when a config file sets it).
@@ -50,7 +53,7 @@ struct heraldd_options {
   std::chrono::milliseconds start_deadline{20000};
 };
 
-/// A real `heraldd` (HERALDD_PATH) on ephemeral loopback ports with its own
+/// A real `heraldd` on ephemeral loopback ports with its own
 /// temporary data directory, in the style of nats-server's test servers.
 ///
 /// `start()` spawns `heraldd --data-dir <tmp>/data --http 127.0.0.1:0
@@ -66,6 +69,11 @@ public:
   /// Exit status of a child killed by signal S is reported as 128 + S; a
   /// child that did not exit within a deadline as `still_running`.
   static constexpr int still_running = -1;
+
+  /// The binary used when neither the options nor $HERALD_TEST_HERALDD name
+  /// one. Test targets set it from their HERALDD_PATH definition (see
+  /// tests/process/process_fixture.hpp).
+  static void set_default_binary(std::string path);
 
   explicit heraldd_process(std::vector<std::string> extra_args = {});
   explicit heraldd_process(heraldd_options options);
