@@ -139,6 +139,9 @@ map_cloudevent(const json& obj, std::string_view pointer, int64_t now_ns) {
     } else if (key == "type") {
       ev.set_name(s);
     } else if (key == "subject") {
+      if (s.empty())
+        return make_api_error(errc::invalid_scope,
+                              "subject must not be empty", field);
       ev.set_scope(s);
     } else if (key == "time") {
       auto t = parse_rfc3339(s);
@@ -209,6 +212,9 @@ caf::expected<publish_batch> decode_cloudevent_binary(
       } else if (attr == "type") {
         ev.set_name(v);
       } else if (attr == "subject") {
+        if (v.empty())
+          return make_api_error(errc::invalid_scope,
+                                "ce-subject must not be empty", name);
         ev.set_scope(v);
       } else if (attr == "time") {
         auto t = parse_rfc3339(v);

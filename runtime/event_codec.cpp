@@ -88,6 +88,11 @@ caf::expected<v1::Event> map_native(const json& obj, std::string_view pointer,
     } else if (key == "user") {
       err = set_string(v, field, key, [&](auto& s) { ev.set_user(s); });
     } else if (key == "scope") {
+      // Unlike tenant/user, an empty scope is not "absent": DESIGN §7 makes
+      // a scope non-empty segments, so "" is a client bug worth reporting.
+      if (v.is_string() && v.get_ref<const std::string&>().empty())
+        return make_api_error(errc::invalid_scope, "scope must not be empty",
+                              field);
       err = set_string(v, field, key, [&](auto& s) { ev.set_scope(s); });
     } else if (key == "allowed_groups") {
       if (!v.is_array())
@@ -307,10 +312,6 @@ nlohmann::json to_native_json(const v1::Event& ev) {
   if (!ev.node().empty())
     out["node"] = ev.node();
   return out;
-}
-
-std::string to_native_json_text(const v1::Event& ev) {
-  return detail::dump_json(to_native_json(ev));
 }
 
 v1::Event make_system_event(std::string name, const nlohmann::json& data,

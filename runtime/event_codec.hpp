@@ -92,8 +92,18 @@ caf::error validate_event(v1::Event& ev, std::string_view pointer,
 /// null; `origin` only with its non-empty subfields; `seq`/`node` when set;
 /// accept_time_ns is not shown). Never throws except bad_alloc.
 nlohmann::json to_native_json(const v1::Event& ev);
-/// to_native_json as compact text (invalid UTF-8 replaced by U+FFFD).
+/// to_native_json as compact text in DESIGN §2's key order, written
+/// directly (the stored data JSON is spliced, not re-parsed); invalid UTF-8
+/// in strings is replaced by U+FFFD.
 std::string to_native_json_text(const v1::Event& ev);
+
+/// CloudEvents 1.0 structured JSON (DESIGN §7): name → type, scope →
+/// subject, source defaulting to "/herald", Herald's fields as extensions
+/// (heraldseq, heraldnode, allowedgroups comma-joined, origintrigger,
+/// originworkflow, origintask, tenant, user, traceparent) plus the kept
+/// extensions; datacontenttype "application/json" when the data is JSON and
+/// none was given.
+std::string to_cloudevent_json_text(const v1::Event& ev);
 
 /// A system event (`kind:"sys"`, `source:"herald"`, a UUIDv7 id, time
 /// `now_ns`) with JSON `data` (null data = no data).

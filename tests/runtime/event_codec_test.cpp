@@ -385,7 +385,7 @@ TEST(CodecNativeOut, OmitsAbsentFieldsAndNeverWritesNull) {
   EXPECT_FALSE(to_native_json(ev).contains("origin"));
   EXPECT_EQ(
       to_native_json_text(ev),
-      R"({"id":"i","kind":"user","name":"a.b","time":"1970-01-01T00:00:00Z"})");
+      R"({"id":"i","name":"a.b","kind":"user","time":"1970-01-01T00:00:00Z"})");
 }
 
 TEST(CodecNativeOut, WritesEveryField) {

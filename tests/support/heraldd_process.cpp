@@ -84,12 +84,15 @@ heraldd_process::~heraldd_process() {
     ::waitpid(pid_, &status, 0);
     pid_ = -1;
   }
-  bool failed = ::testing::Test::HasFailure();
-  if (failed)
-    std::cerr << "---- heraldd output (" << work_dir_.string() << ") ----\n"
+  const char* keep_env = std::getenv("HERALD_TEST_KEEP");
+  bool keep = keep_env && *keep_env && std::string(keep_env) != "0";
+  if (::testing::Test::HasFailure())
+    std::cerr << "---- heraldd output ("
+              << (keep ? "kept in " + work_dir_.string()
+                       : "set HERALD_TEST_KEEP=1 to keep the data dir")
+              << ") ----\n"
               << tail(output()) << "\n---- end of heraldd output ----\n";
-  const char* keep = std::getenv("HERALD_TEST_KEEP");
-  if (!failed && !(keep && *keep && std::string(keep) != "0")) {
+  if (!keep) {
     std::error_code ignored;
     fs::remove_all(work_dir_, ignored);
   }

@@ -61,9 +61,9 @@ struct heraldd_options {
 /// temp dir, then waits (bounded) for `<data-dir>/ports.json` and for
 /// `GET /readyz` == 200. The child gets SIGKILL if the test process dies
 /// (PR_SET_PDEATHSIG). The destructor SIGKILLs a still-running child by its
-/// PID, prints its logs when the current test failed (keeping the temp dir),
-/// and otherwise removes the temp dir. Set HERALD_TEST_KEEP=1 to keep it
-/// always; HERALD_TEST_HERALDD=PATH runs another binary. Not thread-safe.
+/// PID, prints its logs when the current test failed, and removes the temp
+/// dir (set HERALD_TEST_KEEP=1 to keep it for a post-mortem).
+/// HERALD_TEST_HERALDD=PATH runs another binary. Not thread-safe.
 class heraldd_process {
 public:
   /// Exit status of a child killed by signal S is reported as 128 + S; a

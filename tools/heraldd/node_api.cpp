@@ -130,15 +130,19 @@ void node_api::handle(http_request req, const std::string&, reply_fn done) {
     if (raw.find('/') == std::string_view::npos) {
       if (method != http::verb::get)
         return not_allowed();
-      if (!q.params.empty())
-        return reply(
-            error_response(errc::invalid_parameter, "unknown parameter",
-                           q.params.begin()->first, version, keep_alive));
+      if (auto err = check_known_params(q, {"format"}))
+        return reply(error_response(err, version, keep_alive));
+      const auto* format = q.find("format");
+      if (format && *format != "native" && *format != "cloudevents")
+        return reply(error_response(errc::invalid_parameter,
+                                    "format must be native or cloudevents",
+                                    "format", version, keep_alive));
       auto id = percent_decode(raw, false);
       if (!id || !runtime::is_valid_id(*id))
         return reply(error_response(errc::not_found, "no such event", "id",
                                     version, keep_alive));
-      return fetch(std::move(*id), version, keep_alive, reply);
+      return fetch(std::move(*id), format && *format == "cloudevents", version,
+                   keep_alive, reply);
     }
   }
   reply(error_response(errc::not_found, "no such endpoint: " + path, "",
@@ -193,14 +197,16 @@ void node_api::query(const query_string& q, unsigned version, bool keep_alive,
   auto parsed = parse_event_query(q);
   if (!parsed)
     return reply(error_response(parsed.error(), version, keep_alive));
+  auto encode = parsed->cloudevents ? runtime::to_cloudevent_json_text
+                                    : runtime::to_native_json_text;
   ask(
       sys_, handles_.readers, request_timeout,
-      [reply, version, keep_alive](storage::query_page& page) {
+      [reply, version, keep_alive, encode](storage::query_page& page) {
         std::string body = R"({"events":[)";
         for (size_t i = 0; i < page.events.size(); ++i) {
           if (i > 0)
             body += ',';
-          body += runtime::to_native_json_text(page.events[i]);
+          body += encode(page.events[i]);
         }
         body += ']';
         if (!page.next.empty())
@@ -211,17 +217,18 @@ void node_api::query(const query_string& q, unsigned version, bool keep_alive,
       [reply, version, keep_alive](caf::error& err) {
         reply(error_response(err, version, keep_alive));
       },
-      actors::query_atom_v, std::move(*parsed),
+      actors::query_atom_v, std::move(parsed->query),
       runtime::identity::anonymous_admin());
 }
 
-void node_api::fetch(std::string id, unsigned version, bool keep_alive,
-                     reply_fn& reply) {
+void node_api::fetch(std::string id, bool cloudevents, unsigned version,
+                     bool keep_alive, reply_fn& reply) {
+  auto encode = cloudevents ? runtime::to_cloudevent_json_text
+                            : runtime::to_native_json_text;
   ask(
       sys_, handles_.readers, request_timeout,
-      [reply, version, keep_alive](v1::Event& ev) {
-        reply(json_response(200, runtime::to_native_json_text(ev), version,
-                            keep_alive));
+      [reply, version, keep_alive, encode](v1::Event& ev) {
+        reply(json_response(200, encode(ev), version, keep_alive));
       },
       [reply, version, keep_alive](caf::error& err) {
         reply(error_response(err, version, keep_alive));

@@ -50,8 +50,8 @@ private:
   void publish(http_request& req, reply_fn& reply);
   void query(const query_string& q, unsigned version, bool keep_alive,
              reply_fn& reply);
-  void fetch(std::string id, unsigned version, bool keep_alive,
-             reply_fn& reply);
+  void fetch(std::string id, bool cloudevents, unsigned version,
+             bool keep_alive, reply_fn& reply);
 
   caf::actor_system& sys_;
   actors::node_handles handles_;

@@ -70,9 +70,15 @@ caf::error parse_common(const query_string& q, std::optional<std::string>& name,
     scope = std::move(s);
   }
   if (auto v = q.find("filter")) {
-    auto f = runtime::content_filter::parse(std::string_view{*v}, "filter");
-    if (!f)
-      return std::move(f.error());
+    auto f = runtime::content_filter::parse(std::string_view{*v}, "");
+    if (!f) {
+      // The field of a parameter error is the parameter's name; where in the
+      // filter the problem is goes into the message.
+      auto err = runtime::describe(f.error());
+      auto msg = err.field.empty() ? err.message
+                                   : err.message + " (at " + err.field + ")";
+      return make_api_error(err.code, std::move(msg), "filter");
+    }
     filter = std::move(*f);
   }
   return {};
@@ -80,12 +86,27 @@ caf::error parse_common(const query_string& q, std::optional<std::string>& name,
 
 } // namespace
 
-caf::expected<storage::event_query> parse_event_query(const query_string& q) {
+/// `format`: native (default) or cloudevents.
+caf::error parse_format(const query_string& q, bool& cloudevents) {
+  if (auto v = q.find("format")) {
+    if (*v == "cloudevents")
+      cloudevents = true;
+    else if (*v != "native")
+      return make_api_error(errc::invalid_parameter,
+                            "format must be native or cloudevents", "format");
+  }
+  return {};
+}
+
+caf::expected<event_query_request> parse_event_query(const query_string& q) {
   if (auto err = check_known_params(q, {"name", "source", "tenant", "user",
                                         "scope", "since", "until", "filter",
-                                        "after", "limit", "order"}))
+                                        "after", "limit", "order", "format"}))
     return err;
-  storage::event_query out;
+  event_query_request req;
+  if (auto err = parse_format(q, req.cloudevents))
+    return err;
+  auto& out = req.query;
   if (auto err = parse_common(q, out.name, out.scope, out.filter))
     return err;
   for (auto [field, slot] :
@@ -118,7 +139,7 @@ caf::expected<storage::event_query> parse_event_query(const query_string& q) {
       return make_api_error(errc::invalid_parameter,
                             "order must be asc or desc", "order");
   }
-  return out;
+  return req;
 }
 
 caf::expected<actors::stream_spec> parse_stream_spec(const query_string& q) {
@@ -148,11 +169,8 @@ caf::expected<actors::stream_spec> parse_stream_spec(const query_string& q) {
                             "queue must be a name of [A-Za-z0-9_-.]", "queue");
     out.queue = *v;
   }
-  if (auto v = q.find("format")) {
-    if (*v != "native")
-      return make_api_error(errc::invalid_parameter, "format must be native",
-                            "format");
-  }
+  if (auto err = parse_format(q, out.cloudevents))
+    return err;
   return out;
 }
 

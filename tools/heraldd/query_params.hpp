@@ -16,7 +16,13 @@ namespace herald::heraldd {
 /// Max `limit` of one query page.
 inline constexpr size_t max_query_limit = 1000;
 
-caf::expected<storage::event_query> parse_event_query(const query_string& q);
+/// A parsed `GET /api/v1/events`: the store query and the output format.
+struct event_query_request {
+  storage::event_query query;
+  bool cloudevents = false; ///< format=cloudevents
+};
+
+caf::expected<event_query_request> parse_event_query(const query_string& q);
 
 caf::expected<actors::stream_spec> parse_stream_spec(const query_string& q);
 
