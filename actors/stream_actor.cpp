@@ -68,9 +68,8 @@ void bump(std::atomic<uint64_t>& counter) {
 }
 
 std::string format_event(const stream_state& st, const v1::Event& ev) {
-  // st.spec.cloudevents: the CloudEvents output format is the next issue.
-  (void)st;
-  return runtime::to_native_json_text(ev);
+  return st.spec.cloudevents ? runtime::to_cloudevent_json_text(ev)
+                             : runtime::to_native_json_text(ev);
 }
 
 void finish(stream_pointer self, uint16_t code, std::string reason) {

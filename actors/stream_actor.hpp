@@ -57,7 +57,7 @@ struct stream_spec {
   std::optional<uint64_t> from_seq; ///< inclusive; replay first
   std::optional<int64_t> since_ns;  ///< inclusive, on event time; replay
   std::string queue;        ///< queue group; not shared yet (next issue)
-  bool cloudevents = false; ///< format; next issue - native JSON for now
+  bool cloudevents = false; ///< format=cloudevents: CloudEvents 1.0 frames
   runtime::identity who;
 };
 
