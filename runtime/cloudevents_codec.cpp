@@ -8,6 +8,7 @@
 #include "runtime/base64.hpp"
 #include "runtime/event_codec.hpp"
 #include "runtime/event_codec_detail.hpp"
+#include "runtime/text_util.hpp"
 #include "runtime/time_format.hpp"
 
 namespace herald::runtime {
@@ -52,37 +53,6 @@ caf::error bad_id(std::string field) {
                         std::move(field));
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-// CloudEvents HTTP binding §3.1.3.2: header values are percent-encoded.
-std::optional<std::string> percent_decode(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out += in[i];
-      continue;
-    }
-    if (i + 2 >= in.size())
-      return std::nullopt;
-    const int hi = hex_value(in[i + 1]);
-    const int lo = hex_value(in[i + 2]);
-    if (hi < 0 || lo < 0)
-      return std::nullopt;
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return out;
-}
-
 } // namespace
 
 caf::expected<v1::Event>
@@ -92,19 +62,19 @@ map_cloudevent(const json& obj, std::string_view pointer, int64_t now_ns) {
   ev.set_time_ns(now_ns);
   if (auto sv = obj.find("specversion"); sv == obj.end() || *sv != "1.0")
     return invalid_field("specversion must be \"1.0\"",
-                         pointer_append(pointer, "specversion"));
+                         json_pointer_append(pointer, "specversion"));
   if (obj.contains("data") && obj.contains("data_base64"))
     return invalid_field("data and data_base64 are exclusive",
-                         pointer_append(pointer, "data_base64"));
+                         json_pointer_append(pointer, "data_base64"));
   for (const char* required : {"id", "source", "type"})
     if (!obj.contains(required))
       return make_api_error(errc::missing_field,
                             std::string{required} + " is required",
-                            pointer_append(pointer, required));
+                            json_pointer_append(pointer, required));
   for (auto it = obj.begin(); it != obj.end(); ++it) {
     const std::string& key = it.key();
     const json& v = it.value();
-    const std::string field = pointer_append(pointer, key);
+    const std::string field = json_pointer_append(pointer, key);
     if (key == "specversion" || key == "heraldseq" || key == "heraldnode")
       continue; // checked above / set by Herald, ignored on publish
     if (is_origin_attribute(key))
@@ -140,8 +110,8 @@ map_cloudevent(const json& obj, std::string_view pointer, int64_t now_ns) {
       ev.set_name(s);
     } else if (key == "subject") {
       if (s.empty())
-        return make_api_error(errc::invalid_scope,
-                              "subject must not be empty", field);
+        return make_api_error(errc::invalid_scope, "subject must not be empty",
+                              field);
       ev.set_scope(s);
     } else if (key == "time") {
       auto t = parse_rfc3339(s);
@@ -194,7 +164,7 @@ caf::expected<publish_batch> decode_cloudevent_binary(
       const std::string attr = name.substr(3);
       if (!seen.insert(attr).second)
         return invalid_field(name + " is repeated", name);
-      auto decoded = detail::percent_decode(raw_value);
+      auto decoded = percent_decode(raw_value, false);
       if (!decoded || !detail::is_valid_utf8(*decoded))
         return invalid_field(name + " must be percent-encoded UTF-8", name);
       const std::string& v = *decoded;

@@ -10,6 +10,7 @@
 #include "runtime/content_filter.hpp"
 #include "runtime/content_filter_impl.hpp"
 #include "runtime/errc.hpp"
+#include "runtime/text_util.hpp"
 
 namespace herald::runtime {
 
@@ -55,17 +56,7 @@ constexpr std::string_view operators_hint =
 
 /// Appends one JSON Pointer reference token (RFC 6901 escaping).
 std::string pointer(const std::string& base, std::string_view token) {
-  std::string out = base;
-  out += '/';
-  for (char c : token) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
-  return out;
+  return json_pointer_append(base, token);
 }
 
 std::string pointer(const std::string& base, size_t index) {

@@ -117,12 +117,14 @@ api_error describe(const caf::error& err) {
 }
 
 std::string api_error::to_json() const {
-  nlohmann::json body;
+  nlohmann::ordered_json body;
   body["code"] = std::string{to_string(code)};
   body["message"] = message;
   if (!field.empty())
     body["field"] = field;
-  return nlohmann::json{{"error", std::move(body)}}.dump();
+  nlohmann::ordered_json out;
+  out["error"] = std::move(body);
+  return out.dump();
 }
 
 } // namespace herald::runtime

@@ -44,11 +44,11 @@ caf::expected<v1::Event> map_native(const json& obj, std::string_view pointer,
   bool has_name = false;
   if (obj.contains("data") && obj.contains("data_base64"))
     return invalid_field("data and data_base64 are exclusive",
-                         pointer_append(pointer, "data_base64"));
+                         json_pointer_append(pointer, "data_base64"));
   for (auto it = obj.begin(); it != obj.end(); ++it) {
     const std::string& key = it.key();
     const json& v = it.value();
-    const std::string field = pointer_append(pointer, key);
+    const std::string field = json_pointer_append(pointer, key);
     caf::error err;
     if (key == "name") {
       if (!v.is_string())
@@ -130,7 +130,7 @@ caf::expected<v1::Event> map_native(const json& obj, std::string_view pointer,
           return invalid_field(
               "extension names are 1-20 of [a-z0-9] and not an attribute "
               "Herald maps",
-              pointer_append(field, e.key()));
+              json_pointer_append(field, e.key()));
         if (!e.value().is_null())
           ext[e.key()] = dump_json(e.value());
       }
@@ -147,7 +147,7 @@ caf::expected<v1::Event> map_native(const json& obj, std::string_view pointer,
   }
   if (!has_name)
     return make_api_error(errc::invalid_name, "name is required",
-                          pointer_append(pointer, "name"));
+                          json_pointer_append(pointer, "name"));
   return ev;
 }
 

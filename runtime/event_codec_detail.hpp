@@ -16,6 +16,7 @@
 #include "herald/v1/event.pb.h"
 #include "runtime/errc.hpp"
 #include "runtime/event_codec.hpp"
+#include "runtime/text_util.hpp"
 
 namespace herald::runtime::detail {
 
@@ -33,9 +34,6 @@ std::string error_field(shape s, std::string_view pointer,
 /// fields through error_field(s, pointer, ...).
 caf::error validate_as(v1::Event& ev, shape s, std::string_view pointer,
                        const publish_limits& limits, int64_t now_ns);
-
-/// `base` + "/" + `key` with `~` and `/` escaped (RFC 6901).
-std::string pointer_append(std::string_view base, std::string_view key);
 
 /// Well-formed UTF-8 (no overlongs, surrogates or code points > U+10FFFF).
 bool is_valid_utf8(std::string_view text) noexcept;

@@ -183,7 +183,7 @@ caf::error validate_as(v1::Event& ev, shape s, std::string_view pointer,
   const size_t max_data_depth = max_depth > 2 ? max_depth - 2 : 0;
   const size_t max_ext_depth = max_depth > 3 ? max_depth - 3 : 0;
   for (const auto& [name, value] : ev.extensions()) {
-    const auto ext_field = field(pointer_append("extensions", name));
+    const auto ext_field = field(json_pointer_append("extensions", name));
     if (!is_valid_extension_name(name) || !is_valid_utf8(value))
       return invalid_field("extension names are 1-20 of [a-z0-9] and not an "
                            "attribute Herald maps",
@@ -215,21 +215,6 @@ caf::error validate_as(v1::Event& ev, shape s, std::string_view pointer,
                               std::to_string(limits.max_event_bytes),
                           field(""));
   return {};
-}
-
-std::string pointer_append(std::string_view base, std::string_view key) {
-  std::string out{base};
-  out.reserve(base.size() + key.size() + 1);
-  out += '/';
-  for (char c : key) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
-  return out;
 }
 
 bool is_valid_utf8(std::string_view text) noexcept {

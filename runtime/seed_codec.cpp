@@ -72,15 +72,15 @@ caf::expected<v1::Event> map_seed001(const json& obj, std::string_view pointer,
       return make_api_error(errc::unknown_field,
                             "unknown field " + it.key() +
                                 " (a 001 envelope has headers and payload)",
-                            pointer_append(pointer, it.key()));
-  const std::string headers_ptr = pointer_append(pointer, "headers");
+                            json_pointer_append(pointer, it.key()));
+  const std::string headers_ptr = json_pointer_append(pointer, "headers");
   const json& headers = obj.at("headers");
   if (!headers.is_object())
     return invalid_field("headers must be an object", headers_ptr);
   for (auto it = headers.begin(); it != headers.end(); ++it) {
     const std::string& key = it.key();
     const json& v = it.value();
-    const std::string field = pointer_append(headers_ptr, key);
+    const std::string field = json_pointer_append(headers_ptr, key);
     if (key == "name") {
       if (!v.is_string())
         return make_api_error(errc::invalid_name, "name must be a string",
@@ -122,22 +122,22 @@ caf::expected<v1::Event> map_seed002(const json& obj, std::string_view pointer,
   const json& type = obj.at("event_type");
   if (!type.is_string())
     return make_api_error(errc::invalid_name, "event_type must be a string",
-                          pointer_append(pointer, "event_type"));
+                          json_pointer_append(pointer, "event_type"));
   const auto& name = type.get_ref<const std::string&>();
   ev.set_name(name);
   ev.set_source(name.substr(0, name.find('.')));
   const json& id = obj.at("event_id");
   if (!id.is_string())
     return invalid_field("event_id must be a string",
-                         pointer_append(pointer, "event_id"));
+                         json_pointer_append(pointer, "event_id"));
   if (!is_valid_id(id.get_ref<const std::string&>()))
     return make_api_error(errc::invalid_id,
                           "event_id must be 1-256 printable ASCII characters, "
                           "not starting or ending with a space",
-                          pointer_append(pointer, "event_id"));
+                          json_pointer_append(pointer, "event_id"));
   ev.set_id(id.get_ref<const std::string&>());
   if (auto ts = obj.find("timestamp"); ts != obj.end() && !ts->is_null()) {
-    const auto field = pointer_append(pointer, "timestamp");
+    const auto field = json_pointer_append(pointer, "timestamp");
     if (!ts->is_string())
       return invalid_field("timestamp must be an RFC 3339 string", field);
     auto t = parse_rfc3339(ts->get_ref<const std::string&>());
@@ -148,17 +148,17 @@ caf::expected<v1::Event> map_seed002(const json& obj, std::string_view pointer,
   if (auto a = obj.find("account_id"); a != obj.end() && !a->is_null()) {
     if (!a->is_string())
       return invalid_field("account_id must be a string",
-                           pointer_append(pointer, "account_id"));
+                           json_pointer_append(pointer, "account_id"));
     ev.set_tenant(a->get_ref<const std::string&>());
   }
   if (auto c = obj.find("context"); c != obj.end() && !c->is_null()) {
-    const auto field = pointer_append(pointer, "context");
+    const auto field = json_pointer_append(pointer, "context");
     if (!c->is_object())
       return invalid_field("context must be an object", field);
     if (auto s = c->find("subject_id"); s != c->end() && !s->is_null()) {
       if (!s->is_string())
         return invalid_field("subject_id must be a string",
-                             pointer_append(field, "subject_id"));
+                             json_pointer_append(field, "subject_id"));
       ev.set_user(s->get_ref<const std::string&>());
     }
   }

@@ -7,8 +7,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "runtime/event_codec.hpp"
 #include "runtime/errc.hpp"
+#include "runtime/event_codec.hpp"
 #include "runtime/time_format.hpp"
 
 namespace herald::runtime {

@@ -1,5 +1,7 @@
 #include "tools/heraldd/http_util.hpp"
 
+#include "runtime/text_util.hpp"
+
 #include <algorithm>
 
 #include <boost/beast/http/field.hpp>
@@ -37,44 +39,6 @@ http_response error_response(runtime::errc code, std::string message,
   return error_response(err, version, keep_alive);
 }
 
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-} // namespace
-
-std::optional<std::string> percent_decode(std::string_view in,
-                                          bool plus_as_space) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%') {
-      if (i + 2 >= in.size())
-        return std::nullopt;
-      int hi = hex_value(in[i + 1]);
-      int lo = hex_value(in[i + 2]);
-      if (hi < 0 || lo < 0)
-        return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (c == '+' && plus_as_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
 const std::string* query_string::find(std::string_view name) const {
   auto i = params.find(name);
   return i == params.end() ? nullptr : &i->second;
@@ -99,12 +63,12 @@ caf::error parse_target(std::string_view target, std::string& path,
     auto raw_key = part.substr(0, eq);
     auto raw_val =
         eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1);
-    auto key = percent_decode(raw_key, true);
+    auto key = runtime::percent_decode(raw_key, true);
     if (!key || key->empty())
       return runtime::make_api_error(runtime::errc::invalid_parameter,
                                      "malformed query string",
                                      std::string{raw_key});
-    auto val = percent_decode(raw_val, true);
+    auto val = runtime::percent_decode(raw_val, true);
     if (!val)
       return runtime::make_api_error(runtime::errc::invalid_parameter,
                                      "malformed percent-encoding", *key);

@@ -35,11 +35,6 @@ http_response error_response(runtime::errc code, std::string message,
                              std::string field = {}, unsigned version = 11,
                              bool keep_alive = true);
 
-/// Decodes %XX escapes (and '+' as space when `plus_as_space`). Returns
-/// nullopt on a malformed escape.
-std::optional<std::string> percent_decode(std::string_view in,
-                                          bool plus_as_space);
-
 /// A parsed query string: each parameter once, in a map. Repeated or
 /// malformed parameters are errors (`invalid_parameter`, field = the name).
 struct query_string {

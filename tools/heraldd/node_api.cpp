@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/type_ids.hpp"
+#include "runtime/text_util.hpp"
 #include "runtime/time_format.hpp"
 #include "tools/heraldd/actor_bridge.hpp"
 #include "tools/heraldd/query_params.hpp"
@@ -23,7 +24,9 @@ constexpr std::string_view stream_path = "/api/v1/events/stream";
 
 /// `{"id","seq"}` (+ `"duplicate":true`) for one publish result.
 void append_result_json(std::string& out, const storage::append_result& r) {
-  nlohmann::json j{{"id", r.id}, {"seq", r.seq}};
+  nlohmann::ordered_json j;
+  j["id"] = r.id;
+  j["seq"] = r.seq;
   if (r.duplicate)
     j["duplicate"] = true;
   out += j.dump();
@@ -137,7 +140,7 @@ void node_api::handle(http_request req, const std::string&, reply_fn done) {
         return reply(error_response(errc::invalid_parameter,
                                     "format must be native or cloudevents",
                                     "format", version, keep_alive));
-      auto id = percent_decode(raw, false);
+      auto id = runtime::percent_decode(raw, false);
       if (!id || !runtime::is_valid_id(*id))
         return reply(error_response(errc::not_found, "no such event", "id",
                                     version, keep_alive));
