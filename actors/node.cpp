@@ -7,6 +7,7 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
+#include "actors/stream_actor.hpp"
 #include "runtime/errc.hpp"
 #include "storage/event_store.hpp"
 
@@ -22,7 +23,16 @@ node_handles spawn_node(caf::actor_system& sys,
   if (!wopts.metrics)
     wopts.metrics = std::make_shared<writer_metrics>();
   out.metrics = wopts.metrics;
+  out.streams = std::make_shared<stream_stats>();
   out.readers = spawn_readers(sys, store, opts.reader_count, opts.inline_io);
+  auto ropts = opts.retention_tuning;
+  ropts.policy = opts.retention;
+  ropts.inline_io = opts.inline_io;
+  if (!ropts.metrics)
+    ropts.metrics = std::make_shared<retention_metrics>();
+  out.retention_counters = ropts.metrics;
+  if (!ropts.policy.keeps_everything())
+    out.retention = spawn_retention(sys, store, std::move(ropts));
   out.writer = spawn_writer(sys, std::move(store), opts.node_id, out.registry,
                             std::move(wopts));
   return out;
@@ -36,6 +46,8 @@ void stop_node(caf::actor_system&, const node_handles& node) {
     caf::anon_send_exit(node.registry, caf::exit_reason::user_shutdown);
   if (node.readers)
     caf::anon_send_exit(node.readers, caf::exit_reason::user_shutdown);
+  if (node.retention)
+    caf::anon_send_exit(node.retention, caf::exit_reason::user_shutdown);
 }
 
 caf::expected<std::vector<storage::append_result>>

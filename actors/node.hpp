@@ -6,6 +6,7 @@
 //   publish ──▶ writer ──append──▶ store        (committer thread)
 //                  └──route──▶ registry ──deliver──▶ stream actors
 //   query/fetch ──▶ readers (pool, own threads) ──▶ store
+//   every interval: retention sweeper (own thread) ──expire──▶ store
 
 #include <chrono>
 #include <cstddef>
@@ -19,9 +20,12 @@
 
 #include "actors/reader_actor.hpp"
 #include "actors/registry_actor.hpp"
+#include "actors/retention_actor.hpp"
 #include "actors/writer_actor.hpp"
 
 namespace herald::actors {
+
+class stream_stats;
 
 struct node_options {
   std::string node_id;
@@ -32,6 +36,12 @@ struct node_options {
   /// Writer limits (max_batch, max_queued); its inline_io is taken from
   /// the field above.
   writer_options writer;
+  /// Retention (storage/retention.hpp): a sweeper runs only when the
+  /// policy can delete something.
+  storage::retention_policy retention;
+  /// The sweeper's interval, chunk sizes, clock and metrics; its policy and
+  /// inline_io come from the two fields above.
+  retention_options retention_tuning;
 };
 
 /// Handles to a node's actors. Copyable; holding them keeps nothing alive
@@ -41,6 +51,12 @@ struct node_handles {
   registry_actor registry;
   caf::actor readers; ///< pool speaking reader_actor's messages
   std::shared_ptr<writer_metrics> metrics; ///< the writer's counters
+  /// The retention sweeper; null when the policy keeps everything.
+  retention_actor retention;
+  /// The sweeper's counters (always set; all zero without a sweeper).
+  std::shared_ptr<retention_metrics> retention_counters;
+  /// The node's streams, for /metrics (stream_actor.hpp); may be null.
+  std::shared_ptr<stream_stats> streams;
 };
 
 /// Spawns registry, writer and readers over `store`.
@@ -48,7 +64,8 @@ node_handles spawn_node(caf::actor_system& sys,
                         std::shared_ptr<storage::event_store> store,
                         const node_options& opts);
 
-/// Sends exit messages (user_shutdown) to writer, registry and readers so
+/// Sends exit messages (user_shutdown) to writer, registry, readers and
+/// the retention sweeper so
 /// the actor system's destructor does not wait for them. Drain first with
 /// `(flush_atom)` to the writer if pending publishes should complete. Stream
 /// actors are stopped by whoever spawned them.

@@ -41,6 +41,22 @@ struct registry_state {
     self->demonitor(i->second);
     owners.erase(i);
   }
+
+  /// Sends each local delivery of `scratch` to its owner, then clears it.
+  void dispatch() {
+    for (auto& delivery : scratch.local) {
+      auto i = owners.find(delivery.owner);
+      if (i == owners.end())
+        continue;
+      ++deliveries;
+      // anon_send: a typed actor may not send() to a dynamically typed one.
+      caf::anon_send(i->second, deliver_atom::value,
+                     std::move(delivery.events));
+    }
+    // scratch.peers: forwarding to peer registries (once per node) is the
+    // cluster issue's; no peer registers interest before then.
+    scratch.clear();
+  }
 };
 
 using registry_pointer = registry_actor::stateful_pointer<registry_state>;
@@ -50,8 +66,10 @@ registry_actor::behavior_type registry_impl(registry_pointer self) {
     auto& st = self->state;
     auto id = msg.source.id();
     if (auto i = st.owners.find(id); i != st.owners.end()) {
-      st.table.remove_owner(id);
+      // Erased first, so nothing handed over goes back to the dead owner.
       st.owners.erase(i);
+      st.table.remove_owner(id, &st.scratch);
+      st.dispatch();
       return;
     }
     for (auto i = st.peer_registries.begin(); i != st.peer_registries.end();
@@ -74,12 +92,16 @@ registry_actor::behavior_type registry_impl(registry_pointer self) {
                                          "subscriber");
         auto owner = subscriber.id();
         auto previous = st.table.owner_of(sub.id);
-        if (auto err = st.table.add(std::move(sub), owner))
+        st.scratch.clear();
+        if (auto err = st.table.add(std::move(sub), owner, &st.scratch))
           return err;
         if (previous && *previous != owner)
           st.prune_owner(self, *previous);
         if (st.owners.emplace(owner, subscriber).second)
           self->monitor(subscriber);
+        // A replaced queue member's undelivered events; they arrive before
+        // the reply, and a stream actor holds such early deliveries.
+        st.dispatch();
         return st.last_routed_seq;
       },
       [self](unsubscribe_atom, const std::string& id) {
@@ -87,8 +109,9 @@ registry_actor::behavior_type registry_impl(registry_pointer self) {
         auto owner = st.table.owner_of(id);
         if (!owner)
           return;
-        st.table.remove(id);
+        st.table.remove(id, &st.scratch);
         st.prune_owner(self, *owner);
+        st.dispatch();
       },
       [self](route_atom, const event_ptrs& events) {
         auto& st = self->state;
@@ -99,18 +122,7 @@ registry_actor::behavior_type registry_impl(registry_pointer self) {
           if (ev && ev->seq() > st.last_routed_seq)
             st.last_routed_seq = ev->seq();
         st.table.route(events, st.scratch);
-        for (auto& delivery : st.scratch.local) {
-          auto i = st.owners.find(delivery.owner);
-          if (i == st.owners.end())
-            continue;
-          ++st.deliveries;
-          // anon_send: a typed actor may not send() to a dynamically typed one.
-          caf::anon_send(i->second, deliver_atom::value,
-                         std::move(delivery.events));
-        }
-        // st.scratch.peers: forwarding to peer registries (once per node) is
-        // the cluster issue's; no peer registers interest before then.
-        st.scratch.clear();
+        st.dispatch();
       },
       [self](peer_up_atom, const std::string& node_id, caf::actor& registry) {
         auto& st = self->state;
@@ -141,6 +153,9 @@ registry_actor::behavior_type registry_impl(registry_pointer self) {
         out.last_routed_seq = st.last_routed_seq;
         out.routed_events = st.routed_events;
         out.deliveries = st.deliveries;
+        out.queue_groups = st.table.group_count();
+        out.queue_handed_over = st.table.queue_handed_over();
+        out.queue_dropped = st.table.queue_dropped();
         return out;
       },
   };

@@ -39,7 +39,8 @@ bool subscription_matches(const subscription& sub, const v1::Event& ev) {
 
 // -- local subscriptions ------------------------------------------------------
 
-caf::error routing_table::add(subscription sub, owner_id owner) {
+caf::error routing_table::add(subscription sub, owner_id owner,
+                              route_result* handoff) {
   if (sub.id.empty())
     return runtime::make_api_error(runtime::errc::invalid_parameter,
                                    "subscription id must not be empty", "id");
@@ -49,8 +50,9 @@ caf::error routing_table::add(subscription sub, owner_id owner) {
       return err;
     pattern = *sub.name;
   }
+  orphan_map orphans;
   if (auto i = by_id_.find(sub.id); i != by_id_.end())
-    erase_key(i->second);
+    erase_key(i->second, &orphans);
   auto k = next_key_++;
   trie_.insert(pattern, k);
   by_id_.emplace(sub.id, k);
@@ -59,15 +61,44 @@ caf::error routing_table::add(subscription sub, owner_id owner) {
   e.sub = std::move(sub);
   e.owner = owner;
   e.pattern = std::move(pattern);
+  if (!e.sub.queue.empty()) {
+    e.grp = &groups_[e.sub.queue];
+    e.grp->members.push_back(k); // keys ascend: stays in join order
+  }
   entries_.emplace(k, std::move(e));
+  // The new subscription may itself take the replaced member's events.
+  hand_over(orphans, handoff);
   return caf::error{};
 }
 
-void routing_table::erase_key(key k) {
+void routing_table::erase_key(key k, orphan_map* orphans) {
   auto i = entries_.find(k);
   if (i == entries_.end())
     return;
   auto& e = i->second;
+  if (e.grp) {
+    auto& members = e.grp->members;
+    members.erase(std::find(members.begin(), members.end(), k));
+    if (e.sub.gate) {
+      // After close() the consumer takes nothing more: the first `taken`
+      // assigned events were delivered, the rest never reached the socket.
+      auto taken = e.sub.gate->close();
+      while (e.trimmed < taken && !e.backlog.empty()) {
+        e.backlog.pop_front();
+        ++e.trimmed;
+      }
+      if (!e.backlog.empty()) {
+        if (orphans) {
+          auto& dst = (*orphans)[e.sub.queue];
+          dst.insert(dst.end(), e.backlog.begin(), e.backlog.end());
+        } else {
+          dropped_ += e.backlog.size();
+        }
+      }
+    }
+    if (members.empty())
+      groups_.erase(e.sub.queue);
+  }
   trie_.erase(e.pattern, k);
   by_id_.erase(e.sub.id);
   auto [first, last] = by_owner_.equal_range(e.owner);
@@ -80,25 +111,36 @@ void routing_table::erase_key(key k) {
   entries_.erase(i);
 }
 
-bool routing_table::remove(const std::string& id) {
+bool routing_table::remove(const std::string& id, route_result* handoff) {
+  if (handoff)
+    handoff->clear();
   auto i = by_id_.find(id);
   if (i == by_id_.end())
     return false;
-  erase_key(i->second);
+  orphan_map orphans;
+  erase_key(i->second, &orphans);
+  hand_over(orphans, handoff);
   return true;
 }
 
-std::vector<std::string> routing_table::remove_owner(owner_id owner) {
+std::vector<std::string> routing_table::remove_owner(owner_id owner,
+                                                     route_result* handoff) {
+  if (handoff)
+    handoff->clear();
   std::vector<key> keys;
   auto [first, last] = by_owner_.equal_range(owner);
   for (auto j = first; j != last; ++j)
     keys.push_back(j->second);
   std::vector<std::string> ids;
   ids.reserve(keys.size());
+  // Every subscription of the owner goes before any hand-over, so none of
+  // its events is handed to another subscription of the same owner.
+  orphan_map orphans;
   for (auto k : keys) {
     ids.push_back(entries_.at(k).sub.id);
-    erase_key(k);
+    erase_key(k, &orphans);
   }
+  hand_over(orphans, handoff);
   return ids;
 }
 
@@ -119,6 +161,105 @@ routing_table::owner_of(const std::string& id) const {
 
 size_t routing_table::owner_count(owner_id owner) const {
   return by_owner_.count(owner);
+}
+
+// -- queue groups -------------------------------------------------------------
+
+std::vector<std::string>
+routing_table::group_members(const std::string& queue) const {
+  std::vector<std::string> out;
+  auto i = groups_.find(queue);
+  if (i == groups_.end())
+    return out;
+  for (auto k : i->second.members)
+    out.push_back(entries_.at(k).sub.id);
+  return out;
+}
+
+bool routing_table::has_room(const entry& e) const {
+  const auto& gate = e.sub.gate;
+  if (!gate)
+    return true;
+  if (gate->is_closed())
+    return false;
+  auto cap = gate->capacity();
+  return cap == 0 || e.assigned - gate->taken() < cap;
+}
+
+routing_table::key routing_table::choose(group& g,
+                                         const std::vector<key>& cands) const {
+  // Round-robin: start after the member chosen last (cands ascend).
+  auto n = cands.size();
+  auto start = static_cast<size_t>(
+      std::upper_bound(cands.begin(), cands.end(), g.last) - cands.begin());
+  if (start == n)
+    start = 0;
+  // Prefer a member with room, then one that is alive (it will overflow and
+  // be cut as a slow consumer), then anyone (the group has no live member
+  // that matches; the event is handed over or dropped when it leaves).
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t i = 0; i < n; ++i) {
+      auto k = cands[(start + i) % n];
+      const auto& e = entries_.at(k);
+      if (pass == 0 ? has_room(e) : !(e.sub.gate && e.sub.gate->is_closed()))
+        return k;
+    }
+  }
+  return cands[start];
+}
+
+void routing_table::assign(entry& e, const event_ptr& ev, route_result& out) {
+  if (e.epoch != epoch_) {
+    e.epoch = epoch_;
+    e.out_index = out.local.size();
+    out.local.push_back(local_delivery{e.owner, e.sub.id, {}});
+  }
+  out.local[e.out_index].events.push_back(ev);
+  if (!e.grp)
+    return;
+  ++e.assigned;
+  if (!e.sub.gate)
+    return;
+  // Forget what the consumer has taken, then remember this one.
+  auto taken = e.sub.gate->taken();
+  while (e.trimmed < taken && !e.backlog.empty()) {
+    e.backlog.pop_front();
+    ++e.trimmed;
+  }
+  e.backlog.push_back(ev);
+}
+
+void routing_table::hand_over(orphan_map& orphans, route_result* out) {
+  if (orphans.empty())
+    return;
+  if (!out) {
+    for (auto& [queue, evs] : orphans)
+      dropped_ += evs.size();
+    return;
+  }
+  ++epoch_;
+  for (auto& [queue, evs] : orphans) {
+    std::sort(evs.begin(), evs.end(),
+              [](const event_ptr& a, const event_ptr& b) {
+                return a->seq() < b->seq();
+              });
+    auto g = groups_.find(queue);
+    for (const auto& ev : evs) {
+      candidates_.clear();
+      if (g != groups_.end())
+        for (auto k : g->second.members)
+          if (subscription_matches(entries_.at(k).sub, *ev))
+            candidates_.push_back(k);
+      if (candidates_.empty()) {
+        ++dropped_;
+        continue;
+      }
+      auto k = choose(g->second, candidates_);
+      g->second.last = k;
+      assign(entries_.at(k), ev, *out);
+      ++handed_over_;
+    }
+  }
 }
 
 // -- peers --------------------------------------------------------------------
@@ -179,6 +320,26 @@ std::vector<std::string> routing_table::peers() const {
 
 // -- routing ------------------------------------------------------------------
 
+void routing_table::route_to_groups(const event_ptr& ev, route_result& out) {
+  // One member per group among the matching ones: sort the hits by group,
+  // then by key (join order), and pick one per run.
+  std::sort(group_hits_.begin(), group_hits_.end(),
+            [](const auto& a, const auto& b) {
+              if (a.first != b.first)
+                return std::less<group*>{}(a.first, b.first);
+              return a.second < b.second;
+            });
+  for (size_t i = 0; i < group_hits_.size();) {
+    auto* g = group_hits_[i].first;
+    candidates_.clear();
+    for (; i < group_hits_.size() && group_hits_[i].first == g; ++i)
+      candidates_.push_back(group_hits_[i].second);
+    auto k = choose(*g, candidates_);
+    g->last = k;
+    assign(entries_.at(k), ev, out);
+  }
+}
+
 void routing_table::route(const event_ptrs& events, route_result& out) {
   out.clear();
   ++epoch_;
@@ -186,6 +347,7 @@ void routing_table::route(const event_ptrs& events, route_result& out) {
     if (!ev)
       continue;
     match_scratch_.clear();
+    group_hits_.clear();
     trie_.match(ev->name(), match_scratch_);
     if (!match_scratch_.empty()) {
       // Parses the event's data at most once for all filters.
@@ -203,13 +365,13 @@ void routing_table::route(const event_ptrs& events, route_result& out) {
           continue;
         if (sub.filter && !sub.filter->matches(view))
           continue;
-        if (e.epoch != epoch_) {
-          e.epoch = epoch_;
-          e.out_index = out.local.size();
-          out.local.push_back(local_delivery{e.owner, sub.id, {}});
-        }
-        out.local[e.out_index].events.push_back(ev);
+        if (e.grp)
+          group_hits_.emplace_back(e.grp, k);
+        else
+          assign(e, ev, out);
       }
+      if (!group_hits_.empty())
+        route_to_groups(ev, out);
     }
     if (peer_trie_.empty())
       continue;

@@ -11,9 +11,20 @@
 // so routing one event costs O(segments + matching subscriptions), not
 // O(all subscriptions). Subscriptions without a name pattern are stored under
 // `>` (every valid name has at least one segment).
+//
+// Queue groups (DESIGN §4 `queue=NAME`): subscriptions with the same
+// non-empty `queue` form a group. An event that matches at least one member
+// (pattern, scope, filter, visibility) goes to exactly one of the matching
+// members: round-robin in join order, skipping members whose gate says they
+// are full or gone while another matching member has room. The table keeps,
+// per gated member, the events assigned to it that its consumer has not
+// taken yet; when the member is removed its gate is closed and those events
+// are handed to the remaining matching members (seq order), or dropped and
+// counted when none is left.
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -24,6 +35,7 @@
 
 #include <caf/error.hpp>
 
+#include "actors/queue_gate.hpp"
 #include "herald/v1/event.pb.h"
 #include "runtime/content_filter.hpp"
 #include "runtime/identity.hpp"
@@ -44,10 +56,14 @@ struct subscription {
   std::optional<std::string> scope; ///< whole-segment scope prefix
   std::optional<runtime::content_filter> filter;
   runtime::identity who;
-  /// Queue group (DESIGN §4 `queue=NAME`). Not shared yet: a subscription
-  /// with a queue is routed like a plain one (queue groups are the next
-  /// issue).
+  /// Queue group (DESIGN §4 `queue=NAME`); empty = not in a group (gets
+  /// every matching event).
   std::string queue;
+  /// For a queue member: the gate its consumer takes frames through, so
+  /// the table knows which assigned events were not delivered when the
+  /// member leaves and can prefer members with room. Null: no load is known
+  /// and everything assigned counts as delivered (nothing handed back).
+  std::shared_ptr<queue_gate> gate;
 };
 
 /// Does `scope` equal `prefix` or lie below it by whole '/' segments?
@@ -94,16 +110,25 @@ public:
   // -- local subscriptions ----------------------------------------------------
 
   /// Adds `sub` for `owner`, replacing any subscription with the same id
-  /// (whoever owned it). Fails with runtime::errc::invalid_pattern (field
-  /// "name") when sub.name is not a valid pattern, or invalid_parameter
-  /// (field "id") when sub.id is empty; the table is unchanged then.
-  caf::error add(subscription sub, owner_id owner);
+  /// (whoever owned it; a replaced queue member leaves as in remove()).
+  /// Fails with runtime::errc::invalid_pattern (field "name") when sub.name
+  /// is not a valid pattern, or invalid_parameter (field "id") when sub.id
+  /// is empty; the table is unchanged then.
+  caf::error add(subscription sub, owner_id owner,
+                 route_result* handoff = nullptr);
 
-  /// Removes subscription `id`. Returns false if there was none.
-  bool remove(const std::string& id);
+  /// Removes subscription `id`. Returns false if there was none. When it was
+  /// a queue member, its gate is closed and the events assigned to it but
+  /// not taken go to the group's remaining members: `handoff` (cleared
+  /// first) holds their deliveries, as route() would; with a null `handoff`
+  /// they are dropped (counted in queue_dropped()).
+  bool remove(const std::string& id, route_result* handoff = nullptr);
 
   /// Removes every subscription of `owner` (it went down); returns their ids.
-  std::vector<std::string> remove_owner(owner_id owner);
+  /// Queue members leave as in remove(); their handed-back events go only to
+  /// members of other owners.
+  std::vector<std::string> remove_owner(owner_id owner,
+                                        route_result* handoff = nullptr);
 
   /// The subscription with `id`, or nullptr. Valid until the next mutation.
   const subscription* find(const std::string& id) const;
@@ -116,6 +141,22 @@ public:
 
   /// Number of local subscriptions.
   size_t size() const noexcept { return entries_.size(); }
+
+  // -- queue groups
+  // -------------------------------------------------------------
+
+  /// Ids of the members of queue group `queue`, in join order.
+  std::vector<std::string> group_members(const std::string& queue) const;
+
+  /// Number of queue groups with at least one member.
+  size_t group_count() const noexcept { return groups_.size(); }
+
+  /// Events handed from a leaving member to another member of its group.
+  uint64_t queue_handed_over() const noexcept { return handed_over_; }
+
+  /// Undelivered events of a leaving member that no remaining member of its
+  /// group matched (or that were handed back with a null `handoff`).
+  uint64_t queue_dropped() const noexcept { return dropped_; }
 
   // -- peers (DESIGN §6; forwarding arrives with the cluster issue) ----------
 
@@ -141,15 +182,22 @@ public:
   // -- routing ----------------------------------------------------------------
 
   /// Decides who gets which of `events` (stored, in ascending seq order).
-  /// `out` is cleared first. Each local delivery holds exactly the events
-  /// its subscription matches and its identity may see, in input order; each
-  /// peer delivery the events whose name matches any of the peer's interest
+  /// `out` is cleared first. Each local delivery of a subscription without
+  /// a queue holds exactly the events it matches and its identity may see,
+  /// in input order. Of each queue group, exactly one matching member gets
+  /// each event that matches any member (see the file comment). Each peer
+  /// delivery holds the events whose name matches any of the peer's interest
   /// (peers apply filters and visibility themselves). Deliveries appear in
   /// the order of their first event.
   void route(const event_ptrs& events, route_result& out);
 
 private:
   using key = uint64_t;
+
+  struct group {
+    std::vector<key> members; // ascending key = join order
+    key last = 0;             // member chosen last (round-robin)
+  };
 
   struct entry {
     subscription sub;
@@ -158,7 +206,17 @@ private:
     // Scratch for route(): index into out.local during route pass `epoch`.
     uint64_t epoch = 0;
     size_t out_index = 0;
+    // Queue member: its group, and (when gated) the events assigned to it
+    // whose take the gate has not counted yet. `assigned` counts all events
+    // ever assigned, `trimmed` those popped off the front of `backlog`.
+    group* grp = nullptr;
+    uint64_t assigned = 0;
+    uint64_t trimmed = 0;
+    std::deque<event_ptr> backlog;
   };
+
+  /// Undelivered events of leaving members, by queue name.
+  using orphan_map = std::map<std::string, event_ptrs>;
 
   struct peer {
     std::map<std::string, size_t> interest; // pattern -> count
@@ -166,7 +224,12 @@ private:
     size_t out_index = 0;
   };
 
-  void erase_key(key k);
+  void erase_key(key k, orphan_map* orphans);
+  void hand_over(orphan_map& orphans, route_result* out);
+  void assign(entry& e, const event_ptr& ev, route_result& out);
+  void route_to_groups(const event_ptr& ev, route_result& out);
+  bool has_room(const entry& e) const;
+  key choose(group& g, const std::vector<key>& candidates) const;
 
   key next_key_ = 1;
   uint64_t epoch_ = 0;
@@ -174,10 +237,15 @@ private:
   std::unordered_map<std::string, key> by_id_;
   std::unordered_multimap<owner_id, key> by_owner_;
   runtime::subject_trie<key> trie_;
+  std::map<std::string, group, std::less<>> groups_;
+  uint64_t handed_over_ = 0;
+  uint64_t dropped_ = 0;
   std::map<std::string, peer, std::less<>> peers_;
   runtime::subject_trie<std::string> peer_trie_;
   // Scratch buffers reused across route() calls.
   std::vector<key> match_scratch_;
+  std::vector<std::pair<group*, key>> group_hits_;
+  std::vector<key> candidates_;
   std::vector<std::string> peer_scratch_;
 };
 

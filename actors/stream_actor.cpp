@@ -37,6 +37,8 @@ struct stream_state {
   stream_options opts;
   stream_metrics* metrics = nullptr; // owned by opts.metrics
   phase ph = phase::subscribing;
+  /// Queue-group member: shared with the sink and the registry's table.
+  std::shared_ptr<queue_gate> gate;
 
   /// Highest seq pushed to the sink (starts at from_seq - 1).
   uint64_t last_sent = 0;
@@ -73,6 +75,9 @@ std::string format_event(const stream_state& st, const v1::Event& ev) {
 }
 
 void finish(stream_pointer self, uint16_t code, std::string reason) {
+  if (code == close_policy_violation && self->state.node.streams &&
+      reason.starts_with("slow_consumer"))
+    self->state.node.streams->count_slow_consumer_cut();
   if (reason.size() > max_close_reason)
     reason.resize(max_close_reason);
   self->state.sink->close(code, std::move(reason));
@@ -240,15 +245,25 @@ void hold(stream_pointer self, const event_ptrs& events) {
 void deliver_live(stream_pointer self, const event_ptrs& events) {
   auto& st = self->state;
   for (const auto& ev : events) {
-    if (!ev || ev->seq() <= st.covered())
+    if (!ev)
+      continue;
+    // A queue member gets each event once from the registry, but events
+    // handed over from a member that left may be older than what it has.
+    if (!st.gate && ev->seq() <= st.covered())
       continue;
     if (!st.sink->push(format_event(st, *ev), ev->seq())) {
+      if (st.gate) {
+        // What it has not taken goes to the other members: no resume seq.
+        st.gate->close();
+        finish(self, close_policy_violation, "slow_consumer");
+        return;
+      }
       finish(self, close_policy_violation,
              "slow_consumer resume_from_seq=" + std::to_string(ev->seq()));
       return;
     }
     bump(st.metrics->live);
-    st.last_sent = ev->seq();
+    st.last_sent = std::max(st.last_sent, ev->seq());
   }
   if (st.sink->is_consumer_gone())
     self->quit();
@@ -269,25 +284,49 @@ caf::behavior stream_impl(stream_pointer self, node_handles node,
     st.opts.max_held = 1;
   if (st.spec.from_seq && *st.spec.from_seq > 0)
     st.last_sent = *st.spec.from_seq - 1;
+  if (auto stats = st.node.streams) {
+    auto key = stats->opened(st.sink);
+    self->attach_functor([stats, key] { stats->closed(key); });
+  }
   // The sink must not keep the actor alive: a weak reference.
   caf::weak_actor_ptr weak{self->ctrl()};
   st.sink->set_drained([weak] {
     if (auto strong = weak.lock())
       caf::anon_send(caf::actor_cast<caf::actor>(strong), drained_atom::value);
   });
-  self->attach_functor(
-      [registry = st.node.registry, id = st.spec.id, sink = st.sink] {
-        caf::anon_send(registry, unsubscribe_atom::value, id);
-        sink->set_drained(nullptr);
-        sink->close(close_going_away, "going_away");
-      });
+  auto sub = to_subscription(st.spec);
+  if (!st.spec.queue.empty()) {
+    // The gate's capacity keeps one slot for the frame being written, so a
+    // member the registry sees with room never overflows its sink.
+    st.gate = std::make_shared<queue_gate>(
+        std::max<size_t>(st.sink->max_events(), 2) - 1);
+    st.sink->set_gate(st.gate);
+    sub.gate = st.gate;
+  }
+  self->attach_functor([registry = st.node.registry, id = st.spec.id,
+                        sink = st.sink, gate = st.gate] {
+    // A leaving queue member writes nothing more: the registry hands
+    // what is left to the other members.
+    if (gate)
+      gate->close();
+    caf::anon_send(registry, unsubscribe_atom::value, id);
+    sink->set_drained(nullptr);
+    sink->close(close_going_away, "going_away");
+  });
   self->monitor(st.node.registry);
   self->set_down_handler([self](caf::down_msg& msg) {
     if (msg.source == self->state.node.registry.address())
       finish(self, close_going_away, "going_away");
   });
+  if (st.gate && (st.spec.from_seq || st.spec.since_ns)) {
+    // Replaying the history to every member would deliver it many times.
+    fail(self,
+         runtime::make_api_error(runtime::errc::invalid_parameter,
+                                 "queue excludes from_seq and since", "queue"));
+    return {};
+  }
   self->request(st.node.registry, caf::infinite, subscribe_atom::value,
-                to_subscription(st.spec), caf::actor_cast<caf::actor>(self))
+                std::move(sub), caf::actor_cast<caf::actor>(self))
       .then(
           [self](uint64_t) {
             auto& st = self->state;
@@ -319,6 +358,31 @@ caf::behavior stream_impl(stream_pointer self, node_handles node,
 }
 
 } // namespace
+
+uint64_t stream_stats::opened(std::shared_ptr<const stream_sink> sink) {
+  std::lock_guard guard{mtx_};
+  auto key = ++next_key_;
+  open_.emplace(key, std::move(sink));
+  return key;
+}
+
+void stream_stats::closed(uint64_t key) {
+  std::lock_guard guard{mtx_};
+  open_.erase(key);
+}
+
+stream_stats::totals stream_stats::snapshot() const {
+  totals out;
+  out.slow_consumer_cuts = cuts_.load(std::memory_order_relaxed);
+  std::lock_guard guard{mtx_}; // then each sink's lock: sinks never call us
+  out.open = open_.size();
+  for (const auto& [key, sink] : open_) {
+    auto depth = sink->depth();
+    out.buffered += depth;
+    out.max_buffered = std::max(out.max_buffered, depth);
+  }
+  return out;
+}
 
 subscription to_subscription(const stream_spec& spec) {
   subscription sub;

@@ -24,6 +24,14 @@
 // Exactly-once: an event is sent only if its seq exceeds both the last seq
 // sent and the highest seq the replay has covered.
 //
+// Queue member (spec.queue set; live only): the actor gives its sink and
+// its subscription one queue_gate, through which the session takes frames
+// one at a time. Every delivered event is pushed (events handed over from
+// a member that left may be older than the last one sent). On exit, or when
+// the sink overflows (1008 `slow_consumer`, no resume seq: the rest went to
+// the other members), the gate is closed and the registry hands every event
+// not taken to the other members.
+//
 // On exit (anon_send_exit from the HTTP layer when the socket closes, or
 // any other reason) the actor unsubscribes and closes the sink with 1001
 // `going_away` unless it was closed already.
@@ -33,8 +41,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include <caf/duration.hpp>
 #include <caf/fwd.hpp>
@@ -56,7 +66,9 @@ struct stream_spec {
   std::optional<runtime::content_filter> filter;
   std::optional<uint64_t> from_seq; ///< inclusive; replay first
   std::optional<int64_t> since_ns;  ///< inclusive, on event time; replay
-  std::string queue;        ///< queue group; not shared yet (next issue)
+  /// Queue group (DESIGN §4): each event to exactly one live member; no
+  /// replay (from_seq/since close the stream with 1011 invalid_parameter).
+  std::string queue;
   bool cloudevents = false; ///< format=cloudevents: CloudEvents 1.0 frames
   runtime::identity who;
 };
@@ -83,6 +95,38 @@ struct stream_options {
   caf::duration query_timeout = caf::duration{std::chrono::seconds(30)};
   /// Where the stream counts (optional).
   std::shared_ptr<stream_metrics> metrics;
+};
+
+/// The node's stream actors taken together, for `/metrics`: which streams
+/// are open (a stream counts from its actor's start to its exit), how much
+/// their sinks hold, and how many were cut as slow consumers. Held by
+/// node_handles::streams; every stream actor of the node reports here.
+/// Thread-safe.
+class stream_stats {
+public:
+  struct totals {
+    size_t open = 0;                 ///< live stream actors
+    size_t buffered = 0;             ///< frames held by their sinks, summed
+    size_t max_buffered = 0;         ///< frames held by the fullest sink
+    uint64_t slow_consumer_cuts = 0; ///< streams closed with 1008
+  };
+
+  /// A stream started with `sink`; returns its key for closed().
+  uint64_t opened(std::shared_ptr<const stream_sink> sink);
+  /// The stream with `key` ended (its sink is no longer counted).
+  void closed(uint64_t key);
+  /// A stream was closed with 1008 `slow_consumer`.
+  void count_slow_consumer_cut() noexcept {
+    cuts_.fetch_add(1, std::memory_order_relaxed);
+  }
+  /// The figures now (locks each open sink briefly).
+  totals snapshot() const;
+
+private:
+  mutable std::mutex mtx_;
+  uint64_t next_key_ = 0;
+  std::unordered_map<uint64_t, std::shared_ptr<const stream_sink>> open_;
+  std::atomic<uint64_t> cuts_{0};
 };
 
 /// The registry subscription that carries a stream's matching rules.

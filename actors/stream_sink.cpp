@@ -100,6 +100,14 @@ void stream_sink::set_notify(std::function<void()> fn) {
 
 bool stream_sink::pop(std::vector<stream_frame>& out, size_t max) {
   std::lock_guard<std::mutex> guard{mtx_};
+  if (gate_ && !frames_.empty() && max > 0) {
+    // One frame at a time, counted by the gate, or none once it is closed.
+    if (!gate_->try_take()) {
+      consumer_waiting_ = true;
+      return false;
+    }
+    max = 1;
+  }
   if (frames_.empty() || max == 0) {
     consumer_waiting_ = true;
     return false;
@@ -146,6 +154,8 @@ void stream_sink::consumer_gone() {
     if (gone_)
       return;
     gone_ = true;
+    if (gate_)
+      gate_->close();
     frames_.clear();
     queued_bytes_ = 0;
     in_flight_.clear();
@@ -171,6 +181,11 @@ void stream_sink::set_drained(std::function<void()> fn) {
     if (!drained_)
       drained_armed_ = false;
   }
+}
+
+void stream_sink::set_gate(std::shared_ptr<queue_gate> gate) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  gate_ = std::move(gate);
 }
 
 } // namespace herald::actors

@@ -25,11 +25,14 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "actors/queue_gate.hpp"
 
 namespace herald::actors {
 
@@ -102,6 +105,14 @@ public:
   /// Sets the producer's drained callback (see arm_drained); null clears it.
   void set_drained(std::function<void()> fn);
 
+  /// Queue-group member (actors/queue_gate.hpp): from now on pop() hands out
+  /// at most one frame per call, and only through `gate` (the consumer
+  /// writes a popped frame at once, so popped = handed to the socket);
+  /// once the gate is closed pop() hands out nothing more (the queued
+  /// frames went to other members) and only the close remains.
+  /// consumer_gone() closes the gate. Set it before the first push.
+  void set_gate(std::shared_ptr<queue_gate> gate);
+
 private:
   bool drained_due_locked() const;
 
@@ -119,6 +130,7 @@ private:
   std::function<void()> drained_;
   bool drained_armed_ = false;
   bool drained_until_empty_ = false;
+  std::shared_ptr<queue_gate> gate_;
 };
 
 } // namespace herald::actors

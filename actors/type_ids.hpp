@@ -38,6 +38,12 @@ struct registry_stats {
   uint64_t last_routed_seq = 0;
   uint64_t routed_events = 0; ///< events received from the writer
   uint64_t deliveries = 0;    ///< deliver messages sent
+  /// Queue groups with at least one member (DESIGN §4 `queue=NAME`).
+  size_t queue_groups = 0;
+  /// Undelivered events of leaving queue members given to another member.
+  uint64_t queue_handed_over = 0;
+  /// Undelivered events of leaving queue members no member was left for.
+  uint64_t queue_dropped = 0;
 };
 
 } // namespace herald::actors
@@ -57,6 +63,8 @@ CAF_ADD_ATOM(herald, herald::actors, stats_atom, "hstats")
 CAF_ADD_ATOM(herald, herald::actors, query_atom, "hquery")
 CAF_ADD_ATOM(herald, herald::actors, fetch_atom, "hfetch")
 CAF_ADD_ATOM(herald, herald::actors, drained_atom, "hdrained")
+CAF_ADD_ATOM(herald, herald::actors, sweep_atom, "hsweep")
+CAF_ADD_ATOM(herald, herald::actors, sweep_tick_atom, "hsweeptick")
 
 CAF_ADD_TYPE_ID(herald, (herald::v1::Event))
 CAF_ADD_TYPE_ID(herald, (std::vector<herald::v1::Event>))

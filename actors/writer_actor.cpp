@@ -51,11 +51,16 @@ using committer_actor = caf::typed_actor<
 
 committer_actor::behavior_type
 committer_impl(committer_actor::pointer,
-               std::shared_ptr<storage::event_store> store,
-               std::string node_id) {
+               std::shared_ptr<storage::event_store> store, std::string node_id,
+               std::shared_ptr<writer_metrics> metrics) {
   return {
-      [store, node_id](commit_atom, commit_job_ptr& job) {
+      [store, node_id, metrics](commit_atom, commit_job_ptr& job) {
+        auto started = std::chrono::steady_clock::now();
         auto res = store->append(job->events, node_id, job->accept_time_ns);
+        metrics->append_seconds.observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                          started)
+                .count());
         if (res)
           job->results = std::move(*res);
         else
@@ -200,6 +205,7 @@ void start_commit(writer_pointer self) {
   auto largest = st.metrics->largest_batch.load(std::memory_order_relaxed);
   if (total > largest)
     st.metrics->largest_batch.store(total, std::memory_order_relaxed);
+  st.metrics->batch_events.observe(static_cast<double>(total));
   job->accept_time_ns = now_ns();
   st.busy = true;
   self->request(st.committer, caf::infinite, commit_atom::value, job)
@@ -289,9 +295,10 @@ writer_actor spawn_writer(caf::actor_system& sys,
     opts.metrics = std::make_shared<writer_metrics>();
   if (opts.max_batch == 0)
     opts.max_batch = 1;
-  auto committer =
-      opts.inline_io ? sys.spawn(committer_impl, store, node_id)
-                     : sys.spawn<caf::detached>(committer_impl, store, node_id);
+  auto committer = opts.inline_io
+                       ? sys.spawn(committer_impl, store, node_id, opts.metrics)
+                       : sys.spawn<caf::detached>(committer_impl, store,
+                                                  node_id, opts.metrics);
   return sys.spawn(writer_impl, std::move(store), std::move(node_id),
                    std::move(registry), std::move(committer), std::move(opts));
 }

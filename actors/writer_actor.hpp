@@ -27,6 +27,7 @@
 
 #include "actors/registry_actor.hpp"
 #include "actors/type_ids.hpp"
+#include "runtime/metrics.hpp"
 
 namespace herald::storage {
 class event_store;
@@ -45,6 +46,12 @@ struct writer_metrics {
   std::atomic<uint64_t> duplicates{0};
   std::atomic<uint64_t> queued_events{0}; ///< waiting, not yet in flight
   std::atomic<uint64_t> largest_batch{0}; ///< most events in one append
+  /// Events per append() (group commit size), successful or not.
+  runtime::metric_histogram batch_events{
+      runtime::exponential_buckets(1, 2, 14)};
+  /// Seconds one append() took: the WriteBatch plus its fsync (measured on
+  /// the committer's thread, successful or not).
+  runtime::metric_histogram append_seconds{runtime::latency_buckets_seconds()};
 };
 
 struct writer_options {

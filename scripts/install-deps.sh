@@ -13,7 +13,17 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # the README tour and process-level helpers
   curl ca-certificates procps
+  # promtool (/usr/bin/promtool) for the /metrics test; the package is the
+  # whole Prometheus server (~19 MB download, ~96 MB installed)
+  prometheus
 )
+
+# Node.js + npm run the official CloudEvents SDK check (tests/cloudevents-sdk,
+# cloudevents@9 needs Node >= 18: bookworm has 18). Skipped when both are on
+# PATH already (e.g. from NodeSource, whose nodejs conflicts with Debian's npm).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then

@@ -7,5 +7,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build="${HERALD_BUILD_DIR:-$root/build}"
 "$root/scripts/install-deps.sh"
 "$root/scripts/build.sh"
+# The official CloudEvents SDK that tests/process/cloudevents_sdk_test.cpp
+# validates Herald's output with (pinned by package-lock.json).
+(cd "$root/tests/cloudevents-sdk" && npm ci --no-audit --no-fund --loglevel=error)
 cd "$build"
 ctest --output-on-failure --timeout 300 -j "${HERALD_TEST_JOBS:-2}" "$@"

@@ -24,6 +24,7 @@
 #include "herald/v1/event.pb.h"
 #include "runtime/content_filter.hpp"
 #include "runtime/identity.hpp"
+#include "storage/retention.hpp"
 
 namespace herald::storage {
 
@@ -136,6 +137,31 @@ public:
 
   /// Approximate bytes on disk (SST + memtables).
   uint64_t approximate_size() const;
+
+  /// Retention (storage/README.md "Retention"): deletes events whose age
+  /// (`now_ns` - accept_time_ns) exceeds the policy's max age for their
+  /// name, then the oldest events while estimated_live_bytes() is over
+  /// max_bytes; at most `max_events` per call (`more` says whether the limit
+  /// stopped it). Each event goes with its id entry, every index entry and
+  /// its zone/name bookkeeping, in small WriteBatches (not fsync'd: a lost
+  /// deletion is redone by the next call); append() waits at most one batch.
+  /// Afterwards queries, get_by_id and the idempotency check behave as if
+  /// the events never existed (a deleted id may be published again and gets
+  /// a new seq); seqs are never reused. A pure function of (store, policy,
+  /// now): callers pass the clock. Calls are serialized. Errors: a policy
+  /// that fails validate(), storage::errc.
+  caf::expected<retention_result> expire(const retention_policy& policy,
+                                         int64_t now_ns, size_t max_events);
+
+  /// Estimated bytes the live events take on disk: the store's files and
+  /// memtables, scaled by the share of the events column family that is
+  /// still live (deleted space is returned later, by compaction). What
+  /// retention's max_bytes bounds.
+  caf::expected<uint64_t> estimated_live_bytes() const;
+
+  /// Flushes every memtable to SST files (tests and tools that measure
+  /// sizes; the WAL already makes writes durable).
+  caf::error flush();
 
   struct impl;
 

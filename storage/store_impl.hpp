@@ -11,6 +11,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include <caf/error.hpp>
 #include <rocksdb/db.h>
@@ -74,6 +75,19 @@ struct event_store::impl {
   std::string value_buf;
   rocksdb::WriteBatch batch;
 
+  /// Serializes expire() calls; guards the retention state below.
+  std::mutex retention_mtx;
+  /// Every event below this seq is deleted or owned by a rule (the default
+  /// age walk resumes here), valid for the policy with this fingerprint.
+  uint64_t age_walk_floor = 0;
+  std::string age_walk_policy;
+  /// Retention deletes each name's oldest entries first, so for every name
+  /// here no idx entry below the seq exists any more: walks seek past the
+  /// deletions' tombstones instead of scanning them.
+  std::unordered_map<std::string, uint64_t> name_floor;
+  /// No event below this seq exists (only grows; read by size estimates).
+  std::atomic<uint64_t> events_floor{0};
+
   rocksdb::ColumnFamilyHandle* operator[](cf_id id) const { return cf[id]; }
 
   /// Destroys column family handles and closes the database.
@@ -83,6 +97,9 @@ struct event_store::impl {
 /// Internal meta keys (user keys of get_meta/put_meta are prefixed "u/").
 inline constexpr std::string_view meta_format_key = "i/format";
 inline constexpr std::string_view meta_zone_shift_key = "i/zone_shift";
+/// BE64 last seq, written by retention's deletions so that seqs are never
+/// reused even when the newest events are deleted.
+inline constexpr std::string_view meta_last_seq_key = "i/last_seq";
 inline constexpr std::string_view store_format = "1";
 
 } // namespace herald::storage

@@ -140,10 +140,18 @@ int run_daemon(const daemon_config& cfg) {
 
     actors::node_options nopts;
     nopts.node_id = *node_id;
+    nopts.retention = cfg.retention;
+    nopts.retention_tuning.interval = cfg.retention_interval;
     auto handles = actors::spawn_node(sys, store, nopts);
 
     net::io_context ioc{static_cast<int>(cfg.http_threads)};
     node_api api{sys, handles, cfg};
+    // GET /metrics; more sources (retention, ...) are added to `extra`.
+    metrics_sources metrics_src;
+    metrics_src.writer = handles.metrics;
+    metrics_src.streams = handles.streams;
+    metrics_src.store = store;
+    api.set_metrics_sources(std::move(metrics_src));
     http_limits limits;
     limits.max_body_bytes = cfg.max_body_bytes;
     limits.idle_timeout_s = cfg.http_idle_timeout_s;

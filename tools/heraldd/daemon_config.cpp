@@ -5,6 +5,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "runtime/errc.hpp"
+
 namespace herald::heraldd {
 
 std::optional<endpoint> parse_endpoint(const std::string& text) {
@@ -36,6 +38,43 @@ struct endpoint_validator : CLI::Validator {
       return parse_endpoint(s)
                  ? std::string{}
                  : "expected HOST:PORT with a port 0-65535, got '" + s + "'";
+    };
+  }
+};
+
+/// CLI11 validator for DURATION values (45s, 90m, 12h, 30d).
+struct duration_validator : CLI::Validator {
+  duration_validator() {
+    name_ = "DURATION";
+    func_ = [](const std::string& s) -> std::string {
+      return storage::parse_duration_ns(s)
+                 ? std::string{}
+                 : "expected a duration like 45s, 90m, 12h or 30d, got '" + s +
+                       "'";
+    };
+  }
+};
+
+/// CLI11 validator for SIZE values (10GiB, 500MiB, plain bytes).
+struct size_validator : CLI::Validator {
+  size_validator() {
+    name_ = "SIZE";
+    func_ = [](const std::string& s) -> std::string {
+      return storage::parse_byte_size(s)
+                 ? std::string{}
+                 : "expected a size like 10GiB, 500MiB or plain bytes, got '" +
+                       s + "'";
+    };
+  }
+};
+
+/// CLI11 validator for PATTERN=DURATION retention rules.
+struct rule_validator : CLI::Validator {
+  rule_validator() {
+    name_ = "PATTERN=DURATION";
+    func_ = [](const std::string& s) -> std::string {
+      auto rule = storage::parse_retention_rule(s);
+      return rule ? std::string{} : runtime::describe(rule.error()).message;
     };
   }
 };
@@ -94,6 +133,26 @@ std::optional<daemon_config> parse_command_line(int argc, char** argv,
                  "Seconds an idle HTTP connection is kept open")
       ->check(CLI::Range(1u, 86400u))
       ->capture_default_str();
+  std::string retention_max_age;
+  std::string retention_max_bytes;
+  std::vector<std::string> retention_rules;
+  std::string retention_interval = "60s";
+  app.add_option("--retention-max-age", retention_max_age,
+                 "Delete events older than DURATION (from accept time; "
+                 "e.g. 30d). Default: keep forever")
+      ->check(duration_validator{});
+  app.add_option("--retention-max-bytes", retention_max_bytes,
+                 "Delete the oldest events while the store's live size is "
+                 "over SIZE (e.g. 10GiB). Default: unbounded")
+      ->check(size_validator{});
+  app.add_option("--retention-rule", retention_rules,
+                 "PATTERN=DURATION (or PATTERN=forever): max age of events "
+                 "whose name matches; repeatable, the first match decides")
+      ->check(rule_validator{});
+  app.add_option("--retention-interval", retention_interval,
+                 "How often the retention sweeper runs")
+      ->check(duration_validator{})
+      ->capture_default_str();
   app.add_option("--http-threads", cfg.http_threads, "HTTP I/O threads")
       ->check(CLI::Range(1u, 64u))
       ->capture_default_str();
@@ -118,6 +177,17 @@ std::optional<daemon_config> parse_command_line(int argc, char** argv,
   cfg.data_dir = data_dir;
   cfg.http = *parse_endpoint(http);
   cfg.durability_sync = durability == "sync";
+  // The validators above accepted every value: the parses succeed.
+  if (!retention_max_age.empty())
+    cfg.retention.max_age_ns = storage::parse_duration_ns(retention_max_age);
+  if (!retention_max_bytes.empty())
+    cfg.retention.max_bytes = storage::parse_byte_size(retention_max_bytes);
+  for (const auto& text : retention_rules)
+    cfg.retention.rules.push_back(*storage::parse_retention_rule(text));
+  cfg.retention_interval = std::chrono::milliseconds{
+      *storage::parse_duration_ns(retention_interval) / 1'000'000};
+  if (cfg.retention_interval.count() == 0)
+    cfg.retention_interval = std::chrono::milliseconds{1};
   exit_code = 0;
   return cfg;
 }

@@ -4,12 +4,15 @@
 // (`--config FILE`, TOML-style `key = value` lines with the flag names as
 // keys; unknown keys are an error).
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "storage/retention.hpp"
 
 namespace herald::heraldd {
 
@@ -39,6 +42,12 @@ struct daemon_config {
   size_t stream_buffer_events = 10000;
   size_t stream_buffer_bytes = 8u << 20;
   unsigned http_idle_timeout_s = 60;
+
+  /// Retention (--retention-max-age, --retention-max-bytes,
+  /// --retention-rule); the default keeps everything.
+  storage::retention_policy retention;
+  /// How often the retention sweeper runs (--retention-interval).
+  std::chrono::milliseconds retention_interval{60'000};
 
   unsigned http_threads = 2;
   unsigned scheduler_threads = 2;

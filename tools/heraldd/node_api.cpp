@@ -48,7 +48,7 @@ lower_case_headers(const http_request& req) {
 
 node_api::node_api(caf::actor_system& sys, actors::node_handles handles,
                    const daemon_config& cfg)
-    : sys_(sys), handles_(std::move(handles)),
+    : sys_(sys), handles_(std::move(handles)), compat_(sys, handles_, cfg),
       stream_buffer_events_(cfg.stream_buffer_events),
       stream_buffer_bytes_(cfg.stream_buffer_bytes) {
   limits_.max_batch = cfg.max_batch;
@@ -105,8 +105,20 @@ void node_api::handle(http_request req, const std::string&, reply_fn done) {
     return reply(error_response(errc::unavailable, "node is not ready", "",
                                 version, keep_alive));
   }
+  if (compat_api::owns(path))
+    return compat_.handle(req, path, q, draining_, reply);
+  if (path == "/metrics") {
+    if (method != http::verb::get && method != http::verb::head)
+      return not_allowed();
+    return reply(metrics_response(metrics_sources_, version, keep_alive));
+  }
   if (path == events_path) {
     if (method == http::verb::post) {
+      // Every refused publish counts, whichever check refused it.
+      reply = [metrics = api_metrics_, reply](http_response res) {
+        metrics->count_publish_reply(res);
+        reply(std::move(res));
+      };
       if (!q.params.empty())
         return reply(error_response(
             errc::invalid_parameter, "publish takes no query parameters",
@@ -202,6 +214,15 @@ void node_api::query(const query_string& q, unsigned version, bool keep_alive,
     return reply(error_response(parsed.error(), version, keep_alive));
   auto encode = parsed->cloudevents ? runtime::to_cloudevent_json_text
                                     : runtime::to_native_json_text;
+  // The reply handlers below call `reply`: time them from here.
+  reply = [metrics = api_metrics_, reply,
+           started = std::chrono::steady_clock::now()](http_response res) {
+    metrics->query_seconds.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                      started)
+            .count());
+    reply(std::move(res));
+  };
   ask(
       sys_, handles_.readers, request_timeout,
       [reply, version, keep_alive, encode](storage::query_page& page) {

@@ -16,8 +16,10 @@
 
 #include "actors/node.hpp"
 #include "runtime/event_codec.hpp"
+#include "tools/heraldd/compat_api.hpp"
 #include "tools/heraldd/daemon_config.hpp"
 #include "tools/heraldd/http_server.hpp"
+#include "tools/heraldd/metrics_endpoint.hpp"
 #include "tools/heraldd/stream_session.hpp"
 
 namespace herald::heraldd {
@@ -31,6 +33,18 @@ public:
               reply_fn reply) override;
   void upgrade(http_request req, boost::beast::tcp_stream stream,
                const std::string& remote_ip) override;
+
+  /// What `GET /metrics` shows; the `api` source is always this
+  /// node_api's own counters. Call once, before serving (until then the
+  /// page has the process metrics only).
+  void set_metrics_sources(metrics_sources src) {
+    src.api = api_metrics_;
+    metrics_sources_ = std::move(src);
+  }
+  /// The HTTP layer's own counters (rejected publishes, query latency).
+  const std::shared_ptr<api_metrics>& metrics() const noexcept {
+    return api_metrics_;
+  }
 
   /// /readyz answers 200 only while ready.
   void set_ready(bool ready) noexcept { ready_ = ready; }
@@ -56,11 +70,14 @@ private:
   caf::actor_system& sys_;
   actors::node_handles handles_;
   runtime::publish_limits limits_;
+  compat_api compat_; ///< seed 004's endpoints
   size_t stream_buffer_events_;
   size_t stream_buffer_bytes_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> draining_{false};
   stream_registry streams_;
+  std::shared_ptr<api_metrics> api_metrics_ = std::make_shared<api_metrics>();
+  metrics_sources metrics_sources_; ///< set once, before serving
   std::atomic<uint64_t> stream_counter_{0};
   std::mutex idle_mtx_;
   std::condition_variable idle_cv_;

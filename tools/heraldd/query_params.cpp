@@ -167,6 +167,11 @@ caf::expected<actors::stream_spec> parse_stream_spec(const query_string& q) {
     if (!runtime::is_valid_name(*v))
       return make_api_error(errc::invalid_parameter,
                             "queue must be a name of [A-Za-z0-9_-.]", "queue");
+    // A queue group shares live events; replaying the history to every
+    // member would deliver it once per member (docs/API.md).
+    if (from || since)
+      return make_api_error(errc::invalid_parameter,
+                            "queue excludes from_seq and since", "queue");
     out.queue = *v;
   }
   if (auto err = parse_format(q, out.cloudevents))

@@ -1,0 +1,79 @@
+#pragma once
+
+// A heraldd started by the benchmark: `--data-dir DIR --http 127.0.0.1:0
+// --node-port 0 <extra>`, output to DIR/../heraldd-<pid>.log; ready once
+// DIR/ports.json exists and /readyz answers 200. Stopped with SIGTERM (the
+// destructor SIGKILLs one that did not stop).
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace herald::bench {
+
+/// Where and how to reach a node: spawn `heraldd` (url empty) or use `url`.
+struct node_target {
+  std::string url;     ///< http://127.0.0.1:PORT of a running node, or ""
+  std::string heraldd; ///< binary to spawn (see heraldd_binary)
+  std::string work_dir = "/var/tmp"; ///< temp data dirs go here
+  std::string durability = "sync";   ///< passed to a spawned node
+};
+
+/// The heraldd binary: `flag` when set, else $HERALD_BENCH_HERALDD, else
+/// the one built with herald-bench, else "heraldd" on PATH.
+std::string heraldd_binary(const std::string& flag);
+
+class heraldd_child {
+public:
+  heraldd_child() = default;
+  ~heraldd_child();
+  heraldd_child(const heraldd_child&) = delete;
+  heraldd_child& operator=(const heraldd_child&) = delete;
+
+  /// Spawns the node and waits (at most `deadline_s`) until it is ready.
+  /// Returns "" on success, else why it failed (the log's tail included).
+  std::string start(const std::string& binary, const std::string& data_dir,
+                    const std::vector<std::string>& extra_args,
+                    int deadline_s = 600);
+
+  /// SIGTERM and wait (SIGKILL after 30 s); the exit status.
+  int stop();
+
+  pid_t pid() const noexcept { return pid_; }
+  uint16_t http_port() const noexcept { return http_port_; }
+  const std::string& log_path() const noexcept { return log_path_; }
+
+private:
+  pid_t pid_ = -1;
+  uint16_t http_port_ = 0;
+  std::string log_path_;
+};
+
+/// The node a scenario talks to: a spawned heraldd on a fresh temp data
+/// dir under target.work_dir (stopped and removed by the destructor), or
+/// the running node at target.url (then pid() is -1).
+class bench_node {
+public:
+  bench_node() = default;
+  ~bench_node();
+  bench_node(const bench_node&) = delete;
+  bench_node& operator=(const bench_node&) = delete;
+
+  /// Spawns or resolves the node; "" on success, else why not.
+  std::string open(const node_target& target, const std::string& tag,
+                   const std::vector<std::string>& extra_args = {});
+
+  const std::string& host() const noexcept { return host_; }
+  uint16_t port() const noexcept { return port_; }
+  pid_t pid() const noexcept { return child_.pid(); }
+
+private:
+  heraldd_child child_;
+  std::string host_ = "127.0.0.1";
+  uint16_t port_ = 0;
+  std::string dir_;
+};
+
+} // namespace herald::bench

@@ -1,0 +1,129 @@
+// herald-bench: Herald's benchmark driver (a benchmark, not a test: never
+// run by ctest). One subcommand per scenario; each prints a summary line per
+// run, the median over --repeat runs, and the whole report with --json.
+// Commands and figures: docs/BENCHMARKS.md.
+
+#include <csignal>
+
+#include <CLI/CLI.hpp>
+
+#include "tools/herald-bench/scenarios.hpp"
+
+namespace {
+
+using namespace herald::bench;
+
+void add_node_flags(CLI::App* cmd, node_target& node) {
+  cmd->add_option("--url", node.url,
+                  "Running node (http://HOST:PORT); default: spawn heraldd");
+  cmd->add_option("--heraldd", node.heraldd, "heraldd binary to spawn");
+  cmd->add_option("--work-dir", node.work_dir,
+                  "Where spawned nodes get their temp data dirs");
+  cmd->add_option("--durability", node.durability,
+                  "sync|async for a spawned node")
+      ->check(CLI::IsMember({"sync", "async"}));
+}
+
+void add_common(CLI::App* cmd, report_options& out, int* repeat) {
+  cmd->add_flag("--json", out.json, "Print the full report as JSON");
+  if (repeat)
+    cmd->add_option("--repeat", *repeat, "Runs; the median is reported")
+        ->check(CLI::Range(1, 100));
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  CLI::App app{"herald-bench: Herald's benchmarks (docs/BENCHMARKS.md)"};
+  app.require_subcommand(1);
+
+  ingest_inproc_options inproc;
+  auto* c1 = app.add_subcommand(
+      "ingest-inproc", "Durable ingest through the in-process publish API");
+  c1->add_option("--events", inproc.events, "Events per run");
+  c1->add_option("--batch", inproc.batch, "Events per publish")
+      ->check(CLI::Range(1, 100000));
+  c1->add_option("--publishers", inproc.publishers, "Concurrent publishers")
+      ->check(CLI::Range(1, 256));
+  c1->add_option("--data-bytes", inproc.data_bytes, "Serialized data size");
+  c1->add_option("--data-dir", inproc.data_dir,
+                 "Parent of each run's fresh store (default /var/tmp)");
+  c1->add_option("--durability", inproc.durability, "sync|async")
+      ->check(CLI::IsMember({"sync", "async"}));
+  c1->add_flag("--keep", inproc.keep, "Keep the stores");
+  add_common(c1, inproc.out, &inproc.repeat);
+
+  ingest_http_options http;
+  auto* c2 =
+      app.add_subcommand("ingest-http", "Durable ingest through HTTP batches");
+  c2->add_option("--events", http.events, "Events per run");
+  c2->add_option("--batch", http.batch, "Events per POST")
+      ->check(CLI::Range(1, 10000));
+  c2->add_option("--connections", http.connections, "Concurrent connections")
+      ->check(CLI::Range(1, 256));
+  c2->add_option("--data-bytes", http.data_bytes, "Serialized data size");
+  add_node_flags(c2, http.node);
+  c2->add_flag(
+      "--spawn", [&](int64_t) { http.node.url.clear(); },
+      "Spawn heraldd (the default)");
+  add_common(c2, http.out, &http.repeat);
+
+  live_options live;
+  auto* c3 = app.add_subcommand(
+      "live", "Publish → live WebSocket subscriber at a fixed offered rate");
+  c3->add_option("--rate", live.rate, "Offered events/s")
+      ->check(CLI::PositiveNumber);
+  c3->add_option("--seconds", live.seconds, "Measured seconds")
+      ->check(CLI::PositiveNumber);
+  c3->add_option("--warmup", live.warmup, "Seconds discarded first");
+  c3->add_option("--tick-ms", live.tick_ms, "One batch per tick")
+      ->check(CLI::PositiveNumber);
+  c3->add_option("--connections", live.connections, "Publisher connections")
+      ->check(CLI::Range(1, 64));
+  c3->add_option("--data-bytes", live.data_bytes, "Serialized data size");
+  add_node_flags(c3, live.node);
+  add_common(c3, live.out, &live.repeat);
+
+  query_options query;
+  auto* c4 = app.add_subcommand(
+      "query", "Scoped queries over a store built once in --data-dir");
+  c4->add_option("--events", query.events, "Events in the store");
+  c4->add_option("--data-dir", query.data_dir,
+                 "heraldd data dir holding (or to hold) the store")
+      ->required();
+  c4->add_option("--queries", query.queries, "Measured queries per kind");
+  c4->add_option("--warmup", query.warmup, "Warm-up queries per kind");
+  c4->add_option("--limit", query.limit, "Page size")
+      ->check(CLI::Range(1, 1000));
+  c4->add_flag("--inproc", query.inproc, "Also query the store in-process");
+  c4->add_option("--heraldd", query.node.heraldd, "heraldd binary to spawn");
+  add_common(c4, query.out, &query.repeat);
+
+  rss_options rss;
+  auto* c5 = app.add_subcommand(
+      "rss", "Idle RSS, then RSS under load with one stalled subscriber");
+  c5->add_option("--idle-seconds", rss.idle_seconds, "Idle wait");
+  c5->add_option("--seconds", rss.seconds, "Loaded period");
+  c5->add_option("--rate", rss.rate, "Offered events/s")
+      ->check(CLI::PositiveNumber);
+  c5->add_option("--sample-s", rss.sample_s, "Sampling period")
+      ->check(CLI::PositiveNumber);
+  c5->add_option("--connections", rss.connections, "Publisher connections")
+      ->check(CLI::Range(1, 64));
+  c5->add_option("--data-bytes", rss.data_bytes, "Serialized data size");
+  add_node_flags(c5, rss.node);
+  add_common(c5, rss.out, nullptr);
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (*c1)
+    return run_ingest_inproc(inproc);
+  if (*c2)
+    return run_ingest_http(http);
+  if (*c3)
+    return run_live(live);
+  if (*c4)
+    return run_query(query);
+  return run_rss(rss);
+}

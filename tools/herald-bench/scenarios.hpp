@@ -1,0 +1,84 @@
+#pragma once
+
+// herald-bench's scenarios, one file each. Every scenario runs `repeat`
+// times, prints one summary line per run and the median, and returns the
+// process exit code (0 ok, 1 the scenario failed). Commands and figures:
+// docs/BENCHMARKS.md.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "tools/herald-bench/bench_common.hpp"
+#include "tools/herald-bench/heraldd_child.hpp"
+
+namespace herald::bench {
+
+/// (a) Durable ingest through the in-process publish API.
+struct ingest_inproc_options {
+  uint64_t events = 1000000;
+  size_t batch = 1000;
+  size_t publishers = 4;
+  size_t data_bytes = 256;
+  std::string data_dir; ///< each run: a fresh temp dir under it (/var/tmp)
+  std::string durability = "sync";
+  bool keep = false; ///< keep the data dir afterwards
+  int repeat = 3;
+  report_options out;
+};
+int run_ingest_inproc(const ingest_inproc_options& opts);
+
+/// (a) Durable ingest through HTTP batches.
+struct ingest_http_options {
+  node_target node;
+  uint64_t events = 1000000;
+  size_t batch = 1000;
+  size_t connections = 4;
+  size_t data_bytes = 256;
+  int repeat = 3;
+  report_options out;
+};
+int run_ingest_http(const ingest_http_options& opts);
+
+/// (b) publish → live WebSocket subscriber at a fixed offered rate.
+struct live_options {
+  node_target node;
+  double rate = 10000;     ///< offered events/s (open loop)
+  double seconds = 20;     ///< measured period
+  double warmup = 2;       ///< seconds discarded first
+  double tick_ms = 1;      ///< one batch every tick: rate * tick events
+  size_t connections = 16; ///< publisher connections sharing the ticks
+  size_t data_bytes = 256;
+  int repeat = 3;
+  report_options out;
+};
+int run_live(const live_options& opts);
+
+/// (c) Scoped queries over a large store built once and reused.
+struct query_options {
+  node_target node; ///< url ignored: the node must run on data_dir
+  uint64_t events = 10000000;
+  std::string data_dir;  ///< required: the store is built here once
+  size_t queries = 2000; ///< per kind, after the warm-up
+  size_t warmup = 200;
+  size_t limit = 100;
+  bool inproc = false; ///< also query the store in-process
+  int repeat = 3;
+  report_options out;
+};
+int run_query(const query_options& opts);
+
+/// Idle RSS, then RSS under sustained load with one stalled subscriber.
+struct rss_options {
+  node_target node;
+  double idle_seconds = 5;
+  double seconds = 300;
+  double rate = 10000;
+  double sample_s = 1;
+  size_t connections = 16; ///< publisher connections sharing the ticks
+  size_t data_bytes = 256;
+  report_options out;
+};
+int run_rss(const rss_options& opts);
+
+} // namespace herald::bench

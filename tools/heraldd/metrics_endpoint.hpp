@@ -1,0 +1,69 @@
+#pragma once
+
+// `GET /metrics` (DESIGN §7): the node's figures in the Prometheus text
+// format 0.0.4, collected at scrape time from where they are kept — the
+// writer's counters, the streams' census, the store, the HTTP layer's own
+// counters, the process — and rendered with runtime::metrics_text_writer.
+// Every metric is listed in docs/API.md ("Metrics"); names follow the
+// Prometheus conventions (base units, `_total` for counters) and are never
+// renamed, only added.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "actors/stream_actor.hpp"
+#include "actors/writer_actor.hpp"
+#include "runtime/metrics.hpp"
+#include "tools/heraldd/http_util.hpp"
+
+namespace herald::storage {
+class event_store;
+} // namespace herald::storage
+
+namespace herald::heraldd {
+
+/// What the HTTP layer counts itself. Thread-safe.
+class api_metrics {
+public:
+  /// Counts a publish reply: a 4xx/5xx one as rejected, labelled with the
+  /// `code` of its DESIGN §7 error body ("unknown" when it has none).
+  void count_publish_reply(const http_response& res);
+
+  /// Publishes rejected so far, by error code.
+  std::map<std::string, uint64_t, std::less<>> rejected() const;
+
+  /// Seconds from a valid query reaching node_api to its reply being ready
+  /// (reader round trip plus encoding; failed reads included).
+  runtime::metric_histogram query_seconds{runtime::latency_buckets_seconds()};
+
+private:
+  mutable std::mutex mtx_; // only taken on rejections and scrapes
+  std::map<std::string, uint64_t, std::less<>> rejected_;
+};
+
+/// Where the page's figures come from. Null sources are left out.
+struct metrics_sources {
+  std::shared_ptr<const actors::writer_metrics> writer;
+  std::shared_ptr<const actors::stream_stats> streams;
+  std::shared_ptr<const storage::event_store> store;
+  std::shared_ptr<const api_metrics> api;
+  /// More families, appended in order after the node's own (e.g. the
+  /// retention engine's deleted-event counters). Each must write whole
+  /// families with names not used elsewhere on the page.
+  std::vector<std::function<void(runtime::metrics_text_writer&)>> extra;
+};
+
+/// The page. Thread-safe as far as the sources are (all of them are).
+std::string render_metrics(const metrics_sources& src);
+
+/// The `/metrics` HTTP response: 200, Content-Type
+/// metrics_text_writer::content_type, the rendered page.
+http_response metrics_response(const metrics_sources& src, unsigned version,
+                               bool keep_alive);
+
+} // namespace herald::heraldd
