@@ -39,6 +39,12 @@ TEST_F(retention, progress_rule_removes_progress_events_and_keeps_others) {
   EXPECT_EQ(query_all(http(), {{"name", "job.done"}}).size(), 5u);
   EXPECT_EQ(http().get(std::string{events_path} + "/p0").status, 404);
   EXPECT_EQ(http().get(std::string{events_path} + "/j0").status, 200);
+  // The sweeps show on /metrics.
+  auto page = http().get("/metrics").body;
+  const std::string deleted = "\nherald_retention_deleted_events_total ";
+  auto at = page.find(deleted);
+  ASSERT_NE(at, std::string::npos) << page;
+  EXPECT_GE(std::stod(page.substr(at + deleted.size())), 5.0);
   // Herald's own events have no rule and no default age: kept.
   EXPECT_EQ(query_all(http(), {{"name", "server.ready"}}).size(), 1u);
 

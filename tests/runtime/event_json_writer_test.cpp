@@ -138,3 +138,60 @@ TEST(EventJsonWriter, BinaryDataIsBase64InBothFormats) {
 
 } // namespace
 } // namespace herald::runtime
+
+namespace herald::runtime {
+namespace {
+
+// What CloudEvents' type system and URI rules require of Herald's output
+// (the official SDK rejects anything else in strict mode).
+
+TEST(EventJsonWriterCloudEventRules, SourceBecomesAUriReference) {
+  v1::Event ev;
+  ev.set_id("s");
+  ev.set_name("a.b");
+  ev.set_time_ns(1);
+  ev.set_source("/billing");
+  EXPECT_EQ(json::parse(to_cloudevent_json_text(ev))["source"], "/billing");
+  ev.set_source("https://example.com/x?y=1");
+  EXPECT_EQ(json::parse(to_cloudevent_json_text(ev))["source"],
+            "https://example.com/x?y=1");
+  ev.set_source("Billing Service");
+  EXPECT_EQ(json::parse(to_cloudevent_json_text(ev))["source"],
+            "Billing%20Service");
+}
+
+TEST(EventJsonWriterCloudEventRules, ExtensionValuesFitTheTypeSystem) {
+  v1::Event ev;
+  ev.set_id("x");
+  ev.set_name("a.b");
+  ev.set_time_ns(1);
+  auto& ext = *ev.mutable_extensions();
+  ext["small"] = "42";
+  ext["flag"] = "true";
+  ext["text"] = R"("t")";
+  ext["fraction"] = "1.5";
+  ext["big"] = "4294967296";
+  ext["obj"] = R"({"a":1})";
+  auto ce = json::parse(to_cloudevent_json_text(ev));
+  EXPECT_EQ(ce["small"], 42);
+  EXPECT_EQ(ce["flag"], true);
+  EXPECT_EQ(ce["text"], "t");
+  EXPECT_EQ(ce["fraction"], "1.5");
+  EXPECT_EQ(ce["big"], "4294967296");
+  EXPECT_EQ(ce["obj"], R"({"a":1})");
+}
+
+TEST(EventJsonWriterCloudEventRules, DataschemaOnlyWhenAnAbsoluteUri) {
+  v1::Event ev;
+  ev.set_id("x");
+  ev.set_name("a.b");
+  ev.set_time_ns(1);
+  ev.set_dataschema("https://example.com/schema.json");
+  EXPECT_EQ(json::parse(to_cloudevent_json_text(ev))["dataschema"],
+            "https://example.com/schema.json");
+  ev.set_dataschema("not a uri");
+  EXPECT_FALSE(json::parse(to_cloudevent_json_text(ev)).contains("dataschema"));
+}
+
+} // namespace
+} // namespace herald::runtime

@@ -6,6 +6,7 @@
 // stalled stream should be closed with 1008 slow_consumer.
 
 #include <algorithm>
+#include <atomic>
 #include <iostream>
 #include <thread>
 
@@ -68,17 +69,20 @@ int run_rss(const rss_options& opts) {
   pub.join();
 
   // How did the stalled stream end? Drain what the socket holds.
-  std::string frame, ended;
+  std::string frame;
+  std::atomic<bool> drained{false};
   std::thread reader{[&] {
     while (stalled.read(frame)) {
     }
-    ended = stalled.ended_because();
+    drained = true;
   }};
   auto until = clock_type::now() + std::chrono::seconds(10);
-  while (ended.empty() && clock_type::now() < until)
+  while (!drained && clock_type::now() < until)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  bool ended_by_node = drained;
   stalled.abort();
   reader.join();
+  std::string ended = ended_by_node ? stalled.ended_because() : std::string{};
 
   // Compare the first and the last minute (thirds of shorter runs).
   auto per_min =

@@ -146,11 +146,26 @@ int run_daemon(const daemon_config& cfg) {
 
     net::io_context ioc{static_cast<int>(cfg.http_threads)};
     node_api api{sys, handles, cfg};
-    // GET /metrics; more sources (retention, ...) are added to `extra`.
+    // GET /metrics; sources beyond the built-in ones go into `extra`.
     metrics_sources metrics_src;
     metrics_src.writer = handles.metrics;
     metrics_src.streams = handles.streams;
     metrics_src.store = store;
+    metrics_src.extra.push_back([retention = handles.retention_counters](
+                                    runtime::metrics_text_writer& out) {
+      out.counter("herald_retention_runs_total", "Retention sweeps completed",
+                  retention->runs.load());
+      out.counter("herald_retention_failed_runs_total",
+                  "Retention sweeps that hit a store error",
+                  retention->failed_runs.load());
+      out.counter("herald_retention_deleted_events_total",
+                  "Events removed by retention",
+                  retention->events_deleted.load());
+      out.counter("herald_retention_deleted_bytes_total",
+                  "Serialized bytes of events removed by retention "
+                  "(logical; disk shrinks as RocksDB compacts)",
+                  retention->bytes_deleted.load());
+    });
     api.set_metrics_sources(std::move(metrics_src));
     http_limits limits;
     limits.max_body_bytes = cfg.max_body_bytes;

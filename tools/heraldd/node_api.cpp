@@ -105,8 +105,18 @@ void node_api::handle(http_request req, const std::string&, reply_fn done) {
     return reply(error_response(errc::unavailable, "node is not ready", "",
                                 version, keep_alive));
   }
-  if (compat_api::owns(path))
+  // Every refused publish counts, whichever check refused it.
+  auto count_publishes = [&] {
+    reply = [metrics = api_metrics_, reply](http_response res) {
+      metrics->count_publish_reply(res);
+      reply(std::move(res));
+    };
+  };
+  if (compat_api::owns(path)) {
+    if (method == http::verb::post)
+      count_publishes(); // POST /internal/create-event
     return compat_.handle(req, path, q, draining_, reply);
+  }
   if (path == "/metrics") {
     if (method != http::verb::get && method != http::verb::head)
       return not_allowed();
@@ -114,11 +124,7 @@ void node_api::handle(http_request req, const std::string&, reply_fn done) {
   }
   if (path == events_path) {
     if (method == http::verb::post) {
-      // Every refused publish counts, whichever check refused it.
-      reply = [metrics = api_metrics_, reply](http_response res) {
-        metrics->count_publish_reply(res);
-        reply(std::move(res));
-      };
+      count_publishes();
       if (!q.params.empty())
         return reply(error_response(
             errc::invalid_parameter, "publish takes no query parameters",
