@@ -11,6 +11,7 @@
 #include "runtime/text_util.hpp"
 #include "runtime/time_format.hpp"
 #include "tools/heraldd/actor_bridge.hpp"
+#include "tools/heraldd/publish_path.hpp"
 #include "tools/heraldd/query_params.hpp"
 
 namespace herald::heraldd {
@@ -20,7 +21,6 @@ using runtime::errc;
 
 namespace {
 
-constexpr auto request_timeout = std::chrono::milliseconds{30000};
 constexpr std::string_view query_path = "/api/v1/events/query";
 constexpr std::string_view create_path = "/internal/create-event";
 
@@ -82,16 +82,6 @@ caf::expected<scope_request> parse_query_path(std::string_view path) {
   }
   out.scope = runtime::seed004_scope(root, levels);
   return out;
-}
-
-/// `{"id","seq"}` (+ `"duplicate":true`) for one publish result.
-void append_result_json(std::string& out, const storage::append_result& r) {
-  nlohmann::ordered_json j;
-  j["id"] = r.id;
-  j["seq"] = r.seq;
-  if (r.duplicate)
-    j["duplicate"] = true;
-  out += j.dump();
 }
 
 } // namespace
@@ -179,30 +169,8 @@ void compat_api::create_event(const http_request& req, const query_string& q,
       runtime::decode_create_event(req.body(), limits_, runtime::now_unix_ns());
   if (!batch)
     return reply(error_response(batch.error(), version, keep_alive));
-  const bool is_array = batch->is_array;
-  ask(
-      sys_, handles_.writer, request_timeout,
-      [reply, version, keep_alive,
-       is_array](std::vector<storage::append_result>& results) {
-        std::string body;
-        if (!is_array && results.size() == 1) {
-          append_result_json(body, results.front());
-        } else {
-          body = R"({"events":[)";
-          for (size_t i = 0; i < results.size(); ++i) {
-            if (i > 0)
-              body += ',';
-            append_result_json(body, results[i]);
-          }
-          body += "]}";
-        }
-        reply(json_response(200, std::move(body), version, keep_alive));
-      },
-      [reply, version, keep_alive](caf::error& err) {
-        spdlog::warn("create-event failed: {}", caf::to_string(err));
-        reply(error_response(err, version, keep_alive));
-      },
-      actors::write_atom_v, std::move(batch->events));
+  write_and_reply(sys_, handles_.writer, std::move(*batch), version, keep_alive,
+                  reply);
 }
 
 } // namespace herald::heraldd

@@ -8,6 +8,7 @@
 #include "runtime/text_util.hpp"
 #include "runtime/time_format.hpp"
 #include "tools/heraldd/actor_bridge.hpp"
+#include "tools/heraldd/publish_path.hpp"
 #include "tools/heraldd/query_params.hpp"
 
 namespace herald::heraldd {
@@ -18,19 +19,8 @@ using runtime::errc;
 
 namespace {
 
-constexpr auto request_timeout = std::chrono::milliseconds{30000};
 constexpr std::string_view events_path = "/api/v1/events";
 constexpr std::string_view stream_path = "/api/v1/events/stream";
-
-/// `{"id","seq"}` (+ `"duplicate":true`) for one publish result.
-void append_result_json(std::string& out, const storage::append_result& r) {
-  nlohmann::ordered_json j;
-  j["id"] = r.id;
-  j["seq"] = r.seq;
-  if (r.duplicate)
-    j["duplicate"] = true;
-  out += j.dump();
-}
 
 std::vector<std::pair<std::string, std::string>>
 lower_case_headers(const http_request& req) {
@@ -187,30 +177,8 @@ void node_api::publish(http_request& req, reply_fn& reply) {
   }
   if (!batch)
     return reply(error_response(batch.error(), version, keep_alive));
-  const bool is_array = batch->is_array;
-  ask(
-      sys_, handles_.writer, request_timeout,
-      [reply, version, keep_alive,
-       is_array](std::vector<storage::append_result>& results) {
-        std::string body;
-        if (!is_array && results.size() == 1) {
-          append_result_json(body, results.front());
-        } else {
-          body = R"({"events":[)";
-          for (size_t i = 0; i < results.size(); ++i) {
-            if (i > 0)
-              body += ',';
-            append_result_json(body, results[i]);
-          }
-          body += "]}";
-        }
-        reply(json_response(200, std::move(body), version, keep_alive));
-      },
-      [reply, version, keep_alive](caf::error& err) {
-        spdlog::warn("publish failed: {}", caf::to_string(err));
-        reply(error_response(err, version, keep_alive));
-      },
-      actors::write_atom_v, std::move(batch->events));
+  write_and_reply(sys_, handles_.writer, std::move(*batch), version, keep_alive,
+                  reply);
 }
 
 void node_api::query(const query_string& q, unsigned version, bool keep_alive,

@@ -1,0 +1,54 @@
+#include "tools/heraldd/publish_path.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/type_ids.hpp"
+#include "tools/heraldd/actor_bridge.hpp"
+
+namespace herald::heraldd {
+
+namespace {
+
+/// `{"id","seq"}` (+ `"duplicate":true`) for one publish result.
+void append_result_json(std::string& out, const storage::append_result& r) {
+  nlohmann::ordered_json j;
+  j["id"] = r.id;
+  j["seq"] = r.seq;
+  if (r.duplicate)
+    j["duplicate"] = true;
+  out += j.dump();
+}
+
+} // namespace
+
+void write_and_reply(caf::actor_system& sys, const actors::writer_actor& writer,
+                     runtime::publish_batch batch, unsigned version,
+                     bool keep_alive, http_router::reply_fn reply) {
+  const bool is_array = batch.is_array;
+  ask(
+      sys, writer, request_timeout,
+      [reply, version, keep_alive,
+       is_array](std::vector<storage::append_result>& results) {
+        std::string body;
+        if (!is_array && results.size() == 1) {
+          append_result_json(body, results.front());
+        } else {
+          body = R"({"events":[)";
+          for (size_t i = 0; i < results.size(); ++i) {
+            if (i > 0)
+              body += ',';
+            append_result_json(body, results[i]);
+          }
+          body += "]}";
+        }
+        reply(json_response(200, std::move(body), version, keep_alive));
+      },
+      [reply, version, keep_alive](caf::error& err) {
+        spdlog::warn("publish failed: {}", caf::to_string(err));
+        reply(error_response(err, version, keep_alive));
+      },
+      actors::write_atom_v, std::move(batch.events));
+}
+
+} // namespace herald::heraldd
