@@ -187,45 +187,57 @@ caf::expected<v1::Event> decode_element(const nlohmann::json& obj,
 
 } // namespace
 
-caf::expected<publish_batch> decode_publish(std::string_view body,
-                                            const publish_limits& limits,
-                                            int64_t now_ns) {
+namespace detail {
+
+caf::expected<publish_batch> decode_body(std::string_view body,
+                                         const publish_limits& limits,
+                                         const element_decoder& decode_one) {
   try {
-    auto doc = detail::parse_json(body, limits.max_json_depth, "");
+    auto doc = parse_json(body, limits.max_json_depth, "");
     if (!doc)
       return std::move(doc.error());
     publish_batch out;
-    if (doc->is_array()) {
-      out.is_array = true;
-      if (doc->empty())
-        return detail::invalid_field("empty batch", "");
-      if (doc->size() > limits.max_batch)
-        return make_api_error(errc::too_large,
-                              "batch of " + std::to_string(doc->size()) +
-                                  " events, over the limit of " +
-                                  std::to_string(limits.max_batch),
-                              "");
-      out.events.reserve(doc->size());
-      for (size_t i = 0; i < doc->size(); ++i) {
-        auto ev =
-            decode_element((*doc)[i], "/" + std::to_string(i), limits, now_ns);
-        if (!ev)
-          return std::move(ev.error());
-        out.events.push_back(std::move(*ev));
-      }
+    if (doc->is_object()) {
+      auto ev = decode_one(*doc, "");
+      if (!ev)
+        return std::move(ev.error());
+      out.events.push_back(std::move(*ev));
       return out;
     }
-    if (!doc->is_object())
-      return detail::invalid_field(
+    if (!doc->is_array())
+      return invalid_field(
           "the body must be an event object or an array of them", "");
-    auto ev = decode_element(*doc, "", limits, now_ns);
-    if (!ev)
-      return std::move(ev.error());
-    out.events.push_back(std::move(*ev));
+    out.is_array = true;
+    if (doc->empty())
+      return invalid_field("empty batch", "");
+    if (doc->size() > limits.max_batch)
+      return make_api_error(errc::too_large,
+                            "batch of " + std::to_string(doc->size()) +
+                                " events, over the limit of " +
+                                std::to_string(limits.max_batch),
+                            "");
+    out.events.reserve(doc->size());
+    for (size_t i = 0; i < doc->size(); ++i) {
+      auto ev = decode_one((*doc)[i], "/" + std::to_string(i));
+      if (!ev)
+        return std::move(ev.error());
+      out.events.push_back(std::move(*ev));
+    }
     return out;
   } catch (const std::exception& e) {
     return make_api_error(errc::internal, e.what());
   }
+}
+
+} // namespace detail
+
+caf::expected<publish_batch> decode_publish(std::string_view body,
+                                            const publish_limits& limits,
+                                            int64_t now_ns) {
+  return detail::decode_body(
+      body, limits, [&](const nlohmann::json& obj, std::string_view pointer) {
+        return decode_element(obj, pointer, limits, now_ns);
+      });
 }
 
 caf::expected<v1::Event> decode_event_object(const nlohmann::json& obj,

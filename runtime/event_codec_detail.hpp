@@ -5,6 +5,7 @@
 // the runtime's public API: include runtime/event_codec.hpp instead.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,6 +30,17 @@ enum class shape { native, cloudevent, seed001, seed002, binary };
 /// JSON Pointer in the request is `pointer`.
 std::string error_field(shape s, std::string_view pointer,
                         std::string_view native_field);
+
+/// Decodes one object of a request body at a JSON Pointer.
+using element_decoder = std::function<caf::expected<v1::Event>(
+    const nlohmann::json& obj, std::string_view pointer)>;
+
+/// The body rules every publish endpoint shares: one object, or a non-empty
+/// array of at most limits.max_batch objects (all or nothing), each decoded
+/// by `decode_one` with its pointer ("" or "/3").
+caf::expected<publish_batch> decode_body(std::string_view body,
+                                         const publish_limits& limits,
+                                         const element_decoder& decode_one);
 
 /// Shared validation of a mapped event (see validate_event); errors name
 /// fields through error_field(s, pointer, ...).

@@ -387,48 +387,14 @@ caf::expected<v1::Event> decode_seed004(const nlohmann::json& obj,
 caf::expected<publish_batch> decode_create_event(std::string_view body,
                                                  const publish_limits& limits,
                                                  int64_t now_ns) {
-  try {
-    auto decode_one =
-        [&](const json& obj,
-            std::string_view pointer) -> caf::expected<v1::Event> {
-      if (is_seed004_shape(obj))
-        return decode_seed004(obj, pointer, limits, now_ns);
-      return decode_event_object(obj, pointer, limits, now_ns);
-    };
-    auto doc = detail::parse_json(body, limits.max_json_depth, "");
-    if (!doc)
-      return std::move(doc.error());
-    publish_batch out;
-    if (doc->is_object()) {
-      auto ev = decode_one(*doc, "");
-      if (!ev)
-        return std::move(ev.error());
-      out.events.push_back(std::move(*ev));
-      return out;
-    }
-    if (!doc->is_array())
-      return detail::invalid_field(
-          "the body must be an event object or an array of them", "");
-    out.is_array = true;
-    if (doc->empty())
-      return detail::invalid_field("empty batch", "");
-    if (doc->size() > limits.max_batch)
-      return make_api_error(errc::too_large,
-                            "batch of " + std::to_string(doc->size()) +
-                                " events, over the limit of " +
-                                std::to_string(limits.max_batch),
-                            "");
-    out.events.reserve(doc->size());
-    for (size_t i = 0; i < doc->size(); ++i) {
-      auto ev = decode_one((*doc)[i], "/" + std::to_string(i));
-      if (!ev)
-        return std::move(ev.error());
-      out.events.push_back(std::move(*ev));
-    }
-    return out;
-  } catch (const std::exception& e) {
-    return make_api_error(errc::internal, e.what());
-  }
+  return detail::decode_body(
+      body, limits,
+      [&](const json& obj,
+          std::string_view pointer) -> caf::expected<v1::Event> {
+        if (is_seed004_shape(obj))
+          return decode_seed004(obj, pointer, limits, now_ns);
+        return decode_event_object(obj, pointer, limits, now_ns);
+      });
 }
 
 } // namespace herald::runtime
