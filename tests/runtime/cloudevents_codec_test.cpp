@@ -11,32 +11,23 @@
 #include "runtime/errc.hpp"
 #include "runtime/event_codec.hpp"
 #include "runtime/time_format.hpp"
+#include "tests/runtime/codec_test_support.hpp"
 
 namespace herald::runtime {
 namespace {
 
 using nlohmann::json;
-using error_pair = std::pair<std::string, std::string>;
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
-const int64_t now = parse_rfc3339("2026-11-22T10:00:00Z").value();
+using codec_test::error_pair;
+const int64_t now = codec_test::fixed_now;
 
 v1::Event decode_one(const std::string& body) {
-  auto batch = decode_publish(body, {}, now);
-  if (!batch) {
-    ADD_FAILURE() << body << " -> " << describe(batch.error()).to_json();
-    return {};
-  }
-  EXPECT_EQ(batch->events.size(), 1u);
-  return batch->events.empty() ? v1::Event{} : batch->events.front();
+  return codec_test::decode_one_with(decode_publish, body);
 }
 
 error_pair error_of(const std::string& body) {
-  auto batch = decode_publish(body, {}, now);
-  if (batch)
-    return {"accepted", ""};
-  auto e = describe(batch.error());
-  return {std::string{e.code_str()}, e.field};
+  return codec_test::error_of_with(decode_publish, body);
 }
 
 // A structured CloudEvent with the required attributes plus `extra`.

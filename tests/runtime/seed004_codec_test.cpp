@@ -12,31 +12,22 @@
 #include "runtime/errc.hpp"
 #include "runtime/seed004_codec.hpp"
 #include "runtime/time_format.hpp"
+#include "tests/runtime/codec_test_support.hpp"
 
 namespace herald::runtime {
 namespace {
 
 using nlohmann::json;
-using error_pair = std::pair<std::string, std::string>;
 
-const int64_t now = parse_rfc3339("2026-11-22T10:00:00Z").value();
+using codec_test::error_pair;
+const int64_t now = codec_test::fixed_now;
 
 v1::Event decode_one(const std::string& body) {
-  auto batch = decode_create_event(body, {}, now);
-  if (!batch) {
-    ADD_FAILURE() << body << " -> " << describe(batch.error()).to_json();
-    return {};
-  }
-  EXPECT_EQ(batch->events.size(), 1u);
-  return batch->events.empty() ? v1::Event{} : batch->events.front();
+  return codec_test::decode_one_with(decode_create_event, body);
 }
 
 error_pair error_of(const std::string& body) {
-  auto batch = decode_create_event(body, {}, now);
-  if (batch)
-    return {"accepted", ""};
-  auto e = describe(batch.error());
-  return {std::string{e.code_str()}, e.field};
+  return codec_test::error_of_with(decode_create_event, body);
 }
 
 TEST(seed004_codec, maps_the_seed_example_field_by_field) {
