@@ -40,19 +40,6 @@ caf::error string_required(const json& v, const std::string& field,
   return {};
 }
 
-caf::error bad_time(std::string field) {
-  return make_api_error(errc::invalid_time,
-                        "time must be RFC 3339, e.g. 2026-11-22T10:00:00Z",
-                        std::move(field));
-}
-
-caf::error bad_id(std::string field) {
-  return make_api_error(errc::invalid_id,
-                        "id must be 1-256 printable ASCII characters, not "
-                        "starting or ending with a space",
-                        std::move(field));
-}
-
 } // namespace
 
 caf::expected<v1::Event>

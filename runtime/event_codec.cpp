@@ -60,10 +60,7 @@ caf::expected<v1::Event> map_native(const json& obj, std::string_view pointer,
       if (auto e = expect_string(v, field, "id"))
         return e;
       if (!is_valid_id(v.get_ref<const std::string&>()))
-        return make_api_error(errc::invalid_id,
-                              "id must be 1-256 printable ASCII characters, "
-                              "not starting or ending with a space",
-                              field);
+        return bad_id(field);
       ev.set_id(v.get_ref<const std::string&>());
     } else if (key == "source") {
       err = set_string(v, field, key, [&](auto& s) { ev.set_source(s); });
@@ -78,10 +75,7 @@ caf::expected<v1::Event> map_native(const json& obj, std::string_view pointer,
         return e;
       auto t = parse_rfc3339(v.get_ref<const std::string&>());
       if (!t)
-        return make_api_error(errc::invalid_time,
-                              "time must be RFC 3339, e.g. "
-                              "2026-11-22T10:00:00.123Z",
-                              field);
+        return bad_time(field);
       ev.set_time_ns(*t);
     } else if (key == "tenant") {
       err = set_string(v, field, key, [&](auto& s) { ev.set_tenant(s); });

@@ -95,4 +95,19 @@ inline caf::error invalid_field(std::string message, std::string field) {
                         std::move(field));
 }
 
+/// `invalid_id` with the rule spelled out.
+inline caf::error bad_id(std::string field) {
+  return make_api_error(errc::invalid_id,
+                        "id must be 1-256 printable ASCII characters, not "
+                        "starting or ending with a space",
+                        std::move(field));
+}
+
+/// `invalid_time` for a time that is not RFC 3339.
+inline caf::error bad_time(std::string field) {
+  return make_api_error(errc::invalid_time,
+                        "time must be RFC 3339, e.g. 2026-11-22T10:00:00Z",
+                        std::move(field));
+}
+
 } // namespace herald::runtime::detail

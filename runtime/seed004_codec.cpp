@@ -57,7 +57,7 @@ json extension(const v1::Event& ev, std::string_view name) {
   return v.is_discarded() ? json() : v;
 }
 
-caf::error bad_time(std::string field) {
+caf::error bad_timestamp(std::string field) {
   return make_api_error(errc::invalid_time,
                         "timestamp must be Unix nanoseconds: an integer or a "
                         "decimal string within int64",
@@ -69,7 +69,7 @@ caf::expected<int64_t> parse_timestamp(const json& v, std::string field) {
   if (v.is_number_unsigned()) {
     const auto ns = v.get<uint64_t>();
     if (ns > static_cast<uint64_t>(INT64_MAX))
-      return bad_time(std::move(field));
+      return bad_timestamp(std::move(field));
     return static_cast<int64_t>(ns);
   }
   if (v.is_number_integer())
@@ -83,10 +83,10 @@ caf::expected<int64_t> parse_timestamp(const json& v, std::string field) {
     // decimal form wanted.
     auto [ptr, ec] = std::from_chars(first, last, ns);
     if (s.empty() || ec != std::errc{} || ptr != last)
-      return bad_time(std::move(field));
+      return bad_timestamp(std::move(field));
     return ns;
   }
-  return bad_time(std::move(field)); // floats lose nanoseconds
+  return bad_timestamp(std::move(field)); // floats lose nanoseconds
 }
 
 caf::error string_field(const json& v, const std::string& field,
@@ -299,10 +299,7 @@ caf::expected<v1::Event> map_seed004(const json& obj, std::string_view pointer,
       if (auto err = string_field(v, field, key))
         return err;
       if (!is_valid_id(v.get_ref<const std::string&>()))
-        return make_api_error(errc::invalid_id,
-                              "id must be 1-256 printable ASCII characters, "
-                              "not starting or ending with a space",
-                              field);
+        return detail::bad_id(field);
       ev.set_id(v.get_ref<const std::string&>());
     } else if (key == "type") {
       if (!v.is_string() || !is_valid_name(v.get_ref<const std::string&>()))

@@ -16,12 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-caf::error bad_time(std::string field) {
-  return make_api_error(errc::invalid_time,
-                        "time must be RFC 3339, e.g. 2026-11-22T10:00:00Z",
-                        std::move(field));
-}
-
 // createdAt: an RFC 3339 string or a number of Unix milliseconds.
 caf::expected<int64_t> created_at(const json& v, const std::string& field) {
   if (v.is_string()) {
