@@ -32,7 +32,9 @@ struct retention_policy {
   /// Max age of events no rule matches; nullopt keeps them forever.
   std::optional<int64_t> max_age_ns;
   /// Budget for the store's estimated live bytes
-  /// (event_store::estimated_live_bytes); nullopt: unbounded.
+  /// (event_store::estimated_live_bytes); nullopt: unbounded. A sweep that
+  /// finds the store over it deletes the oldest events down to 1/64 under
+  /// it (hysteresis against the estimate's background drift).
   std::optional<uint64_t> max_bytes;
   /// Ordered: the first matching rule decides.
   std::vector<retention_rule> rules;

@@ -337,13 +337,19 @@ private:
     // over-estimate of the count when earlier deletions left holes, so the
     // estimate is taken again after every chunk and the pass stops once
     // under budget); a few rounds absorb the estimate's error.
+    //
+    // Hysteresis: a pass starts only above the budget and trims down to a
+    // low watermark 1/64 under it. The estimate drifts a little as RocksDB
+    // flushes and compacts in the background; without the margin a store
+    // sitting at its budget would lose a few events on every sweep.
+    const uint64_t low_watermark = *policy_.max_bytes - *policy_.max_bytes / 64;
     for (int round = 0; round < 8 && !result_.more; ++round) {
       auto live = estimate_live_bytes(s_);
       if (!live)
         return std::move(live.error());
-      if (*live <= *policy_.max_bytes)
+      if (*live <= (round == 0 ? *policy_.max_bytes : low_watermark))
         break;
-      auto done = delete_oldest(*live);
+      auto done = delete_oldest(*live, low_watermark);
       if (!done)
         return std::move(done.error());
       if (!*done)
@@ -353,8 +359,7 @@ private:
   }
 
   /// One round of by_size; false when there was nothing to delete.
-  caf::expected<bool> delete_oldest(uint64_t live) {
-    const uint64_t budget_bytes = *policy_.max_bytes;
+  caf::expected<bool> delete_oldest(uint64_t live, uint64_t budget_bytes) {
     auto first = first_seq();
     if (!first)
       return std::move(first.error());
