@@ -9,6 +9,8 @@ packages=(
   # libraries
   libcaf-dev librocksdb-dev libprotobuf-dev protobuf-compiler libboost-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
+  # auth: JWT (HS256) and argon2id password hashes
+  libjwt-dev libsodium-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # the README tour and process-level helpers

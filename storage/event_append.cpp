@@ -3,6 +3,7 @@
 // entries, so a batch is stored entirely or not at all.
 
 #include <algorithm>
+#include <map>
 #include <mutex>
 #include <numeric>
 
@@ -13,6 +14,7 @@
 #include "storage/errc.hpp"
 #include "storage/event_store.hpp"
 #include "storage/store_impl.hpp"
+#include "storage/definitions.hpp"
 
 namespace herald::storage {
 
@@ -65,15 +67,43 @@ event_store::append(std::vector<v1::Event>& events, const std::string& node_id,
   if (impl_->closed)
     return caf::make_error(errc::closed, std::string{"event store is closed"});
   std::lock_guard writer{impl_->write_mtx};
+  return write_locked(*impl_, events, node_id, accept_time_ns, nullptr);
+}
+
+caf::expected<definition_result>
+event_store::commit_definition(const definition_write& change,
+                               std::vector<v1::Event>& events,
+                               const std::string& node_id,
+                               int64_t accept_time_ns) {
+  std::shared_lock life{impl_->life_mtx};
+  if (impl_->closed)
+    return caf::make_error(errc::closed, std::string{"event store is closed"});
+  std::lock_guard writer{impl_->write_mtx};
+  definition_result out;
+  pending_definition def;
+  def.change = &change;
+  auto res = write_locked(*impl_, events, node_id, accept_time_ns, &def);
+  if (!res)
+    return std::move(res.error());
+  out.version = def.version;
+  out.events = std::move(*res);
+  return out;
+}
+
+caf::expected<std::vector<append_result>>
+write_locked(event_store::impl& s, std::vector<v1::Event>& events,
+             const std::string& node_id, int64_t accept_time_ns,
+             pending_definition* def) {
   // RocksDB's default perf level counts every key comparison in a
   // thread-local: measurable on a write path of ~10 keys per event.
   rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
   if (auto err = validate(events))
     return err;
   std::vector<append_result> results(events.size());
-  if (events.empty())
+  if (events.empty() && def == nullptr)
     return results;
-  auto& s = *impl_;
+  if (auto err = check_sources_locked(s, events))
+    return err;
   const size_t n = events.size();
 
   // Ids already stored: one MultiGet for the whole batch.
@@ -90,6 +120,11 @@ event_store::append(std::vector<v1::Event>& events, const std::string& node_id,
   batch.Clear();
   uint64_t next_seq = s.last_seq.load(std::memory_order_relaxed) + 1;
   std::vector<std::string> new_names;
+  struct source_delta {
+    uint64_t events = 0;
+    uint64_t last_seq = 0;
+  };
+  std::map<std::string, source_delta, std::less<>> counts;
   std::vector<size_t> fresh; // indexes of the events this call stores
   fresh.reserve(n);
   // Zone of the block being filled; starts from the stored tail block.
@@ -143,6 +178,11 @@ event_store::append(std::vector<v1::Event>& events, const std::string& node_id,
     for (int b = 0; b < 8; ++b)
       key[b] = static_cast<char>(seq >> (56 - 8 * b));
     const rocksdb::Slice seq_slice{key, 8};
+    if (!ev.source().empty()) {
+      auto& c = counts[ev.source()];
+      ++c.events;
+      c.last_seq = seq;
+    }
     if (!ev.SerializeToString(&s.value_buf))
       return fail(caf::make_error(errc::corruption,
                                   "event " + ev.id() + " does not serialize"));
@@ -175,20 +215,54 @@ event_store::append(std::vector<v1::Event>& events, const std::string& node_id,
     if (!bst.ok())
       return fail(batch_error(bst));
   }
-  if (fresh.empty())
+  if (fresh.empty() && def == nullptr)
     return results;
-  put_zone();
+  if (!fresh.empty())
+    put_zone();
   if (!bst.ok())
     return fail(batch_error(bst));
+  // Source counters: the totals after this batch, in the same WriteBatch.
+  std::string stat;
+  {
+    std::shared_lock guard{s.sources_mtx};
+    for (auto& [id, d] : counts) {
+      auto i = s.sources.find(id);
+      uint64_t total = d.events + (i == s.sources.end() ? 0 : i->second.events);
+      stat.clear();
+      put_be64(stat, total);
+      put_be64(stat, d.last_seq);
+      put_be64(stat, static_cast<uint64_t>(accept_time_ns));
+      bst = batch.Put(s[cf_meta],
+                      std::string{meta_source_prefix}.append(id), stat);
+      if (!bst.ok())
+        return fail(batch_error(bst));
+    }
+  }
+  if (def != nullptr)
+    if (auto err = stage_definition(s, batch, *def))
+      return fail(std::move(err));
   auto written = s.db->Write(s.write_opts, &batch);
   if (batch.GetDataSize() > max_kept_batch_bytes)
     batch = rocksdb::WriteBatch{}; // don't keep a huge buffer forever
   if (auto err = to_error(written, "append"))
     return fail(std::move(err));
-  s.has_tail_zone = true;
-  s.tail_block = zone_block;
-  s.tail_zone = zone;
-  s.last_seq.store(next_seq - 1, std::memory_order_release);
+  if (!fresh.empty()) {
+    s.has_tail_zone = true;
+    s.tail_block = zone_block;
+    s.tail_zone = zone;
+    s.last_seq.store(next_seq - 1, std::memory_order_release);
+  }
+  if (!counts.empty()) {
+    std::unique_lock guard{s.sources_mtx};
+    for (auto& [id, d] : counts) {
+      auto& st = s.sources[id];
+      st.events += d.events;
+      st.last_seq = d.last_seq;
+      st.last_accept_ns = accept_time_ns;
+    }
+  }
+  if (def != nullptr)
+    apply_definition(s, *def);
   return results;
 }
 

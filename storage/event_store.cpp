@@ -228,7 +228,9 @@ caf::error recover_state(event_store::impl& s) {
       db->NewIterator(rocksdb::ReadOptions{}, s[cf_names])};
   for (it->SeekToFirst(); it->Valid(); it->Next())
     s.names.insert(it->key().ToStringView());
-  return to_error(it->status(), "load name catalog");
+  if (auto err = to_error(it->status(), "load name catalog"))
+    return err;
+  return load_sources(s);
 }
 
 } // namespace

@@ -67,6 +67,43 @@ struct event_query {
   size_t scan_budget = 20000;
 };
 
+/// A definition (a config value, a user, a service token, a source's
+/// setting): a small document under a key such as "config/db" or
+/// "source/iam", versioned from 1 on its first write. Kept in the store so a
+/// definition change and the event announcing it are one atomic write.
+struct definition {
+  std::string key;
+  std::string value;
+  uint64_t version = 0;
+};
+
+/// One change of a definition (see event_store::commit_definition).
+struct definition_write {
+  std::string key;
+  std::optional<std::string> value; ///< nullopt deletes the definition
+  /// Optimistic concurrency: the version the caller last saw (0 = "must not
+  /// exist yet"); nullopt writes unconditionally.
+  std::optional<uint64_t> expect_version;
+};
+
+struct definition_result {
+  /// The definition's version after a put; the deleted version for a delete.
+  uint64_t version = 0;
+  /// One per event committed with the change, in input order.
+  std::vector<append_result> events;
+};
+
+/// A source (DESIGN §4, seed 002): every `source` value seen, plus every
+/// source with a "source/<id>" definition. Counts are of events accepted
+/// from it since the store was created (retention does not lower them).
+struct source_info {
+  std::string id;
+  bool enabled = true;
+  uint64_t events = 0;
+  uint64_t last_seq = 0;       ///< 0 when no event came from it yet
+  int64_t last_accept_ns = 0;  ///< accept time of last_seq
+};
+
 struct query_page {
   std::vector<v1::Event> events;
   /// Opaque cursor to pass as `after`; empty at the end of the results.
@@ -125,6 +162,39 @@ public:
   /// an empty `scope` (or "/") matches every event.
   caf::expected<query_page> query(const event_query& q,
                                   const runtime::identity& who) const;
+
+  /// Commits a definition change together with `events` (normally the
+  /// system event announcing it) in one WriteBatch, under append()'s lock so
+  /// changes are totally ordered with every append. Events are handled as
+  /// in append(). Errors (nothing stored): runtime::errc::conflict, field
+  /// "If-Match", when expect_version is set and differs from the stored
+  /// version (0 when absent); runtime::errc::not_found, field "key", for the
+  /// delete of an absent key without expect_version; runtime::errc::
+  /// invalid_field for an empty key or, for a "source/<id>" key, a value
+  /// that is not `{"enabled":bool}`; storage::errc.
+  /// A "source/<id>" definition with enabled=false makes append() refuse
+  /// events from that source from the next call on.
+  caf::expected<definition_result>
+  commit_definition(const definition_write& change,
+                    std::vector<v1::Event>& events, const std::string& node_id,
+                    int64_t accept_time_ns);
+
+  /// The definition stored under `key`, nullopt when absent.
+  caf::expected<std::optional<definition>>
+  get_definition(const std::string& key) const;
+
+  /// Every definition whose key starts with `prefix`, in key order.
+  caf::expected<std::vector<definition>>
+  list_definitions(const std::string& prefix) const;
+
+  /// runtime::errc::source_disabled when an event of `events` comes from a
+  /// disabled source (field "/<index>/source", or "/source" for a single
+  /// event); append() makes the same check atomically. Lets a caller refuse
+  /// one request without failing the others it would have batched with it.
+  caf::error check_sources(const std::vector<v1::Event>& events) const;
+
+  /// Every source, sorted by id.
+  std::vector<source_info> sources() const;
 
   /// Highest seq stored (0 when empty).
   uint64_t last_seq() const noexcept;

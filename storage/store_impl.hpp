@@ -11,6 +11,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <map>
 #include <unordered_map>
 
 #include <caf/error.hpp>
@@ -65,6 +66,18 @@ struct event_store::impl {
 
   name_catalog names;
 
+  /// Every source's counters and setting ("s/<id>" and "d/source/<id>" in
+  /// the meta CF), loaded at open, updated by the writer after each write.
+  struct source_state {
+    bool enabled = true;
+    bool defined = false; ///< has a "source/<id>" definition
+    uint64_t events = 0;
+    uint64_t last_seq = 0;
+    int64_t last_accept_ns = 0;
+  };
+  mutable std::shared_mutex sources_mtx;
+  std::map<std::string, source_state, std::less<>> sources;
+
   /// Serializes append() calls (the writer actor is the only caller; the
   /// mutex makes a second caller safe, not fast).
   std::mutex write_mtx;
@@ -101,5 +114,13 @@ inline constexpr std::string_view meta_zone_shift_key = "i/zone_shift";
 /// reused even when the newest events are deleted.
 inline constexpr std::string_view meta_last_seq_key = "i/last_seq";
 inline constexpr std::string_view store_format = "1";
+/// Definitions live under "d/<key>" (BE64 version + value), source
+/// counters under "s/<source>" (BE64 events, last seq, last accept ns).
+inline constexpr std::string_view meta_definition_prefix = "d/";
+inline constexpr std::string_view meta_source_prefix = "s/";
+inline constexpr std::string_view source_definition_prefix = "source/";
+
+/// Loads the source table from the meta CF (at open).
+caf::error load_sources(event_store::impl& s);
 
 } // namespace herald::storage
