@@ -25,6 +25,10 @@ namespace herald::actors::detail {
 /// writer before and after (the message hand-off orders the accesses).
 struct commit_job {
   std::vector<v1::Event> events;
+  /// A definition change committed with `events` (such a job carries one
+  /// request only).
+  std::optional<storage::definition_write> def;
+  uint64_t def_version = 0;
   int64_t accept_time_ns = 0;
   std::vector<storage::append_result> results;
   caf::error err;
@@ -56,6 +60,17 @@ committer_impl(committer_actor::pointer,
   return {
       [store, node_id, metrics](commit_atom, commit_job_ptr& job) {
         auto started = std::chrono::steady_clock::now();
+        if (job->def) {
+          auto res = store->commit_definition(*job->def, job->events, node_id,
+                                              job->accept_time_ns);
+          if (res) {
+            job->results = std::move(res->events);
+            job->def_version = res->version;
+          } else {
+            job->err = std::move(res.error());
+          }
+          return job;
+        }
         auto res = store->append(job->events, node_id, job->accept_time_ns);
         metrics->append_seconds.observe(
             std::chrono::duration<double>(std::chrono::steady_clock::now() -
@@ -70,14 +85,29 @@ committer_impl(committer_actor::pointer,
   };
 }
 
-struct pending_write {
+/// Who waits for a request: a write (results) or a definition change.
+struct reply_to {
   caf::typed_response_promise<results_vec> rp;
+  caf::typed_response_promise<storage::definition_result> def_rp;
+  bool is_def = false;
+
+  void fail(const caf::error& err) {
+    if (is_def)
+      def_rp.deliver(err);
+    else
+      rp.deliver(err);
+  }
+};
+
+struct pending_write {
+  reply_to to;
   std::vector<v1::Event> events;
+  std::optional<storage::definition_write> def;
   uint64_t ticket = 0;
 };
 
 struct in_flight_write {
-  caf::typed_response_promise<results_vec> rp;
+  reply_to to;
   size_t count = 0;
 };
 
@@ -139,10 +169,13 @@ void finish_commit(writer_pointer self, commit_job& job) {
             " results for " + std::to_string(job.events.size()) + " events");
   if (job.err) {
     st.metrics->failed_appends.fetch_add(1, std::memory_order_relaxed);
-    spdlog::error("writer: append of {} events failed: {}", job.events.size(),
-                  caf::to_string(job.err));
+    // A refused definition change (stale version, ...) is the caller's
+    // error, not the node's.
+    if (runtime::describe(job.err).code == runtime::errc::internal)
+      spdlog::error("writer: append of {} events failed: {}",
+                    job.events.size(), caf::to_string(job.err));
     for (auto& w : batch)
-      w.rp.deliver(job.err);
+      w.to.fail(job.err);
   } else {
     st.metrics->appends.fetch_add(1, std::memory_order_relaxed);
     event_ptrs fresh;
@@ -167,8 +200,13 @@ void finish_commit(writer_pointer self, commit_job& job) {
     auto first = job.results.begin();
     for (auto& w : batch) {
       auto last = first + static_cast<ptrdiff_t>(w.count);
-      w.rp.deliver(results_vec{std::make_move_iterator(first),
-                               std::make_move_iterator(last)});
+      results_vec part{std::make_move_iterator(first),
+                       std::make_move_iterator(last)};
+      if (w.to.is_def)
+        w.to.def_rp.deliver(
+            storage::definition_result{job.def_version, std::move(part)});
+      else
+        w.to.rp.deliver(std::move(part));
       first = last;
     }
   }
@@ -183,11 +221,27 @@ void start_commit(writer_pointer self) {
     return;
   auto job = std::make_shared<commit_job>();
   size_t total = 0;
+  size_t refused = 0;
   while (!st.queue.empty()) {
     auto& front = st.queue.front();
     auto n = front.events.size();
-    if (total > 0 && total + n > st.opts.max_batch)
+    // A definition change goes alone: its precondition must not fail the
+    // writes it would be batched with.
+    if (front.def && (total > 0 || !st.in_flight.empty()))
       break;
+    if (!front.def) {
+      if (total > 0 && total + n > st.opts.max_batch)
+        break;
+      // Refuse this request alone rather than fail the whole commit. No
+      // commit is in flight, so the source table cannot change under us.
+      if (auto err = st.store->check_sources(front.events)) {
+        front.to.fail(err);
+        refused += n;
+        st.in_flight_ticket = front.ticket;
+        st.queue.pop_front();
+        continue;
+      }
+    }
     if (job->events.empty()) {
       job->events = std::move(front.events);
     } else {
@@ -195,12 +249,25 @@ void start_commit(writer_pointer self) {
                          std::make_move_iterator(front.events.begin()),
                          std::make_move_iterator(front.events.end()));
     }
-    st.in_flight.push_back(in_flight_write{std::move(front.rp), n});
+    const bool is_def = front.def.has_value();
+    if (is_def)
+      job->def = std::move(front.def);
+    st.in_flight.push_back(in_flight_write{std::move(front.to), n});
     st.in_flight_ticket = front.ticket;
     total += n;
     st.queue.pop_front();
+    if (is_def)
+      break;
   }
-  st.queued_events -= total;
+  st.queued_events -= total + refused;
+  if (st.in_flight.empty()) {
+    // Every request was refused: nothing to commit.
+    st.metrics->queued_events.store(st.queued_events,
+                                    std::memory_order_relaxed);
+    st.done_ticket = st.in_flight_ticket;
+    answer_flushes(self);
+    return;
+  }
   st.metrics->queued_events.store(st.queued_events, std::memory_order_relaxed);
   auto largest = st.metrics->largest_batch.load(std::memory_order_relaxed);
   if (total > largest)
@@ -223,10 +290,10 @@ void start_commit(writer_pointer self) {
 void fail_all(writer_pointer self, const caf::error& err) {
   auto& st = self->state;
   for (auto& w : st.in_flight)
-    w.rp.deliver(err);
+    w.to.fail(err);
   st.in_flight.clear();
   for (auto& w : st.queue)
-    w.rp.deliver(err);
+    w.to.fail(err);
   st.queue.clear();
   st.queued_events = 0;
   st.metrics->queued_events.store(0, std::memory_order_relaxed);
@@ -269,8 +336,27 @@ writer_impl(writer_pointer self, std::shared_ptr<storage::event_store> store,
         st.queued_events += events.size();
         st.metrics->queued_events.store(st.queued_events,
                                         std::memory_order_relaxed);
-        st.queue.push_back(
-            pending_write{rp, std::move(events), ++st.next_ticket});
+        st.queue.push_back(pending_write{reply_to{rp, {}, false},
+                                         std::move(events), std::nullopt,
+                                         ++st.next_ticket});
+        start_commit(self);
+        return rp;
+      },
+      [self](define_atom, storage::definition_write& change,
+             std::vector<v1::Event>& events)
+          -> caf::result<storage::definition_result> {
+        auto& st = self->state;
+        if (st.queued_events + events.size() > st.opts.max_queued) {
+          st.metrics->rejected.fetch_add(1, std::memory_order_relaxed);
+          return runtime::make_api_error(runtime::errc::unavailable,
+                                         "writer overloaded");
+        }
+        st.metrics->requests.fetch_add(1, std::memory_order_relaxed);
+        auto rp = self->make_response_promise<storage::definition_result>();
+        st.queued_events += events.size();
+        st.queue.push_back(pending_write{reply_to{{}, rp, true},
+                                         std::move(events), std::move(change),
+                                         ++st.next_ticket});
         start_commit(self);
         return rp;
       },

@@ -85,12 +85,28 @@ struct writer_options {
 ///   max_queued events wait; unavailable when the writer is shutting down.
 ///   An empty vector gets an empty reply.
 ///
+/// - `(define_atom, storage::definition_write change, std::vector<v1::Event>
+///    events) -> storage::definition_result`
+///   Commits a definition change (config value, user, token, source
+///   setting) together with `events` (the system event announcing it) in one
+///   append, alone (never batched with other requests, so its precondition
+///   fails nothing else), in queue order with the writes. Errors: the
+///   store's (runtime::errc::conflict for a stale expect_version, not_found,
+///   invalid_field), unavailable as for write_atom.
+///
+/// Writes from a disabled source are refused with runtime::errc::
+/// source_disabled one request at a time (the others of the group commit
+/// go ahead); a source change is ordered with the writes around it.
+///
 /// - `(flush_atom) -> uint64_t`
 ///   Answers, with the store's last seq, once every write request received
 ///   before it has been committed or failed (the drain on shutdown).
 using writer_actor =
     caf::typed_actor<caf::replies_to<write_atom, std::vector<v1::Event>>::with<
                          std::vector<storage::append_result>>,
+                     caf::replies_to<define_atom, storage::definition_write,
+                                     std::vector<v1::Event>>::
+                         with<storage::definition_result>,
                      caf::replies_to<flush_atom>::with<uint64_t>>;
 
 /// Spawns the writer (on the cooperative scheduler; it never blocks) and its

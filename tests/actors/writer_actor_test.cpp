@@ -203,3 +203,89 @@ TEST_F(writer_actor_test, exit_fails_pending_requests_with_unavailable) {
 
 } // namespace
 } // namespace herald::test
+
+namespace herald::test {
+namespace {
+
+using definition_slot = std::shared_ptr<reply_slot<storage::definition_result>>;
+
+class writer_definition_test : public writer_actor_test {
+protected:
+  definition_slot define(const node_handles& node, std::string key,
+                         std::optional<std::string> value,
+                         std::optional<uint64_t> expect,
+                         std::vector<v1::Event> events = {}) {
+    return request<storage::definition_result>(
+        node.writer, actors::define_atom_v,
+        storage::definition_write{std::move(key), std::move(value), expect},
+        std::move(events));
+  }
+
+  static v1::Event from_source(std::string source, std::string id) {
+    auto ev = make_event("x.y", std::move(id));
+    ev.set_source(std::move(source));
+    return ev;
+  }
+};
+
+TEST_F(writer_definition_test, a_change_is_committed_and_routed_with_its_event) {
+  auto node = spawn_test_node();
+  auto log = watch(node);
+  auto d = define(node, "config/a", "1", 0, {make_event("config-updated", "c1")});
+  run();
+  ASSERT_TRUE(d->ok());
+  EXPECT_EQ(d->get().version, 1u);
+  ASSERT_EQ(d->get().events.size(), 1u);
+  EXPECT_EQ(d->get().events[0].seq, 1u);
+  EXPECT_EQ(log->seqs(), (std::vector<uint64_t>{1}));
+  auto stale = define(node, "config/a", "2", 0, {make_event("config-updated", "c2")});
+  run();
+  ASSERT_TRUE(stale->ready() && !stale->ok());
+  EXPECT_EQ(runtime::describe(stale->error()).code, runtime::errc::conflict);
+  EXPECT_EQ(store().last_seq(), 1u);
+  EXPECT_EQ(log->seqs(), (std::vector<uint64_t>{1}));
+}
+
+TEST_F(writer_definition_test,
+       a_disabled_source_fails_its_request_alone_and_in_queue_order) {
+  auto node = spawn_test_node();
+  auto first = write(node, {from_source("iam", "a")});
+  ASSERT_TRUE(run_actor(node.writer)); // a goes to the committer
+  // Queued behind it, in this order: disable iam, then three writes.
+  auto off = define(node, "source/iam", R"({"enabled":false})", std::nullopt);
+  auto ok1 = write(node, {from_source("billing", "b")});
+  auto refused = write(node, {from_source("billing", "c"), from_source("iam", "d")});
+  auto ok2 = write(node, {from_source("billing", "e")});
+  run();
+  ASSERT_TRUE(first->ok());
+  ASSERT_TRUE(off->ok());
+  ASSERT_TRUE(ok1->ok());
+  ASSERT_TRUE(ok2->ok());
+  ASSERT_TRUE(refused->ready() && !refused->ok());
+  EXPECT_EQ(runtime::describe(refused->error()).code,
+            runtime::errc::source_disabled);
+  EXPECT_EQ(runtime::describe(refused->error()).field, "/1/source");
+  EXPECT_FALSE(*store().get_by_id("c"));
+  EXPECT_EQ(store().last_seq(), 3u); // a, b, e
+  // b and e were committed together, the refused request between them
+  // did not fail them.
+  EXPECT_EQ(ok1->get()[0].seq, 2u);
+  EXPECT_EQ(ok2->get()[0].seq, 3u);
+}
+
+TEST_F(writer_definition_test, a_flush_waits_for_refused_requests_too) {
+  auto node = spawn_test_node();
+  auto off = define(node, "source/iam", R"({"enabled":false})", std::nullopt);
+  run();
+  ASSERT_TRUE(off->ok());
+  auto refused = write(node, {from_source("iam", "d")});
+  auto flushed = request<uint64_t>(node.writer, actors::flush_atom_v);
+  run();
+  ASSERT_TRUE(refused->ready() && !refused->ok());
+  ASSERT_TRUE(flushed->ok());
+  EXPECT_EQ(flushed->get(), 0u);
+  EXPECT_EQ(node.metrics->queued_events.load(), 0u);
+}
+
+} // namespace
+} // namespace herald::test
