@@ -9,8 +9,9 @@ class Event;
 
 namespace herald::runtime {
 
-/// Who is asking. Every query, stream and subscription path takes one; until
-/// authentication exists (issue 4) every caller is `anonymous_admin()`.
+/// Who is asking: the identity behind a verified credential (a user's login
+/// token or a service token). Every query, stream and subscription path
+/// takes one.
 struct identity {
   std::string name;
   std::vector<std::string> groups;
@@ -18,8 +19,12 @@ struct identity {
 
   bool has_role(std::string_view role) const;
   bool is_admin() const { return has_role("admin"); }
+  /// What an endpoint needing `role` asks: the role itself, or admin
+  /// (which may do everything).
+  bool may(std::string_view role) const { return is_admin() || has_role(role); }
 
-  /// The caller used while the node has no authentication.
+  /// An admin with no name: in-process tools and tests that act as the
+  /// node itself.
   static identity anonymous_admin();
 };
 

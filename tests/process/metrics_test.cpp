@@ -124,7 +124,8 @@ TEST_F(metrics, page_moves_with_the_node_and_passes_promtool) {
     auto from = std::to_string(last + 1);
     auto up = ws.connect(
         node().http_port(),
-        with_query(stream_path, {{"name", "m.live"}, {"from_seq", from}}));
+        with_query(stream_path, {{"name", "m.live"}, {"from_seq", from}}),
+        ws_options());
     ASSERT_TRUE(up.upgraded) << up.describe();
     ASSERT_TRUE(wait_for_value("herald_streams_open", 1));
     publish_ok(http(), make_event("m.live"));
@@ -197,7 +198,7 @@ TEST_F(metrics, promtool_rejects_a_bad_page) {
 
 TEST_F(metrics, slow_consumer_cut_is_counted) {
   ws_client ws;
-  ws_connect_options options;
+  auto options = ws_options();
   options.receive_buffer = 4096;
   auto up = ws.connect(node().http_port(), std::string{stream_path}, options);
   ASSERT_TRUE(up.upgraded) << up.describe();

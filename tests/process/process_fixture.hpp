@@ -57,7 +57,14 @@ protected:
   }
 
   heraldd_process& node() { return *node_; }
+  /// A client of the node carrying its admin token.
   const http_client& http() const { return *client_; }
+  /// WebSocket options carrying the node's admin token.
+  ws_connect_options ws_options() const {
+    ws_connect_options o;
+    o.bearer = client_->bearer_token();
+    return o;
+  }
 
   std::unique_ptr<heraldd_process> node_;
   std::optional<http_client> client_;

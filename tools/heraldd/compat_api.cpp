@@ -101,7 +101,8 @@ bool compat_api::owns(std::string_view path) noexcept {
 }
 
 void compat_api::handle(const http_request& req, std::string_view path,
-                        const query_string& q, bool draining, reply_fn& reply) {
+                        const query_string& q, bool draining,
+                        const runtime::identity& who, reply_fn& reply) {
   const auto version = req.version();
   const bool keep_alive = req.keep_alive();
   const auto method = req.method();
@@ -113,13 +114,20 @@ void compat_api::handle(const http_request& req, std::string_view path,
                                 std::string{req.method_string()} +
                                     " is not allowed on " + std::string{path},
                                 "", version, keep_alive));
+  if (!who.may(is_create ? "publisher" : "reader"))
+    return reply(error_response(
+        errc::forbidden,
+        is_create ? "publishing needs the publisher role"
+                  : "reading events needs the reader role",
+        "", version, keep_alive));
   if (is_create)
     return create_event(req, q, draining, reply);
-  query(path, q, version, keep_alive, reply);
+  query(path, q, version, keep_alive, who, reply);
 }
 
 void compat_api::query(std::string_view path, const query_string& q,
-                       unsigned version, bool keep_alive, reply_fn& reply) {
+                       unsigned version, bool keep_alive,
+                       const runtime::identity& who, reply_fn& reply) {
   if (auto err = check_known_params(q, {"limit", "after", "order"}))
     return reply(error_response(err, version, keep_alive));
   auto scope = parse_query_path(path);
@@ -150,8 +158,7 @@ void compat_api::query(std::string_view path, const query_string& q,
       [reply, version, keep_alive](caf::error& err) {
         reply(error_response(err, version, keep_alive));
       },
-      actors::query_atom_v, std::move(parsed->query),
-      runtime::identity::anonymous_admin());
+      actors::query_atom_v, std::move(parsed->query), who);
 }
 
 void compat_api::create_event(const http_request& req, const query_string& q,

@@ -42,12 +42,15 @@ public:
   /// are DESIGN §7's error bodies: a path level that is not a scope segment
   /// is 400 `invalid_scope` with field = the level's name (`project`,
   /// `application`, ...); unknown parameters 400 `invalid_parameter`.
+  /// Reads need the reader role and return only what `who` may see;
+  /// create-event needs publisher (403 `forbidden` otherwise).
   void handle(const http_request& req, std::string_view path,
-              const query_string& q, bool draining, reply_fn& reply);
+              const query_string& q, bool draining,
+              const runtime::identity& who, reply_fn& reply);
 
 private:
   void query(std::string_view path, const query_string& q, unsigned version,
-             bool keep_alive, reply_fn& reply);
+             bool keep_alive, const runtime::identity& who, reply_fn& reply);
   void create_event(const http_request& req, const query_string& q,
                     bool draining, reply_fn& reply);
 

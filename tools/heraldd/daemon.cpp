@@ -130,6 +130,20 @@ int run_daemon(const daemon_config& cfg) {
   spdlog::info("node {} recovered {} events from {}", *node_id,
                store->last_seq(), sopts.dir.string());
 
+  auth_options aopts;
+  aopts.data_dir = data_dir;
+  aopts.users_file = cfg.users_file;
+  aopts.token_ttl = std::chrono::seconds{cfg.token_ttl_s};
+  auto auth = auth_service::open(store, aopts);
+  if (!auth) {
+    spdlog::error("auth: {}", runtime::describe(auth.error()).message);
+    return 2;
+  }
+  if ((*auth)->created_admin_token())
+    spdlog::info("first start: the admin token is in {} (mode 0600); send it "
+                 "as 'Authorization: Bearer <token>'",
+                 (data_dir / "admin.token").string());
+
   int exit_code = 0;
   {
     caf::actor_system_config caf_cfg;
@@ -145,7 +159,7 @@ int run_daemon(const daemon_config& cfg) {
     auto handles = actors::spawn_node(sys, store, nopts);
 
     net::io_context ioc{static_cast<int>(cfg.http_threads)};
-    node_api api{sys, handles, cfg};
+    node_api api{sys, handles, cfg, store, *auth};
     // GET /metrics; sources beyond the built-in ones go into `extra`.
     metrics_sources metrics_src;
     metrics_src.writer = handles.metrics;

@@ -133,6 +133,24 @@ std::optional<daemon_config> parse_command_line(int argc, char** argv,
                  "Seconds an idle HTTP connection is kept open")
       ->check(CLI::Range(1u, 86400u))
       ->capture_default_str();
+  app.add_option("--stream-idle-timeout", cfg.stream_idle_timeout_s,
+                 "Seconds a WebSocket stream may go without answering the "
+                 "node's pings before it is dropped")
+      ->check(CLI::Range(2u, 86400u))
+      ->capture_default_str();
+  app.add_option("--max-streams-per-caller", cfg.max_streams_per_caller,
+                 "Open WebSocket streams one user or token may have")
+      ->check(CLI::Range(size_t{1}, size_t{100000}))
+      ->capture_default_str();
+  std::string users_file;
+  app.add_option("--users", users_file,
+                 "Users file: JSON {\"users\":[{\"name\",\"password\" or "
+                 "\"password_hash\",\"groups\",\"roles\"}]}")
+      ->check(CLI::ExistingFile);
+  app.add_option("--token-ttl", cfg.token_ttl_s,
+                 "Seconds a login token (JWT) stays valid")
+      ->check(CLI::Range(60u, 31u * 86400u))
+      ->capture_default_str();
   std::string retention_max_age;
   std::string retention_max_bytes;
   std::vector<std::string> retention_rules;
@@ -175,6 +193,8 @@ std::optional<daemon_config> parse_command_line(int argc, char** argv,
     return std::nullopt;
   }
   cfg.data_dir = data_dir;
+  if (!users_file.empty())
+    cfg.users_file = users_file;
   cfg.http = *parse_endpoint(http);
   cfg.durability_sync = durability == "sync";
   // The validators above accepted every value: the parses succeed.

@@ -42,6 +42,16 @@ struct daemon_config {
   size_t stream_buffer_events = 10000;
   size_t stream_buffer_bytes = 8u << 20;
   unsigned http_idle_timeout_s = 60;
+  /// A WebSocket stream whose client answers no ping for this long is
+  /// dropped (--stream-idle-timeout).
+  unsigned stream_idle_timeout_s = 300;
+  /// Streams one caller (user or token) may have open (--max-streams-per-caller).
+  size_t max_streams_per_caller = 64;
+  /// Users file (--users): JSON {"users":[{name, password|password_hash,
+  /// groups, roles}]}.
+  std::optional<std::filesystem::path> users_file;
+  /// Lifetime of a login token (--token-ttl, seconds).
+  unsigned token_ttl_s = 3600;
 
   /// Retention (--retention-max-age, --retention-max-bytes,
   /// --retention-rule); the default keeps everything.

@@ -88,4 +88,23 @@ caf::error check_known_params(const query_string& q,
   return {};
 }
 
+std::optional<std::string> bearer_token(const http_request& req) {
+  auto h = req.find(boost::beast::http::field::authorization);
+  if (h == req.end())
+    return std::nullopt;
+  std::string_view v{h->value().data(), h->value().size()};
+  constexpr std::string_view scheme = "bearer ";
+  if (v.size() <= scheme.size())
+    return std::string{};
+  for (size_t i = 0; i < scheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(v[i])) != scheme[i])
+      return std::string{};
+  v.remove_prefix(scheme.size());
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+    v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
+    v.remove_suffix(1);
+  return std::string{v};
+}
+
 } // namespace herald::heraldd

@@ -49,6 +49,11 @@ struct query_string {
 caf::error parse_target(std::string_view target, std::string& path,
                         query_string& query);
 
+/// The credential of an `Authorization: Bearer <token>` header (scheme
+/// case-insensitive, surrounding blanks trimmed): nullopt without the
+/// header, an empty string when it is not a non-empty Bearer credential.
+std::optional<std::string> bearer_token(const http_request& req);
+
 /// Rejects parameters outside `allowed` (invalid_parameter, field = name).
 caf::error check_known_params(const query_string& q,
                               const std::vector<std::string_view>& allowed);

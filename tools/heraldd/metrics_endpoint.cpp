@@ -168,6 +168,15 @@ std::string render_metrics(const metrics_sources& src) {
              "(a rejected batch counts once).");
     for (const auto& [code, n] : src.api->rejected())
       w.sample("herald_events_rejected_total", n, {{"reason", code}});
+    w.family("herald_http_auth_refused_total", metric_type::counter,
+             "Requests refused for their credential (unauthorized) or "
+             "their role (forbidden).");
+    w.sample("herald_http_auth_refused_total",
+             src.api->unauthorized(),
+             {{"code", "unauthorized"}});
+    w.sample("herald_http_auth_refused_total",
+             src.api->forbidden(),
+             {{"code", "forbidden"}});
     w.histogram("herald_query_duration_seconds",
                 "Duration of GET /api/v1/events from a valid request to "
                 "its reply.",

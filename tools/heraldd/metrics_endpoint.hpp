@@ -8,6 +8,7 @@
 // Prometheus conventions (base units, `_total` for counters) and are never
 // renamed, only added.
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -36,6 +37,14 @@ public:
 
   /// Publishes rejected so far, by error code.
   std::map<std::string, uint64_t, std::less<>> rejected() const;
+  /// Counts a request refused for its credential (unauthorized) or its
+  /// role (forbidden).
+  void count_auth_refusal(runtime::errc code) {
+    (code == runtime::errc::forbidden ? forbidden_ : unauthorized_)
+        .fetch_add(1, std::memory_order_relaxed);
+  }
+  uint64_t unauthorized() const { return unauthorized_.load(); }
+  uint64_t forbidden() const { return forbidden_.load(); }
 
   /// Seconds from a valid query reaching node_api to its reply being ready
   /// (reader round trip plus encoding; failed reads included).
@@ -44,6 +53,8 @@ public:
 private:
   mutable std::mutex mtx_; // only taken on rejections and scrapes
   std::map<std::string, uint64_t, std::less<>> rejected_;
+  std::atomic<uint64_t> unauthorized_{0};
+  std::atomic<uint64_t> forbidden_{0};
 };
 
 /// Where the page's figures come from. Null sources are left out.

@@ -37,8 +37,13 @@ lower_case_headers(const http_request& req) {
 } // namespace
 
 node_api::node_api(caf::actor_system& sys, actors::node_handles handles,
-                   const daemon_config& cfg)
-    : sys_(sys), handles_(std::move(handles)), compat_(sys, handles_, cfg),
+                   const daemon_config& cfg,
+                   std::shared_ptr<storage::event_store> store,
+                   std::shared_ptr<auth_service> auth)
+    : sys_(sys), handles_(std::move(handles)), auth_(auth),
+      compat_(sys, handles_, cfg), admin_(sys, handles_, std::move(store), auth),
+      max_streams_per_caller_(cfg.max_streams_per_caller),
+      stream_idle_timeout_(cfg.stream_idle_timeout_s),
       stream_buffer_events_(cfg.stream_buffer_events),
       stream_buffer_bytes_(cfg.stream_buffer_bytes) {
   limits_.max_batch = cfg.max_batch;
@@ -51,7 +56,28 @@ bool node_api::wait_idle(std::chrono::steady_clock::time_point deadline) {
                              [this] { return in_flight_ == 0; });
 }
 
-void node_api::handle(http_request req, const std::string&, reply_fn done) {
+caf::expected<runtime::identity>
+node_api::authenticate(const http_request& req, const std::string* param) {
+  std::string credential;
+  if (auto bearer = bearer_token(req)) {
+    if (bearer->empty()) {
+      api_metrics_->count_auth_refusal(errc::unauthorized);
+      return runtime::make_api_error(errc::unauthorized,
+                                     "Authorization must be 'Bearer <token>'");
+    }
+    credential = std::move(*bearer);
+  } else if (param != nullptr) {
+    credential = *param;
+  }
+  auto who = auth_->authenticate(credential,
+                                 runtime::now_unix_ns() / 1'000'000'000);
+  if (!who)
+    api_metrics_->count_auth_refusal(errc::unauthorized);
+  return who;
+}
+
+void node_api::handle(http_request req, const std::string& remote_ip,
+                      reply_fn done) {
   {
     std::lock_guard guard{idle_mtx_};
     ++in_flight_;
@@ -95,6 +121,23 @@ void node_api::handle(http_request req, const std::string&, reply_fn done) {
     return reply(error_response(errc::unavailable, "node is not ready", "",
                                 version, keep_alive));
   }
+  if (admin_api::is_login_path(path))
+    return admin_.login_or_renew(req, path, remote_ip, std::move(reply));
+  // Everything else needs a credential, checked before anything about the
+  // request is looked at (an unknown path is a 401 too: no probing).
+  auto who = authenticate(req, nullptr);
+  if (!who) {
+    auto res = error_response(who.error(), version, keep_alive);
+    res.set(http::field::www_authenticate, "Bearer");
+    return reply(std::move(res));
+  }
+  auto forbid = [&](std::string message) {
+    api_metrics_->count_auth_refusal(errc::forbidden);
+    reply(error_response(errc::forbidden, std::move(message), "", version,
+                         keep_alive));
+  };
+  if (admin_api::owns(path))
+    return admin_.handle(req, path, *who, std::move(reply));
   // Every refused publish counts, whichever check refused it.
   auto count_publishes = [&] {
     reply = [metrics = api_metrics_, reply](http_response res) {
@@ -105,29 +148,38 @@ void node_api::handle(http_request req, const std::string&, reply_fn done) {
   if (compat_api::owns(path)) {
     if (method == http::verb::post)
       count_publishes(); // POST /internal/create-event
-    return compat_.handle(req, path, q, draining_, reply);
+    return compat_.handle(req, path, q, draining_, *who, reply);
   }
   if (path == "/metrics") {
     if (method != http::verb::get && method != http::verb::head)
       return not_allowed();
+    if (!who->may(role_reader))
+      return forbid("/metrics needs the reader role");
     return reply(metrics_response(metrics_sources_, version, keep_alive));
   }
   if (path == events_path) {
     if (method == http::verb::post) {
       count_publishes();
+      if (!who->may(role_publisher))
+        return forbid("publishing needs the publisher role");
       if (!q.params.empty())
         return reply(error_response(
             errc::invalid_parameter, "publish takes no query parameters",
             q.params.begin()->first, version, keep_alive));
       return publish(req, reply);
     }
-    if (method == http::verb::get)
-      return query(q, version, keep_alive, reply);
+    if (method == http::verb::get) {
+      if (!who->may(role_reader))
+        return forbid("reading events needs the reader role");
+      return query(q, version, keep_alive, *who, reply);
+    }
     return not_allowed();
   }
   if (path == stream_path) {
     if (method != http::verb::get)
       return not_allowed();
+    if (!who->may(role_reader))
+      return forbid("reading events needs the reader role");
     // Validate first so bad parameters are a 400 whatever the client sent.
     if (auto spec = parse_stream_spec(q); !spec)
       return reply(error_response(spec.error(), version, keep_alive));
@@ -141,6 +193,8 @@ void node_api::handle(http_request req, const std::string&, reply_fn done) {
     if (raw.find('/') == std::string_view::npos) {
       if (method != http::verb::get)
         return not_allowed();
+      if (!who->may(role_reader))
+        return forbid("reading events needs the reader role");
       if (auto err = check_known_params(q, {"format"}))
         return reply(error_response(err, version, keep_alive));
       const auto* format = q.find("format");
@@ -153,7 +207,7 @@ void node_api::handle(http_request req, const std::string&, reply_fn done) {
         return reply(error_response(errc::not_found, "no such event", "id",
                                     version, keep_alive));
       return fetch(std::move(*id), format && *format == "cloudevents", version,
-                   keep_alive, reply);
+                   keep_alive, *who, reply);
     }
   }
   reply(error_response(errc::not_found, "no such endpoint: " + path, "",
@@ -182,7 +236,7 @@ void node_api::publish(http_request& req, reply_fn& reply) {
 }
 
 void node_api::query(const query_string& q, unsigned version, bool keep_alive,
-                     reply_fn& reply) {
+                     const runtime::identity& who, reply_fn& reply) {
   auto parsed = parse_event_query(q);
   if (!parsed)
     return reply(error_response(parsed.error(), version, keep_alive));
@@ -215,12 +269,12 @@ void node_api::query(const query_string& q, unsigned version, bool keep_alive,
       [reply, version, keep_alive](caf::error& err) {
         reply(error_response(err, version, keep_alive));
       },
-      actors::query_atom_v, std::move(parsed->query),
-      runtime::identity::anonymous_admin());
+      actors::query_atom_v, std::move(parsed->query), who);
 }
 
 void node_api::fetch(std::string id, bool cloudevents, unsigned version,
-                     bool keep_alive, reply_fn& reply) {
+                     bool keep_alive, const runtime::identity& who,
+                     reply_fn& reply) {
   auto encode = cloudevents ? runtime::to_cloudevent_json_text
                             : runtime::to_native_json_text;
   ask(
@@ -231,8 +285,7 @@ void node_api::fetch(std::string id, bool cloudevents, unsigned version,
       [reply, version, keep_alive](caf::error& err) {
         reply(error_response(err, version, keep_alive));
       },
-      actors::fetch_atom_v, std::move(id),
-      runtime::identity::anonymous_admin());
+      actors::fetch_atom_v, std::move(id), who);
 }
 
 void node_api::upgrade(http_request req, beast::tcp_stream stream,
@@ -266,18 +319,45 @@ void node_api::upgrade(http_request req, beast::tcp_stream stream,
     return refuse(error_response(errc::not_found,
                                  "no WebSocket endpoint at " + path, "",
                                  version, false));
+  // Browsers cannot set headers on a WebSocket: the credential may come as
+  // access_token= here (and only here).
+  std::optional<std::string> token_param;
+  if (auto i = q.params.find("access_token"); i != q.params.end()) {
+    token_param = std::move(i->second);
+    q.params.erase(i);
+  }
+  auto who = authenticate(req, token_param ? &*token_param : nullptr);
+  if (!who) {
+    auto res = error_response(who.error(), version, false);
+    res.set(http::field::www_authenticate, "Bearer");
+    return refuse(std::move(res));
+  }
+  if (!who->may(role_reader)) {
+    api_metrics_->count_auth_refusal(errc::forbidden);
+    return refuse(error_response(errc::forbidden,
+                                 "reading events needs the reader role", "",
+                                 version, false));
+  }
   if (draining_)
     return refuse(error_response(errc::unavailable, "node is shutting down", "",
                                  version, false));
   auto spec = parse_stream_spec(q);
   if (!spec)
     return refuse(error_response(spec.error(), version, false));
-  spec->who = runtime::identity::anonymous_admin();
+  const auto caller = who->name;
+  spec->who = std::move(*who);
   spec->id = "stream-" + std::to_string(++stream_counter_);
-  auto session = std::make_shared<stream_session>(
-      std::move(stream), sys_, handles_, std::move(*spec),
-      stream_buffer_events_, stream_buffer_bytes_);
-  streams_.add(session);
+  auto session = streams_.add(caller, max_streams_per_caller_, [&] {
+    return std::make_shared<stream_session>(
+        std::move(stream), sys_, handles_, std::move(*spec),
+        stream_buffer_events_, stream_buffer_bytes_, stream_idle_timeout_);
+  });
+  if (!session)
+    return refuse(error_response(
+        errc::too_many_requests,
+        caller + " has " + std::to_string(max_streams_per_caller_) +
+            " open streams already (--max-streams-per-caller)",
+        "", version, false));
   session->run(std::move(req));
 }
 

@@ -16,6 +16,8 @@
 
 #include "actors/node.hpp"
 #include "runtime/event_codec.hpp"
+#include "tools/heraldd/admin_api.hpp"
+#include "tools/heraldd/auth_service.hpp"
 #include "tools/heraldd/compat_api.hpp"
 #include "tools/heraldd/daemon_config.hpp"
 #include "tools/heraldd/http_server.hpp"
@@ -26,8 +28,12 @@ namespace herald::heraldd {
 
 class node_api : public http_router {
 public:
+  /// Every request but /healthz, /readyz and login/renew must carry a
+  /// credential `auth` accepts (401 otherwise).
   node_api(caf::actor_system& sys, actors::node_handles handles,
-           const daemon_config& cfg);
+           const daemon_config& cfg,
+           std::shared_ptr<storage::event_store> store,
+           std::shared_ptr<auth_service> auth);
 
   void handle(http_request req, const std::string& remote_ip,
               reply_fn reply) override;
@@ -63,14 +69,22 @@ public:
 private:
   void publish(http_request& req, reply_fn& reply);
   void query(const query_string& q, unsigned version, bool keep_alive,
-             reply_fn& reply);
+             const runtime::identity& who, reply_fn& reply);
   void fetch(std::string id, bool cloudevents, unsigned version,
-             bool keep_alive, reply_fn& reply);
+             bool keep_alive, const runtime::identity& who, reply_fn& reply);
+  /// The caller behind the request's bearer token (or, on WebSocket
+  /// upgrades only, its `access_token` parameter); counts refusals.
+  caf::expected<runtime::identity> authenticate(const http_request& req,
+                                                const std::string* param);
 
   caf::actor_system& sys_;
   actors::node_handles handles_;
   runtime::publish_limits limits_;
+  std::shared_ptr<auth_service> auth_;
   compat_api compat_; ///< seed 004's endpoints
+  admin_api admin_;   ///< login, users, tokens, sources, config
+  size_t max_streams_per_caller_;
+  std::chrono::seconds stream_idle_timeout_;
   size_t stream_buffer_events_;
   size_t stream_buffer_bytes_;
   std::atomic<bool> ready_{false};

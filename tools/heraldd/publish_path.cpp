@@ -44,9 +44,16 @@ void write_and_reply(caf::actor_system& sys, const actors::writer_actor& writer,
         }
         reply(json_response(200, std::move(body), version, keep_alive));
       },
-      [reply, version, keep_alive](caf::error& err) {
-        spdlog::warn("publish failed: {}", caf::to_string(err));
-        reply(error_response(err, version, keep_alive));
+      [reply, version, keep_alive, is_array](caf::error& err) {
+        auto e = runtime::describe(err);
+        // The store names a lone event's field "/source"; in an array body
+        // that event is "/0".
+        if (is_array && e.field == "/source" &&
+            e.code == runtime::errc::source_disabled)
+          e.field = "/0/source";
+        if (e.code == runtime::errc::internal)
+          spdlog::warn("publish failed: {}", caf::to_string(err));
+        reply(error_response(e, version, keep_alive));
       },
       actors::write_atom_v, std::move(batch.events));
 }

@@ -17,10 +17,12 @@ namespace net = boost::asio;
 stream_session::stream_session(beast::tcp_stream stream, caf::actor_system& sys,
                                actors::node_handles handles,
                                actors::stream_spec spec, size_t max_events,
-                               size_t max_bytes)
+                               size_t max_bytes,
+                               std::chrono::seconds idle_timeout)
     : ws_(std::move(stream)), sys_(sys), handles_(std::move(handles)),
       spec_(std::move(spec)),
-      sink_(std::make_shared<actors::stream_sink>(max_events, max_bytes)) {}
+      sink_(std::make_shared<actors::stream_sink>(max_events, max_bytes)),
+      idle_timeout_(idle_timeout) {}
 
 stream_session::~stream_session() {
   if (actor_)
@@ -29,8 +31,12 @@ stream_session::~stream_session() {
 }
 
 void stream_session::run(http_request req) {
-  ws_.set_option(
-      websocket::stream_base::timeout::suggested(beast::role_type::server));
+  // Beast pings an idle client at half the idle timeout and drops it when
+  // the pong does not come back in time.
+  auto timeouts =
+      websocket::stream_base::timeout::suggested(beast::role_type::server);
+  timeouts.idle_timeout = idle_timeout_;
+  ws_.set_option(timeouts);
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set("server", "herald"); }));
   ws_.async_accept(req, beast::bind_front_handler(&stream_session::on_accept,
@@ -138,18 +144,27 @@ void stream_session::finish() {
   beast::get_lowest_layer(ws_).socket().close(ec);
 }
 
-void stream_registry::add(const std::shared_ptr<stream_session>& s) {
+std::shared_ptr<stream_session> stream_registry::add(
+    const std::string& caller, size_t max_per_caller,
+    const std::function<std::shared_ptr<stream_session>()>& make) {
   std::lock_guard guard{mtx_};
-  std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
-  sessions_.push_back(s);
+  std::erase_if(sessions_, [](const entry& e) { return e.session.expired(); });
+  size_t open = 0;
+  for (const auto& e : sessions_)
+    open += e.caller == caller ? 1 : 0;
+  if (open >= max_per_caller)
+    return nullptr;
+  auto s = make();
+  sessions_.push_back(entry{caller, s});
+  return s;
 }
 
 void stream_registry::shutdown_all() {
   std::vector<std::shared_ptr<stream_session>> open;
   {
     std::lock_guard guard{mtx_};
-    for (auto& w : sessions_)
-      if (auto s = w.lock())
+    for (auto& e : sessions_)
+      if (auto s = e.session.lock())
         open.push_back(std::move(s));
     sessions_.clear();
   }

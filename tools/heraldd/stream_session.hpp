@@ -7,6 +7,8 @@
 // that close. Keep-alive: Beast's WebSocket pings (timeout::suggested).
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -29,7 +31,8 @@ class stream_session : public std::enable_shared_from_this<stream_session> {
 public:
   stream_session(boost::beast::tcp_stream stream, caf::actor_system& sys,
                  actors::node_handles handles, actors::stream_spec spec,
-                 size_t max_events, size_t max_bytes);
+                 size_t max_events, size_t max_bytes,
+                 std::chrono::seconds idle_timeout);
   ~stream_session();
 
   /// Accepts the upgrade `req` and starts streaming.
@@ -60,18 +63,29 @@ private:
   bool closing_ = false;
   bool finished_ = false;
   std::atomic<bool> pump_posted_{false};
+  std::chrono::seconds idle_timeout_;
 };
 
-/// The open streams of a node, so shutdown can close them. Thread-safe.
+/// The open streams of a node, so shutdown can close them and a caller's
+/// open streams can be counted. Thread-safe.
 class stream_registry {
 public:
-  void add(const std::shared_ptr<stream_session>& s);
+  /// Makes and adds a session for `caller` unless the caller has
+  /// `max_per_caller` open streams already (then returns null and `make` is
+  /// not called).
+  std::shared_ptr<stream_session>
+  add(const std::string& caller, size_t max_per_caller,
+      const std::function<std::shared_ptr<stream_session>()>& make);
   /// Closes every open stream with 1001.
   void shutdown_all();
 
 private:
   std::mutex mtx_;
-  std::vector<std::weak_ptr<stream_session>> sessions_;
+  struct entry {
+    std::string caller;
+    std::weak_ptr<stream_session> session;
+  };
+  std::vector<entry> sessions_;
 };
 
 } // namespace herald::heraldd

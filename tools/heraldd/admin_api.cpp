@@ -1,0 +1,741 @@
+#include "tools/heraldd/admin_api.hpp"
+
+#include <charconv>
+
+#include <boost/asio/post.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/type_ids.hpp"
+#include "runtime/event_codec.hpp"
+#include "runtime/text_util.hpp"
+#include "runtime/time_format.hpp"
+#include "storage/event_store.hpp"
+#include "tools/heraldd/actor_bridge.hpp"
+#include "tools/heraldd/publish_path.hpp"
+
+namespace herald::heraldd {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using json = nlohmann::json;
+using runtime::errc;
+
+namespace {
+
+constexpr std::string_view login_path = "/api/v1/auth/login";
+constexpr std::string_view renew_path = "/api/v1/auth/renew";
+constexpr std::string_view users_path = "/api/v1/users";
+constexpr std::string_view tokens_path = "/api/v1/tokens";
+constexpr std::string_view sources_path = "/api/v1/sources";
+constexpr std::string_view config_path = "/api/v1/config";
+/// The source of Herald's own events: it cannot be disabled (DESIGN §7).
+constexpr std::string_view herald_source = "herald";
+/// Password hashes queued or running at most; more get 503.
+constexpr int max_hashing = 32;
+
+/// `path` is `base` or `base/<rest>`: sets rest (empty for `base`).
+bool under(std::string_view path, std::string_view base,
+           std::string_view& rest) {
+  if (!path.starts_with(base))
+    return false;
+  if (path.size() == base.size()) {
+    rest = {};
+    return true;
+  }
+  if (path[base.size()] != '/')
+    return false;
+  rest = path.substr(base.size() + 1);
+  return true;
+}
+
+int64_t now_s() { return runtime::now_unix_ns() / 1'000'000'000; }
+
+/// The body as a JSON object whose members are all in `allowed`.
+caf::expected<json> object_body(const http_request& req,
+                                std::initializer_list<std::string_view> allowed) {
+  auto j = json::parse(req.body(), nullptr, false);
+  if (j.is_discarded())
+    return runtime::make_api_error(errc::invalid_json,
+                                   "the body is not valid JSON", "");
+  if (!j.is_object())
+    return runtime::make_api_error(errc::invalid_field,
+                                   "the body must be a JSON object", "");
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end())
+      return runtime::make_api_error(errc::unknown_field,
+                                     "unknown field " + it.key(),
+                                     runtime::json_pointer_append("", it.key()));
+  return j;
+}
+
+caf::error need(const runtime::identity& who, std::string_view role) {
+  if (who.is_admin() || who.has_role(role))
+    return caf::error{};
+  return runtime::make_api_error(errc::forbidden, "this needs the " +
+                                                      std::string{role} +
+                                                      " role");
+}
+
+http_response no_content(unsigned version, bool keep_alive) {
+  http_response res{http::status::no_content, version};
+  res.keep_alive(keep_alive);
+  return res;
+}
+
+/// A path segment, percent-decoded; nullopt when malformed or empty.
+std::optional<std::string> segment(std::string_view raw) {
+  if (raw.empty() || raw.find('/') != std::string_view::npos)
+    return std::nullopt;
+  auto s = runtime::percent_decode(raw, false);
+  if (!s || s->empty())
+    return std::nullopt;
+  return s;
+}
+
+bool config_key_ok(std::string_view key) {
+  if (key.empty() || key.size() > 256)
+    return false;
+  for (char c : key)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' &&
+        c != '-' && c != ':')
+      return false;
+  return true;
+}
+
+/// If-Match / If-None-Match → expected version. `"3"`, `3` and `W/"3"`
+/// name version 3; If-None-Match `*` means "must not exist" (0).
+caf::expected<std::optional<uint64_t>> precondition(const http_request& req) {
+  auto none = req.find(http::field::if_none_match);
+  if (none != req.end()) {
+    if (none->value() != "*")
+      return runtime::make_api_error(errc::invalid_parameter,
+                                     "If-None-Match takes only *",
+                                     "If-None-Match");
+    return std::optional<uint64_t>{0};
+  }
+  auto m = req.find(http::field::if_match);
+  if (m == req.end())
+    return std::optional<uint64_t>{};
+  std::string_view v{m->value().data(), m->value().size()};
+  if (v.starts_with("W/"))
+    v.remove_prefix(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
+    v = v.substr(1, v.size() - 2);
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc{} || end != v.data() + v.size() || n == 0)
+    return runtime::make_api_error(errc::invalid_parameter,
+                                   "If-Match takes a version (an ETag) this "
+                                   "node handed out",
+                                   "If-Match");
+  return std::optional<uint64_t>{n};
+}
+
+std::string etag(uint64_t version) {
+  return "\"" + std::to_string(version) + "\"";
+}
+
+json user_json(const user_record& u) {
+  return json{{"name", u.name},
+              {"groups", u.groups},
+              {"roles", u.roles},
+              {"origin", u.from_file ? "file" : "api"}};
+}
+
+json token_json(const token_record& t) {
+  json j{{"id", t.id},       {"name", t.name},
+         {"groups", t.groups}, {"roles", t.roles},
+         {"created", runtime::format_rfc3339(t.created_ns)}};
+  if (!t.created_by.empty())
+    j["created_by"] = t.created_by;
+  return j;
+}
+
+json source_json(const storage::source_info& s) {
+  json j{{"id", s.id}, {"enabled", s.enabled}, {"events", s.events}};
+  if (s.last_seq > 0) {
+    j["last_seq"] = s.last_seq;
+    j["last_accept_time"] = runtime::format_rfc3339(s.last_accept_ns);
+  }
+  return j;
+}
+
+/// Audit events about access control are for admins only: they carry user
+/// names and addresses.
+v1::Event audit_event(std::string name, const json& data) {
+  auto ev = runtime::make_system_event(std::move(name), data,
+                                       runtime::now_unix_ns());
+  ev.add_allowed_groups("admin");
+  return ev;
+}
+
+} // namespace
+
+admin_api::admin_api(caf::actor_system& sys, actors::node_handles handles,
+                     std::shared_ptr<storage::event_store> store,
+                     std::shared_ptr<auth_service> auth)
+    : sys_(sys), handles_(std::move(handles)), store_(std::move(store)),
+      auth_(std::move(auth)) {
+}
+
+admin_api::~admin_api() {
+  hash_pool_.join();
+}
+
+bool admin_api::is_login_path(std::string_view path) {
+  return path == login_path || path == renew_path;
+}
+
+bool admin_api::owns(std::string_view path) {
+  std::string_view rest;
+  return under(path, users_path, rest) || under(path, tokens_path, rest) ||
+         under(path, sources_path, rest) || under(path, config_path, rest);
+}
+
+bool admin_api::offload(std::function<void()> work, unsigned version,
+                        bool keep_alive, const reply_fn& reply) {
+  if (hashing_.fetch_add(1) >= max_hashing) {
+    hashing_.fetch_sub(1);
+    reply(error_response(errc::unavailable,
+                         "too many password checks in progress", "", version,
+                         keep_alive));
+    return false;
+  }
+  boost::asio::post(hash_pool_, [this, work = std::move(work)] {
+    work();
+    hashing_.fetch_sub(1);
+  });
+  return true;
+}
+
+void admin_api::record(v1::Event ev, std::function<void(caf::error)> then) {
+  std::vector<v1::Event> evs;
+  evs.push_back(std::move(ev));
+  ask(
+      sys_, handles_.writer, request_timeout,
+      [then](std::vector<storage::append_result>&) { then(caf::error{}); },
+      [then](caf::error& err) {
+        spdlog::warn("could not store an auth event: {}", caf::to_string(err));
+        then(err);
+      },
+      actors::write_atom_v, std::move(evs));
+}
+
+void admin_api::define(storage::definition_write change,
+                       std::vector<v1::Event> events, unsigned version,
+                       bool keep_alive, reply_fn reply,
+                       std::function<void(uint64_t)> on_ok) {
+  ask(
+      sys_, handles_.writer, request_timeout,
+      [on_ok](storage::definition_result& res) { on_ok(res.version); },
+      [reply, version, keep_alive](caf::error& err) {
+        reply(error_response(err, version, keep_alive));
+      },
+      actors::define_atom_v, std::move(change), std::move(events));
+}
+
+void admin_api::login_or_renew(const http_request& req, std::string_view path,
+                               const std::string& ip, reply_fn reply) {
+  if (req.method() != http::verb::post)
+    return reply(error_response(errc::method_not_allowed,
+                                std::string{path} + " takes POST", "",
+                                req.version(), req.keep_alive()));
+  if (path == login_path)
+    return login(req, ip, std::move(reply));
+  renew(req, ip, std::move(reply));
+}
+
+void admin_api::login(const http_request& req, const std::string& ip,
+                      reply_fn reply) {
+  const auto version = req.version();
+  const bool keep_alive = req.keep_alive();
+  auto body = object_body(req, {"username", "password"});
+  if (!body)
+    return reply(error_response(body.error(), version, keep_alive));
+  for (const char* f : {"username", "password"})
+    if (!body->contains(f) || !(*body)[f].is_string())
+      return reply(error_response(errc::missing_field,
+                                  std::string{f} + " is required (a string)",
+                                  std::string{"/"} + f, version, keep_alive));
+  auto username = (*body)["username"].get<std::string>();
+  auto password = (*body)["password"].get<std::string>();
+  if (auto wait = auth_->limiter().blocked(username, ip,
+                                           std::chrono::steady_clock::now())) {
+    auto res = error_response(
+        errc::too_many_requests,
+        "too many failed logins; retry in " + std::to_string(wait->count()) +
+            " s",
+        "", version, keep_alive);
+    res.set(http::field::retry_after, std::to_string(wait->count()));
+    return reply(std::move(res));
+  }
+  offload(
+      [this, username, password = std::move(password), ip, version, keep_alive,
+       reply] {
+        const auto t = now_s();
+        auto res = auth_->login(username, password, t);
+        if (!res) {
+          auth_->limiter().record_failure(username, ip,
+                                          std::chrono::steady_clock::now());
+          auto err = res.error();
+          record(audit_event("auth.error", {{"username", username},
+                                            {"ip", ip},
+                                            {"reason", runtime::describe(err)
+                                                           .message}}),
+                 [reply, err, version, keep_alive](caf::error) {
+                   auto out = error_response(err, version, keep_alive);
+                   out.set(http::field::www_authenticate, "Bearer");
+                   reply(std::move(out));
+                 });
+          return;
+        }
+        auth_->limiter().record_success(username, ip,
+                                        std::chrono::steady_clock::now());
+        auto issued = std::move(*res);
+        record(audit_event("auth.ok", {{"username", username},
+                                       {"ip", ip},
+                                       {"exp", issued.exp}}),
+               [reply, issued, version, keep_alive](caf::error err) {
+                 // No token without its audit record.
+                 if (err)
+                   return reply(error_response(err, version, keep_alive));
+                 reply(json_response(200,
+                                     json{{"token", issued.token},
+                                          {"token_type", "Bearer"},
+                                          {"exp", issued.exp}}
+                                         .dump(),
+                                     version, keep_alive));
+               });
+      },
+      version, keep_alive, reply);
+}
+
+void admin_api::renew(const http_request& req, const std::string& ip,
+                      reply_fn reply) {
+  const auto version = req.version();
+  const bool keep_alive = req.keep_alive();
+  if (!req.body().empty())
+    return reply(error_response(errc::invalid_field, "renew takes no body", "",
+                                version, keep_alive));
+  const auto now = std::chrono::steady_clock::now();
+  if (auto wait = auth_->limiter().blocked("", ip, now)) {
+    auto res = error_response(errc::too_many_requests,
+                              "too many failed attempts; retry in " +
+                                  std::to_string(wait->count()) + " s",
+                              "", version, keep_alive);
+    res.set(http::field::retry_after, std::to_string(wait->count()));
+    return reply(std::move(res));
+  }
+  std::string subject;
+  auto res = auth_->renew(bearer_token(req).value_or(""), now_s(), subject);
+  if (!res) {
+    auth_->limiter().record_failure("", ip, now);
+    auto err = res.error();
+    return record(audit_event("auth.error",
+                              {{"username", subject},
+                               {"ip", ip},
+                               {"reason", runtime::describe(err).message}}),
+                  [reply, err, version, keep_alive](caf::error) {
+                    auto out = error_response(err, version, keep_alive);
+                    if (runtime::describe(err).code == errc::unauthorized)
+                      out.set(http::field::www_authenticate, "Bearer");
+                    reply(std::move(out));
+                  });
+  }
+  auto issued = std::move(*res);
+  record(audit_event("auth.renew",
+                     {{"username", subject}, {"ip", ip}, {"exp", issued.exp}}),
+         [reply, issued, version, keep_alive](caf::error err) {
+           if (err)
+             return reply(error_response(err, version, keep_alive));
+           reply(json_response(200,
+                               json{{"token", issued.token},
+                                    {"token_type", "Bearer"},
+                                    {"exp", issued.exp}}
+                                   .dump(),
+                               version, keep_alive));
+         });
+}
+
+void admin_api::handle(const http_request& req, std::string_view path,
+                       const runtime::identity& who, reply_fn reply) {
+  std::string_view rest;
+  if (under(path, users_path, rest))
+    return users(req, rest, who, std::move(reply));
+  if (under(path, tokens_path, rest))
+    return tokens(req, rest, who, std::move(reply));
+  if (under(path, sources_path, rest))
+    return sources(req, rest, who, std::move(reply));
+  if (under(path, config_path, rest))
+    return config(req, rest, who, std::move(reply));
+  reply(error_response(errc::not_found, "no such endpoint", "", req.version(),
+                       req.keep_alive()));
+}
+
+void admin_api::users(const http_request& req, std::string_view rest,
+                      const runtime::identity& who, reply_fn reply) {
+  const auto version = req.version();
+  const bool keep_alive = req.keep_alive();
+  if (auto err = need(who, role_admin))
+    return reply(error_response(err, version, keep_alive));
+  const auto method = req.method();
+  if (rest.empty()) {
+    if (method != http::verb::get)
+      return reply(error_response(errc::method_not_allowed,
+                                  "/api/v1/users takes GET", "", version,
+                                  keep_alive));
+    json list = json::array();
+    for (const auto& u : auth_->users())
+      list.push_back(user_json(u));
+    return reply(json_response(200, json{{"users", list}}.dump(), version,
+                               keep_alive));
+  }
+  auto name = segment(rest);
+  if (!name || auth_service::check_user_name(*name))
+    return reply(error_response(errc::not_found, "no such user", "name",
+                                version, keep_alive));
+  auto current = auth_->user(*name);
+  if (method == http::verb::get) {
+    if (!current)
+      return reply(error_response(errc::not_found, "no such user: " + *name,
+                                  "name", version, keep_alive));
+    return reply(json_response(200, user_json(*current).dump(), version,
+                               keep_alive));
+  }
+  if (method != http::verb::put && method != http::verb::delete_)
+    return reply(error_response(errc::method_not_allowed,
+                                "a user takes GET, PUT or DELETE", "", version,
+                                keep_alive));
+  if (current && current->from_file)
+    return reply(error_response(
+        errc::conflict,
+        *name + " is defined in the users file; change it there", "name",
+        version, keep_alive));
+  const auto key = "user/" + *name;
+  if (method == http::verb::delete_) {
+    if (!current)
+      return reply(error_response(errc::not_found, "no such user: " + *name,
+                                  "name", version, keep_alive));
+    std::vector<v1::Event> evs;
+    evs.push_back(audit_event("auth.user.deleted",
+                              {{"username", *name}, {"by", who.name}}));
+    return define(storage::definition_write{key, std::nullopt, std::nullopt},
+                  std::move(evs), version, keep_alive, reply,
+                  [this, name = *name, reply, version, keep_alive](uint64_t) {
+                    auth_->refresh_user(name);
+                    reply(no_content(version, keep_alive));
+                  });
+  }
+  auto body = object_body(req, {"password", "groups", "roles"});
+  if (!body)
+    return reply(error_response(body.error(), version, keep_alive));
+  if (!body->contains("roles"))
+    return reply(error_response(errc::missing_field, "roles is required",
+                                "/roles", version, keep_alive));
+  if (auto err = auth_service::check_roles((*body)["roles"], "/roles"))
+    return reply(error_response(err, version, keep_alive));
+  auto groups = body->value("groups", json::array());
+  if (auto err = auth_service::check_groups(groups, "/groups"))
+    return reply(error_response(err, version, keep_alive));
+  if (body->contains("password") && !(*body)["password"].is_string())
+    return reply(error_response(errc::invalid_field, "password is a string",
+                                "/password", version, keep_alive));
+  if (!current && !body->contains("password"))
+    return reply(error_response(errc::missing_field,
+                                "a new user needs a password", "/password",
+                                version, keep_alive));
+  user_record u;
+  u.name = *name;
+  u.groups = groups.get<std::vector<std::string>>();
+  u.roles = (*body)["roles"].get<std::vector<std::string>>();
+  // The stored version we read: a concurrent change makes this a conflict
+  // instead of a lost update (the kept hash would be stale).
+  const uint64_t expect = current ? current->version : 0;
+  auto commit = [this, u, key, expect, created = !current, who_name = who.name,
+                 version, keep_alive, reply](std::string hash) mutable {
+    u.password_hash = std::move(hash);
+    std::vector<v1::Event> evs;
+    evs.push_back(audit_event("auth.user.updated",
+                              {{"username", u.name},
+                               {"groups", u.groups},
+                               {"roles", u.roles},
+                               {"by", who_name}}));
+    define(storage::definition_write{key, auth_service::encode(u), expect},
+           std::move(evs), version, keep_alive, reply,
+           [this, u, created, reply, version, keep_alive](uint64_t) {
+             auth_->refresh_user(u.name);
+             reply(json_response(created ? 201 : 200, user_json(u).dump(),
+                                 version, keep_alive));
+           });
+  };
+  if (!body->contains("password"))
+    return commit(current->password_hash);
+  auto password = (*body)["password"].get<std::string>();
+  offload(
+      [commit, password = std::move(password), reply, version,
+       keep_alive]() mutable {
+        auto hash = runtime::auth::hash_password(password);
+        if (!hash)
+          return reply(error_response(hash.error(), version, keep_alive));
+        commit(std::move(*hash));
+      },
+      version, keep_alive, reply);
+}
+
+void admin_api::tokens(const http_request& req, std::string_view rest,
+                       const runtime::identity& who, reply_fn reply) {
+  const auto version = req.version();
+  const bool keep_alive = req.keep_alive();
+  if (auto err = need(who, role_admin))
+    return reply(error_response(err, version, keep_alive));
+  const auto method = req.method();
+  if (rest.empty()) {
+    if (method == http::verb::get) {
+      json list = json::array();
+      for (const auto& t : auth_->tokens())
+        list.push_back(token_json(t));
+      return reply(json_response(200, json{{"tokens", list}}.dump(), version,
+                                 keep_alive));
+    }
+    if (method != http::verb::post)
+      return reply(error_response(errc::method_not_allowed,
+                                  "/api/v1/tokens takes GET or POST", "",
+                                  version, keep_alive));
+    auto body = object_body(req, {"name", "roles", "groups"});
+    if (!body)
+      return reply(error_response(body.error(), version, keep_alive));
+    if (!body->contains("name") || !(*body)["name"].is_string() ||
+        (*body)["name"].get_ref<const std::string&>().empty() ||
+        (*body)["name"].get_ref<const std::string&>().size() > 128)
+      return reply(error_response(errc::missing_field,
+                                  "name (1-128 characters) is required",
+                                  "/name", version, keep_alive));
+    auto roles = body->value("roles", json::array({role_publisher}));
+    if (auto err = auth_service::check_roles(roles, "/roles"))
+      return reply(error_response(err, version, keep_alive));
+    auto groups = body->value("groups", json::array());
+    if (auto err = auth_service::check_groups(groups, "/groups"))
+      return reply(error_response(err, version, keep_alive));
+    token_record t;
+    t.id = runtime::auth::random_token(9);
+    t.name = (*body)["name"].get<std::string>();
+    const auto secret = runtime::auth::random_token(32);
+    t.digest = runtime::auth::token_digest(secret);
+    t.roles = roles.get<std::vector<std::string>>();
+    t.groups = groups.get<std::vector<std::string>>();
+    t.created_ns = runtime::now_unix_ns();
+    t.created_by = who.name;
+    std::vector<v1::Event> evs;
+    evs.push_back(audit_event("auth.token.created", {{"id", t.id},
+                                                     {"name", t.name},
+                                                     {"roles", t.roles},
+                                                     {"by", who.name}}));
+    return define(storage::definition_write{"token/" + t.id,
+                                            auth_service::encode(t), 0},
+                  std::move(evs), version, keep_alive, reply,
+                  [this, t, secret, reply, version, keep_alive](uint64_t) {
+                    auth_->refresh_token(t.id);
+                    auto j = token_json(t);
+                    j["token"] = secret;
+                    reply(json_response(201, j.dump(), version, keep_alive));
+                  });
+  }
+  auto id = segment(rest);
+  if (!id)
+    return reply(error_response(errc::not_found, "no such token", "id",
+                                version, keep_alive));
+  if (method != http::verb::delete_)
+    return reply(error_response(errc::method_not_allowed,
+                                "a token takes DELETE", "", version,
+                                keep_alive));
+  std::vector<v1::Event> evs;
+  evs.push_back(
+      audit_event("auth.token.revoked", {{"id", *id}, {"by", who.name}}));
+  define(storage::definition_write{"token/" + *id, std::nullopt, std::nullopt},
+         std::move(evs), version, keep_alive, reply,
+         [this, id = *id, reply, version, keep_alive](uint64_t) {
+           auth_->refresh_token(id);
+           reply(no_content(version, keep_alive));
+         });
+}
+
+void admin_api::sources(const http_request& req, std::string_view rest,
+                        const runtime::identity& who, reply_fn reply) {
+  const auto version = req.version();
+  const bool keep_alive = req.keep_alive();
+  const auto method = req.method();
+  auto find = [this](std::string_view id) -> std::optional<storage::source_info> {
+    for (auto& s : store_->sources())
+      if (s.id == id)
+        return s;
+    if (id == herald_source)
+      return storage::source_info{std::string{herald_source}};
+    return std::nullopt;
+  };
+  if (rest.empty()) {
+    if (method != http::verb::get)
+      return reply(error_response(errc::method_not_allowed,
+                                  "/api/v1/sources takes GET", "", version,
+                                  keep_alive));
+    if (auto err = need(who, role_reader))
+      return reply(error_response(err, version, keep_alive));
+    json list = json::array();
+    bool has_herald = false;
+    for (const auto& s : store_->sources()) {
+      has_herald |= s.id == herald_source;
+      list.push_back(source_json(s));
+    }
+    if (!has_herald)
+      list.push_back(source_json(storage::source_info{std::string{herald_source}}));
+    return reply(json_response(200, json{{"sources", list}}.dump(), version,
+                               keep_alive));
+  }
+  auto id = segment(rest);
+  if (!id || id->size() > 256)
+    return reply(error_response(errc::not_found, "no such source", "id",
+                                version, keep_alive));
+  if (method == http::verb::get) {
+    if (auto err = need(who, role_reader))
+      return reply(error_response(err, version, keep_alive));
+    auto s = find(*id);
+    if (!s)
+      return reply(error_response(errc::not_found, "no such source: " + *id,
+                                  "id", version, keep_alive));
+    return reply(json_response(200, source_json(*s).dump(), version,
+                               keep_alive));
+  }
+  if (method != http::verb::put)
+    return reply(error_response(errc::method_not_allowed,
+                                "a source takes GET or PUT", "", version,
+                                keep_alive));
+  if (auto err = need(who, role_admin))
+    return reply(error_response(err, version, keep_alive));
+  auto body = object_body(req, {"enabled"});
+  if (!body)
+    return reply(error_response(body.error(), version, keep_alive));
+  if (!body->contains("enabled") || !(*body)["enabled"].is_boolean())
+    return reply(error_response(errc::missing_field,
+                                "enabled (true or false) is required",
+                                "/enabled", version, keep_alive));
+  const bool enabled = (*body)["enabled"].get<bool>();
+  if (*id == herald_source && !enabled)
+    return reply(error_response(errc::conflict,
+                                "Herald's own source cannot be disabled",
+                                "/enabled", version, keep_alive));
+  std::vector<v1::Event> evs;
+  evs.push_back(runtime::make_system_event(
+      "source.updated", {{"id", *id}, {"enabled", enabled}, {"by", who.name}},
+      runtime::now_unix_ns()));
+  define(storage::definition_write{"source/" + *id,
+                                   json{{"enabled", enabled}}.dump(),
+                                   std::nullopt},
+         std::move(evs), version, keep_alive, reply,
+         [find, id = *id, reply, version, keep_alive](uint64_t) {
+           auto s = find(id);
+           reply(json_response(200,
+                               source_json(s.value_or(storage::source_info{id}))
+                                   .dump(),
+                               version, keep_alive));
+         });
+}
+
+void admin_api::config(const http_request& req, std::string_view rest,
+                       const runtime::identity& who, reply_fn reply) {
+  const auto version = req.version();
+  const bool keep_alive = req.keep_alive();
+  if (auto err = need(who, role_admin))
+    return reply(error_response(err, version, keep_alive));
+  const auto method = req.method();
+  if (rest.empty()) {
+    if (method != http::verb::get)
+      return reply(error_response(errc::method_not_allowed,
+                                  "/api/v1/config takes GET", "", version,
+                                  keep_alive));
+    auto defs = store_->list_definitions("config/");
+    if (!defs)
+      return reply(error_response(defs.error(), version, keep_alive));
+    json list = json::array();
+    for (const auto& d : *defs)
+      list.push_back(json{{"key", d.key.substr(7)}, {"version", d.version}});
+    return reply(json_response(200, json{{"configs", list}}.dump(), version,
+                               keep_alive));
+  }
+  auto key = segment(rest);
+  if (!key || !config_key_ok(*key))
+    return reply(error_response(errc::invalid_parameter,
+                                "a config key is 1-256 characters of "
+                                "[A-Za-z0-9._:-]",
+                                "key", version, keep_alive));
+  const auto def_key = "config/" + *key;
+  auto with_etag = [](http_response res, uint64_t v) {
+    res.set(http::field::etag, etag(v));
+    return res;
+  };
+  if (method == http::verb::get) {
+    auto d = store_->get_definition(def_key);
+    if (!d)
+      return reply(error_response(d.error(), version, keep_alive));
+    if (!*d)
+      return reply(error_response(errc::not_found, "no such key: " + *key,
+                                  "key", version, keep_alive));
+    std::string body = R"({"key":)" + json(*key).dump() + R"(,"value":)" +
+                       (*d)->value + R"(,"version":)" +
+                       std::to_string((*d)->version) + "}";
+    return reply(with_etag(json_response(200, std::move(body), version,
+                                         keep_alive),
+                           (*d)->version));
+  }
+  if (method != http::verb::put && method != http::verb::delete_)
+    return reply(error_response(errc::method_not_allowed,
+                                "a config key takes GET, PUT or DELETE", "",
+                                version, keep_alive));
+  auto expect = precondition(req);
+  if (!expect)
+    return reply(error_response(expect.error(), version, keep_alive));
+  // The event names the version the change makes, so the change is made
+  // against the version read here: without If-Match a concurrent change of
+  // the same key makes this one a 409 conflict instead of a silent overwrite.
+  auto current = store_->get_definition(def_key);
+  if (!current)
+    return reply(error_response(current.error(), version, keep_alive));
+  const uint64_t base =
+      expect->value_or(*current ? (*current)->version : uint64_t{0});
+  if (method == http::verb::delete_) {
+    std::vector<v1::Event> evs;
+    evs.push_back(runtime::make_system_event(
+        "config-deleted", {{"id", *key}, {"version", base}, {"by", who.name}},
+        runtime::now_unix_ns()));
+    if (!expect->has_value() && !*current)
+      return reply(error_response(errc::not_found, "no such key: " + *key,
+                                  "key", version, keep_alive));
+    return define(storage::definition_write{def_key, std::nullopt, base},
+                  std::move(evs), version, keep_alive, reply,
+                  [reply, version, keep_alive](uint64_t) {
+                    reply(no_content(version, keep_alive));
+                  });
+  }
+  auto value = json::parse(req.body(), nullptr, false);
+  if (value.is_discarded())
+    return reply(error_response(errc::invalid_json,
+                                "a config value is a JSON document", "",
+                                version, keep_alive));
+  auto text = value.dump();
+  std::vector<v1::Event> evs;
+  evs.push_back(runtime::make_system_event(
+      "config-updated", {{"id", *key}, {"version", base + 1}, {"by", who.name}},
+      runtime::now_unix_ns()));
+  define(storage::definition_write{def_key, text, base}, std::move(evs),
+         version, keep_alive, reply,
+         [key = *key, text, reply, version, keep_alive,
+          with_etag](uint64_t v) {
+           std::string body = R"({"key":)" + json(key).dump() +
+                              R"(,"value":)" + text + R"(,"version":)" +
+                              std::to_string(v) + "}";
+           reply(with_etag(json_response(v == 1 ? 201 : 200, std::move(body),
+                                         version, keep_alive),
+                           v));
+         });
+}
+
+} // namespace herald::heraldd

@@ -1,0 +1,151 @@
+#pragma once
+
+// Who may call the node (DESIGN §6 "Auth", seed 003): users (password
+// hashes, groups, roles) from the users file and from the store, service
+// tokens, the HS256 key, and the failed-login limiter. Turns a bearer
+// credential into a runtime::identity.
+//
+// Users and tokens are definitions in the store ("user/<name>",
+// "token/<id>"); this class holds them in memory for the per-request
+// lookup and is refreshed from the store after every committed change
+// (refresh_user / refresh_token), so a deleted user or a revoked token stops
+// working with the next request. Users from the --users file are read-only
+// through the API.
+//
+// Thread-safety: every member may be called from any thread (one shared
+// mutex; the limiter has its own).
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/expected.hpp>
+#include <nlohmann/json_fwd.hpp>
+
+#include "runtime/auth.hpp"
+#include "runtime/identity.hpp"
+
+namespace herald::storage {
+class event_store;
+} // namespace herald::storage
+
+namespace herald::heraldd {
+
+/// The three roles of DESIGN §6.
+inline constexpr std::string_view role_admin = "admin";
+inline constexpr std::string_view role_publisher = "publisher";
+inline constexpr std::string_view role_reader = "reader";
+
+struct user_record {
+  std::string name;
+  std::string password_hash;
+  std::vector<std::string> groups;
+  std::vector<std::string> roles;
+  bool from_file = false; ///< defined in --users, read-only via the API
+  uint64_t version = 0;   ///< definition version (0 for file users)
+};
+
+struct token_record {
+  std::string id;
+  std::string name;
+  std::string digest; ///< runtime::auth::token_digest of the secret
+  std::vector<std::string> groups;
+  std::vector<std::string> roles;
+  int64_t created_ns = 0;
+  std::string created_by;
+};
+
+struct auth_options {
+  std::filesystem::path data_dir;
+  std::optional<std::filesystem::path> users_file;
+  std::chrono::seconds token_ttl{3600};
+};
+
+class auth_service {
+public:
+  /// Loads the signing key (DIR/jwt.key, created 0600 on first start), the
+  /// users file and the stored users and tokens; on first start creates
+  /// the admin token (definition "token/admin", secret in DIR/admin.token,
+  /// 0600). Errors name the file or entry at fault (a bad users file is a
+  /// startup error).
+  static caf::expected<std::shared_ptr<auth_service>>
+  open(std::shared_ptr<storage::event_store> store, const auth_options& opts);
+
+  /// Whether open() created DIR/admin.token just now.
+  bool created_admin_token() const noexcept { return created_admin_token_; }
+
+  /// The identity behind a bearer credential (a login JWT or a service
+  /// token). Errors: runtime::errc::unauthorized with the reason.
+  caf::expected<runtime::identity> authenticate(std::string_view credential,
+                                                int64_t now_s) const;
+
+  struct issued {
+    std::string token;
+    int64_t exp = 0; ///< Unix seconds
+  };
+
+  /// Checks a password (slow: argon2id; call off the io threads). The same
+  /// work is done for an unknown user. unauthorized "invalid username or
+  /// password" on failure.
+  caf::expected<issued> login(std::string_view username,
+                              std::string_view password, int64_t now_s) const;
+
+  /// A fresh JWT for the holder of a valid, unexpired one whose user still
+  /// exists. unauthorized with the reason otherwise; forbidden for a
+  /// service token (nothing to renew). `subject` is set to the token's user
+  /// when it could be read.
+  caf::expected<issued> renew(std::string_view credential, int64_t now_s,
+                              std::string& subject) const;
+
+  runtime::auth::login_limiter& limiter() noexcept { return limiter_; }
+
+  std::optional<user_record> user(std::string_view name) const;
+  std::vector<user_record> users() const;
+  std::vector<token_record> tokens() const;
+
+  /// Re-reads one user / token definition from the store into memory (after
+  /// a committed change; an absent definition removes it).
+  caf::error refresh_user(const std::string& name);
+  caf::error refresh_token(const std::string& id);
+
+  /// Definition values (JSON text) as stored.
+  static std::string encode(const user_record& u);
+  static std::string encode(const token_record& t);
+
+  /// Validation shared by the users file and the API. The field names the
+  /// offending member ("/roles/1", ...).
+  static caf::error check_user_name(std::string_view name);
+  static caf::error check_roles(const nlohmann::json& roles,
+                                const std::string& field);
+  static caf::error check_groups(const nlohmann::json& groups,
+                                 const std::string& field);
+
+private:
+  explicit auth_service(std::shared_ptr<storage::event_store> store,
+                        std::string key, auth_options opts);
+
+  caf::error load_users_file(const std::filesystem::path& file);
+  caf::error ensure_admin_token();
+  runtime::identity identity_of(const user_record& u) const;
+
+  std::shared_ptr<storage::event_store> store_;
+  runtime::auth::jwt_codec jwt_;
+  auth_options opts_;
+  std::string dummy_hash_; ///< verified for unknown users (same timing)
+  bool created_admin_token_ = false;
+  mutable runtime::auth::login_limiter limiter_;
+
+  mutable std::shared_mutex mtx_;
+  std::unordered_map<std::string, user_record> users_;
+  std::unordered_map<std::string, token_record> tokens_; ///< by id
+  std::unordered_map<std::string, std::string> token_by_digest_;
+};
+
+} // namespace herald::heraldd
