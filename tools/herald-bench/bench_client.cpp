@@ -24,6 +24,7 @@ using tcp = asio::ip::tcp;
 struct http_conn::impl {
   std::string host;
   uint16_t port;
+  std::string token;
   asio::io_context ioc;
   beast::tcp_stream stream{ioc};
   beast::flat_buffer buffer;
@@ -43,10 +44,11 @@ struct http_conn::impl {
   }
 };
 
-http_conn::http_conn(std::string host, uint16_t port)
+http_conn::http_conn(std::string host, uint16_t port, std::string token)
     : impl_(std::make_unique<impl>()) {
   impl_->host = std::move(host);
   impl_->port = port;
+  impl_->token = std::move(token);
 }
 
 http_conn::~http_conn() {
@@ -68,6 +70,8 @@ http_result http_conn::exchange(bool post, std::string_view target,
       post ? http::verb::post : http::verb::get, std::string{target}, 11};
   req.set(http::field::host, impl_->host);
   req.set(http::field::user_agent, "herald-bench");
+  if (!impl_->token.empty())
+    req.set(http::field::authorization, "Bearer " + impl_->token);
   req.keep_alive(true);
   if (post) {
     req.set(http::field::content_type, "application/json");
@@ -121,7 +125,8 @@ ws_conn::~ws_conn() {
 }
 
 std::string ws_conn::connect(const std::string& host, uint16_t port,
-                             const std::string& target, int rcvbuf) {
+                             const std::string& target, int rcvbuf,
+                             const std::string& token) {
   auto& sock = beast::get_lowest_layer(impl_->ws).socket();
   beast::error_code ec;
   sock.open(tcp::v4(), ec);
@@ -132,6 +137,11 @@ std::string ws_conn::connect(const std::string& host, uint16_t port,
   if (ec)
     return "connect: " + ec.message();
   sock.set_option(tcp::no_delay{true}, ec);
+  if (!token.empty())
+    impl_->ws.set_option(websocket::stream_base::decorator(
+        [token](websocket::request_type& req) {
+          req.set(http::field::authorization, "Bearer " + token);
+        }));
   websocket::response_type res;
   impl_->ws.handshake(res, host + ":" + std::to_string(port), target, ec);
   if (ec)

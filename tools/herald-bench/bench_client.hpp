@@ -23,10 +23,11 @@ struct http_result {
 };
 
 /// A keep-alive connection to host:port; reconnects once when the server
-/// closed it between requests.
+/// closed it between requests. A non-empty `token` goes out as
+/// `Authorization: Bearer` on every request.
 class http_conn {
 public:
-  http_conn(std::string host, uint16_t port);
+  http_conn(std::string host, uint16_t port, std::string token = {});
   ~http_conn();
   http_conn(const http_conn&) = delete;
   http_conn& operator=(const http_conn&) = delete;
@@ -54,7 +55,8 @@ public:
   /// small one makes a stalled consumer fill the server's buffer fast).
   /// Returns "" on success, else the reason.
   std::string connect(const std::string& host, uint16_t port,
-                      const std::string& target, int rcvbuf = 0);
+                      const std::string& target, int rcvbuf = 0,
+                      const std::string& token = {});
 
   /// Blocks for the next data frame; false when the connection ended
   /// (closed by either side, or `abort()` from another thread).

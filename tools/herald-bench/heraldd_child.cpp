@@ -102,8 +102,11 @@ std::string heraldd_child::start(const std::string& binary,
     }
     if (http_port_ != 0) {
       http_conn conn{"127.0.0.1", http_port_};
-      if (conn.get("/readyz").status == 200)
+      if (conn.get("/readyz").status == 200) {
+        std::ifstream tok{fs::path{data_dir} / "admin.token"};
+        std::getline(tok, token_);
         return {};
+      }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -152,6 +155,10 @@ std::string bench_node::open(const node_target& target, const std::string& tag,
       return "--url must be http://HOST:PORT";
     host_ = rest.substr(0, colon);
     port_ = static_cast<uint16_t>(std::stoi(rest.substr(colon + 1)));
+    token_ = target.token;
+    if (token_.empty())
+      if (const char* env = std::getenv("HERALD_TOKEN"))
+        token_ = env;
     return {};
   }
   dir_ = make_temp_dir(target.work_dir, tag);
@@ -163,6 +170,7 @@ std::string bench_node::open(const node_target& target, const std::string& tag,
   if (!err.empty())
     return err;
   port_ = child_.http_port();
+  token_ = child_.token();
   return {};
 }
 

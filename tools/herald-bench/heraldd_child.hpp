@@ -19,6 +19,9 @@ struct node_target {
   std::string heraldd; ///< binary to spawn (see heraldd_binary)
   std::string work_dir = "/var/tmp"; ///< temp data dirs go here
   std::string durability = "sync";   ///< passed to a spawned node
+  /// Bearer token for a running node (--token, else $HERALD_TOKEN); a
+  /// spawned node's admin token is read from its data dir.
+  std::string token;
 };
 
 /// The heraldd binary: `flag` when set, else $HERALD_BENCH_HERALDD, else
@@ -43,12 +46,15 @@ public:
 
   pid_t pid() const noexcept { return pid_; }
   uint16_t http_port() const noexcept { return http_port_; }
+  /// The admin token the node wrote to its data dir.
+  const std::string& token() const noexcept { return token_; }
   const std::string& log_path() const noexcept { return log_path_; }
 
 private:
   pid_t pid_ = -1;
   uint16_t http_port_ = 0;
   std::string log_path_;
+  std::string token_;
 };
 
 /// The node a scenario talks to: a spawned heraldd on a fresh temp data
@@ -68,12 +74,15 @@ public:
   const std::string& host() const noexcept { return host_; }
   uint16_t port() const noexcept { return port_; }
   pid_t pid() const noexcept { return child_.pid(); }
+  /// The credential to send (the spawned node's admin token or --token).
+  const std::string& token() const noexcept { return token_; }
 
 private:
   heraldd_child child_;
   std::string host_ = "127.0.0.1";
   uint16_t port_ = 0;
   std::string dir_;
+  std::string token_;
 };
 
 } // namespace herald::bench

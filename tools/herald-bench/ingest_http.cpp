@@ -34,7 +34,7 @@ nlohmann::json ingest_once(const ingest_http_options& opts,
   std::vector<std::thread> threads;
   for (size_t c = 0; c < opts.connections; ++c)
     threads.emplace_back([&] {
-      http_conn conn{node.host(), node.port()};
+      http_conn conn{node.host(), node.port(), node.token()};
       std::vector<int64_t> local;
       for (;;) {
         auto b = next.fetch_add(1);

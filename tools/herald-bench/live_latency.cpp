@@ -31,7 +31,8 @@ nlohmann::json live_once(const live_options& opts) {
   if (auto err = node.open(opts.node, "live"); !err.empty())
     return {{"error", err}};
   ws_conn ws;
-  if (auto err = ws.connect(node.host(), node.port(), "/api/v1/events/stream");
+  if (auto err = ws.connect(node.host(), node.port(), "/api/v1/events/stream",
+                            0, node.token());
       !err.empty())
     return {{"error", "subscribe: " + err}};
 
@@ -61,6 +62,7 @@ nlohmann::json live_once(const live_options& opts) {
   paced_publisher_options popts;
   popts.host = node.host();
   popts.port = node.port();
+  popts.token = node.token();
   popts.rate = opts.rate;
   popts.tick_ms = opts.tick_ms;
   popts.connections = opts.connections;

@@ -17,6 +17,8 @@ void add_node_flags(CLI::App* cmd, node_target& node) {
   cmd->add_option("--url", node.url,
                   "Running node (http://HOST:PORT); default: spawn heraldd");
   cmd->add_option("--heraldd", node.heraldd, "heraldd binary to spawn");
+  cmd->add_option("--token", node.token,
+                  "Bearer token for --url (default: $HERALD_TOKEN)");
   cmd->add_option("--work-dir", node.work_dir,
                   "Where spawned nodes get their temp data dirs");
   cmd->add_option("--durability", node.durability,

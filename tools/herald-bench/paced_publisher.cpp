@@ -33,7 +33,7 @@ std::string paced_publisher::first_failure() const {
 }
 
 void paced_publisher::loop(size_t index, int64_t start_ns, int64_t end_ns) {
-  http_conn conn{opts_.host, opts_.port};
+  http_conn conn{opts_.host, opts_.port, opts_.token};
   auto tick_ns = static_cast<int64_t>(opts_.tick_ms * 1e6);
   double per_tick = opts_.rate * opts_.tick_ms / 1000.0;
   for (uint64_t k = index;; k += opts_.connections) {

@@ -19,6 +19,7 @@ namespace herald::bench {
 struct paced_publisher_options {
   std::string host = "127.0.0.1";
   uint16_t port = 0;
+  std::string token; ///< bearer credential
   double rate = 10000;
   double tick_ms = 1;
   size_t connections = 4;

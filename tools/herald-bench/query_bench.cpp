@@ -209,7 +209,7 @@ int run_query(const query_options& opts) {
     std::cerr << "query: " << err << "\n";
     return 1;
   }
-  http_conn conn{"127.0.0.1", child.http_port()};
+  http_conn conn{"127.0.0.1", child.http_port(), child.token()};
   for (int r = 0; r < opts.repeat; ++r) {
     auto m = measure(opts, 1000003ULL * r, [&](const storage::event_query& q) {
       auto res = conn.get(target_of(q));

@@ -41,7 +41,7 @@ int run_rss(const rss_options& opts) {
 
   ws_conn stalled;
   if (auto err = stalled.connect(node.host(), node.port(),
-                                 "/api/v1/events/stream", 4096);
+                                 "/api/v1/events/stream", 4096, node.token());
       !err.empty()) {
     std::cerr << "rss: stalled subscriber: " << err << "\n";
     return 1;
@@ -49,6 +49,7 @@ int run_rss(const rss_options& opts) {
   paced_publisher_options popts;
   popts.host = node.host();
   popts.port = node.port();
+  popts.token = node.token();
   popts.rate = opts.rate;
   popts.data_bytes = opts.data_bytes;
   popts.connections = opts.connections;
