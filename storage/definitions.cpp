@@ -51,13 +51,7 @@ decode_definition(std::string_view key, const std::string& raw) {
 caf::error check_sources_locked(const event_store::impl& s,
                                 const std::vector<v1::Event>& events) {
   std::shared_lock guard{s.sources_mtx};
-  bool any_disabled = false;
-  for (auto& [id, st] : s.sources)
-    if (!st.enabled) {
-      any_disabled = true;
-      break;
-    }
-  if (!any_disabled)
+  if (s.disabled_sources == 0)
     return caf::error{};
   for (size_t i = 0; i < events.size(); ++i) {
     auto it = s.sources.find(events[i].source());
@@ -128,7 +122,14 @@ void apply_definition(event_store::impl& s, const pending_definition& def) {
   std::unique_lock guard{s.sources_mtx};
   auto& st = s.sources[id];
   st.defined = def.change->value.has_value();
-  st.enabled = def.source_enabled.value_or(true);
+  const bool enabled = def.source_enabled.value_or(true);
+  if (st.enabled != enabled) {
+    st.enabled = enabled;
+    if (enabled)
+      --s.disabled_sources;
+    else
+      ++s.disabled_sources;
+  }
 }
 
 caf::error load_sources(event_store::impl& s) {
@@ -161,6 +162,7 @@ caf::error load_sources(event_store::impl& s) {
         s.sources[std::string{it->key().ToStringView().substr(prefix.size())}];
     st.defined = true;
     st.enabled = enabled.value_or(true);
+    s.disabled_sources += st.enabled ? 0 : 1;
   }
   return to_error(it->status(), "load source definitions");
 }

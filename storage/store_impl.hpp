@@ -77,6 +77,8 @@ struct event_store::impl {
   };
   mutable std::shared_mutex sources_mtx;
   std::map<std::string, source_state, std::less<>> sources;
+  /// Sources with enabled == false (the write path's fast "none" check).
+  size_t disabled_sources = 0;
 
   /// Serializes append() calls (the writer actor is the only caller; the
   /// mutex makes a second caller safe, not fast).

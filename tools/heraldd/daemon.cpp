@@ -98,12 +98,17 @@ int run_daemon(const daemon_config& cfg) {
   std::signal(SIGPIPE, SIG_IGN);
 
   std::error_code fs_ec;
-  fs::create_directories(cfg.data_dir, fs_ec);
+  const bool created = fs::create_directories(cfg.data_dir, fs_ec);
   if (fs_ec) {
     spdlog::error("cannot create data dir {}: {}", cfg.data_dir.string(),
                   fs_ec.message());
     return 1;
   }
+  // The audit trail, password hashes and the signing key live here: a data
+  // dir the node creates is its owner's alone (an existing one is left as
+  // the operator set it up).
+  if (created)
+    fs::permissions(cfg.data_dir, fs::perms::owner_all, fs_ec);
   auto data_dir = fs::absolute(cfg.data_dir);
 
   // Storage first: recovery from the WAL happens here.
