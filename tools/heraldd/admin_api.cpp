@@ -260,6 +260,16 @@ void admin_api::login(const http_request& req, const std::string& ip,
                                   std::string{"/"} + f, version, keep_alive));
   auto username = (*body)["username"].get<std::string>();
   auto password = (*body)["password"].get<std::string>();
+  // No user has a longer name or password: refuse without the (costly)
+  // check and without recording attacker-sized names in the trail.
+  if (username.empty() || username.size() > 64)
+    return reply(error_response(errc::invalid_field,
+                                "username is 1-64 characters", "/username",
+                                version, keep_alive));
+  if (password.size() > runtime::auth::max_password_size)
+    return reply(error_response(errc::invalid_field,
+                                "password is at most 1024 bytes", "/password",
+                                version, keep_alive));
   if (auto wait = auth_->limiter().blocked(username, ip,
                                            std::chrono::steady_clock::now())) {
     auto res = error_response(
