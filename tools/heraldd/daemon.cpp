@@ -141,7 +141,10 @@ int run_daemon(const daemon_config& cfg) {
   aopts.token_ttl = std::chrono::seconds{cfg.token_ttl_s};
   auto auth = auth_service::open(store, aopts);
   if (!auth) {
-    spdlog::error("auth: {}", runtime::describe(auth.error()).message);
+    // The field names the entry at fault ("/users/1/roles/0").
+    const auto err = runtime::describe(auth.error());
+    spdlog::error("auth: {}{}", err.message,
+                  err.field.empty() ? "" : " (at " + err.field + ")");
     return 2;
   }
   if ((*auth)->created_admin_token())

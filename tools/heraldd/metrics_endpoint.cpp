@@ -169,8 +169,8 @@ std::string render_metrics(const metrics_sources& src) {
     for (const auto& [code, n] : src.api->rejected())
       w.sample("herald_events_rejected_total", n, {{"reason", code}});
     w.family("herald_http_auth_refused_total", metric_type::counter,
-             "Requests refused for their credential (unauthorized) or "
-             "their role (forbidden).");
+             "Requests answered 401 (no or bad credential, failed "
+             "logins included) or 403 (the role is missing).");
     w.sample("herald_http_auth_refused_total",
              src.api->unauthorized(),
              {{"code", "unauthorized"}});

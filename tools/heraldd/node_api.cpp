@@ -56,12 +56,18 @@ bool node_api::wait_idle(std::chrono::steady_clock::time_point deadline) {
                              [this] { return in_flight_ == 0; });
 }
 
+void node_api::count_refusal(const http_response& res) {
+  if (res.result_int() == 401)
+    api_metrics_->count_auth_refusal(errc::unauthorized);
+  else if (res.result_int() == 403)
+    api_metrics_->count_auth_refusal(errc::forbidden);
+}
+
 caf::expected<runtime::identity>
 node_api::authenticate(const http_request& req, const std::string* param) {
   std::string credential;
   if (auto bearer = bearer_token(req)) {
     if (bearer->empty()) {
-      api_metrics_->count_auth_refusal(errc::unauthorized);
       return runtime::make_api_error(errc::unauthorized,
                                      "Authorization must be 'Bearer <token>'");
     }
@@ -71,8 +77,6 @@ node_api::authenticate(const http_request& req, const std::string* param) {
   }
   auto who = auth_->authenticate(credential,
                                  runtime::now_unix_ns() / 1'000'000'000);
-  if (!who)
-    api_metrics_->count_auth_refusal(errc::unauthorized);
   return who;
 }
 
@@ -85,6 +89,7 @@ void node_api::handle(http_request req, const std::string& remote_ip,
   // Every path calls reply exactly once; the count lets shutdown wait for
   // in-flight requests.
   reply_fn reply = [this, done = std::move(done)](http_response res) {
+    count_refusal(res);
     done(std::move(res));
     std::lock_guard guard{idle_mtx_};
     if (--in_flight_ == 0)
@@ -132,7 +137,6 @@ void node_api::handle(http_request req, const std::string& remote_ip,
     return reply(std::move(res));
   }
   auto forbid = [&](std::string message) {
-    api_metrics_->count_auth_refusal(errc::forbidden);
     reply(error_response(errc::forbidden, std::move(message), "", version,
                          keep_alive));
   };
@@ -292,7 +296,8 @@ void node_api::upgrade(http_request req, beast::tcp_stream stream,
                        const std::string&) {
   // Refusals are written asynchronously (a client that does not read must
   // not hold an io thread) and the connection is closed after them.
-  auto refuse = [&stream](http_response res) {
+  auto refuse = [this, &stream](http_response res) {
+    count_refusal(res);
     struct refusal {
       beast::tcp_stream stream;
       http_response res;
@@ -333,7 +338,6 @@ void node_api::upgrade(http_request req, beast::tcp_stream stream,
     return refuse(std::move(res));
   }
   if (!who->may(role_reader)) {
-    api_metrics_->count_auth_refusal(errc::forbidden);
     return refuse(error_response(errc::forbidden,
                                  "reading events needs the reader role", "",
                                  version, false));

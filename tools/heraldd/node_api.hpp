@@ -76,6 +76,8 @@ private:
   /// upgrades only, its `access_token` parameter); counts refusals.
   caf::expected<runtime::identity> authenticate(const http_request& req,
                                                 const std::string* param);
+  /// Counts a 401 / 403 reply in herald_http_auth_refused_total.
+  void count_refusal(const http_response& res);
 
   caf::actor_system& sys_;
   actors::node_handles handles_;
