@@ -103,8 +103,12 @@ bool config_key_ok(std::string_view key) {
   return true;
 }
 
+/// "If-Match: *": the key must exist, whatever its version.
+constexpr uint64_t any_version = ~uint64_t{0};
+
 /// If-Match / If-None-Match → expected version. `"3"`, `3` and `W/"3"`
-/// name version 3; If-None-Match `*` means "must not exist" (0).
+/// name version 3; If-None-Match `*` means "must not exist" (0); If-Match
+/// `*` means "must exist" (any_version).
 caf::expected<std::optional<uint64_t>> precondition(const http_request& req) {
   auto none = req.find(http::field::if_none_match);
   if (none != req.end()) {
@@ -118,6 +122,8 @@ caf::expected<std::optional<uint64_t>> precondition(const http_request& req) {
   if (m == req.end())
     return std::optional<uint64_t>{};
   std::string_view v{m->value().data(), m->value().size()};
+  if (v == "*")
+    return std::optional<uint64_t>{any_version};
   if (v.starts_with("W/"))
     v.remove_prefix(2);
   if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
@@ -225,12 +231,17 @@ void admin_api::record(v1::Event ev, std::function<void(caf::error)> then) {
 void admin_api::define(storage::definition_write change,
                        std::vector<v1::Event> events, unsigned version,
                        bool keep_alive, reply_fn reply,
-                       std::function<void(uint64_t)> on_ok) {
+                       std::function<void(uint64_t)> on_ok,
+                       std::string precondition_header) {
   ask(
       sys_, handles_.writer, request_timeout,
       [on_ok](storage::definition_result& res) { on_ok(res.version); },
-      [reply, version, keep_alive](caf::error& err) {
-        reply(error_response(err, version, keep_alive));
+      [reply, version, keep_alive,
+       precondition_header = std::move(precondition_header)](caf::error& err) {
+        auto e = runtime::describe(err);
+        if (e.code == errc::conflict && e.field == "If-Match")
+          e.field = precondition_header;
+        reply(error_response(e, version, keep_alive));
       },
       actors::define_atom_v, std::move(change), std::move(events));
 }
@@ -709,8 +720,18 @@ void admin_api::config(const http_request& req, std::string_view rest,
   auto current = store_->get_definition(def_key);
   if (!current)
     return reply(error_response(current.error(), version, keep_alive));
-  const uint64_t base =
-      expect->value_or(*current ? (*current)->version : uint64_t{0});
+  const uint64_t stored = *current ? (*current)->version : uint64_t{0};
+  if (*expect == any_version) {
+    if (stored == 0)
+      return reply(error_response(errc::conflict, *key + " does not exist",
+                                  "If-Match", version, keep_alive));
+    *expect = stored;
+  }
+  const uint64_t base = expect->value_or(stored);
+  // A refused If-None-Match names that header, not If-Match.
+  const std::string precondition_header =
+      req.find(http::field::if_none_match) != req.end() ? "If-None-Match"
+                                                         : "If-Match";
   if (method == http::verb::delete_) {
     std::vector<v1::Event> evs;
     evs.push_back(runtime::make_system_event(
@@ -723,7 +744,8 @@ void admin_api::config(const http_request& req, std::string_view rest,
                   std::move(evs), version, keep_alive, reply,
                   [reply, version, keep_alive](uint64_t) {
                     reply(no_content(version, keep_alive));
-                  });
+                  },
+                  precondition_header);
   }
   auto value = json::parse(req.body(), nullptr, false);
   if (value.is_discarded())
@@ -745,7 +767,8 @@ void admin_api::config(const http_request& req, std::string_view rest,
            reply(with_etag(json_response(v == 1 ? 201 : 200, std::move(body),
                                          version, keep_alive),
                            v));
-         });
+         },
+         precondition_header);
 }
 
 } // namespace herald::heraldd

@@ -67,10 +67,11 @@ private:
               const runtime::identity& who, reply_fn reply);
 
   /// Commits a definition change with its events; calls on_ok(version) or
-  /// replies the error.
+  /// replies the error (a failed precondition names `precondition_header`).
   void define(storage::definition_write change, std::vector<v1::Event> events,
               unsigned version, bool keep_alive, reply_fn reply,
-              std::function<void(uint64_t)> on_ok);
+              std::function<void(uint64_t)> on_ok,
+              std::string precondition_header = "If-Match");
   /// Stores `ev`; calls `then(error)` once it is durable or failed.
   void record(v1::Event ev, std::function<void(caf::error)> then);
   /// Runs `work` on the hashing pool; false (and a 503) when it is full.
