@@ -117,6 +117,17 @@ int main(int argc, char** argv) {
   add_node_flags(c5, rss.node);
   add_common(c5, rss.out, nullptr);
 
+  auth_options auth;
+  auto* c6 = app.add_subcommand(
+      "auth", "Login latency and the per-request cost of a bearer check");
+  c6->add_option("--logins", auth.logins, "Sequential logins per run")
+      ->check(CLI::Range(1, 100000));
+  c6->add_option("--requests", auth.requests,
+                 "Requests per credential kind per run")
+      ->check(CLI::Range(1, 10000000));
+  add_node_flags(c6, auth.node);
+  add_common(c6, auth.out, &auth.repeat);
+
   CLI11_PARSE(app, argc, argv);
 
   if (*c1)
@@ -127,5 +138,7 @@ int main(int argc, char** argv) {
     return run_live(live);
   if (*c4)
     return run_query(query);
+  if (*c6)
+    return run_auth(auth);
   return run_rss(rss);
 }

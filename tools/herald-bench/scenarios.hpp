@@ -68,6 +68,18 @@ struct query_options {
 };
 int run_query(const query_options& opts);
 
+/// What authentication costs: login latency (argon2id) and the per-request
+/// cost of a bearer check (service token, JWT) against an unauthenticated
+/// baseline. Spawned nodes only (the bench user comes from --users).
+struct auth_options {
+  node_target node;
+  size_t logins = 100;      ///< sequential logins per run
+  size_t requests = 5000;   ///< requests per credential kind per run
+  int repeat = 3;
+  report_options out;
+};
+int run_auth(const auth_options& opts);
+
 /// Idle RSS, then RSS under sustained load with one stalled subscriber.
 struct rss_options {
   node_target node;
