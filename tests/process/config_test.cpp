@@ -61,20 +61,7 @@ protected:
 
   /// A client for a new user with `roles`, logged in.
   http_client user(const std::string& name, const json& roles) {
-    const std::string password = "pw-" + name + "-secret";
-    auto r = http().put_json("/api/v1/users/" + name,
-                             {{"password", password}, {"roles", roles}});
-    EXPECT_EQ(r.status, 201) << r.describe();
-    http_client anonymous = node().http();
-    anonymous.set_bearer_token("");
-    auto login = anonymous.post_json(
-        "/api/v1/auth/login", {{"username", name}, {"password", password}});
-    EXPECT_EQ(login.status, 200) << login.describe();
-    http_client client = node().http();
-    auto body = login.json();
-    client.set_bearer_token(body.is_object() ? body.value("token", "") : "");
-    EXPECT_FALSE(client.bearer_token().empty());
-    return client;
+    return login_as(name, roles);
   }
 };
 

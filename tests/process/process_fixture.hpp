@@ -66,6 +66,28 @@ protected:
     return o;
   }
 
+  /// Creates a user with `roles` and `groups` through the admin token and
+  /// logs it in: a client carrying its JWT. Records a failure (and the
+  /// token stays empty) when either step fails.
+  http_client login_as(const std::string& user, const json& roles,
+                       const json& groups = json::array()) {
+    const std::string password = "pw-" + user + "-secret";
+    auto put = http().put_json(
+        "/api/v1/users/" + user,
+        {{"password", password}, {"groups", groups}, {"roles", roles}});
+    EXPECT_EQ(put.status, 201) << put.describe();
+    http_client anonymous = node().http();
+    anonymous.set_bearer_token("");
+    auto login = anonymous.post_json(
+        "/api/v1/auth/login", {{"username", user}, {"password", password}});
+    EXPECT_EQ(login.status, 200) << login.describe();
+    auto body = login.json();
+    http_client client = node().http();
+    client.set_bearer_token(body.is_object() ? body.value("token", "") : "");
+    EXPECT_FALSE(client.bearer_token().empty()) << login.describe();
+    return client;
+  }
+
   std::unique_ptr<heraldd_process> node_;
   std::optional<http_client> client_;
 };

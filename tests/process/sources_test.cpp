@@ -72,21 +72,7 @@ protected:
 
   /// A reader user's client (created and logged in with the admin token).
   http_client reader(const std::string& user) {
-    const std::string password = "pw-" + user + "-secret";
-    auto put = http().put_json(
-        "/api/v1/users/" + user,
-        {{"password", password}, {"groups", json::array()}, {"roles", {"reader"}}});
-    EXPECT_EQ(put.status, 201) << put.describe();
-    http_client anonymous = node().http();
-    anonymous.set_bearer_token("");
-    auto login = anonymous.post_json(
-        "/api/v1/auth/login", {{"username", user}, {"password", password}});
-    EXPECT_EQ(login.status, 200) << login.describe();
-    http_client client = node().http();
-    auto body = login.json();
-    client.set_bearer_token(body.is_object() ? body.value("token", "") : "");
-    EXPECT_FALSE(client.bearer_token().empty());
-    return client;
+    return login_as(user, {"reader"});
   }
 
   /// Asserts that a publish of `body` (with `headers`) via `path` is

@@ -164,27 +164,10 @@ protected:
     ASSERT_FALSE(alice_->bearer_token().empty());
   }
 
-  /// Creates a reader in `groups` (admin token) and logs it in: a client
-  /// carrying its JWT. Records a failure (token empty) when either fails.
+  /// A reader in `groups`, logged in.
   http_client login_as(const std::string& user,
                        const std::vector<std::string>& groups) {
-    const std::string password = "pw-" + user + "-secret";
-    auto put = http().put_json("/api/v1/users/" + user,
-                               {{"password", password},
-                                {"groups", groups},
-                                {"roles", {"reader"}}});
-    EXPECT_EQ(put.status, 201) << put.describe();
-    http_client anonymous = node().http();
-    anonymous.set_bearer_token("");
-    auto login = anonymous.post_json(
-        "/api/v1/auth/login", {{"username", user}, {"password", password}});
-    EXPECT_EQ(login.status, 200) << login.describe();
-    auto body = login.json();
-    http_client client = node().http();
-    client.set_bearer_token(body.is_object() ? body.value("token", "") : "");
-    EXPECT_FALSE(client.bearer_token().empty()) << login.describe();
-    EXPECT_NE(client.bearer_token(), node().admin_token());
-    return client;
+    return process_test::login_as(user, {"reader"}, groups);
   }
 
   const http_client& alice() const { return *alice_; }
