@@ -250,6 +250,10 @@ TEST_F(auth, every_endpoint_but_health_refuses_a_missing_credential) {
   EXPECT_EQ(up.status, 401) << up.describe();
   EXPECT_EQ(upgrade_error(up).value("code", ""), "unauthorized")
       << up.describe();
+  // An upgrade of a path that is no stream: 401 too, not 404.
+  ws_client other;
+  auto probe = other.connect(node().http_port(), "/api/v1/no-such-socket");
+  EXPECT_EQ(probe.status, 401) << probe.describe();
   // The same upgrade as a raw request shows the refusal's headers.
   auto raw = anon().request("GET", stream_path, "",
                             {{"Connection", "Upgrade"},

@@ -320,12 +320,9 @@ void node_api::upgrade(http_request req, beast::tcp_stream stream,
     return refuse(error_response(err, version, false));
   if (path.size() > 1 && path.back() == '/')
     path.pop_back();
-  if (path != stream_path)
-    return refuse(error_response(errc::not_found,
-                                 "no WebSocket endpoint at " + path, "",
-                                 version, false));
   // Browsers cannot set headers on a WebSocket: the credential may come as
-  // access_token= here (and only here).
+  // access_token= here (and only here). Checked before the path, as for
+  // plain requests: nothing about the API answers without a credential.
   std::optional<std::string> token_param;
   if (auto i = q.params.find("access_token"); i != q.params.end()) {
     token_param = std::move(i->second);
@@ -337,6 +334,10 @@ void node_api::upgrade(http_request req, beast::tcp_stream stream,
     res.set(http::field::www_authenticate, "Bearer");
     return refuse(std::move(res));
   }
+  if (path != stream_path)
+    return refuse(error_response(errc::not_found,
+                                 "no WebSocket endpoint at " + path, "",
+                                 version, false));
   if (!who->may(role_reader)) {
     return refuse(error_response(errc::forbidden,
                                  "reading events needs the reader role", "",
