@@ -255,6 +255,22 @@ TEST_F(config, values_persist_across_a_restart) {
   EXPECT_EQ(updated().size(), 4u);
 }
 
+TEST_F(config, acknowledged_changes_survive_kill_9) {
+  // Acknowledged means fsync'd: a SIGKILL right after the replies loses
+  // neither the values nor their events, and no change is half-applied.
+  ASSERT_EQ(put("db", json{{"url", "x"}}).status, 201);
+  ASSERT_EQ(put("db", json{{"url", "y"}}, {{"If-Match", "\"1\""}}).status, 200);
+  ASSERT_EQ(put("gone", json(1)).status, 201);
+  ASSERT_EQ(http().request("DELETE", "/api/v1/config/gone").status, 204);
+  node().kill9();
+  ASSERT_TRUE(node().restart());
+  client_.emplace(node().http());
+  EXPECT_TRUE(is_doc(get("db"), 200, "db", json{{"url", "y"}}, 2));
+  EXPECT_TRUE(is_api_error(get("gone"), 404, {"not_found"}, std::nullopt));
+  EXPECT_EQ(updated().size(), 3u);
+  EXPECT_EQ(deleted().size(), 1u);
+}
+
 TEST_F(config, bad_bodies_and_keys_are_400) {
   ASSERT_EQ(put("db", json{{"url", "x"}}).status, 201);
   for (const char* body : {"{\"url\":", "not json", "", "{\"a\":1} trailing"}) {
