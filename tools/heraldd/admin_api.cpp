@@ -103,41 +103,6 @@ bool config_key_ok(std::string_view key) {
   return true;
 }
 
-/// "If-Match: *": the key must exist, whatever its version.
-constexpr uint64_t any_version = ~uint64_t{0};
-
-/// If-Match / If-None-Match → expected version. `"3"`, `3` and `W/"3"`
-/// name version 3; If-None-Match `*` means "must not exist" (0); If-Match
-/// `*` means "must exist" (any_version).
-caf::expected<std::optional<uint64_t>> precondition(const http_request& req) {
-  auto none = req.find(http::field::if_none_match);
-  if (none != req.end()) {
-    if (none->value() != "*")
-      return runtime::make_api_error(errc::invalid_parameter,
-                                     "If-None-Match takes only *",
-                                     "If-None-Match");
-    return std::optional<uint64_t>{0};
-  }
-  auto m = req.find(http::field::if_match);
-  if (m == req.end())
-    return std::optional<uint64_t>{};
-  std::string_view v{m->value().data(), m->value().size()};
-  if (v == "*")
-    return std::optional<uint64_t>{any_version};
-  if (v.starts_with("W/"))
-    v.remove_prefix(2);
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
-    v = v.substr(1, v.size() - 2);
-  uint64_t n = 0;
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc{} || end != v.data() + v.size() || n == 0)
-    return runtime::make_api_error(errc::invalid_parameter,
-                                   "If-Match takes a version (an ETag) this "
-                                   "node handed out",
-                                   "If-Match");
-  return std::optional<uint64_t>{n};
-}
-
 std::string etag(uint64_t version) {
   return "\"" + std::to_string(version) + "\"";
 }
@@ -711,7 +676,7 @@ void admin_api::config(const http_request& req, std::string_view rest,
     return reply(error_response(errc::method_not_allowed,
                                 "a config key takes GET, PUT or DELETE", "",
                                 version, keep_alive));
-  auto expect = precondition(req);
+  auto expect = parse_precondition(req);
   if (!expect)
     return reply(error_response(expect.error(), version, keep_alive));
   // The event names the version the change makes, so the change is made
@@ -721,7 +686,7 @@ void admin_api::config(const http_request& req, std::string_view rest,
   if (!current)
     return reply(error_response(current.error(), version, keep_alive));
   const uint64_t stored = *current ? (*current)->version : uint64_t{0};
-  if (*expect == any_version) {
+  if (*expect == any_version_precondition) {
     if (stored == 0)
       return reply(error_response(errc::conflict, *key + " does not exist",
                                   "If-Match", version, keep_alive));

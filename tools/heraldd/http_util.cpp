@@ -1,5 +1,7 @@
 #include "tools/heraldd/http_util.hpp"
 
+#include <charconv>
+
 #include "runtime/text_util.hpp"
 
 #include <algorithm>
@@ -105,6 +107,39 @@ std::optional<std::string> bearer_token(const http_request& req) {
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
     v.remove_suffix(1);
   return std::string{v};
+}
+
+caf::expected<std::optional<uint64_t>>
+parse_precondition(const http_request& req) {
+  namespace http = boost::beast::http;
+  using runtime::errc;
+  auto none = req.find(http::field::if_none_match);
+  if (none != req.end()) {
+    if (none->value() != "*")
+      return runtime::make_api_error(errc::invalid_parameter,
+                                     "If-None-Match takes only *",
+                                     "If-None-Match");
+    return std::optional<uint64_t>{0};
+  }
+  auto m = req.find(http::field::if_match);
+  if (m == req.end())
+    return std::optional<uint64_t>{};
+  std::string_view v{m->value().data(), m->value().size()};
+  if (v == "*")
+    return std::optional<uint64_t>{any_version_precondition};
+  if (v.starts_with("W/"))
+    v.remove_prefix(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
+    v = v.substr(1, v.size() - 2);
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc{} || end != v.data() + v.size() || n == 0 ||
+      n == any_version_precondition)
+    return runtime::make_api_error(errc::invalid_parameter,
+                                   "If-Match takes a version (an ETag) this "
+                                   "node handed out",
+                                   "If-Match");
+  return std::optional<uint64_t>{n};
 }
 
 } // namespace herald::heraldd

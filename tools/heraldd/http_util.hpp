@@ -3,6 +3,7 @@
 // Small HTTP helpers shared by heraldd's handlers: response builders in
 // DESIGN §7's shapes and query-string parsing. Pure functions, thread-safe.
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <caf/error.hpp>
+#include <caf/expected.hpp>
 
 #include "runtime/errc.hpp"
 
@@ -53,6 +55,18 @@ caf::error parse_target(std::string_view target, std::string& path,
 /// case-insensitive, surrounding blanks trimmed): nullopt without the
 /// header, an empty string when it is not a non-empty Bearer credential.
 std::optional<std::string> bearer_token(const http_request& req);
+
+/// "If-Match: *" as parse_precondition returns it: the target must exist,
+/// whatever its version.
+inline constexpr uint64_t any_version_precondition = ~uint64_t{0};
+
+/// The version an If-Match / If-None-Match header names: nullopt without
+/// either; `"3"`, `3` and `W/"3"` name version 3; If-None-Match `*` means
+/// "must not exist" (0); If-Match `*` is any_version_precondition.
+/// Anything else (a list of ETags, 0, garbage) is invalid_parameter with
+/// the header's name as field.
+caf::expected<std::optional<uint64_t>>
+parse_precondition(const http_request& req);
 
 /// Rejects parameters outside `allowed` (invalid_parameter, field = name).
 caf::error check_known_params(const query_string& q,
