@@ -295,6 +295,11 @@ TEST_F(compat004, bad_paths_and_parameters) {
   EXPECT_TRUE(is_api_error(r, 400, {"invalid_scope"}, "project")) << r.body;
   r = http().get(inv + "/p/a/%zz");
   EXPECT_TRUE(is_api_error(r, 400, {"invalid_scope"}, "version")) << r.body;
+  // Valid levels that add up to a scope over 1024 bytes (what `scope=`
+  // refuses too).
+  const std::string long_level(400, 'x');
+  r = http().get(inv + "/" + long_level + "/" + long_level + "/" + long_level);
+  EXPECT_TRUE(is_api_error(r, 400, {"invalid_scope"}, "scope")) << r.body;
   r = http().get(std::string{query_root} + "/project/p/e/d/extra");
   EXPECT_TRUE(is_api_error(r, 404, {"not_found"}, std::nullopt)) << r.body;
   r = http().get(std::string{query_root} + "/tenants/x");

@@ -81,6 +81,12 @@ caf::expected<scope_request> parse_query_path(std::string_view path) {
       rest = rest.substr(end + 1);
   }
   out.scope = runtime::seed004_scope(root, levels);
+  // Valid levels can still add up to more than a scope may be (1024 bytes):
+  // the same limit as the `scope=` parameter.
+  if (!runtime::is_valid_scope(out.scope))
+    return runtime::make_api_error(errc::invalid_scope,
+                                   "the path's scope is longer than 1024 bytes",
+                                   "scope");
   return out;
 }
 
