@@ -669,6 +669,51 @@ TEST_F(auth_users_file, an_unknown_member_exits_2_naming_it) {
       {"unknown member colour"});
 }
 
+// -- short lifetimes: token expiry, silent stream clients ----------------------
+
+class auth_short_lived : public auth {
+protected:
+  std::vector<std::string> node_args() const override {
+    return {"--token-ttl", "1", "--stream-idle-timeout", "2"};
+  }
+
+  /// The value of an unlabelled sample on /metrics, -1 when absent.
+  double sample(const std::string& name) {
+    auto body = http().get("/metrics").body;
+    auto at = body.find("\n" + name + " ");
+    return at == std::string::npos
+               ? -1
+               : std::strtod(body.c_str() + at + name.size() + 2, nullptr);
+  }
+};
+
+TEST_F(auth_short_lived, an_expired_login_token_is_refused_and_not_renewed) {
+  put_user("alice", "s3cret-pass", {"reader"});
+  const auto token = login_token("alice", "s3cret-pass");
+  ASSERT_FALSE(token.empty());
+  // exp = iat + 1 s (whole seconds): the token stops working within a
+  // bounded wait, and then says why.
+  ASSERT_TRUE(wait_for(
+      [&] { return as(token).get("/api/v1/events?limit=1").status == 401; },
+      10s));
+  auto r = as(token).get("/api/v1/events?limit=1");
+  EXPECT_TRUE(is_api_error(r, 401, {"unauthorized"}, std::nullopt));
+  EXPECT_THAT(api_error(r).value("message", ""), HasSubstr("expired"));
+  auto renew = as(token).post(renew_path, "");
+  EXPECT_TRUE(is_api_error(renew, 401, {"unauthorized"}, std::nullopt))
+      << renew.describe();
+  // A fresh login works again.
+  EXPECT_FALSE(login_token("alice", "s3cret-pass").empty());
+}
+
+TEST_F(auth_short_lived, a_stream_client_that_answers_no_ping_is_dropped) {
+  ws_client silent; // never read: it answers none of the node's pings
+  ASSERT_TRUE(open_stream(silent, node().admin_token()).upgraded);
+  ASSERT_TRUE(wait_for([&] { return sample("herald_streams_open") == 1; }, 10s));
+  // --stream-idle-timeout 2: a ping after 1 s, dropped after 2 s of silence.
+  EXPECT_TRUE(wait_for([&] { return sample("herald_streams_open") == 0; }, 15s));
+}
+
 // -- 8. streams: per-caller limit, access_token= ---------------------------------
 
 class auth_stream_limit : public auth {

@@ -149,7 +149,7 @@ std::optional<daemon_config> parse_command_line(int argc, char** argv,
       ->check(CLI::ExistingFile);
   app.add_option("--token-ttl", cfg.token_ttl_s,
                  "Seconds a login token (JWT) stays valid")
-      ->check(CLI::Range(60u, 31u * 86400u))
+      ->check(CLI::Range(1u, 31u * 86400u))
       ->capture_default_str();
   std::string retention_max_age;
   std::string retention_max_bytes;
