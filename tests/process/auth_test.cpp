@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <ctime>
 #include <sstream>
 
 #include <gmock/gmock.h>
@@ -592,6 +593,29 @@ TEST_F(auth, a_revoked_token_and_a_deleted_users_jwt_are_unauthorized) {
   EXPECT_EQ(audit("auth.user.deleted").size(), 1u);
   // The admin token is not affected by either.
   EXPECT_EQ(http().get(events_path).status, 200);
+}
+
+TEST_F(auth, a_recreated_user_does_not_inherit_the_old_users_tokens) {
+  put_user("erin", "pw-erin-123", {"reader"});
+  auto reply = login("erin", "pw-erin-123");
+  ASSERT_EQ(reply.status, 200) << reply.describe();
+  const auto old = as(reply.json().value("token", ""));
+  const auto issued_s = reply.json().value("exp", int64_t{0}) - 3600;
+  ASSERT_EQ(old.get(events_path).status, 200);
+  ASSERT_EQ(http().request("DELETE", "/api/v1/users/erin").status, 204);
+  // Tokens carry whole seconds: re-create erin in a later second than the
+  // old token's (a bounded wait on the wall clock, not a pause for work).
+  ASSERT_TRUE(wait_for([&] { return std::time(nullptr) > issued_s; }, 3s));
+  put_user("erin", "pw-erin-456", {"reader"});
+  EXPECT_TRUE(is_unauthorized(old.get(events_path)));
+  EXPECT_TRUE(is_unauthorized(old.request("POST", renew_path)));
+  const auto fresh = as(login_token("erin", "pw-erin-456"));
+  EXPECT_EQ(fresh.get(events_path).status, 200);
+  // Changing the user (not re-creating it) keeps its tokens valid.
+  auto r = http().put_json("/api/v1/users/erin", {{"roles", {"reader"}},
+                                                  {"groups", {"g2"}}});
+  ASSERT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(fresh.get(events_path).status, 200);
 }
 
 // -- 7. the users file -----------------------------------------------------------

@@ -434,6 +434,7 @@ void admin_api::users(const http_request& req, std::string_view rest,
   user_record u;
   u.name = *name;
   u.groups = groups.get<std::vector<std::string>>();
+  u.created_ns = current ? current->created_ns : runtime::now_unix_ns();
   u.roles = (*body)["roles"].get<std::vector<std::string>>();
   // The stored version we read: a concurrent change makes this a conflict
   // instead of a lost update (the kept hash would be stale).

@@ -57,6 +57,7 @@ caf::expected<user_record> decode_user(const std::string& name,
   u.groups = strings_of(j.value("groups", json::array()));
   u.roles = strings_of(j.value("roles", json::array()));
   u.version = version;
+  u.created_ns = j.value("created_ns", int64_t{0});
   return u;
 }
 
@@ -131,7 +132,8 @@ caf::error auth_service::check_groups(const json& groups,
 std::string auth_service::encode(const user_record& u) {
   return json{{"password_hash", u.password_hash},
               {"groups", u.groups},
-              {"roles", u.roles}}
+              {"roles", u.roles},
+              {"created_ns", u.created_ns}}
       .dump();
 }
 
@@ -289,6 +291,13 @@ caf::error auth_service::ensure_admin_token() {
   return caf::error{};
 }
 
+bool auth_service::predates(const runtime::auth::jwt_claims& claims,
+                            const user_record& u) {
+  // iat has whole seconds: a token of the same second as the creation is
+  // given the benefit of the doubt.
+  return claims.issued_at < u.created_ns / 1'000'000'000;
+}
+
 runtime::identity auth_service::identity_of(const user_record& u) const {
   return runtime::identity{u.name, u.groups, u.roles};
 }
@@ -312,7 +321,7 @@ auth_service::authenticate(std::string_view credential, int64_t now_s) const {
     return std::move(claims.error());
   std::shared_lock guard{mtx_};
   auto u = users_.find(claims->subject);
-  if (u == users_.end())
+  if (u == users_.end() || predates(*claims, u->second))
     return unauthorized("the token's user no longer exists");
   return identity_of(u->second);
 }
@@ -352,7 +361,8 @@ auth_service::renew(std::string_view credential, int64_t now_s,
   subject = claims->subject;
   {
     std::shared_lock guard{mtx_};
-    if (users_.count(claims->subject) == 0)
+    auto u = users_.find(claims->subject);
+    if (u == users_.end() || predates(*claims, u->second))
       return unauthorized("the token's user no longer exists");
   }
   return issued{jwt_.issue(claims->subject, now_s, opts_.token_ttl.count()),

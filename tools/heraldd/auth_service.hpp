@@ -50,6 +50,10 @@ struct user_record {
   std::vector<std::string> roles;
   bool from_file = false; ///< defined in --users, read-only via the API
   uint64_t version = 0;   ///< definition version (0 for file users)
+  /// When the user was created through the API (0 for file users): login
+  /// tokens issued in an earlier second belong to a previous user of the
+  /// same name and are refused.
+  int64_t created_ns = 0;
 };
 
 struct token_record {
@@ -134,6 +138,10 @@ private:
   caf::error load_users_file(const std::filesystem::path& file);
   caf::error ensure_admin_token();
   runtime::identity identity_of(const user_record& u) const;
+  /// Was the token issued before `u` was created (to an earlier user of the
+  /// same name)?
+  static bool predates(const runtime::auth::jwt_claims& claims,
+                       const user_record& u);
 
   std::shared_ptr<storage::event_store> store_;
   runtime::auth::jwt_codec jwt_;
