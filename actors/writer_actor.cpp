@@ -172,8 +172,8 @@ void finish_commit(writer_pointer self, commit_job& job) {
     // A refused definition change (stale version, ...) is the caller's
     // error, not the node's.
     if (runtime::describe(job.err).code == runtime::errc::internal)
-      spdlog::error("writer: append of {} events failed: {}",
-                    job.events.size(), caf::to_string(job.err));
+      spdlog::error("writer: append of {} events failed: {}", job.events.size(),
+                    caf::to_string(job.err));
     for (auto& w : batch)
       w.to.fail(job.err);
   } else {

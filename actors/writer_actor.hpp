@@ -101,13 +101,12 @@ struct writer_options {
 /// - `(flush_atom) -> uint64_t`
 ///   Answers, with the store's last seq, once every write request received
 ///   before it has been committed or failed (the drain on shutdown).
-using writer_actor =
-    caf::typed_actor<caf::replies_to<write_atom, std::vector<v1::Event>>::with<
-                         std::vector<storage::append_result>>,
-                     caf::replies_to<define_atom, storage::definition_write,
-                                     std::vector<v1::Event>>::
-                         with<storage::definition_result>,
-                     caf::replies_to<flush_atom>::with<uint64_t>>;
+using writer_actor = caf::typed_actor<
+    caf::replies_to<write_atom, std::vector<v1::Event>>::with<
+        std::vector<storage::append_result>>,
+    caf::replies_to<define_atom, storage::definition_write,
+                    std::vector<v1::Event>>::with<storage::definition_result>,
+    caf::replies_to<flush_atom>::with<uint64_t>>;
 
 /// Spawns the writer (on the cooperative scheduler; it never blocks) and its
 /// committer (detached unless opts.inline_io). `registry` receives the

@@ -148,7 +148,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string path2;
     hd::query_string q2;
     if (auto err = hd::parse_target(again, path2, q2))
-      fail("re-encoded query refused", again + "\n" + rt::describe(err).to_json());
+      fail("re-encoded query refused",
+           again + "\n" + rt::describe(err).to_json());
     if (path2 != path || q2.params != q.params)
       fail("re-encoded query parses to other parameters", again);
   }

@@ -66,9 +66,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   req.set(boost::beast::http::field::authorization,
           header_value(authorization));
   if (auto token = hd::bearer_token(req)) {
-    if (!token->empty() &&
-        (token->front() == ' ' || token->back() == ' ' ||
-         token->front() == '\t' || token->back() == '\t'))
+    if (!token->empty() && (token->front() == ' ' || token->back() == ' ' ||
+                            token->front() == '\t' || token->back() == '\t'))
       fail("bearer token with surrounding blanks");
   } else {
     fail("an Authorization header read as absent");

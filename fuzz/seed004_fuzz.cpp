@@ -107,8 +107,7 @@ void roundtrip(const std::string& text, const Event& ev, const char* form,
     fail((std::string{form} + " form rejected").c_str(),
          text + "\n" + rt::describe(again.error()).to_json());
   if (again->events.size() != 1 ||
-      !google::protobuf::util::MessageDifferencer::Equals(ev,
-                                                          again->events[0]))
+      !google::protobuf::util::MessageDifferencer::Equals(ev, again->events[0]))
     fail((std::string{form} + " form decodes to another event").c_str(),
          text + "\nwas:   " + rt::to_native_json_text(ev) +
              "\nagain: " + rt::to_native_json_text(again->events.at(0)));

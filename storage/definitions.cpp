@@ -57,8 +57,7 @@ caf::error check_sources_locked(const event_store::impl& s,
     auto it = s.sources.find(events[i].source());
     if (it != s.sources.end() && !it->second.enabled)
       return runtime::make_api_error(
-          api::source_disabled,
-          "source " + events[i].source() + " is disabled",
+          api::source_disabled, "source " + events[i].source() + " is disabled",
           events.size() == 1 ? std::string{"/source"}
                              : "/" + std::to_string(i) + "/source");
   }
@@ -157,7 +156,8 @@ caf::error load_sources(event_store::impl& s) {
     if (v.size() < 8)
       return caf::make_error(storage::errc::corruption,
                              std::string{"malformed source definition"});
-    auto enabled = parse_source_setting(std::string{v.data() + 8, v.size() - 8});
+    auto enabled =
+        parse_source_setting(std::string{v.data() + 8, v.size() - 8});
     auto& st =
         s.sources[std::string{it->key().ToStringView().substr(prefix.size())}];
     st.defined = true;
@@ -215,7 +215,7 @@ std::vector<source_info> event_store::sources() const {
   for (const auto& [id, st] : impl_->sources)
     if (st.defined || st.events > 0)
       out.push_back(source_info{id, st.enabled, st.events, st.last_seq,
-                              st.last_accept_ns});
+                                st.last_accept_ns});
   return out;
 }
 

@@ -21,7 +21,7 @@ namespace herald::storage {
 /// found out (applied to the in-memory state only after the write).
 struct pending_definition {
   const definition_write* change = nullptr;
-  uint64_t version = 0;       ///< new version (put) or deleted version
+  uint64_t version = 0;               ///< new version (put) or deleted version
   std::optional<bool> source_enabled; ///< for "source/<id>" puts
 };
 

@@ -11,10 +11,10 @@
 #include <rocksdb/write_batch.h>
 
 #include "runtime/errc.hpp"
+#include "storage/definitions.hpp"
 #include "storage/errc.hpp"
 #include "storage/event_store.hpp"
 #include "storage/store_impl.hpp"
-#include "storage/definitions.hpp"
 
 namespace herald::storage {
 
@@ -70,11 +70,9 @@ event_store::append(std::vector<v1::Event>& events, const std::string& node_id,
   return write_locked(*impl_, events, node_id, accept_time_ns, nullptr);
 }
 
-caf::expected<definition_result>
-event_store::commit_definition(const definition_write& change,
-                               std::vector<v1::Event>& events,
-                               const std::string& node_id,
-                               int64_t accept_time_ns) {
+caf::expected<definition_result> event_store::commit_definition(
+    const definition_write& change, std::vector<v1::Event>& events,
+    const std::string& node_id, int64_t accept_time_ns) {
   std::shared_lock life{impl_->life_mtx};
   if (impl_->closed)
     return caf::make_error(errc::closed, std::string{"event store is closed"});
@@ -232,8 +230,8 @@ write_locked(event_store::impl& s, std::vector<v1::Event>& events,
       put_be64(stat, total);
       put_be64(stat, d.last_seq);
       put_be64(stat, static_cast<uint64_t>(accept_time_ns));
-      bst = batch.Put(s[cf_meta],
-                      std::string{meta_source_prefix}.append(id), stat);
+      bst = batch.Put(s[cf_meta], std::string{meta_source_prefix}.append(id),
+                      stat);
       if (!bst.ok())
         return fail(batch_error(bst));
     }

@@ -100,8 +100,8 @@ struct source_info {
   std::string id;
   bool enabled = true;
   uint64_t events = 0;
-  uint64_t last_seq = 0;       ///< 0 when no event came from it yet
-  int64_t last_accept_ns = 0;  ///< accept time of last_seq
+  uint64_t last_seq = 0;      ///< 0 when no event came from it yet
+  int64_t last_accept_ns = 0; ///< accept time of last_seq
 };
 
 struct query_page {

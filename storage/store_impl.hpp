@@ -6,12 +6,12 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
-#include <map>
 #include <unordered_map>
 
 #include <caf/error.hpp>

@@ -228,17 +228,20 @@ protected:
   }
 };
 
-TEST_F(writer_definition_test, a_change_is_committed_and_routed_with_its_event) {
+TEST_F(writer_definition_test,
+       a_change_is_committed_and_routed_with_its_event) {
   auto node = spawn_test_node();
   auto log = watch(node);
-  auto d = define(node, "config/a", "1", 0, {make_event("config-updated", "c1")});
+  auto d =
+      define(node, "config/a", "1", 0, {make_event("config-updated", "c1")});
   run();
   ASSERT_TRUE(d->ok());
   EXPECT_EQ(d->get().version, 1u);
   ASSERT_EQ(d->get().events.size(), 1u);
   EXPECT_EQ(d->get().events[0].seq, 1u);
   EXPECT_EQ(log->seqs(), (std::vector<uint64_t>{1}));
-  auto stale = define(node, "config/a", "2", 0, {make_event("config-updated", "c2")});
+  auto stale =
+      define(node, "config/a", "2", 0, {make_event("config-updated", "c2")});
   run();
   ASSERT_TRUE(stale->ready() && !stale->ok());
   EXPECT_EQ(runtime::describe(stale->error()).code, runtime::errc::conflict);
@@ -254,7 +257,8 @@ TEST_F(writer_definition_test,
   // Queued behind it, in this order: disable iam, then three writes.
   auto off = define(node, "source/iam", R"({"enabled":false})", std::nullopt);
   auto ok1 = write(node, {from_source("billing", "b")});
-  auto refused = write(node, {from_source("billing", "c"), from_source("iam", "d")});
+  auto refused =
+      write(node, {from_source("billing", "c"), from_source("iam", "d")});
   auto ok2 = write(node, {from_source("billing", "e")});
   run();
   ASSERT_TRUE(first->ok());

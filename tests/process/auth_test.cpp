@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 
 #include <chrono>
-#include <fstream>
 #include <ctime>
+#include <fstream>
 #include <sstream>
 
 #include <gmock/gmock.h>
@@ -100,10 +100,9 @@ protected:
   /// Creates a user through the API with the admin token (201 expected).
   void put_user(const std::string& name, const std::string& password,
                 const json& roles, const json& groups = json::array()) {
-    auto r = http().put_json("/api/v1/users/" + name,
-                             {{"password", password},
-                              {"groups", groups},
-                              {"roles", roles}});
+    auto r = http().put_json(
+        "/api/v1/users/" + name,
+        {{"password", password}, {"groups", groups}, {"roles", roles}});
     EXPECT_EQ(r.status, 201) << "PUT user " << name << ": " << r.describe();
   }
 
@@ -256,11 +255,12 @@ TEST_F(auth, every_endpoint_but_health_refuses_a_missing_credential) {
   auto probe = other.connect(node().http_port(), "/api/v1/no-such-socket");
   EXPECT_EQ(probe.status, 401) << probe.describe();
   // The same upgrade as a raw request shows the refusal's headers.
-  auto raw = anon().request("GET", stream_path, "",
-                            {{"Connection", "Upgrade"},
-                             {"Upgrade", "websocket"},
-                             {"Sec-WebSocket-Version", "13"},
-                             {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}});
+  auto raw =
+      anon().request("GET", stream_path, "",
+                     {{"Connection", "Upgrade"},
+                      {"Upgrade", "websocket"},
+                      {"Sec-WebSocket-Version", "13"},
+                      {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}});
   EXPECT_TRUE(is_unauthorized(raw)) << "raw upgrade";
 
   // Nothing changed: the trail is as it was (no event stored, no
@@ -301,9 +301,9 @@ TEST_F(auth, garbage_basic_and_foreign_key_credentials_are_unauthorized) {
   // the forged one fails for its signature only.
   const runtime::auth::jwt_codec own{read_all(node().data_dir() / "jwt.key")};
   const auto genuine = own.issue("alice", now, 3600);
-  ASSERT_EQ(anon().get(events_path,
-                       {{"Authorization", "Bearer " + genuine}}).status,
-            200);
+  ASSERT_EQ(
+      anon().get(events_path, {{"Authorization", "Bearer " + genuine}}).status,
+      200);
 
   const std::vector<std::pair<std::string, std::string>> credentials = {
       {"garbage bearer", "Bearer garbage"},
@@ -450,7 +450,8 @@ TEST_F(auth, renew_without_a_token_is_401_and_with_a_service_token_403) {
   EXPECT_TRUE(audit("auth.renew").empty());
 }
 
-// -- 5. failed-login limit -----------------------------------------------------
+// -- 5. failed-login limit
+// -----------------------------------------------------
 
 TEST_F(auth, sixth_login_after_five_failures_is_429_for_that_user_only) {
   put_user("alice", "s3cret-pass", {"reader"});
@@ -474,7 +475,8 @@ TEST_F(auth, sixth_login_after_five_failures_is_429_for_that_user_only) {
   EXPECT_FALSE(login_token("bob", "bob-pass-123").empty());
 }
 
-// -- 6. roles, service tokens, revocation --------------------------------------
+// -- 6. roles, service tokens, revocation
+// --------------------------------------
 
 TEST_F(auth, a_reader_cannot_publish_or_change_definitions) {
   put_user("alice", "s3cret-pass", {"reader"});
@@ -497,8 +499,8 @@ TEST_F(auth, a_reader_cannot_publish_or_change_definitions) {
   EXPECT_TRUE(is_forbidden(alice.put_json("/api/v1/config/x", {{"v", 1}})));
   EXPECT_TRUE(is_forbidden(alice.put_json(
       "/api/v1/users/x", {{"password", "pw-x-12345"}, {"roles", {"admin"}}})));
-  EXPECT_TRUE(is_forbidden(alice.put_json(
-      "/api/v1/users/alice", {{"roles", {"admin"}}})))
+  EXPECT_TRUE(is_forbidden(
+      alice.put_json("/api/v1/users/alice", {{"roles", {"admin"}}})))
       << "a user cannot promote itself";
   EXPECT_TRUE(is_forbidden(alice.post_json(tokens_path, {{"name", "mine"}})));
   EXPECT_TRUE(is_forbidden(alice.get(tokens_path)));
@@ -527,16 +529,17 @@ TEST_F(auth, a_service_token_publishes_but_cannot_read_or_define) {
   EXPECT_EQ(created.value("name", ""), "billing-svc");
   const auto svc = as(secret);
 
-  auto p = svc.post_json(events_path,
-                         make_event("billing.paid", {{"id", "svc-1"}}));
+  auto p =
+      svc.post_json(events_path, make_event("billing.paid", {{"id", "svc-1"}}));
   EXPECT_EQ(p.status, 200) << p.describe();
   EXPECT_EQ(http().get(std::string{events_path} + "/svc-1").status, 200);
 
   EXPECT_TRUE(is_forbidden(svc.get(events_path)));
   EXPECT_TRUE(is_forbidden(svc.get(std::string{events_path} + "/svc-1")));
   EXPECT_TRUE(is_forbidden(svc.put_json("/api/v1/config/x", {{"v", 1}})));
-  EXPECT_TRUE(is_forbidden(svc.put_json(
-      "/api/v1/users/bob", {{"password", "pw-bob-12345"}, {"roles", {"admin"}}})));
+  EXPECT_TRUE(is_forbidden(
+      svc.put_json("/api/v1/users/bob",
+                   {{"password", "pw-bob-12345"}, {"roles", {"admin"}}})));
   EXPECT_TRUE(is_forbidden(svc.post_json(tokens_path, {{"name", "more"}})));
   ws_client ws;
   auto up = open_stream(ws, secret);
@@ -576,11 +579,12 @@ TEST_F(auth, a_revoked_token_and_a_deleted_users_jwt_are_unauthorized) {
   EXPECT_EQ(del.status, 204) << del.describe();
   EXPECT_TRUE(is_unauthorized(svc.post_json(
       events_path, make_event("billing.b", {{"id", "after-revoke"}}))));
-  EXPECT_TRUE(is_api_error(
-      http().get(std::string{events_path} + "/after-revoke"), 404,
-      {"not_found"}, std::nullopt));
+  EXPECT_TRUE(
+      is_api_error(http().get(std::string{events_path} + "/after-revoke"), 404,
+                   {"not_found"}, std::nullopt));
   EXPECT_EQ(audit("auth.token.revoked").size(), 1u);
-  for (const auto& t : http().get(tokens_path).json().value("tokens", json::array()))
+  for (const auto& t :
+       http().get(tokens_path).json().value("tokens", json::array()))
     EXPECT_NE(t.value("id", ""), id) << "revoked token still listed";
 
   put_user("dave", "pw-dave-123", {"reader"});
@@ -612,13 +616,14 @@ TEST_F(auth, a_recreated_user_does_not_inherit_the_old_users_tokens) {
   const auto fresh = as(login_token("erin", "pw-erin-456"));
   EXPECT_EQ(fresh.get(events_path).status, 200);
   // Changing the user (not re-creating it) keeps its tokens valid.
-  auto r = http().put_json("/api/v1/users/erin", {{"roles", {"reader"}},
-                                                  {"groups", {"g2"}}});
+  auto r = http().put_json("/api/v1/users/erin",
+                           {{"roles", {"reader"}}, {"groups", {"g2"}}});
   ASSERT_EQ(r.status, 200) << r.describe();
   EXPECT_EQ(fresh.get(events_path).status, 200);
 }
 
-// -- 7. the users file -----------------------------------------------------------
+// -- 7. the users file
+// -----------------------------------------------------------
 
 class auth_users_file : public ::testing::Test {};
 
@@ -631,13 +636,14 @@ TEST_F(auth_users_file, file_users_log_in_and_are_read_only_through_the_api) {
   ASSERT_TRUE(node.start());
   auto admin = node.http();
   http_client anon(node.http_port());
-  auto r = anon.post_json(login_path,
-                          {{"username", "carol"}, {"password", "pw-carol-123"}});
+  auto r = anon.post_json(
+      login_path, {{"username", "carol"}, {"password", "pw-carol-123"}});
   ASSERT_EQ(r.status, 200) << r.describe();
   http_client carol(node.http_port());
   carol.set_bearer_token(r.json().value("token", ""));
   EXPECT_EQ(carol.get(events_path).status, 200);
-  auto p = carol.post_json(events_path, make_event("carol.did", {{"id", "c1"}}));
+  auto p =
+      carol.post_json(events_path, make_event("carol.did", {{"id", "c1"}}));
   EXPECT_EQ(p.status, 200) << p.describe();
   EXPECT_TRUE(is_forbidden(carol.put_json("/api/v1/config/x", {{"v", 1}})));
 
@@ -648,8 +654,8 @@ TEST_F(auth_users_file, file_users_log_in_and_are_read_only_through_the_api) {
             json::array({"reader", "publisher"}));
   EXPECT_THAT(listed.body, ::testing::Not(HasSubstr("pw-carol-123")));
 
-  auto put = admin.put_json("/api/v1/users/carol",
-                            {{"password", "changed-123"}, {"roles", {"admin"}}});
+  auto put = admin.put_json("/api/v1/users/carol", {{"password", "changed-123"},
+                                                    {"roles", {"admin"}}});
   EXPECT_TRUE(is_api_error(put, 409, {"conflict"}, std::nullopt));
   auto del = admin.request("DELETE", "/api/v1/users/carol");
   EXPECT_TRUE(is_api_error(del, 409, {"conflict"}, std::nullopt));
@@ -693,7 +699,8 @@ TEST_F(auth_users_file, an_unknown_member_exits_2_naming_it) {
       {"unknown member colour"});
 }
 
-// -- short lifetimes: token expiry, silent stream clients ----------------------
+// -- short lifetimes: token expiry, silent stream clients
+// ----------------------
 
 class auth_short_lived : public auth {
 protected:
@@ -733,12 +740,15 @@ TEST_F(auth_short_lived, an_expired_login_token_is_refused_and_not_renewed) {
 TEST_F(auth_short_lived, a_stream_client_that_answers_no_ping_is_dropped) {
   ws_client silent; // never read: it answers none of the node's pings
   ASSERT_TRUE(open_stream(silent, node().admin_token()).upgraded);
-  ASSERT_TRUE(wait_for([&] { return sample("herald_streams_open") == 1; }, 10s));
+  ASSERT_TRUE(
+      wait_for([&] { return sample("herald_streams_open") == 1; }, 10s));
   // --stream-idle-timeout 2: a ping after 1 s, dropped after 2 s of silence.
-  EXPECT_TRUE(wait_for([&] { return sample("herald_streams_open") == 0; }, 15s));
+  EXPECT_TRUE(
+      wait_for([&] { return sample("herald_streams_open") == 0; }, 15s));
 }
 
-// -- 8. streams: per-caller limit, access_token= ---------------------------------
+// -- 8. streams: per-caller limit, access_token=
+// ---------------------------------
 
 class auth_stream_limit : public auth {
 protected:
@@ -816,7 +826,8 @@ TEST_F(auth, access_token_parameter_works_on_upgrades_only) {
   EXPECT_TRUE(is_unauthorized(without_header));
 }
 
-// -- 9. /metrics -----------------------------------------------------------------
+// -- 9. /metrics
+// -----------------------------------------------------------------
 
 TEST_F(auth, metrics_needs_the_reader_role_and_counts_refusals) {
   put_user("alice", "s3cret-pass", {"reader"});

@@ -28,7 +28,9 @@ protected:
                     header_list headers = {}) {
     return put(key, value.dump(), std::move(headers));
   }
-  http_response get(const std::string& key) { return http().get(key_path(key)); }
+  http_response get(const std::string& key) {
+    return http().get(key_path(key));
+  }
   http_response del(const std::string& key, const header_list& headers = {}) {
     return http().request("DELETE", key_path(key), "", headers);
   }
@@ -130,8 +132,8 @@ TEST_F(config, put_get_and_conditional_updates) {
   auto events = updated();
   ASSERT_EQ(events.size(), 7u) << json(events).dump();
   const std::vector<std::pair<std::string, int>> want{
-      {"db", 1},    {"db", 2},    {"db", 3},   {"db", 4},
-      {"db", 5},    {"cache", 1}, {"cache", 2}};
+      {"db", 1}, {"db", 2},    {"db", 3},   {"db", 4},
+      {"db", 5}, {"cache", 1}, {"cache", 2}};
   for (size_t i = 0; i < want.size(); ++i) {
     auto d = data_of(events[i]);
     EXPECT_EQ(d.value("id", ""), want[i].first) << d.dump();
@@ -144,9 +146,9 @@ TEST_F(config, put_get_and_conditional_updates) {
 }
 
 TEST_F(config, any_json_value_round_trips) {
-  const std::vector<json> values{json(42), json("text"), json::array({1, "two"}),
-                                 json(nullptr), json(true),
-                                 json{{"nested", {{"deep", {1, 2, 3}}}}}};
+  const std::vector<json> values{
+      json(42),      json("text"), json::array({1, "two"}),
+      json(nullptr), json(true),   json{{"nested", {{"deep", {1, 2, 3}}}}}};
   uint64_t version = 0;
   for (const auto& v : values) {
     ++version;
@@ -191,7 +193,8 @@ TEST_F(config, delete_with_and_without_preconditions) {
   r = del("tmp");
   EXPECT_EQ(r.status, 204) << r.describe();
   EXPECT_EQ(deleted().size(), 2u);
-  EXPECT_TRUE(is_doc(put("tmp", json{{"a", 2}}), 201, "tmp", json{{"a", 2}}, 1));
+  EXPECT_TRUE(
+      is_doc(put("tmp", json{{"a", 2}}), 201, "tmp", json{{"a", 2}}, 1));
   EXPECT_EQ(updated().size(), 4u);
 }
 
@@ -203,7 +206,8 @@ TEST_F(config, the_caller_is_named_in_the_events) {
   ASSERT_EQ(r.status, 204) << r.describe();
   auto up = updated();
   ASSERT_EQ(up.size(), 1u);
-  EXPECT_EQ(data_of(up[0]), json({{"id", "feature"}, {"version", 1}, {"by", "ops"}}));
+  EXPECT_EQ(data_of(up[0]),
+            json({{"id", "feature"}, {"version", 1}, {"by", "ops"}}));
   auto del_events = deleted();
   ASSERT_EQ(del_events.size(), 1u);
   EXPECT_EQ(data_of(del_events[0]),
@@ -289,8 +293,8 @@ TEST_F(config, bad_bodies_and_keys_are_400) {
        {std::string{"a%20b"}, std::string{"a%2Fb"}, std::string{"%zz"},
         std::string{"caf%C3%A9"}, std::string{"a%00b"}, long_key}) {
     SCOPED_TRACE(key);
-    EXPECT_TRUE(is_api_error(put(key, json(1)), 400, {"invalid_parameter"},
-                             "key"));
+    EXPECT_TRUE(
+        is_api_error(put(key, json(1)), 400, {"invalid_parameter"}, "key"));
     EXPECT_TRUE(is_api_error(get(key), 400, {"invalid_parameter"}, "key"));
     EXPECT_TRUE(is_api_error(del(key), 400, {"invalid_parameter"}, "key"));
   }
@@ -298,7 +302,8 @@ TEST_F(config, bad_bodies_and_keys_are_400) {
   const std::string max_key(256, 'k');
   EXPECT_TRUE(is_doc(put(max_key, json(1)), 201, max_key, json(1), 1));
   EXPECT_TRUE(is_api_error(get("my%2Ekey%3Av1"), 404, {"not_found"}, "key"));
-  EXPECT_TRUE(is_doc(put("my%2Ekey%3Av1", json(2)), 201, "my.key:v1", json(2), 1));
+  EXPECT_TRUE(
+      is_doc(put("my%2Ekey%3Av1", json(2)), 201, "my.key:v1", json(2), 1));
   EXPECT_TRUE(is_doc(get("my.key:v1"), 200, "my.key:v1", json(2), 1));
   // A nested path is no key.
   auto r = put("a/b", json(1));
@@ -309,8 +314,8 @@ TEST_F(config, bad_bodies_and_keys_are_400) {
 TEST_F(config, readers_and_anonymous_callers_are_refused) {
   ASSERT_EQ(put("db", json{{"url", "x"}}).status, 201);
   auto dana = user("dana", {"reader", "publisher"});
-  EXPECT_TRUE(is_api_error(dana.get(key_path("db")), 403, {"forbidden"},
-                           std::nullopt));
+  EXPECT_TRUE(
+      is_api_error(dana.get(key_path("db")), 403, {"forbidden"}, std::nullopt));
   EXPECT_TRUE(is_api_error(dana.get(std::string{config_path}), 403,
                            {"forbidden"}, std::nullopt));
   EXPECT_TRUE(is_api_error(dana.put_json(key_path("db"), json{{"url", "r"}}),
@@ -321,8 +326,8 @@ TEST_F(config, readers_and_anonymous_callers_are_refused) {
                            {"forbidden"}, std::nullopt));
   http_client anonymous = node().http();
   anonymous.set_bearer_token("");
-  EXPECT_TRUE(is_api_error(anonymous.get(key_path("db")), 401,
-                           {"unauthorized"}, std::nullopt));
+  EXPECT_TRUE(is_api_error(anonymous.get(key_path("db")), 401, {"unauthorized"},
+                           std::nullopt));
   EXPECT_TRUE(is_api_error(anonymous.request("DELETE", key_path("db")), 401,
                            {"unauthorized"}, std::nullopt));
   EXPECT_TRUE(is_doc(get("db"), 200, "db", json{{"url", "x"}}, 1));

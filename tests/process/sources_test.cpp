@@ -64,10 +64,11 @@ protected:
 
   /// 3 events from iam (ids iam-0..2), then 2 from billing (bill-0..1).
   void publish_iam_and_billing() {
-    publish_ok(http(), json::array({from("iam", "iam-0"), from("iam", "iam-1")}));
-    publish_ok(http(), from("iam", "iam-2"));
     publish_ok(http(),
-               json::array({from("billing", "bill-0"), from("billing", "bill-1")}));
+               json::array({from("iam", "iam-0"), from("iam", "iam-1")}));
+    publish_ok(http(), from("iam", "iam-2"));
+    publish_ok(http(), json::array({from("billing", "bill-0"),
+                                    from("billing", "bill-1")}));
   }
 
   /// A reader user's client (created and logged in with the admin token).
@@ -149,10 +150,10 @@ TEST_F(sources, a_disabled_source_is_refused_on_every_publish_path) {
   // Native, single and batch (all or nothing: billing's event is not kept).
   expect_refused(events_path, from("iam", "iam-x1").dump(), {}, "/source",
                  {"iam-x1"});
-  expect_refused(events_path,
-                 json::array({from("billing", "bill-x1"), from("iam", "iam-x2")})
-                     .dump(),
-                 {}, "/1/source", {"bill-x1", "iam-x2"});
+  expect_refused(
+      events_path,
+      json::array({from("billing", "bill-x1"), from("iam", "iam-x2")}).dump(),
+      {}, "/1/source", {"bill-x1", "iam-x2"});
   expect_refused(events_path, json::array({from("iam", "iam-x3")}).dump(), {},
                  "/0/source", {"iam-x3"});
   // 004's create-event.
@@ -244,7 +245,8 @@ TEST_F(sources, bad_bodies_are_400_and_change_nothing) {
       {R"({"enabled":"no"})", {"invalid_field", "missing_field"}, "/enabled"},
       {R"({"enabled":null})", {"invalid_field", "missing_field"}, "/enabled"},
       {R"({"enabled":false,"x":1})", {"unknown_field"}, "/x"},
-      {R"([{"enabled":false}])", {"invalid_field", "invalid_json"},
+      {R"([{"enabled":false}])",
+       {"invalid_field", "invalid_json"},
        std::nullopt},
       {"enabled=false", {"invalid_json"}, std::nullopt},
       {"", {"invalid_json"}, std::nullopt},
@@ -272,9 +274,9 @@ TEST_F(sources, bad_bodies_are_400_and_change_nothing) {
   // Wrong methods.
   EXPECT_TRUE(is_api_error(http().post_json(path, {{"enabled", false}}), 405,
                            {"method_not_allowed"}, std::nullopt));
-  EXPECT_TRUE(is_api_error(http().put_json(std::string{sources_path},
-                                           {{"enabled", false}}),
-                           405, {"method_not_allowed"}, std::nullopt));
+  EXPECT_TRUE(is_api_error(
+      http().put_json(std::string{sources_path}, {{"enabled", false}}), 405,
+      {"method_not_allowed"}, std::nullopt));
 }
 
 TEST_F(sources, a_source_can_be_disabled_before_its_first_event) {
@@ -330,8 +332,8 @@ TEST_F(sources, a_reader_may_list_but_not_change) {
   auto all = list(carol);
   EXPECT_EQ(all["iam"].value("events", -1), 1);
   EXPECT_EQ(carol.get(std::string{sources_path} + "/iam").status, 200);
-  auto r = carol.put_json(std::string{sources_path} + "/iam",
-                          {{"enabled", false}});
+  auto r =
+      carol.put_json(std::string{sources_path} + "/iam", {{"enabled", false}});
   EXPECT_TRUE(is_api_error(r, 403, {"forbidden"}, std::nullopt));
   EXPECT_EQ(list()["iam"].value("enabled", false), true);
   EXPECT_TRUE(updates().empty());

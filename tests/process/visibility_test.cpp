@@ -38,11 +38,11 @@ struct mix_event {
 const std::vector<mix_event>& mix() {
   static const std::vector<mix_event> events = [] {
     const std::vector<std::pair<std::string, std::vector<std::string>>> order{
-        {"vis-a-1", {"a"}},  {"vis-b-1", {"b"}},       {"vis-n-1", {}},
-        {"vis-ab-1", {"a", "b"}}, {"vis-a-2", {"a"}},  {"vis-b-2", {"b"}},
-        {"vis-n-2", {}},     {"vis-b-3", {"b"}},       {"vis-a-3", {"a"}},
-        {"vis-n-3", {}},     {"vis-ab-2", {"a", "b"}}, {"vis-b-4", {"b"}},
-        {"vis-a-4", {"a"}},  {"vis-n-4", {}}};
+        {"vis-a-1", {"a"}},       {"vis-b-1", {"b"}},       {"vis-n-1", {}},
+        {"vis-ab-1", {"a", "b"}}, {"vis-a-2", {"a"}},       {"vis-b-2", {"b"}},
+        {"vis-n-2", {}},          {"vis-b-3", {"b"}},       {"vis-a-3", {"a"}},
+        {"vis-n-3", {}},          {"vis-ab-2", {"a", "b"}}, {"vis-b-4", {"b"}},
+        {"vis-a-4", {"a"}},       {"vis-n-4", {}}};
     const std::string_view scopes[] = {project_dep, inventory_app,
                                        inventory_other};
     std::vector<mix_event> out;
@@ -58,8 +58,8 @@ const std::vector<mix_event>& mix() {
 /// The hand-written answer for the group-`a` reader: `a`, ungrouped and
 /// `a,b` events, in seq order (anchors the computed sets below).
 const std::vector<std::string> alice_expected{
-    "vis-a-1", "vis-n-1", "vis-ab-1", "vis-a-2", "vis-n-2", "vis-a-3",
-    "vis-n-3", "vis-ab-2", "vis-a-4", "vis-n-4"};
+    "vis-a-1", "vis-n-1", "vis-ab-1", "vis-a-2", "vis-n-2",
+    "vis-a-3", "vis-n-3", "vis-ab-2", "vis-a-4", "vis-n-4"};
 
 std::vector<std::string> all_ids() {
   std::vector<std::string> out;
@@ -77,8 +77,8 @@ std::vector<std::string> visible_ids(const std::vector<std::string>& groups,
   for (const auto& e : mix()) {
     bool visible = e.groups.empty();
     for (const auto& g : e.groups)
-      visible = visible ||
-                std::find(groups.begin(), groups.end(), g) != groups.end();
+      visible =
+          visible || std::find(groups.begin(), groups.end(), g) != groups.end();
     if (visible && keep(e))
       out.push_back(e.id);
   }
@@ -132,8 +132,8 @@ std::vector<std::string> groups_of(const json& e) {
       continue;
     bool shared = false;
     for (const auto& g : allowed)
-      shared = shared ||
-               std::find(groups.begin(), groups.end(), g) != groups.end();
+      shared =
+          shared || std::find(groups.begin(), groups.end(), g) != groups.end();
     if (!shared)
       return ::testing::AssertionFailure()
              << "an event the caller may not see came back: " << e.dump();
@@ -232,8 +232,8 @@ protected:
       if (e.is_object() && e.value("id", "") == sentinel)
         return out;
     }
-    ADD_FAILURE() << "sentinel " << sentinel << " never arrived ("
-                  << out.size() << " frames; " << ws.error() << ")";
+    ADD_FAILURE() << "sentinel " << sentinel << " never arrived (" << out.size()
+                  << " frames; " << ws.error() << ")";
     return out;
   }
 
@@ -330,12 +330,15 @@ TEST_F(visibility, query_pages_show_only_visible_events) {
 
 TEST_F(visibility, query_filters_by_name_and_scope_within_visibility) {
   publish_mix();
-  auto created = [](const mix_event& e) { return e.name == "vis.item.created"; };
+  auto created = [](const mix_event& e) {
+    return e.name == "vis.item.created";
+  };
   EXPECT_THAT(mix_ids_of(query_paged(alice(), {{"name", "vis.item.created"}})),
               ElementsAreArray(visible_ids(group_a, created)));
   EXPECT_THAT(mix_ids_of(query_paged(http(), {{"name", "vis.item.created"}})),
-              ElementsAreArray(all_ids_where(
-                  [](const mix_event& e) { return e.name == "vis.item.created"; })));
+              ElementsAreArray(all_ids_where([](const mix_event& e) {
+                return e.name == "vis.item.created";
+              })));
   EXPECT_THAT(mix_ids_of(query_paged(alice(), {{"name", "vis.*.updated"}})),
               ElementsAreArray(visible_ids(group_a, [](const mix_event& e) {
                 return e.name == "vis.item.updated";
@@ -352,7 +355,7 @@ TEST_F(visibility, query_filters_by_name_and_scope_within_visibility) {
   auto deployment = [](const mix_event& e) { return e.scope == project_dep; };
   EXPECT_THAT(
       mix_ids_of(query_paged(alice(), {{"scope", std::string{project_dep}},
-                                        {"name", "vis.item.created"}})),
+                                       {"name", "vis.item.created"}})),
       ElementsAreArray(visible_ids(group_a, [&](const mix_event& e) {
         return deployment(e) && created(e);
       })));
@@ -380,8 +383,8 @@ TEST_F(visibility, fetch_by_id_hides_existence) {
     const std::string path = std::string{events_path} + "/" + e.id;
     EXPECT_EQ(http().get(path).status, 200) << "admin GET " << e.id;
     auto r = alice().get(path);
-    const bool may = std::find(visible.begin(), visible.end(), e.id) !=
-                     visible.end();
+    const bool may =
+        std::find(visible.begin(), visible.end(), e.id) != visible.end();
     if (may) {
       EXPECT_EQ(r.status, 200) << e.id << ": " << r.describe();
       EXPECT_EQ(r.json().value("id", ""), e.id);
@@ -497,8 +500,8 @@ TEST_F(visibility, replay_from_seq_then_live) {
 TEST_F(visibility, replay_since_then_live) {
   // The newest event so far (server clock): everything published after it
   // has a time at or after it.
-  auto latest = http().get(
-      with_query(events_path, {{"order", "desc"}, {"limit", "1"}}));
+  auto latest =
+      http().get(with_query(events_path, {{"order", "desc"}, {"limit", "1"}}));
   ASSERT_EQ(latest.status, 200) << latest.describe();
   ASSERT_FALSE(latest.json()["events"].empty()) << latest.describe();
   const auto since = latest.json()["events"][0].value("time", "");
@@ -530,8 +533,8 @@ TEST_F(visibility, access_token_parameter_works_like_the_header) {
   EXPECT_TRUE(all_visible(frames, group_a));
 
   // Replay, credential in the query only.
-  auto replay = open("", {{"from_seq", "1"},
-                          {"access_token", alice().bearer_token()}});
+  auto replay =
+      open("", {{"from_seq", "1"}, {"access_token", alice().bearer_token()}});
   publish_one("vis-live-b", {"b"});
   publish_one("vis-end-2");
   auto replayed = read_until(*replay, "vis-end-2");
@@ -553,8 +556,8 @@ TEST_F(visibility, access_token_parameter_works_like_the_header) {
   // access_token= is for WebSockets only.
   http_client anonymous = node().http();
   anonymous.set_bearer_token("");
-  auto r = anonymous.get(with_query(
-      events_path, {{"access_token", alice().bearer_token()}}));
+  auto r = anonymous.get(
+      with_query(events_path, {{"access_token", alice().bearer_token()}}));
   EXPECT_EQ(r.status, 401) << r.describe();
 }
 
@@ -574,8 +577,8 @@ TEST_F(visibility, users_in_no_group_and_in_group_b) {
   const std::vector<std::string> nobody_expected{"vis-n-1", "vis-n-2",
                                                  "vis-n-3", "vis-n-4"};
   const std::vector<std::string> bob_expected{
-      "vis-b-1", "vis-n-1", "vis-ab-1", "vis-b-2", "vis-n-2", "vis-b-3",
-      "vis-n-3", "vis-ab-2", "vis-b-4", "vis-n-4"};
+      "vis-b-1", "vis-n-1", "vis-ab-1", "vis-b-2", "vis-n-2",
+      "vis-b-3", "vis-n-3", "vis-ab-2", "vis-b-4", "vis-n-4"};
   EXPECT_THAT(visible_ids(no_groups), ElementsAreArray(nobody_expected));
   EXPECT_THAT(visible_ids(group_b), ElementsAreArray(bob_expected));
 

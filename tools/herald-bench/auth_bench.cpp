@@ -54,8 +54,7 @@ nlohmann::json auth_once(const auth_options& opts) {
       {"users",
        {{{"name", bench_user},
          {"password", bench_password},
-         {"roles", {"reader"}}}}}}
-                                   .dump();
+         {"roles", {"reader"}}}}}}.dump();
   if (auto err = node.open(opts.node, "auth", {"--users", users_file});
       !err.empty())
     return {{"error", err}};
@@ -64,9 +63,10 @@ nlohmann::json auth_once(const auth_options& opts) {
 
   // Logins.
   http_conn conn{node.host(), node.port()};
-  const auto body = nlohmann::json{{"username", bench_user},
-                                   {"password", bench_password}}
-                        .dump();
+  const auto body = nlohmann::json{
+      {"username", bench_user},
+      {"password",
+       bench_password}}.dump();
   std::vector<int64_t> login_lat;
   std::string jwt;
   auto start = clock_type::now();
@@ -100,14 +100,14 @@ nlohmann::json auth_once(const auth_options& opts) {
   auto p50 = [](const nlohmann::json& j) {
     return j["latency"]["p50_ms"].get<double>();
   };
-  run["summary"] =
-      "login p50 " + fixed(login.p50_ms, 1) + " ms p99 " +
-      fixed(login.p99_ms, 1) + " ms; request p50 /healthz " +
-      fixed(p50(base), 3) + " ms, service token " + fixed(p50(svc), 3) +
-      " ms, JWT " + fixed(p50(with_jwt), 3) + " ms (" +
-      fixed(base["requests_per_s"].get<double>(), 0) + " / " +
-      fixed(svc["requests_per_s"].get<double>(), 0) + " / " +
-      fixed(with_jwt["requests_per_s"].get<double>(), 0) + " req/s)";
+  run["summary"] = "login p50 " + fixed(login.p50_ms, 1) + " ms p99 " +
+                   fixed(login.p99_ms, 1) + " ms; request p50 /healthz " +
+                   fixed(p50(base), 3) + " ms, service token " +
+                   fixed(p50(svc), 3) + " ms, JWT " + fixed(p50(with_jwt), 3) +
+                   " ms (" + fixed(base["requests_per_s"].get<double>(), 0) +
+                   " / " + fixed(svc["requests_per_s"].get<double>(), 0) +
+                   " / " + fixed(with_jwt["requests_per_s"].get<double>(), 0) +
+                   " req/s)";
   return run;
 }
 
@@ -135,8 +135,9 @@ int run_auth(const auth_options& opts) {
   }
   rep.load_after = load_average();
   rep.compute_median({"/login_latency/p50_ms", "/login_latency/p99_ms",
-                      "/healthz/latency/p50_ms", "/service_token/latency/p50_ms",
-                      "/jwt/latency/p50_ms", "/healthz/requests_per_s",
+                      "/healthz/latency/p50_ms",
+                      "/service_token/latency/p50_ms", "/jwt/latency/p50_ms",
+                      "/healthz/requests_per_s",
                       "/service_token/requests_per_s", "/jwt/requests_per_s"});
   rep.print(opts.out);
   return 0;

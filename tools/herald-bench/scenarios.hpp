@@ -73,8 +73,8 @@ int run_query(const query_options& opts);
 /// baseline. Spawned nodes only (the bench user comes from --users).
 struct auth_options {
   node_target node;
-  size_t logins = 100;      ///< sequential logins per run
-  size_t requests = 5000;   ///< requests per credential kind per run
+  size_t logins = 100;    ///< sequential logins per run
+  size_t requests = 5000; ///< requests per credential kind per run
   int repeat = 3;
   report_options out;
 };

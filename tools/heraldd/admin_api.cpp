@@ -49,11 +49,14 @@ bool under(std::string_view path, std::string_view base,
   return true;
 }
 
-int64_t now_s() { return runtime::now_unix_ns() / 1'000'000'000; }
+int64_t now_s() {
+  return runtime::now_unix_ns() / 1'000'000'000;
+}
 
 /// The body as a JSON object whose members are all in `allowed`.
-caf::expected<json> object_body(const http_request& req,
-                                std::initializer_list<std::string_view> allowed) {
+caf::expected<json>
+object_body(const http_request& req,
+            std::initializer_list<std::string_view> allowed) {
   auto j = json::parse(req.body(), nullptr, false);
   if (j.is_discarded())
     return runtime::make_api_error(errc::invalid_json,
@@ -63,18 +66,17 @@ caf::expected<json> object_body(const http_request& req,
                                    "the body must be a JSON object", "");
   for (auto it = j.begin(); it != j.end(); ++it)
     if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end())
-      return runtime::make_api_error(errc::unknown_field,
-                                     "unknown field " + it.key(),
-                                     runtime::json_pointer_append("", it.key()));
+      return runtime::make_api_error(
+          errc::unknown_field, "unknown field " + it.key(),
+          runtime::json_pointer_append("", it.key()));
   return j;
 }
 
 caf::error need(const runtime::identity& who, std::string_view role) {
   if (who.is_admin() || who.has_role(role))
     return caf::error{};
-  return runtime::make_api_error(errc::forbidden, "this needs the " +
-                                                      std::string{role} +
-                                                      " role");
+  return runtime::make_api_error(
+      errc::forbidden, "this needs the " + std::string{role} + " role");
 }
 
 http_response no_content(unsigned version, bool keep_alive) {
@@ -115,8 +117,10 @@ json user_json(const user_record& u) {
 }
 
 json token_json(const token_record& t) {
-  json j{{"id", t.id},       {"name", t.name},
-         {"groups", t.groups}, {"roles", t.roles},
+  json j{{"id", t.id},
+         {"name", t.name},
+         {"groups", t.groups},
+         {"roles", t.roles},
          {"created", runtime::format_rfc3339(t.created_ns)}};
   if (!t.created_by.empty())
     j["created_by"] = t.created_by;
@@ -135,8 +139,8 @@ json source_json(const storage::source_info& s) {
 /// Audit events about access control are for admins only: they carry user
 /// names and addresses.
 v1::Event audit_event(std::string name, const json& data) {
-  auto ev = runtime::make_system_event(std::move(name), data,
-                                       runtime::now_unix_ns());
+  auto ev =
+      runtime::make_system_event(std::move(name), data, runtime::now_unix_ns());
   ev.add_allowed_groups("admin");
   return ev;
 }
@@ -147,8 +151,7 @@ admin_api::admin_api(caf::actor_system& sys, actors::node_handles handles,
                      std::shared_ptr<storage::event_store> store,
                      std::shared_ptr<auth_service> auth)
     : sys_(sys), handles_(std::move(handles)), store_(std::move(store)),
-      auth_(std::move(auth)) {
-}
+      auth_(std::move(auth)) {}
 
 admin_api::~admin_api() {
   hash_pool_.join();
@@ -248,11 +251,10 @@ void admin_api::login(const http_request& req, const std::string& ip,
                                 version, keep_alive));
   if (auto wait = auth_->limiter().blocked(username, ip,
                                            std::chrono::steady_clock::now())) {
-    auto res = error_response(
-        errc::too_many_requests,
-        "too many failed logins; retry in " + std::to_string(wait->count()) +
-            " s",
-        "", version, keep_alive);
+    auto res = error_response(errc::too_many_requests,
+                              "too many failed logins; retry in " +
+                                  std::to_string(wait->count()) + " s",
+                              "", version, keep_alive);
     res.set(http::field::retry_after, std::to_string(wait->count()));
     return reply(std::move(res));
   }
@@ -265,10 +267,10 @@ void admin_api::login(const http_request& req, const std::string& ip,
           auth_->limiter().record_failure(username, ip,
                                           std::chrono::steady_clock::now());
           auto err = res.error();
-          record(audit_event("auth.error", {{"username", username},
-                                            {"ip", ip},
-                                            {"reason", runtime::describe(err)
-                                                           .message}}),
+          record(audit_event("auth.error",
+                             {{"username", username},
+                              {"ip", ip},
+                              {"reason", runtime::describe(err).message}}),
                  [reply, err, version, keep_alive](caf::error) {
                    auto out = error_response(err, version, keep_alive);
                    out.set(http::field::www_authenticate, "Bearer");
@@ -279,9 +281,9 @@ void admin_api::login(const http_request& req, const std::string& ip,
         auth_->limiter().record_success(username, ip,
                                         std::chrono::steady_clock::now());
         auto issued = std::move(*res);
-        record(audit_event("auth.ok", {{"username", username},
-                                       {"ip", ip},
-                                       {"exp", issued.exp}}),
+        record(audit_event(
+                   "auth.ok",
+                   {{"username", username}, {"ip", ip}, {"exp", issued.exp}}),
                [reply, issued, version, keep_alive](caf::error err) {
                  // No token without its audit record.
                  if (err)
@@ -318,16 +320,16 @@ void admin_api::renew(const http_request& req, const std::string& ip,
   if (!res) {
     auth_->limiter().record_failure("", ip, now);
     auto err = res.error();
-    return record(audit_event("auth.error",
-                              {{"username", subject},
-                               {"ip", ip},
-                               {"reason", runtime::describe(err).message}}),
-                  [reply, err, version, keep_alive](caf::error) {
-                    auto out = error_response(err, version, keep_alive);
-                    if (runtime::describe(err).code == errc::unauthorized)
-                      out.set(http::field::www_authenticate, "Bearer");
-                    reply(std::move(out));
-                  });
+    return record(
+        audit_event("auth.error", {{"username", subject},
+                                   {"ip", ip},
+                                   {"reason", runtime::describe(err).message}}),
+        [reply, err, version, keep_alive](caf::error) {
+          auto out = error_response(err, version, keep_alive);
+          if (runtime::describe(err).code == errc::unauthorized)
+            out.set(http::field::www_authenticate, "Bearer");
+          reply(std::move(out));
+        });
   }
   auto issued = std::move(*res);
   record(audit_event("auth.renew",
@@ -374,8 +376,8 @@ void admin_api::users(const http_request& req, std::string_view rest,
     json list = json::array();
     for (const auto& u : auth_->users())
       list.push_back(user_json(u));
-    return reply(json_response(200, json{{"users", list}}.dump(), version,
-                               keep_alive));
+    return reply(
+        json_response(200, json{{"users", list}}.dump(), version, keep_alive));
   }
   auto name = segment(rest);
   if (!name || auth_service::check_user_name(*name))
@@ -386,18 +388,18 @@ void admin_api::users(const http_request& req, std::string_view rest,
     if (!current)
       return reply(error_response(errc::not_found, "no such user: " + *name,
                                   "name", version, keep_alive));
-    return reply(json_response(200, user_json(*current).dump(), version,
-                               keep_alive));
+    return reply(
+        json_response(200, user_json(*current).dump(), version, keep_alive));
   }
   if (method != http::verb::put && method != http::verb::delete_)
     return reply(error_response(errc::method_not_allowed,
                                 "a user takes GET, PUT or DELETE", "", version,
                                 keep_alive));
   if (current && current->from_file)
-    return reply(error_response(
-        errc::conflict,
-        *name + " is defined in the users file; change it there", "name",
-        version, keep_alive));
+    return reply(
+        error_response(errc::conflict,
+                       *name + " is defined in the users file; change it there",
+                       "name", version, keep_alive));
   const auto key = "user/" + *name;
   if (method == http::verb::delete_) {
     if (!current)
@@ -443,11 +445,10 @@ void admin_api::users(const http_request& req, std::string_view rest,
                  version, keep_alive, reply](std::string hash) mutable {
     u.password_hash = std::move(hash);
     std::vector<v1::Event> evs;
-    evs.push_back(audit_event("auth.user.updated",
-                              {{"username", u.name},
-                               {"groups", u.groups},
-                               {"roles", u.roles},
-                               {"by", who_name}}));
+    evs.push_back(audit_event("auth.user.updated", {{"username", u.name},
+                                                    {"groups", u.groups},
+                                                    {"roles", u.roles},
+                                                    {"by", who_name}}));
     define(storage::definition_write{key, auth_service::encode(u), expect},
            std::move(evs), version, keep_alive, reply,
            [this, u, created, reply, version, keep_alive](uint64_t) {
@@ -518,20 +519,20 @@ void admin_api::tokens(const http_request& req, std::string_view rest,
                                                      {"name", t.name},
                                                      {"roles", t.roles},
                                                      {"by", who.name}}));
-    return define(storage::definition_write{"token/" + t.id,
-                                            auth_service::encode(t), 0},
-                  std::move(evs), version, keep_alive, reply,
-                  [this, t, secret, reply, version, keep_alive](uint64_t) {
-                    auth_->refresh_token(t.id);
-                    auto j = token_json(t);
-                    j["token"] = secret;
-                    reply(json_response(201, j.dump(), version, keep_alive));
-                  });
+    return define(
+        storage::definition_write{"token/" + t.id, auth_service::encode(t), 0},
+        std::move(evs), version, keep_alive, reply,
+        [this, t, secret, reply, version, keep_alive](uint64_t) {
+          auth_->refresh_token(t.id);
+          auto j = token_json(t);
+          j["token"] = secret;
+          reply(json_response(201, j.dump(), version, keep_alive));
+        });
   }
   auto id = segment(rest);
   if (!id)
-    return reply(error_response(errc::not_found, "no such token", "id",
-                                version, keep_alive));
+    return reply(error_response(errc::not_found, "no such token", "id", version,
+                                keep_alive));
   if (method != http::verb::delete_)
     return reply(error_response(errc::method_not_allowed,
                                 "a token takes DELETE", "", version,
@@ -552,7 +553,8 @@ void admin_api::sources(const http_request& req, std::string_view rest,
   const auto version = req.version();
   const bool keep_alive = req.keep_alive();
   const auto method = req.method();
-  auto find = [this](std::string_view id) -> std::optional<storage::source_info> {
+  auto find =
+      [this](std::string_view id) -> std::optional<storage::source_info> {
     for (auto& s : store_->sources())
       if (s.id == id)
         return s;
@@ -574,7 +576,8 @@ void admin_api::sources(const http_request& req, std::string_view rest,
       list.push_back(source_json(s));
     }
     if (!has_herald)
-      list.push_back(source_json(storage::source_info{std::string{herald_source}}));
+      list.push_back(
+          source_json(storage::source_info{std::string{herald_source}}));
     return reply(json_response(200, json{{"sources", list}}.dump(), version,
                                keep_alive));
   }
@@ -589,8 +592,8 @@ void admin_api::sources(const http_request& req, std::string_view rest,
     if (!s)
       return reply(error_response(errc::not_found, "no such source: " + *id,
                                   "id", version, keep_alive));
-    return reply(json_response(200, source_json(*s).dump(), version,
-                               keep_alive));
+    return reply(
+        json_response(200, source_json(*s).dump(), version, keep_alive));
   }
   if (method != http::verb::put)
     return reply(error_response(errc::method_not_allowed,
@@ -620,10 +623,9 @@ void admin_api::sources(const http_request& req, std::string_view rest,
          std::move(evs), version, keep_alive, reply,
          [find, id = *id, reply, version, keep_alive](uint64_t) {
            auto s = find(id);
-           reply(json_response(200,
-                               source_json(s.value_or(storage::source_info{id}))
-                                   .dump(),
-                               version, keep_alive));
+           reply(json_response(
+               200, source_json(s.value_or(storage::source_info{id})).dump(),
+               version, keep_alive));
          });
 }
 
@@ -669,9 +671,9 @@ void admin_api::config(const http_request& req, std::string_view rest,
     std::string body = R"({"key":)" + json(*key).dump() + R"(,"value":)" +
                        (*d)->value + R"(,"version":)" +
                        std::to_string((*d)->version) + "}";
-    return reply(with_etag(json_response(200, std::move(body), version,
-                                         keep_alive),
-                           (*d)->version));
+    return reply(
+        with_etag(json_response(200, std::move(body), version, keep_alive),
+                  (*d)->version));
   }
   if (method != http::verb::put && method != http::verb::delete_)
     return reply(error_response(errc::method_not_allowed,
@@ -697,7 +699,7 @@ void admin_api::config(const http_request& req, std::string_view rest,
   // A refused If-None-Match names that header, not If-Match.
   const std::string precondition_header =
       req.find(http::field::if_none_match) != req.end() ? "If-None-Match"
-                                                         : "If-Match";
+                                                        : "If-Match";
   if (method == http::verb::delete_) {
     std::vector<v1::Event> evs;
     evs.push_back(runtime::make_system_event(
@@ -706,12 +708,13 @@ void admin_api::config(const http_request& req, std::string_view rest,
     if (!expect->has_value() && !*current)
       return reply(error_response(errc::not_found, "no such key: " + *key,
                                   "key", version, keep_alive));
-    return define(storage::definition_write{def_key, std::nullopt, base},
-                  std::move(evs), version, keep_alive, reply,
-                  [reply, version, keep_alive](uint64_t) {
-                    reply(no_content(version, keep_alive));
-                  },
-                  precondition_header);
+    return define(
+        storage::definition_write{def_key, std::nullopt, base}, std::move(evs),
+        version, keep_alive, reply,
+        [reply, version, keep_alive](uint64_t) {
+          reply(no_content(version, keep_alive));
+        },
+        precondition_header);
   }
   auto value = json::parse(req.body(), nullptr, false);
   if (value.is_discarded())
@@ -723,18 +726,17 @@ void admin_api::config(const http_request& req, std::string_view rest,
   evs.push_back(runtime::make_system_event(
       "config-updated", {{"id", *key}, {"version", base + 1}, {"by", who.name}},
       runtime::now_unix_ns()));
-  define(storage::definition_write{def_key, text, base}, std::move(evs),
-         version, keep_alive, reply,
-         [key = *key, text, reply, version, keep_alive,
-          with_etag](uint64_t v) {
-           std::string body = R"({"key":)" + json(key).dump() +
-                              R"(,"value":)" + text + R"(,"version":)" +
-                              std::to_string(v) + "}";
-           reply(with_etag(json_response(v == 1 ? 201 : 200, std::move(body),
-                                         version, keep_alive),
-                           v));
-         },
-         precondition_header);
+  define(
+      storage::definition_write{def_key, text, base}, std::move(evs), version,
+      keep_alive, reply,
+      [key = *key, text, reply, version, keep_alive, with_etag](uint64_t v) {
+        std::string body = R"({"key":)" + json(key).dump() + R"(,"value":)" +
+                           text + R"(,"version":)" + std::to_string(v) + "}";
+        reply(with_etag(json_response(v == 1 ? 201 : 200, std::move(body),
+                                      version, keep_alive),
+                        v));
+      },
+      precondition_header);
 }
 
 } // namespace herald::heraldd

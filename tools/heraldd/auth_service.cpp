@@ -25,8 +25,8 @@ constexpr std::string_view token_prefix = "token/";
 constexpr std::string_view admin_token_id = "admin";
 
 bool name_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
-         c == '_' || c == '-' || c == '@';
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+         c == '-' || c == '@';
 }
 
 std::vector<std::string> strings_of(const json& j) {
@@ -49,8 +49,8 @@ caf::expected<user_record> decode_user(const std::string& name,
   auto j = json::parse(text, nullptr, false);
   if (!j.is_object() || !j.contains("password_hash") ||
       !j["password_hash"].is_string())
-    return make_api_error(errc::internal, "stored user " + name +
-                                              " is malformed");
+    return make_api_error(errc::internal,
+                          "stored user " + name + " is malformed");
   user_record u;
   u.name = name;
   u.password_hash = j["password_hash"].get<std::string>();
@@ -82,8 +82,7 @@ caf::expected<token_record> decode_token(const std::string& id,
 
 auth_service::auth_service(std::shared_ptr<storage::event_store> store,
                            std::string key, auth_options opts)
-    : store_(std::move(store)), jwt_(std::move(key)), opts_(std::move(opts)) {
-}
+    : store_(std::move(store)), jwt_(std::move(key)), opts_(std::move(opts)) {}
 
 caf::error auth_service::check_user_name(std::string_view name) {
   if (name.empty() || name.size() > 64 ||
@@ -104,8 +103,8 @@ caf::error auth_service::check_roles(const json& roles,
                           field);
   for (size_t i = 0; i < roles.size(); ++i) {
     const auto& r = roles[i];
-    if (!r.is_string() || (r != role_admin && r != role_publisher &&
-                           r != role_reader))
+    if (!r.is_string() ||
+        (r != role_admin && r != role_publisher && r != role_reader))
       return make_api_error(errc::invalid_field,
                             "a role is admin, publisher or reader",
                             field + "/" + std::to_string(i));
@@ -138,9 +137,12 @@ std::string auth_service::encode(const user_record& u) {
 }
 
 std::string auth_service::encode(const token_record& t) {
-  return json{{"name", t.name},         {"digest", t.digest},
-              {"groups", t.groups},     {"roles", t.roles},
-              {"created_ns", t.created_ns}, {"created_by", t.created_by}}
+  return json{{"name", t.name},
+              {"digest", t.digest},
+              {"groups", t.groups},
+              {"roles", t.roles},
+              {"created_ns", t.created_ns},
+              {"created_by", t.created_by}}
       .dump();
 }
 
@@ -223,8 +225,8 @@ caf::error auth_service::load_users_file(const std::filesystem::path& file) {
                  at + "/name");
     if (auto err = check_roles(e.value("roles", json{}), at + "/roles"))
       return bad(runtime::describe(err).message, runtime::describe(err).field);
-    if (auto err = check_groups(e.value("groups", json::array()),
-                                at + "/groups"))
+    if (auto err =
+            check_groups(e.value("groups", json::array()), at + "/groups"))
       return bad(runtime::describe(err).message, runtime::describe(err).field);
     if (e.contains("password_hash") == e.contains("password"))
       return bad("give exactly one of password and password_hash", at);
@@ -247,7 +249,8 @@ caf::error auth_service::load_users_file(const std::filesystem::path& file) {
     u.groups = strings_of(e.value("groups", json::array()));
     u.roles = strings_of(e["roles"]);
     u.from_file = true;
-    if (auto it = users_.find(u.name); it != users_.end() && !it->second.from_file)
+    if (auto it = users_.find(u.name);
+        it != users_.end() && !it->second.from_file)
       spdlog::warn("users file {} defines {}, which the API also defined: the "
                    "file's entry wins",
                    file.string(), u.name);
@@ -343,8 +346,9 @@ auth_service::login(std::string_view username, std::string_view password,
       runtime::auth::verify_password(known ? hash : dummy_hash_, password);
   if (!ok || !known)
     return unauthorized("invalid username or password");
-  return issued{jwt_.issue(std::string{username}, now_s, opts_.token_ttl.count()),
-                now_s + opts_.token_ttl.count()};
+  return issued{
+      jwt_.issue(std::string{username}, now_s, opts_.token_ttl.count()),
+      now_s + opts_.token_ttl.count()};
 }
 
 caf::expected<auth_service::issued>

@@ -121,11 +121,11 @@ void compat_api::handle(const http_request& req, std::string_view path,
                                     " is not allowed on " + std::string{path},
                                 "", version, keep_alive));
   if (!who.may(is_create ? "publisher" : "reader"))
-    return reply(error_response(
-        errc::forbidden,
-        is_create ? "publishing needs the publisher role"
-                  : "reading events needs the reader role",
-        "", version, keep_alive));
+    return reply(error_response(errc::forbidden,
+                                is_create
+                                    ? "publishing needs the publisher role"
+                                    : "reading events needs the reader role",
+                                "", version, keep_alive));
   if (is_create)
     return create_event(req, q, draining, reply);
   query(path, q, version, keep_alive, who, reply);

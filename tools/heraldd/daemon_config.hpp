@@ -45,7 +45,8 @@ struct daemon_config {
   /// A WebSocket stream whose client answers no ping for this long is
   /// dropped (--stream-idle-timeout).
   unsigned stream_idle_timeout_s = 300;
-  /// Streams one caller (user or token) may have open (--max-streams-per-caller).
+  /// Streams one caller (user or token) may have open
+  /// (--max-streams-per-caller).
   size_t max_streams_per_caller = 64;
   /// Users file (--users): JSON {"users":[{name, password|password_hash,
   /// groups, roles}]}.

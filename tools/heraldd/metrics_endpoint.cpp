@@ -171,11 +171,9 @@ std::string render_metrics(const metrics_sources& src) {
     w.family("herald_http_auth_refused_total", metric_type::counter,
              "Requests answered 401 (no or bad credential, failed "
              "logins included) or 403 (the role is missing).");
-    w.sample("herald_http_auth_refused_total",
-             src.api->unauthorized(),
+    w.sample("herald_http_auth_refused_total", src.api->unauthorized(),
              {{"code", "unauthorized"}});
-    w.sample("herald_http_auth_refused_total",
-             src.api->forbidden(),
+    w.sample("herald_http_auth_refused_total", src.api->forbidden(),
              {{"code", "forbidden"}});
     w.histogram("herald_query_duration_seconds",
                 "Duration of GET /api/v1/events from a valid request to "

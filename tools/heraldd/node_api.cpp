@@ -41,7 +41,8 @@ node_api::node_api(caf::actor_system& sys, actors::node_handles handles,
                    std::shared_ptr<storage::event_store> store,
                    std::shared_ptr<auth_service> auth)
     : sys_(sys), handles_(std::move(handles)), auth_(auth),
-      compat_(sys, handles_, cfg), admin_(sys, handles_, std::move(store), auth),
+      compat_(sys, handles_, cfg),
+      admin_(sys, handles_, std::move(store), auth),
       max_streams_per_caller_(cfg.max_streams_per_caller),
       stream_idle_timeout_(cfg.stream_idle_timeout_s),
       stream_buffer_events_(cfg.stream_buffer_events),
@@ -75,8 +76,8 @@ node_api::authenticate(const http_request& req, const std::string* param) {
   } else if (param != nullptr) {
     credential = *param;
   }
-  auto who = auth_->authenticate(credential,
-                                 runtime::now_unix_ns() / 1'000'000'000);
+  auto who =
+      auth_->authenticate(credential, runtime::now_unix_ns() / 1'000'000'000);
   return who;
 }
 
