@@ -1,6 +1,6 @@
 #include "tools/heraldd/admin_api.hpp"
 
-#include <charconv>
+#include <algorithm>
 
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
@@ -73,10 +73,16 @@ object_body(const http_request& req,
 }
 
 caf::error need(const runtime::identity& who, std::string_view role) {
-  if (who.is_admin() || who.has_role(role))
+  if (who.may(role))
     return caf::error{};
   return runtime::make_api_error(
       errc::forbidden, "this needs the " + std::string{role} + " role");
+}
+
+/// 405 for a path that exists; `what` says which methods it takes.
+http_response wrong_method(const http_request& req, std::string what) {
+  return error_response(errc::method_not_allowed, std::move(what), "",
+                        req.version(), req.keep_alive());
 }
 
 http_response no_content(unsigned version, bool keep_alive) {
@@ -217,9 +223,7 @@ void admin_api::define(storage::definition_write change,
 void admin_api::login_or_renew(const http_request& req, std::string_view path,
                                const std::string& ip, reply_fn reply) {
   if (req.method() != http::verb::post)
-    return reply(error_response(errc::method_not_allowed,
-                                std::string{path} + " takes POST", "",
-                                req.version(), req.keep_alive()));
+    return reply(wrong_method(req, std::string{path} + " takes POST"));
   if (path == login_path)
     return login(req, ip, std::move(reply));
   renew(req, ip, std::move(reply));
@@ -370,9 +374,7 @@ void admin_api::users(const http_request& req, std::string_view rest,
   const auto method = req.method();
   if (rest.empty()) {
     if (method != http::verb::get)
-      return reply(error_response(errc::method_not_allowed,
-                                  "/api/v1/users takes GET", "", version,
-                                  keep_alive));
+      return reply(wrong_method(req, "/api/v1/users takes GET"));
     json list = json::array();
     for (const auto& u : auth_->users())
       list.push_back(user_json(u));
@@ -392,9 +394,7 @@ void admin_api::users(const http_request& req, std::string_view rest,
         json_response(200, user_json(*current).dump(), version, keep_alive));
   }
   if (method != http::verb::put && method != http::verb::delete_)
-    return reply(error_response(errc::method_not_allowed,
-                                "a user takes GET, PUT or DELETE", "", version,
-                                keep_alive));
+    return reply(wrong_method(req, "a user takes GET, PUT or DELETE"));
   if (current && current->from_file)
     return reply(
         error_response(errc::conflict,
@@ -487,9 +487,7 @@ void admin_api::tokens(const http_request& req, std::string_view rest,
                                  keep_alive));
     }
     if (method != http::verb::post)
-      return reply(error_response(errc::method_not_allowed,
-                                  "/api/v1/tokens takes GET or POST", "",
-                                  version, keep_alive));
+      return reply(wrong_method(req, "/api/v1/tokens takes GET or POST"));
     auto body = object_body(req, {"name", "roles", "groups"});
     if (!body)
       return reply(error_response(body.error(), version, keep_alive));
@@ -534,9 +532,7 @@ void admin_api::tokens(const http_request& req, std::string_view rest,
     return reply(error_response(errc::not_found, "no such token", "id", version,
                                 keep_alive));
   if (method != http::verb::delete_)
-    return reply(error_response(errc::method_not_allowed,
-                                "a token takes DELETE", "", version,
-                                keep_alive));
+    return reply(wrong_method(req, "a token takes DELETE"));
   std::vector<v1::Event> evs;
   evs.push_back(
       audit_event("auth.token.revoked", {{"id", *id}, {"by", who.name}}));
@@ -553,31 +549,31 @@ void admin_api::sources(const http_request& req, std::string_view rest,
   const auto version = req.version();
   const bool keep_alive = req.keep_alive();
   const auto method = req.method();
+  // Every source the store knows, plus Herald's own (always listed), by id.
+  auto all = [this] {
+    auto list = store_->sources();
+    auto at = std::lower_bound(list.begin(), list.end(), herald_source,
+                               [](const storage::source_info& s,
+                                  std::string_view id) { return s.id < id; });
+    if (at == list.end() || at->id != herald_source)
+      list.insert(at, storage::source_info{std::string{herald_source}});
+    return list;
+  };
   auto find =
-      [this](std::string_view id) -> std::optional<storage::source_info> {
-    for (auto& s : store_->sources())
+      [all](std::string_view id) -> std::optional<storage::source_info> {
+    for (auto& s : all())
       if (s.id == id)
         return s;
-    if (id == herald_source)
-      return storage::source_info{std::string{herald_source}};
     return std::nullopt;
   };
   if (rest.empty()) {
     if (method != http::verb::get)
-      return reply(error_response(errc::method_not_allowed,
-                                  "/api/v1/sources takes GET", "", version,
-                                  keep_alive));
+      return reply(wrong_method(req, "/api/v1/sources takes GET"));
     if (auto err = need(who, role_reader))
       return reply(error_response(err, version, keep_alive));
     json list = json::array();
-    bool has_herald = false;
-    for (const auto& s : store_->sources()) {
-      has_herald |= s.id == herald_source;
+    for (const auto& s : all())
       list.push_back(source_json(s));
-    }
-    if (!has_herald)
-      list.push_back(
-          source_json(storage::source_info{std::string{herald_source}}));
     return reply(json_response(200, json{{"sources", list}}.dump(), version,
                                keep_alive));
   }
@@ -596,9 +592,7 @@ void admin_api::sources(const http_request& req, std::string_view rest,
         json_response(200, source_json(*s).dump(), version, keep_alive));
   }
   if (method != http::verb::put)
-    return reply(error_response(errc::method_not_allowed,
-                                "a source takes GET or PUT", "", version,
-                                keep_alive));
+    return reply(wrong_method(req, "a source takes GET or PUT"));
   if (auto err = need(who, role_admin))
     return reply(error_response(err, version, keep_alive));
   auto body = object_body(req, {"enabled"});
@@ -638,9 +632,7 @@ void admin_api::config(const http_request& req, std::string_view rest,
   const auto method = req.method();
   if (rest.empty()) {
     if (method != http::verb::get)
-      return reply(error_response(errc::method_not_allowed,
-                                  "/api/v1/config takes GET", "", version,
-                                  keep_alive));
+      return reply(wrong_method(req, "/api/v1/config takes GET"));
     auto defs = store_->list_definitions("config/");
     if (!defs)
       return reply(error_response(defs.error(), version, keep_alive));
@@ -676,9 +668,7 @@ void admin_api::config(const http_request& req, std::string_view rest,
                   (*d)->version));
   }
   if (method != http::verb::put && method != http::verb::delete_)
-    return reply(error_response(errc::method_not_allowed,
-                                "a config key takes GET, PUT or DELETE", "",
-                                version, keep_alive));
+    return reply(wrong_method(req, "a config key takes GET, PUT or DELETE"));
   auto expect = parse_precondition(req);
   if (!expect)
     return reply(error_response(expect.error(), version, keep_alive));
