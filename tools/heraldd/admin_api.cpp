@@ -85,6 +85,17 @@ http_response wrong_method(const http_request& req, std::string what) {
                         req.version(), req.keep_alive());
 }
 
+/// 429 with Retry-After (seconds).
+http_response retry_later(const std::string& what, std::chrono::seconds wait,
+                          unsigned version, bool keep_alive) {
+  auto res =
+      error_response(errc::too_many_requests,
+                     what + "; retry in " + std::to_string(wait.count()) + " s",
+                     "", version, keep_alive);
+  res.set(http::field::retry_after, std::to_string(wait.count()));
+  return res;
+}
+
 http_response no_content(unsigned version, bool keep_alive) {
   http_response res{http::status::no_content, version};
   res.keep_alive(keep_alive);
@@ -254,14 +265,9 @@ void admin_api::login(const http_request& req, const std::string& ip,
                                 "password is at most 1024 bytes", "/password",
                                 version, keep_alive));
   if (auto wait = auth_->limiter().blocked(username, ip,
-                                           std::chrono::steady_clock::now())) {
-    auto res = error_response(errc::too_many_requests,
-                              "too many failed logins; retry in " +
-                                  std::to_string(wait->count()) + " s",
-                              "", version, keep_alive);
-    res.set(http::field::retry_after, std::to_string(wait->count()));
-    return reply(std::move(res));
-  }
+                                           std::chrono::steady_clock::now()))
+    return reply(
+        retry_later("too many failed logins", *wait, version, keep_alive));
   offload(
       [this, username, password = std::move(password), ip, version, keep_alive,
        reply] {
@@ -270,35 +276,12 @@ void admin_api::login(const http_request& req, const std::string& ip,
         if (!res) {
           auth_->limiter().record_failure(username, ip,
                                           std::chrono::steady_clock::now());
-          auto err = res.error();
-          record(audit_event("auth.error",
-                             {{"username", username},
-                              {"ip", ip},
-                              {"reason", runtime::describe(err).message}}),
-                 [reply, err, version, keep_alive](caf::error) {
-                   auto out = error_response(err, version, keep_alive);
-                   out.set(http::field::www_authenticate, "Bearer");
-                   reply(std::move(out));
-                 });
-          return;
+          return refuse_auth(res.error(), username, ip, version, keep_alive,
+                             reply);
         }
         auth_->limiter().record_success(username, ip,
                                         std::chrono::steady_clock::now());
-        auto issued = std::move(*res);
-        record(audit_event(
-                   "auth.ok",
-                   {{"username", username}, {"ip", ip}, {"exp", issued.exp}}),
-               [reply, issued, version, keep_alive](caf::error err) {
-                 // No token without its audit record.
-                 if (err)
-                   return reply(error_response(err, version, keep_alive));
-                 reply(json_response(200,
-                                     json{{"token", issued.token},
-                                          {"token_type", "Bearer"},
-                                          {"exp", issued.exp}}
-                                         .dump(),
-                                     version, keep_alive));
-               });
+        hand_out("auth.ok", *res, username, ip, version, keep_alive, reply);
       },
       version, keep_alive, reply);
 }
@@ -311,40 +294,46 @@ void admin_api::renew(const http_request& req, const std::string& ip,
     return reply(error_response(errc::invalid_field, "renew takes no body", "",
                                 version, keep_alive));
   const auto now = std::chrono::steady_clock::now();
-  if (auto wait = auth_->limiter().blocked("", ip, now)) {
-    auto res = error_response(errc::too_many_requests,
-                              "too many failed attempts; retry in " +
-                                  std::to_string(wait->count()) + " s",
-                              "", version, keep_alive);
-    res.set(http::field::retry_after, std::to_string(wait->count()));
-    return reply(std::move(res));
-  }
+  if (auto wait = auth_->limiter().blocked("", ip, now))
+    return reply(
+        retry_later("too many failed attempts", *wait, version, keep_alive));
   std::string subject;
   auto res = auth_->renew(bearer_token(req).value_or(""), now_s(), subject);
   if (!res) {
     auth_->limiter().record_failure("", ip, now);
-    auto err = res.error();
-    return record(
-        audit_event("auth.error", {{"username", subject},
-                                   {"ip", ip},
-                                   {"reason", runtime::describe(err).message}}),
-        [reply, err, version, keep_alive](caf::error) {
-          auto out = error_response(err, version, keep_alive);
-          if (runtime::describe(err).code == errc::unauthorized)
-            out.set(http::field::www_authenticate, "Bearer");
-          reply(std::move(out));
-        });
+    return refuse_auth(res.error(), subject, ip, version, keep_alive, reply);
   }
-  auto issued = std::move(*res);
-  record(audit_event("auth.renew",
-                     {{"username", subject}, {"ip", ip}, {"exp", issued.exp}}),
-         [reply, issued, version, keep_alive](caf::error err) {
+  hand_out("auth.renew", *res, subject, ip, version, keep_alive, reply);
+}
+
+void admin_api::refuse_auth(caf::error err, const std::string& username,
+                            const std::string& ip, unsigned version,
+                            bool keep_alive, const reply_fn& reply) {
+  auto reason = runtime::describe(err).message;
+  record(audit_event("auth.error",
+                     {{"username", username}, {"ip", ip}, {"reason", reason}}),
+         [reply, err, version, keep_alive](caf::error) {
+           auto out = error_response(err, version, keep_alive);
+           if (runtime::describe(err).code == errc::unauthorized)
+             out.set(http::field::www_authenticate, "Bearer");
+           reply(std::move(out));
+         });
+}
+
+void admin_api::hand_out(const char* event, const auth_service::issued& token,
+                         const std::string& username, const std::string& ip,
+                         unsigned version, bool keep_alive,
+                         const reply_fn& reply) {
+  record(audit_event(event,
+                     {{"username", username}, {"ip", ip}, {"exp", token.exp}}),
+         [reply, token, version, keep_alive](caf::error err) {
+           // No token without its audit record.
            if (err)
              return reply(error_response(err, version, keep_alive));
            reply(json_response(200,
-                               json{{"token", issued.token},
+                               json{{"token", token.token},
                                     {"token_type", "Bearer"},
-                                    {"exp", issued.exp}}
+                                    {"exp", token.exp}}
                                    .dump(),
                                version, keep_alive));
          });

@@ -72,6 +72,16 @@ private:
               unsigned version, bool keep_alive, reply_fn reply,
               std::function<void(uint64_t)> on_ok,
               std::string precondition_header = "If-Match");
+  /// A failed login or renew: stores auth.error {username, ip, reason},
+  /// then replies `err` (401s with WWW-Authenticate).
+  void refuse_auth(caf::error err, const std::string& username,
+                   const std::string& ip, unsigned version, bool keep_alive,
+                   const reply_fn& reply);
+  /// A successful login or renew: stores `event` {username, ip, exp}, then
+  /// replies the token — or the store's error: no token without its record.
+  void hand_out(const char* event, const auth_service::issued& token,
+                const std::string& username, const std::string& ip,
+                unsigned version, bool keep_alive, const reply_fn& reply);
   /// Stores `ev`; calls `then(error)` once it is durable or failed.
   void record(v1::Event ev, std::function<void(caf::error)> then);
   /// Runs `work` on the hashing pool; false (and a 503) when it is full.
