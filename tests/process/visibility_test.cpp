@@ -154,6 +154,8 @@ std::vector<std::string> mix_ids_of(const std::vector<json>& events,
   return out;
 }
 
+const std::vector<std::string> group_a{"a"};
+
 class visibility : public process_test {
 protected:
   void SetUp() override {
@@ -294,9 +296,25 @@ protected:
   }
 
   std::optional<http_client> alice_;
-};
 
-const std::vector<std::string> group_a{"a"};
+  /// After a replay stream `ws` was opened: publishes a hidden and a
+  /// visible live event and checks alice got the mix she may see then the
+  /// live sentinel, in strictly increasing seq order. The frames.
+  std::vector<json> replay_then_live(ws_client& ws) {
+    publish_one("vis-live-b", {"b"});
+    publish_one("vis-live-end");
+    auto frames = read_until(ws, "vis-live-end");
+    auto expected = alice_expected;
+    expected.push_back("vis-live-end");
+    EXPECT_THAT(mix_ids_of(frames, {"vis-live-b", "vis-live-end"}),
+                ElementsAreArray(expected));
+    EXPECT_TRUE(all_visible(frames, group_a));
+    auto seqs = seqs_of(frames);
+    EXPECT_TRUE(std::is_sorted(seqs.begin(), seqs.end()));
+    EXPECT_EQ(std::set<int64_t>(seqs.begin(), seqs.end()).size(), seqs.size());
+    return frames;
+  }
+};
 
 TEST_F(visibility, computed_expectation_matches_the_hand_written_one) {
   // Guards the helper every other test relies on.
@@ -474,18 +492,8 @@ TEST_F(visibility, live_stream_delivers_only_visible_events) {
 TEST_F(visibility, replay_from_seq_then_live) {
   publish_mix();
   auto ws = open(alice().bearer_token(), {{"from_seq", "1"}});
-  // Live after the replay: a hidden one, then a visible sentinel.
-  publish_one("vis-live-b", {"b"});
-  publish_one("vis-live-end");
-  auto frames = read_until(*ws, "vis-live-end");
-  auto expected = alice_expected;
-  expected.push_back("vis-live-end");
-  EXPECT_THAT(mix_ids_of(frames, {"vis-live-b", "vis-live-end"}),
-              ElementsAreArray(expected));
-  EXPECT_TRUE(all_visible(frames, group_a));
+  auto frames = replay_then_live(*ws);
   auto seqs = seqs_of(frames);
-  EXPECT_TRUE(std::is_sorted(seqs.begin(), seqs.end()));
-  EXPECT_EQ(std::set<int64_t>(seqs.begin(), seqs.end()).size(), seqs.size());
   // Every visible event of the trail up to the sentinel (Herald's own
   // too), exactly once.
   ASSERT_FALSE(frames.empty());
@@ -508,17 +516,7 @@ TEST_F(visibility, replay_since_then_live) {
   ASSERT_FALSE(since.empty()) << latest.describe();
   publish_mix();
   auto ws = open(alice().bearer_token(), {{"since", since}});
-  publish_one("vis-live-b", {"b"});
-  publish_one("vis-live-end");
-  auto frames = read_until(*ws, "vis-live-end");
-  auto expected = alice_expected;
-  expected.push_back("vis-live-end");
-  EXPECT_THAT(mix_ids_of(frames, {"vis-live-b", "vis-live-end"}),
-              ElementsAreArray(expected));
-  EXPECT_TRUE(all_visible(frames, group_a));
-  auto seqs = seqs_of(frames);
-  EXPECT_TRUE(std::is_sorted(seqs.begin(), seqs.end()));
-  EXPECT_EQ(std::set<int64_t>(seqs.begin(), seqs.end()).size(), seqs.size());
+  replay_then_live(*ws);
 }
 
 TEST_F(visibility, access_token_parameter_works_like_the_header) {
