@@ -32,25 +32,9 @@ protected:
   std::vector<json> query004(const std::string& path, header_list params = {},
                              bool all = false) {
     std::vector<json> out;
-    std::string after;
-    for (int page = 0; page < 1000; ++page) {
-      auto p = params;
-      if (!after.empty())
-        p.emplace_back("after", after);
-      auto r = http().get(with_query(path, p));
-      auto body = r.json();
-      EXPECT_EQ(r.status, 200) << path << ": " << r.describe();
-      EXPECT_TRUE(body.is_array()) << path << ": " << r.describe();
-      if (r.status != 200 || !body.is_array())
-        return out;
-      for (auto& e : body)
-        if (all || !e.value("type", "").starts_with("server."))
-          out.push_back(e);
-      after = r.header("x-next-cursor");
-      if (after.empty())
-        return out;
-    }
-    ADD_FAILURE() << "more than 1000 pages";
+    for (auto& e : query004_all(http(), path, params))
+      if (all || !e.value("type", "").starts_with("server."))
+        out.push_back(std::move(e));
     return out;
   }
 

@@ -141,6 +141,40 @@ is_api_error(const http_response& r, int status,
   return ::testing::AssertionSuccess();
 }
 
+/// Every seed-004 Event `path` answers for `client` with `params`,
+/// following X-Next-Cursor. Records a failure for anything but 200 with a
+/// bare array, or a page larger than the `limit` in `params`.
+inline std::vector<json> query004_all(const http_client& client,
+                                      const std::string& path,
+                                      const header_list& params = {}) {
+  size_t limit = 0;
+  for (const auto& [k, v] : params)
+    if (k == "limit")
+      limit = std::stoul(v);
+  std::vector<json> out;
+  std::string after;
+  for (int page = 0; page < 1000; ++page) {
+    auto p = params;
+    if (!after.empty())
+      p.emplace_back("after", after);
+    auto r = client.get(with_query(path, p));
+    auto body = r.json();
+    EXPECT_EQ(r.status, 200) << path << ": " << r.describe();
+    EXPECT_TRUE(body.is_array()) << path << ": " << r.describe();
+    if (r.status != 200 || !body.is_array())
+      return out;
+    if (limit > 0)
+      EXPECT_LE(body.size(), limit) << path;
+    for (auto& e : body)
+      out.push_back(e);
+    after = r.header("x-next-cursor");
+    if (after.empty())
+      return out;
+  }
+  ADD_FAILURE() << "more than 1000 pages";
+  return out;
+}
+
 /// Every event `GET /api/v1/events` returns for `params`, following `next`
 /// (limit 1000 per page unless `params` sets it). On failure `error` says
 /// why and the events so far are returned.
