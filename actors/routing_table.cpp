@@ -39,6 +39,25 @@ bool subscription_matches(const subscription& sub, const v1::Event& ev) {
 
 // -- local subscriptions ------------------------------------------------------
 
+namespace {
+
+/// A queue group belongs to the principal that opens it (DESIGN §4): the
+/// same NAME from two principals is two groups. NUL cannot occur in a
+/// principal name, so the key is unambiguous.
+std::string group_key(std::string_view principal, std::string_view queue) {
+  std::string key;
+  key.reserve(principal.size() + 1 + queue.size());
+  key.append(principal).push_back('\0');
+  key.append(queue);
+  return key;
+}
+
+std::string group_key(const subscription& sub) {
+  return group_key(sub.who.name, sub.queue);
+}
+
+} // namespace
+
 caf::error routing_table::add(subscription sub, owner_id owner,
                               route_result* handoff) {
   if (sub.id.empty())
@@ -62,7 +81,7 @@ caf::error routing_table::add(subscription sub, owner_id owner,
   e.owner = owner;
   e.pattern = std::move(pattern);
   if (!e.sub.queue.empty()) {
-    e.grp = &groups_[e.sub.queue];
+    e.grp = &groups_[group_key(e.sub)];
     e.grp->members.push_back(k); // keys ascend: stays in join order
   }
   entries_.emplace(k, std::move(e));
@@ -89,7 +108,7 @@ void routing_table::erase_key(key k, orphan_map* orphans) {
       }
       if (!e.backlog.empty()) {
         if (orphans) {
-          auto& dst = (*orphans)[e.sub.queue];
+          auto& dst = (*orphans)[group_key(e.sub)];
           dst.insert(dst.end(), e.backlog.begin(), e.backlog.end());
         } else {
           dropped_ += e.backlog.size();
@@ -97,7 +116,7 @@ void routing_table::erase_key(key k, orphan_map* orphans) {
       }
     }
     if (members.empty())
-      groups_.erase(e.sub.queue);
+      groups_.erase(group_key(e.sub));
   }
   trie_.erase(e.pattern, k);
   by_id_.erase(e.sub.id);
@@ -166,9 +185,10 @@ size_t routing_table::owner_count(owner_id owner) const {
 // -- queue groups -------------------------------------------------------------
 
 std::vector<std::string>
-routing_table::group_members(const std::string& queue) const {
+routing_table::group_members(const std::string& principal,
+                             const std::string& queue) const {
   std::vector<std::string> out;
-  auto i = groups_.find(queue);
+  auto i = groups_.find(group_key(principal, queue));
   if (i == groups_.end())
     return out;
   for (auto k : i->second.members)
@@ -238,12 +258,12 @@ void routing_table::hand_over(orphan_map& orphans, route_result* out) {
     return;
   }
   ++epoch_;
-  for (auto& [queue, evs] : orphans) {
+  for (auto& [gkey, evs] : orphans) {
     std::sort(evs.begin(), evs.end(),
               [](const event_ptr& a, const event_ptr& b) {
                 return a->seq() < b->seq();
               });
-    auto g = groups_.find(queue);
+    auto g = groups_.find(gkey);
     for (const auto& ev : evs) {
       candidates_.clear();
       if (g != groups_.end())

@@ -12,7 +12,8 @@
 // O(all subscriptions). Subscriptions without a name pattern are stored under
 // `>` (every valid name has at least one segment).
 //
-// Queue groups (DESIGN §4 `queue=NAME`): subscriptions with the same
+// Queue groups (DESIGN §4 `queue=NAME`): subscriptions of one principal
+// (`who.name`, a user or a service token) with the same
 // non-empty `queue` form a group. An event that matches at least one member
 // (pattern, scope, filter, visibility) goes to exactly one of the matching
 // members: round-robin in join order, skipping members whose gate says they
@@ -145,8 +146,10 @@ public:
   // -- queue groups
   // -------------------------------------------------------------
 
-  /// Ids of the members of queue group `queue`, in join order.
-  std::vector<std::string> group_members(const std::string& queue) const;
+  /// Ids of the members of `principal`'s queue group `queue`, in join
+  /// order.
+  std::vector<std::string> group_members(const std::string& principal,
+                                         const std::string& queue) const;
 
   /// Number of queue groups with at least one member.
   size_t group_count() const noexcept { return groups_.size(); }
@@ -215,7 +218,8 @@ private:
     std::deque<event_ptr> backlog;
   };
 
-  /// Undelivered events of leaving members, by queue name.
+  /// Undelivered events of leaving members, by group key (principal and
+  /// queue name).
   using orphan_map = std::map<std::string, event_ptrs>;
 
   struct peer {

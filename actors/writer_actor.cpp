@@ -30,7 +30,14 @@ struct commit_job {
   std::optional<storage::definition_write> def;
   uint64_t def_version = 0;
   int64_t accept_time_ns = 0;
+  /// The requests of the commit, in order (one per request: its count and
+  /// its publisher), and the publishers they point to (null: Herald).
+  std::vector<std::shared_ptr<const runtime::identity>> publishers;
+  std::vector<size_t> counts;
+  std::vector<storage::append_request> requests;
   std::vector<storage::append_result> results;
+  /// One slot per request: set when the store refused that request alone.
+  std::vector<caf::error> refused;
   caf::error err;
 };
 
@@ -71,7 +78,13 @@ committer_impl(committer_actor::pointer,
           }
           return job;
         }
-        auto res = store->append(job->events, node_id, job->accept_time_ns);
+        job->requests.clear();
+        for (size_t i = 0; i < job->publishers.size(); ++i)
+          job->requests.push_back(storage::append_request{
+              job->counts[i], job->publishers[i].get()});
+        auto res =
+            store->append_requests(job->events, job->requests, job->refused,
+                                   node_id, job->accept_time_ns);
         metrics->append_seconds.observe(
             std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                           started)
@@ -104,6 +117,8 @@ struct pending_write {
   std::vector<v1::Event> events;
   std::optional<storage::definition_write> def;
   uint64_t ticket = 0;
+  /// Who publishes (visibility of ids already taken); null: Herald itself.
+  std::shared_ptr<const runtime::identity> who;
 };
 
 struct in_flight_write {
@@ -178,12 +193,24 @@ void finish_commit(writer_pointer self, commit_job& job) {
       w.to.fail(job.err);
   } else {
     st.metrics->appends.fetch_add(1, std::memory_order_relaxed);
+    // Requests the store refused alone (an id the caller may not see, ...)
+    // stored nothing; the rest of the commit did.
+    auto refused = [&job](size_t k) {
+      return k < job.refused.size() && static_cast<bool>(job.refused[k]);
+    };
     event_ptrs fresh;
     fresh.reserve(job.events.size());
-    for (size_t i = 0; i < job.events.size(); ++i)
-      if (!job.results[i].duplicate)
-        fresh.push_back(
-            std::make_shared<const v1::Event>(std::move(job.events[i])));
+    size_t skipped = 0;
+    for (size_t k = 0, at = 0; k < batch.size(); at += batch[k].count, ++k) {
+      if (refused(k)) {
+        skipped += batch[k].count;
+        continue;
+      }
+      for (size_t i = at; i < at + batch[k].count; ++i)
+        if (!job.results[i].duplicate)
+          fresh.push_back(
+              std::make_shared<const v1::Event>(std::move(job.events[i])));
+    }
     auto by_seq = [](const event_ptr& a, const event_ptr& b) {
       return a->seq() < b->seq();
     };
@@ -191,15 +218,21 @@ void finish_commit(writer_pointer self, commit_job& job) {
       std::sort(fresh.begin(), fresh.end(), by_seq);
     st.metrics->events_stored.fetch_add(fresh.size(),
                                         std::memory_order_relaxed);
-    st.metrics->duplicates.fetch_add(job.events.size() - fresh.size(),
+    st.metrics->duplicates.fetch_add(job.events.size() - skipped - fresh.size(),
                                      std::memory_order_relaxed);
     // Route before replying: a publisher that subscribes after its reply
     // is guaranteed a last_routed_seq covering its own events.
     if (!fresh.empty())
       self->send(st.registry, route_atom::value, std::move(fresh));
     auto first = job.results.begin();
-    for (auto& w : batch) {
+    for (size_t k = 0; k < batch.size(); ++k) {
+      auto& w = batch[k];
       auto last = first + static_cast<ptrdiff_t>(w.count);
+      if (refused(k)) {
+        w.to.fail(job.refused[k]);
+        first = last;
+        continue;
+      }
       results_vec part{std::make_move_iterator(first),
                        std::make_move_iterator(last)};
       if (w.to.is_def)
@@ -252,6 +285,8 @@ void start_commit(writer_pointer self) {
     const bool is_def = front.def.has_value();
     if (is_def)
       job->def = std::move(front.def);
+    job->publishers.push_back(std::move(front.who));
+    job->counts.push_back(n);
     st.in_flight.push_back(in_flight_write{std::move(front.to), n});
     st.in_flight_ticket = front.ticket;
     total += n;
@@ -302,6 +337,28 @@ void fail_all(writer_pointer self, const caf::error& err) {
   st.flushes.clear();
 }
 
+caf::result<results_vec>
+enqueue_write(writer_pointer self, std::vector<v1::Event> events,
+              std::shared_ptr<const runtime::identity> who) {
+  auto& st = self->state;
+  if (events.empty())
+    return results_vec{};
+  if (st.queued_events + events.size() > st.opts.max_queued) {
+    st.metrics->rejected.fetch_add(1, std::memory_order_relaxed);
+    return runtime::make_api_error(runtime::errc::unavailable,
+                                   "writer overloaded");
+  }
+  st.metrics->requests.fetch_add(1, std::memory_order_relaxed);
+  auto rp = self->make_response_promise<results_vec>();
+  st.queued_events += events.size();
+  st.metrics->queued_events.store(st.queued_events, std::memory_order_relaxed);
+  st.queue.push_back(pending_write{reply_to{rp, {}, false}, std::move(events),
+                                   std::nullopt, ++st.next_ticket,
+                                   std::move(who)});
+  start_commit(self);
+  return rp;
+}
+
 writer_actor::behavior_type
 writer_impl(writer_pointer self, std::shared_ptr<storage::event_store> store,
             std::string node_id, registry_actor registry,
@@ -323,24 +380,13 @@ writer_impl(writer_pointer self, std::shared_ptr<storage::event_store> store,
   return {
       [self](write_atom,
              std::vector<v1::Event>& events) -> caf::result<results_vec> {
-        auto& st = self->state;
-        if (events.empty())
-          return results_vec{};
-        if (st.queued_events + events.size() > st.opts.max_queued) {
-          st.metrics->rejected.fetch_add(1, std::memory_order_relaxed);
-          return runtime::make_api_error(runtime::errc::unavailable,
-                                         "writer overloaded");
-        }
-        st.metrics->requests.fetch_add(1, std::memory_order_relaxed);
-        auto rp = self->make_response_promise<results_vec>();
-        st.queued_events += events.size();
-        st.metrics->queued_events.store(st.queued_events,
-                                        std::memory_order_relaxed);
-        st.queue.push_back(pending_write{reply_to{rp, {}, false},
-                                         std::move(events), std::nullopt,
-                                         ++st.next_ticket});
-        start_commit(self);
-        return rp;
+        return enqueue_write(self, std::move(events), nullptr);
+      },
+      [self](write_atom, std::vector<v1::Event>& events,
+             runtime::identity& who) -> caf::result<results_vec> {
+        return enqueue_write(
+            self, std::move(events),
+            std::make_shared<const runtime::identity>(std::move(who)));
       },
       [self](define_atom, storage::definition_write& change,
              std::vector<v1::Event>& events)
@@ -356,7 +402,7 @@ writer_impl(writer_pointer self, std::shared_ptr<storage::event_store> store,
         st.queued_events += events.size();
         st.queue.push_back(pending_write{reply_to{{}, rp, true},
                                          std::move(events), std::move(change),
-                                         ++st.next_ticket});
+                                         ++st.next_ticket, nullptr});
         start_commit(self);
         return rp;
       },

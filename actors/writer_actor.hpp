@@ -85,6 +85,14 @@ struct writer_options {
 ///   max_queued events wait; unavailable when the writer is shutting down.
 ///   An empty vector gets an empty reply.
 ///
+/// - `(write_atom, std::vector<v1::Event> events, runtime::identity who)
+///      -> std::vector<storage::append_result>`
+///   The same for a client's publish: `who` is the publisher. An id already
+///   stored (or published earlier in the same commit) as an event `who` may
+///   not see refuses the request with runtime::errc::conflict and no seq
+///   (existence does not leak). Any request the store refuses inside a group
+///   commit fails alone: the other requests of that commit are stored.
+///
 /// - `(define_atom, storage::definition_write change, std::vector<v1::Event>
 ///    events) -> storage::definition_result`
 ///   Commits a definition change (config value, user, token, source
@@ -104,6 +112,8 @@ struct writer_options {
 using writer_actor = caf::typed_actor<
     caf::replies_to<write_atom, std::vector<v1::Event>>::with<
         std::vector<storage::append_result>>,
+    caf::replies_to<write_atom, std::vector<v1::Event>, runtime::identity>::
+        with<std::vector<storage::append_result>>,
     caf::replies_to<define_atom, storage::definition_write,
                     std::vector<v1::Event>>::with<storage::definition_result>,
     caf::replies_to<flush_atom>::with<uint64_t>>;

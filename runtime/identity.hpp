@@ -30,7 +30,10 @@ struct identity {
 
 /// DESIGN §3 visibility, the one function every read path calls: a caller
 /// sees an event iff its allowed_groups is empty, shares a group with the
-/// caller, or the caller is an admin.
+/// caller, or the caller is an admin. Admin is a role, never a group: a
+/// system event (kind sys) with allowed_groups, such as Herald's auth.*
+/// records, is visible to the admin role only, whatever groups the caller
+/// is in.
 bool can_see(const identity& who, const v1::Event& ev);
 
 } // namespace herald::runtime

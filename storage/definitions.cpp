@@ -49,17 +49,17 @@ decode_definition(std::string_view key, const std::string& raw) {
 } // namespace
 
 caf::error check_sources_locked(const event_store::impl& s,
-                                const std::vector<v1::Event>& events) {
+                                const v1::Event* evs, size_t n) {
   std::shared_lock guard{s.sources_mtx};
   if (s.disabled_sources == 0)
     return caf::error{};
-  for (size_t i = 0; i < events.size(); ++i) {
-    auto it = s.sources.find(events[i].source());
+  for (size_t i = 0; i < n; ++i) {
+    auto it = s.sources.find(evs[i].source());
     if (it != s.sources.end() && !it->second.enabled)
       return runtime::make_api_error(
-          api::source_disabled, "source " + events[i].source() + " is disabled",
-          events.size() == 1 ? std::string{"/source"}
-                             : "/" + std::to_string(i) + "/source");
+          api::source_disabled, "source " + evs[i].source() + " is disabled",
+          n == 1 ? std::string{"/source"}
+                 : "/" + std::to_string(i) + "/source");
   }
   return caf::error{};
 }

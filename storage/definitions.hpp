@@ -27,14 +27,25 @@ struct pending_definition {
 
 /// The write path with write_mtx held: events (as append()) plus an
 /// optional definition change, one WriteBatch.
+/// With `requests` (and `refused`, one slot per request), a request the
+/// store refuses fails alone as append_requests() describes; without, the
+/// whole batch is one request by Herald itself and a refusal is the call's
+/// error.
 caf::expected<std::vector<append_result>>
 write_locked(event_store::impl& s, std::vector<v1::Event>& events,
              const std::string& node_id, int64_t accept_time_ns,
-             pending_definition* def);
+             pending_definition* def,
+             const std::vector<append_request>* requests = nullptr,
+             std::vector<caf::error>* refused = nullptr);
 
-/// source_disabled when an event comes from a disabled source.
+/// source_disabled when one of the `n` events at `evs` comes from a
+/// disabled source (field "/<index>/source", "/source" when n is 1).
 caf::error check_sources_locked(const event_store::impl& s,
-                                const std::vector<v1::Event>& events);
+                                const v1::Event* evs, size_t n);
+inline caf::error check_sources_locked(const event_store::impl& s,
+                                       const std::vector<v1::Event>& events) {
+  return check_sources_locked(s, events.data(), events.size());
+}
 
 /// Checks the change's precondition against the stored version and adds
 /// its Put/Delete to `batch`.

@@ -23,9 +23,11 @@ namespace {
 constexpr size_t max_id_bytes = 256;
 constexpr size_t max_kept_batch_bytes = 16u << 20;
 
-caf::error validate(const std::vector<v1::Event>& events) {
-  for (size_t i = 0; i < events.size(); ++i) {
-    const auto& ev = events[i];
+/// Every event needs an id of 1-256 bytes and a name. Fields index the `n`
+/// events at `evs` (a request of the commit).
+caf::error validate(const v1::Event* evs, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const auto& ev = evs[i];
     if (ev.id().empty() || ev.id().size() > max_id_bytes)
       return runtime::make_api_error(runtime::errc::invalid_id,
                                      "id must be 1-256 bytes",
@@ -38,19 +40,35 @@ caf::error validate(const std::vector<v1::Event>& events) {
   return caf::error{};
 }
 
+/// 409 for an id the caller may not see: says that the id is taken, never
+/// the stored event's seq or anything else about it.
+caf::error hidden_id_conflict(size_t index, size_t request_size) {
+  return runtime::make_api_error(
+      runtime::errc::conflict,
+      "id is already used by an event you cannot see; choose another id",
+      request_size == 1 ? std::string{"/id"}
+                        : "/" + std::to_string(index) + "/id");
+}
+
 /// For each event, the index of the first event in the batch with the same
-/// id (itself when it is the first). Allocation: one vector.
-std::vector<uint32_t> first_with_same_id(const std::vector<v1::Event>& evs) {
-  std::vector<uint32_t> order(evs.size());
-  std::iota(order.begin(), order.end(), 0u);
+/// id (itself when it is the first). Events whose `skip` entry is set (the
+/// events of refused requests; `skip` may be empty) take part in nothing and
+/// are their own first. Allocation: two vectors.
+std::vector<uint32_t> first_with_same_id(const std::vector<v1::Event>& evs,
+                                         const std::vector<bool>& skip) {
+  std::vector<uint32_t> order;
+  order.reserve(evs.size());
+  for (uint32_t i = 0; i < evs.size(); ++i)
+    if (skip.empty() || !skip[i])
+      order.push_back(i);
   std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
     return evs[a].id() < evs[b].id();
   });
   std::vector<uint32_t> first(evs.size());
-  for (size_t i = 0; i < order.size(); ++i) {
-    bool same = i > 0 && evs[order[i]].id() == evs[order[i - 1]].id();
-    first[order[i]] = same ? first[order[i - 1]] : order[i];
-  }
+  std::iota(first.begin(), first.end(), 0u);
+  for (size_t i = 1; i < order.size(); ++i)
+    if (evs[order[i]].id() == evs[order[i - 1]].id())
+      first[order[i]] = first[order[i - 1]];
   return first;
 }
 
@@ -68,6 +86,26 @@ event_store::append(std::vector<v1::Event>& events, const std::string& node_id,
     return caf::make_error(errc::closed, std::string{"event store is closed"});
   std::lock_guard writer{impl_->write_mtx};
   return write_locked(*impl_, events, node_id, accept_time_ns, nullptr);
+}
+
+caf::expected<std::vector<append_result>> event_store::append_requests(
+    std::vector<v1::Event>& events, const std::vector<append_request>& requests,
+    std::vector<caf::error>& refused, const std::string& node_id,
+    int64_t accept_time_ns) {
+  size_t covered = 0;
+  for (const auto& r : requests)
+    covered += r.count;
+  if (covered != events.size())
+    return runtime::make_api_error(
+        runtime::errc::internal, "append_requests: requests cover " +
+                                     std::to_string(covered) + " of " +
+                                     std::to_string(events.size()) + " events");
+  std::shared_lock life{impl_->life_mtx};
+  if (impl_->closed)
+    return caf::make_error(errc::closed, std::string{"event store is closed"});
+  std::lock_guard writer{impl_->write_mtx};
+  return write_locked(*impl_, events, node_id, accept_time_ns, nullptr,
+                      &requests, &refused);
 }
 
 caf::expected<definition_result> event_store::commit_definition(
@@ -91,18 +129,46 @@ caf::expected<definition_result> event_store::commit_definition(
 caf::expected<std::vector<append_result>>
 write_locked(event_store::impl& s, std::vector<v1::Event>& events,
              const std::string& node_id, int64_t accept_time_ns,
-             pending_definition* def) {
+             pending_definition* def,
+             const std::vector<append_request>* requests,
+             std::vector<caf::error>* refused) {
   // RocksDB's default perf level counts every key comparison in a
   // thread-local: measurable on a write path of ~10 keys per event.
   rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
-  if (auto err = validate(events))
-    return err;
-  std::vector<append_result> results(events.size());
+  const size_t n = events.size();
+  // Without `requests` the batch is one request by Herald itself, and a
+  // refusal is the call's error.
+  const append_request whole{n, nullptr};
+  const append_request* reqs = requests ? requests->data() : &whole;
+  const size_t nreq = requests ? requests->size() : 1;
+  std::vector<caf::error> own_refusals;
+  auto& refusals = refused ? *refused : own_refusals;
+  refusals.assign(nreq, caf::error{});
+  std::vector<uint32_t> req_of(n);
+  std::vector<size_t> req_begin(nreq);
+  bool any_refused = false;
+  auto refuse = [&](size_t r, caf::error err) {
+    if (!refusals[r]) {
+      refusals[r] = std::move(err);
+      any_refused = true;
+    }
+  };
+  for (size_t r = 0, at = 0; r < nreq; at += reqs[r].count, ++r) {
+    req_begin[r] = at;
+    std::fill(req_of.begin() + static_cast<ptrdiff_t>(at),
+              req_of.begin() + static_cast<ptrdiff_t>(at + reqs[r].count),
+              static_cast<uint32_t>(r));
+    if (auto err = validate(events.data() + at, reqs[r].count))
+      refuse(r, std::move(err));
+    else if (auto err =
+                 check_sources_locked(s, events.data() + at, reqs[r].count))
+      refuse(r, std::move(err));
+  }
+  if (!requests && any_refused)
+    return std::move(refusals[0]);
+  std::vector<append_result> results(n);
   if (events.empty() && def == nullptr)
     return results;
-  if (auto err = check_sources_locked(s, events))
-    return err;
-  const size_t n = events.size();
 
   // Ids already stored: one MultiGet for the whole batch.
   std::vector<rocksdb::Slice> keys(n);
@@ -112,7 +178,62 @@ write_locked(event_store::impl& s, std::vector<v1::Event>& events,
   std::vector<rocksdb::Status> statuses(n);
   s.db->MultiGet(rocksdb::ReadOptions{}, s[cf_ids], n, keys.data(),
                  stored.data(), statuses.data());
-  auto first = first_with_same_id(events);
+  std::vector<bool> skip; // events of refused requests (empty: none)
+  auto mark_refused = [&] {
+    skip.assign(n, false);
+    for (size_t i = 0; i < n; ++i)
+      skip[i] = static_cast<bool>(refusals[req_of[i]]);
+  };
+  if (any_refused)
+    mark_refused();
+  auto first = first_with_same_id(events, skip);
+
+  // Existence does not leak (DESIGN §3): a request whose id is taken by an
+  // event its caller may not see is refused with no seq.
+  auto restricted = [&](size_t r) {
+    return reqs[r].who != nullptr && !reqs[r].who->is_admin() && !refusals[r];
+  };
+  for (size_t i = 0; i < n; ++i) {
+    const auto r = req_of[i];
+    if (!restricted(r) || !statuses[i].ok())
+      continue;
+    if (stored[i].size() != 8)
+      return caf::make_error(errc::corruption, "id entry of " + events[i].id());
+    rocksdb::PinnableSlice value;
+    auto st = s.db->Get(rocksdb::ReadOptions{}, s[cf_events],
+                        rocksdb::Slice{stored[i].data(), 8}, &value);
+    v1::Event old;
+    if (st.ok() &&
+        !old.ParseFromArray(value.data(), static_cast<int>(value.size())))
+      return caf::make_error(errc::corruption, "event of id " + events[i].id());
+    if (!st.ok() && !st.IsNotFound())
+      return to_error(st, "look up event by id");
+    // An id whose event retention is removing is as hidden as any.
+    if (st.IsNotFound() || !runtime::can_see(*reqs[r].who, old))
+      refuse(r, hidden_id_conflict(i - req_begin[r], reqs[r].count));
+  }
+  // Ids that an earlier request of this commit publishes: the same rule.
+  // Refusing a request can make a later request the first publisher of an
+  // id, so repeat until nothing changes (at most once per request).
+  for (bool changed = true; changed;) {
+    changed = false;
+    if (any_refused) {
+      mark_refused();
+      first = first_with_same_id(events, skip);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const auto r = req_of[i];
+      const auto f = first[i];
+      if (f == i || req_of[f] == r || !restricted(r) || statuses[i].ok())
+        continue;
+      if (!runtime::can_see(*reqs[r].who, events[f])) {
+        refuse(r, hidden_id_conflict(i - req_begin[r], reqs[r].count));
+        changed = true;
+      }
+    }
+  }
+  if (!requests && any_refused)
+    return std::move(refusals[0]);
 
   auto& batch = s.batch;
   batch.Clear();
@@ -150,6 +271,8 @@ write_locked(event_store::impl& s, std::vector<v1::Event>& events,
 
   for (size_t i = 0; i < n; ++i) {
     auto& ev = events[i];
+    if (!skip.empty() && skip[i])
+      continue; // its request was refused: nothing of it is stored
     results[i].id = ev.id();
     if (statuses[i].ok()) {
       if (stored[i].size() != 8)

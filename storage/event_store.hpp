@@ -46,6 +46,17 @@ struct append_result {
   bool duplicate = false; ///< id already stored: seq is the stored event's
 };
 
+/// One request of a group commit (event_store::append_requests): `count`
+/// consecutive events of the batch and who publishes them.
+struct append_request {
+  size_t count = 0;
+  /// The publisher, or null for Herald itself. An id already stored (or
+  /// stored earlier in the same commit by another request) that this caller
+  /// may not see (runtime::can_see) refuses the request: existence does
+  /// not leak.
+  const runtime::identity* who = nullptr;
+};
+
 /// A query of DESIGN §3/§7. All present predicates must hold (AND).
 struct event_query {
   /// Name pattern (`*`, `>`); a malformed one is invalid_pattern, "name".
@@ -145,6 +156,25 @@ public:
   caf::expected<std::vector<append_result>>
   append(std::vector<v1::Event>& events, const std::string& node_id,
          int64_t accept_time_ns);
+
+  /// Group commit: the events of several independent requests (`requests`
+  /// split `events` into consecutive runs, in order) in one WriteBatch and
+  /// one fsync. A request the store refuses fails alone, with nothing of it
+  /// stored: `refused[r]` (resized to requests.size()) holds its error and
+  /// its events' results are left empty (seq 0). Refusals: invalid_id /
+  /// invalid_name and source_disabled as in append() (fields relative to
+  /// the request), and runtime::errc::conflict (field "/id" or
+  /// "/<index>/id", no seq in the message) for an id that is already
+  /// stored, or published earlier in the same commit, as an event the
+  /// request's caller may not see. Every other request is stored as
+  /// append() would store it alone (duplicates of visible ids come back
+  /// with duplicate=true). An error of the call itself (I/O, corruption)
+  /// fails every request and stores nothing.
+  caf::expected<std::vector<append_result>>
+  append_requests(std::vector<v1::Event>& events,
+                  const std::vector<append_request>& requests,
+                  std::vector<caf::error>& refused, const std::string& node_id,
+                  int64_t accept_time_ns);
 
   /// The stored event with this id / seq (nullopt when absent). No
   /// visibility check: callers apply runtime::can_see.

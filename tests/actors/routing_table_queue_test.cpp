@@ -111,7 +111,7 @@ TEST(routing_table_queue, each_event_to_exactly_one_member_round_robin) {
   routing_table t;
   for (auto id : {"a", "b", "c"})
     ASSERT_FALSE(t.add(member(id), 1));
-  EXPECT_EQ(t.group_members("workers"),
+  EXPECT_EQ(t.group_members("anonymous", "workers"),
             (std::vector<std::string>{"a", "b", "c"}));
   auto r = route(t, make_evs(1, 9));
   EXPECT_EQ(r["a"], (std::vector<uint64_t>{1, 4, 7}));
@@ -121,6 +121,31 @@ TEST(routing_table_queue, each_event_to_exactly_one_member_round_robin) {
   auto r2 = route(t, make_evs(10, 11));
   EXPECT_EQ(r2["a"], (std::vector<uint64_t>{10}));
   EXPECT_EQ(r2["b"], (std::vector<uint64_t>{11}));
+}
+
+TEST(routing_table_queue, a_queue_name_is_per_principal) {
+  // DESIGN §4: two principals using the same NAME are two groups, so
+  // neither can divert the other's events; one principal's replicas (the
+  // same user or service token) share the work.
+  routing_table t;
+  auto as = [](subscription sub, std::string principal) {
+    sub.who = runtime::identity{std::move(principal), {}, {"reader"}};
+    return sub;
+  };
+  ASSERT_FALSE(t.add(as(member("alice-1"), "alice"), 1));
+  ASSERT_FALSE(t.add(as(member("alice-2"), "alice"), 1));
+  ASSERT_FALSE(t.add(as(member("mallory"), "mallory"), 2));
+  ASSERT_FALSE(t.add(as(member("svc"), "token/t1"), 3));
+  EXPECT_EQ(t.group_count(), 3u);
+  EXPECT_EQ(t.group_members("alice", "workers"),
+            (std::vector<std::string>{"alice-1", "alice-2"}));
+  EXPECT_EQ(t.group_members("mallory", "workers"),
+            (std::vector<std::string>{"mallory"}));
+  auto r = route(t, make_evs(1, 6));
+  EXPECT_EQ(r["mallory"], range(1, 6)) << "a group of its own";
+  EXPECT_EQ(r["svc"], range(1, 6));
+  EXPECT_EQ(union_of(r, {"alice-1", "alice-2"}), range(1, 6));
+  EXPECT_EQ(r["alice-1"].size(), 3u) << "alice's replicas share the work";
 }
 
 TEST(routing_table_queue, plain_subscriptions_and_other_groups_get_all) {
@@ -288,7 +313,7 @@ TEST(routing_table_queue, last_member_leaving_drops_and_the_group_goes) {
   EXPECT_TRUE(handoff.local.empty());
   EXPECT_EQ(t.queue_dropped(), 2u);
   EXPECT_EQ(t.group_count(), 0u);
-  EXPECT_TRUE(t.group_members("workers").empty());
+  EXPECT_TRUE(t.group_members("anonymous", "workers").empty());
 }
 
 TEST(routing_table_queue, member_joining_mid_stream_takes_its_turn) {
@@ -344,7 +369,8 @@ TEST(routing_table_queue, replacing_a_member_hands_over_its_events) {
   received after;
   collect(handoff, after);
   EXPECT_EQ(union_of(after, {"a", "b"}), (std::vector<uint64_t>{1, 3}));
-  EXPECT_EQ(t.group_members("workers"), (std::vector<std::string>{"b", "a"}));
+  EXPECT_EQ(t.group_members("anonymous", "workers"),
+            (std::vector<std::string>{"b", "a"}));
 }
 
 } // namespace

@@ -121,27 +121,49 @@ TEST_F(writer_actor_test, duplicates_get_the_stored_seq_and_are_not_routed) {
   EXPECT_EQ(node.metrics->duplicates.load(), 3u);
 }
 
-TEST_F(writer_actor_test, failed_append_fails_every_request_of_the_batch) {
+TEST_F(writer_actor_test, a_request_the_store_refuses_fails_alone) {
+  // Issue 8: a request the store refuses inside a group commit fails by
+  // itself (before, it failed every request of its commit).
   auto node = spawn_test_node();
   auto log = watch(node);
   auto w1 = write(node, {make_event("a.b", "ok1")});
   ASSERT_TRUE(run_actor(node.writer));
   auto w2 = write(node, {make_event("a.b", "ok2")});
   auto bad = make_event("a.b", "bad");
-  bad.set_name(""); // the store refuses the whole batch
+  bad.set_name(""); // the store refuses this request
   auto w3 = write(node, {bad});
   run();
   ASSERT_TRUE(w1->ok());
   ASSERT_TRUE(w2->ready());
   ASSERT_TRUE(w3->ready());
+  EXPECT_TRUE(w2->ok());
+  ASSERT_FALSE(w3->ok());
+  EXPECT_EQ(runtime::describe(w3->error()).code, runtime::errc::invalid_name);
+  EXPECT_EQ(runtime::describe(w3->error()).field, "/0/name");
+  EXPECT_EQ(store().last_seq(), 2u);
+  EXPECT_EQ(log->seqs(), (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(node.metrics->failed_appends.load(), 0u);
+  auto next = publish(node, {make_event("a.b", "ok3")});
+  EXPECT_EQ(next[0].seq, 3u);
+}
+
+TEST_F(writer_actor_test, failed_append_fails_every_request_of_the_batch) {
+  // A failure of the write itself (here: the store is closed under the
+  // writer) fails every request of the commit, and nothing is stored.
+  auto node = spawn_test_node();
+  auto log = watch(node);
+  auto w1 = write(node, {make_event("a.b", "ok1")});
+  run();
+  ASSERT_TRUE(w1->ok());
+  auto w2 = write(node, {make_event("a.b", "ok2")});
+  auto w3 = write(node, {make_event("a.b", "ok3")});
+  ASSERT_FALSE(store().close());
+  run();
+  ASSERT_TRUE(w2->ready() && w3->ready());
   EXPECT_FALSE(w2->ok());
   EXPECT_FALSE(w3->ok());
-  EXPECT_EQ(store().last_seq(), 1u);
   EXPECT_EQ(log->seqs(), (std::vector<uint64_t>{1}));
-  EXPECT_EQ(node.metrics->failed_appends.load(), 1u);
-  // The writer keeps going.
-  auto next = publish(node, {make_event("a.b", "ok3")});
-  EXPECT_EQ(next[0].seq, 2u);
+  EXPECT_GE(node.metrics->failed_appends.load(), 1u);
 }
 
 TEST_F(writer_actor_test, refuses_beyond_max_queued) {
@@ -289,6 +311,142 @@ TEST_F(writer_definition_test, a_flush_waits_for_refused_requests_too) {
   ASSERT_TRUE(flushed->ok());
   EXPECT_EQ(flushed->get(), 0u);
   EXPECT_EQ(node.metrics->queued_events.load(), 0u);
+}
+
+} // namespace
+} // namespace herald::test
+
+// -- one request fails alone; existence does not leak (issue 8) --------------
+
+namespace herald::test {
+namespace {
+
+v1::Event restricted_to(const std::string& group, const std::string& id) {
+  auto ev = make_event("secret.thing", id);
+  ev.add_allowed_groups(group);
+  return ev;
+}
+
+class writer_refusal_test : public actor_fixture {
+protected:
+  std::shared_ptr<reply_slot<results>> write_as(const node_handles& node,
+                                                std::vector<v1::Event> events,
+                                                runtime::identity who) {
+    return request<results>(node.writer, actors::write_atom_v,
+                            std::move(events), std::move(who));
+  }
+
+  runtime::identity insider{"ann", {"ops"}, {"publisher", "reader"}};
+  runtime::identity outsider{"bob", {"dev"}, {"publisher", "reader"}};
+};
+
+TEST_F(writer_refusal_test, an_id_the_caller_cannot_see_is_a_conflict_no_seq) {
+  auto node = spawn_test_node();
+  auto first = write_as(node, {restricted_to("ops", "s1")}, insider);
+  run();
+  ASSERT_TRUE(first->ok());
+  // The outsider reuses the id, alone and inside a batch: 409, no seq,
+  // nothing of the batch stored.
+  auto alone = write_as(node, {make_event("a.b", "s1")}, outsider);
+  auto batch = write_as(
+      node, {make_event("a.b", "new1"), make_event("a.b", "s1")}, outsider);
+  run();
+  ASSERT_TRUE(alone->ready() && !alone->ok());
+  auto e = runtime::describe(alone->error());
+  EXPECT_EQ(e.code, runtime::errc::conflict);
+  EXPECT_EQ(e.field, "/id");
+  EXPECT_EQ(e.message.find('1'), std::string::npos)
+      << "the message must not carry the stored seq: " << e.message;
+  ASSERT_TRUE(batch->ready() && !batch->ok());
+  EXPECT_EQ(runtime::describe(batch->error()).field, "/1/id");
+  EXPECT_FALSE(*store().get_by_id("new1"));
+  EXPECT_EQ(store().last_seq(), 1u);
+  // Whoever may see it gets the idempotent duplicate as before.
+  auto again = write_as(node, {make_event("a.b", "s1")}, insider);
+  auto admin = write_as(node, {make_event("a.b", "s1")},
+                        runtime::identity{"root", {}, {"admin"}});
+  run();
+  ASSERT_TRUE(again->ok());
+  EXPECT_TRUE(again->get()[0].duplicate);
+  EXPECT_EQ(again->get()[0].seq, 1u);
+  ASSERT_TRUE(admin->ok());
+  EXPECT_TRUE(admin->get()[0].duplicate);
+}
+
+TEST_F(writer_refusal_test, a_refused_request_fails_alone_in_its_group_commit) {
+  auto node = spawn_test_node();
+  auto seed = write_as(node, {restricted_to("ops", "s1")}, insider);
+  run();
+  ASSERT_TRUE(seed->ok());
+  auto busy = write(node, {make_event("a.b", "busy")});
+  ASSERT_TRUE(run_actor(node.writer)); // "busy" goes to the committer
+  // Queued behind it, so committed together in one append: a good request,
+  // one the store refuses (hidden id), a request with an event the store
+  // itself rejects (no name), and another good one.
+  auto ok1 = write_as(node, {make_event("a.b", "x1")}, outsider);
+  auto hidden = write_as(node, {make_event("a.b", "s1")}, outsider);
+  auto nameless_ev = make_event("a.b", "x2");
+  nameless_ev.clear_name();
+  auto nameless =
+      write_as(node, {make_event("a.b", "x3"), nameless_ev}, insider);
+  auto ok2 = write_as(node, {make_event("a.b", "x4")}, insider);
+  run();
+  ASSERT_TRUE(busy->ok());
+  ASSERT_TRUE(ok1->ok()) << caf::to_string(ok1->error());
+  ASSERT_TRUE(ok2->ok()) << caf::to_string(ok2->error());
+  ASSERT_TRUE(hidden->ready() && !hidden->ok());
+  EXPECT_EQ(runtime::describe(hidden->error()).code, runtime::errc::conflict);
+  ASSERT_TRUE(nameless->ready() && !nameless->ok());
+  EXPECT_EQ(runtime::describe(nameless->error()).code,
+            runtime::errc::invalid_name);
+  EXPECT_EQ(runtime::describe(nameless->error()).field, "/1/name");
+  EXPECT_FALSE(*store().get_by_id("x3"));
+  EXPECT_EQ(ok1->get()[0].seq, 3u);
+  EXPECT_EQ(ok2->get()[0].seq, 4u);
+  EXPECT_EQ(store().last_seq(), 4u);
+  EXPECT_EQ(node.metrics->appends.load(), 3u) << "seed, busy, one group";
+  EXPECT_EQ(node.metrics->failed_appends.load(), 0u);
+}
+
+TEST_F(writer_refusal_test, an_id_published_earlier_in_the_same_commit_counts) {
+  auto node = spawn_test_node();
+  auto busy = write(node, {make_event("a.b", "busy")});
+  ASSERT_TRUE(run_actor(node.writer));
+  // In one commit: the insider publishes a restricted id, the outsider
+  // reuses it (refused), a second insider request reuses it (duplicate).
+  auto a = write_as(node, {restricted_to("ops", "s2")}, insider);
+  auto b = write_as(node, {make_event("a.b", "s2")}, outsider);
+  auto c = write_as(node, {make_event("a.b", "s2")}, insider);
+  run();
+  ASSERT_TRUE(busy->ok());
+  ASSERT_TRUE(a->ok());
+  ASSERT_TRUE(b->ready() && !b->ok());
+  EXPECT_EQ(runtime::describe(b->error()).code, runtime::errc::conflict);
+  ASSERT_TRUE(c->ok());
+  EXPECT_TRUE(c->get()[0].duplicate);
+  EXPECT_EQ(c->get()[0].seq, a->get()[0].seq);
+  auto stored = store().get_by_id("s2");
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->allowed_groups_size(), 1);
+}
+
+TEST_F(writer_refusal_test, refusing_the_first_publisher_frees_the_id) {
+  auto node = spawn_test_node();
+  auto seed = write_as(node, {restricted_to("ops", "s1")}, insider);
+  run();
+  ASSERT_TRUE(seed->ok());
+  auto busy = write(node, {make_event("a.b", "busy")});
+  ASSERT_TRUE(run_actor(node.writer));
+  // The outsider's batch is refused (s1 is hidden): its "s3" is not stored,
+  // so the insider's later "s3" is the one stored, not a duplicate.
+  auto b = write_as(node, {make_event("a.b", "s3"), make_event("a.b", "s1")},
+                    outsider);
+  auto c = write_as(node, {make_event("a.b", "s3")}, insider);
+  run();
+  ASSERT_TRUE(b->ready() && !b->ok());
+  ASSERT_TRUE(c->ok());
+  EXPECT_FALSE(c->get()[0].duplicate);
+  EXPECT_EQ(c->get()[0].seq, 3u);
 }
 
 } // namespace

@@ -163,8 +163,9 @@ inline std::vector<json> query004_all(const http_client& client,
     EXPECT_TRUE(body.is_array()) << path << ": " << r.describe();
     if (r.status != 200 || !body.is_array())
       return out;
-    if (limit > 0)
+    if (limit > 0) {
       EXPECT_LE(body.size(), limit) << path;
+    }
     for (auto& e : body)
       out.push_back(e);
     after = r.header("x-next-cursor");

@@ -38,6 +38,28 @@ TEST(can_see, admins_see_everything) {
   EXPECT_TRUE(can_see(identity::anonymous_admin(), for_groups({"x", "y"})));
 }
 
+TEST(can_see, restricted_system_events_are_for_the_admin_role_only) {
+  // Herald's own auth.* records: kind sys with allowed_groups ["admin"].
+  // "admin" there names the role; a group of that name opens nothing.
+  auto ev = for_groups({"admin"});
+  ev.set_name("auth.ok");
+  ev.set_source("herald");
+  ev.set_kind(v1::KIND_SYS);
+  EXPECT_FALSE(can_see(identity{"mallory", {"admin"}, {"reader"}}, ev));
+  EXPECT_FALSE(
+      can_see(identity{"pub", {"admin", "ops"}, {"reader", "publisher"}}, ev));
+  EXPECT_TRUE(can_see(identity{"root", {}, {"admin"}}, ev));
+  // A user's event restricted to a group that happens to be called admin is
+  // an ordinary grouped event.
+  auto mine = for_groups({"admin"});
+  EXPECT_TRUE(can_see(identity{"ann", {"admin"}, {"reader"}}, mine));
+  // An unrestricted system event stays visible to every caller.
+  v1::Event ready;
+  ready.set_name("server.ready");
+  ready.set_kind(v1::KIND_SYS);
+  EXPECT_TRUE(can_see(identity{"r", {}, {"reader"}}, ready));
+}
+
 TEST(identity_may, a_role_or_admin_is_needed) {
   identity reader{"r", {}, {"reader"}};
   identity publisher{"p", {}, {"publisher"}};

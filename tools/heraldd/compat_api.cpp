@@ -127,7 +127,7 @@ void compat_api::handle(const http_request& req, std::string_view path,
                                     : "reading events needs the reader role",
                                 "", version, keep_alive));
   if (is_create)
-    return create_event(req, q, draining, reply);
+    return create_event(req, q, draining, who, reply);
   query(path, q, version, keep_alive, who, reply);
 }
 
@@ -168,7 +168,8 @@ void compat_api::query(std::string_view path, const query_string& q,
 }
 
 void compat_api::create_event(const http_request& req, const query_string& q,
-                              bool draining, reply_fn& reply) {
+                              bool draining, const runtime::identity& who,
+                              reply_fn& reply) {
   const auto version = req.version();
   const bool keep_alive = req.keep_alive();
   if (draining)
@@ -182,8 +183,8 @@ void compat_api::create_event(const http_request& req, const query_string& q,
       runtime::decode_create_event(req.body(), limits_, runtime::now_unix_ns());
   if (!batch)
     return reply(error_response(batch.error(), version, keep_alive));
-  write_and_reply(sys_, handles_.writer, std::move(*batch), version, keep_alive,
-                  reply);
+  write_and_reply(sys_, handles_.writer, std::move(*batch), who, version,
+                  keep_alive, reply);
 }
 
 } // namespace herald::heraldd

@@ -52,7 +52,8 @@ private:
   void query(std::string_view path, const query_string& q, unsigned version,
              bool keep_alive, const runtime::identity& who, reply_fn& reply);
   void create_event(const http_request& req, const query_string& q,
-                    bool draining, reply_fn& reply);
+                    bool draining, const runtime::identity& who,
+                    reply_fn& reply);
 
   caf::actor_system& sys_;
   actors::node_handles handles_;

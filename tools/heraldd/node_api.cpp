@@ -171,7 +171,7 @@ void node_api::handle(http_request req, const std::string& remote_ip,
         return reply(error_response(
             errc::invalid_parameter, "publish takes no query parameters",
             q.params.begin()->first, version, keep_alive));
-      return publish(req, reply);
+      return publish(req, *who, reply);
     }
     if (method == http::verb::get) {
       if (!who->may(role_reader))
@@ -219,7 +219,8 @@ void node_api::handle(http_request req, const std::string& remote_ip,
                        version, keep_alive));
 }
 
-void node_api::publish(http_request& req, reply_fn& reply) {
+void node_api::publish(http_request& req, const runtime::identity& who,
+                       reply_fn& reply) {
   const auto version = req.version();
   const bool keep_alive = req.keep_alive();
   if (draining_)
@@ -236,8 +237,8 @@ void node_api::publish(http_request& req, reply_fn& reply) {
   }
   if (!batch)
     return reply(error_response(batch.error(), version, keep_alive));
-  write_and_reply(sys_, handles_.writer, std::move(*batch), version, keep_alive,
-                  reply);
+  write_and_reply(sys_, handles_.writer, std::move(*batch), who, version,
+                  keep_alive, reply);
 }
 
 void node_api::query(const query_string& q, unsigned version, bool keep_alive,

@@ -67,7 +67,8 @@ public:
   bool wait_idle(std::chrono::steady_clock::time_point deadline);
 
 private:
-  void publish(http_request& req, reply_fn& reply);
+  void publish(http_request& req, const runtime::identity& who,
+               reply_fn& reply);
   void query(const query_string& q, unsigned version, bool keep_alive,
              const runtime::identity& who, reply_fn& reply);
   void fetch(std::string id, bool cloudevents, unsigned version,

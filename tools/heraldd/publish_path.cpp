@@ -23,8 +23,9 @@ void append_result_json(std::string& out, const storage::append_result& r) {
 } // namespace
 
 void write_and_reply(caf::actor_system& sys, const actors::writer_actor& writer,
-                     runtime::publish_batch batch, unsigned version,
-                     bool keep_alive, http_router::reply_fn reply) {
+                     runtime::publish_batch batch, const runtime::identity& who,
+                     unsigned version, bool keep_alive,
+                     http_router::reply_fn reply) {
   const bool is_array = batch.is_array;
   ask(
       sys, writer, request_timeout,
@@ -48,14 +49,15 @@ void write_and_reply(caf::actor_system& sys, const actors::writer_actor& writer,
         auto e = runtime::describe(err);
         // The store names a lone event's field "/source"; in an array body
         // that event is "/0".
-        if (is_array && e.field == "/source" &&
-            e.code == runtime::errc::source_disabled)
-          e.field = "/0/source";
+        if (is_array && (e.field == "/source" || e.field == "/id") &&
+            (e.code == runtime::errc::source_disabled ||
+             e.code == runtime::errc::conflict))
+          e.field = "/0" + e.field;
         if (e.code == runtime::errc::internal)
           spdlog::warn("publish failed: {}", caf::to_string(err));
         reply(error_response(e, version, keep_alive));
       },
-      actors::write_atom_v, std::move(batch.events));
+      actors::write_atom_v, std::move(batch.events), who);
 }
 
 } // namespace herald::heraldd

@@ -19,10 +19,12 @@ inline constexpr auto request_timeout = std::chrono::milliseconds{30000};
 
 /// Writes `batch` through `writer` and replies `{"id","seq"}` for a single
 /// object, `{"events":[...]}` for an array (input order), with
-/// `"duplicate":true` on ids already stored; an error reply otherwise.
+/// `"duplicate":true` on ids already stored; an error reply otherwise
+/// (409 conflict, no seq, for an id taken by an event `who` may not see).
 /// Never blocks the caller.
 void write_and_reply(caf::actor_system& sys, const actors::writer_actor& writer,
-                     runtime::publish_batch batch, unsigned version,
-                     bool keep_alive, http_router::reply_fn reply);
+                     runtime::publish_batch batch, const runtime::identity& who,
+                     unsigned version, bool keep_alive,
+                     http_router::reply_fn reply);
 
 } // namespace herald::heraldd
