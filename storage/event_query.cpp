@@ -84,6 +84,12 @@ event_store::query(const event_query& q, const runtime::identity& who) const {
   rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable); // see append()
   const bool desc = q.descending;
   const size_t limit = std::clamp<size_t>(q.limit, 1, max_limit);
+  // The snapshot comes first: the name catalog read below then holds every
+  // name the snapshot can see (append inserts a new name into the catalog
+  // before its batch becomes visible). Expanding first let a batch with a
+  // new name land in between: the page then silently missed its events.
+  const rocksdb::Snapshot* snap = s.db->GetSnapshot();
+  snapshot_guard guard{s.db.get(), snap};
 
   // Name: literal, a wildcard expanded through the catalog, or refine-only.
   bool literal_name = false;
@@ -119,8 +125,6 @@ event_store::query(const event_query& q, const runtime::identity& who) const {
   }
 
   query_page page;
-  const rocksdb::Snapshot* snap = s.db->GetSnapshot();
-  snapshot_guard guard{s.db.get(), snap};
   scan_meter meter{0, std::max<size_t>(q.scan_budget, 1)};
   plan_context ctx;
   ctx.db = s.db.get();
