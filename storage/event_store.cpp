@@ -88,8 +88,22 @@ make_cf_descriptors(const store_options& opts,
     t.block_cache = cache;
     t.block_size = block_size;
     t.format_version = 5;
-    if (bloom)
+    // Index and filter blocks live in the shared block cache (charged to
+    // its capacity), not in each table reader: memory is bounded by
+    // block_cache_bytes instead of growing with the data on disk. They go
+    // to the cache's high-priority pool; L0's and the top-level partition
+    // indexes stay pinned (bounded by the L0 file count and the number of
+    // files), so a point read needs at most one uncached partition.
+    t.cache_index_and_filter_blocks = true;
+    t.cache_index_and_filter_blocks_with_high_priority = true;
+    t.pin_l0_filter_and_index_blocks_in_cache = true;
+    t.pin_top_level_index_and_filter = true;
+    t.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+    t.metadata_block_size = 4096;
+    if (bloom) {
       t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+      t.partition_filters = true;
+    }
     rocksdb::ColumnFamilyOptions c;
     c.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
     c.write_buffer_size = write_buffer;
@@ -283,8 +297,8 @@ event_store::open(const store_options& opts) {
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  auto st = rocksdb::DB::Open(db_opts, opts.dir.string(), descriptors,
-                              &handles, &raw);
+  auto st = rocksdb::DB::Open(db_opts, opts.dir.string(), descriptors, &handles,
+                              &raw);
   if (!st.ok())
     return to_error(st, "open " + opts.dir.string());
   s->db.reset(raw);

@@ -26,8 +26,7 @@ public:
   tracked_file(std::unique_ptr<rocksdb::FSWritableFile> target,
                power_loss_fs* owner,
                std::shared_ptr<power_loss_fs::file_state> state)
-      : FSWritableFileOwnerWrapper(std::move(target)),
-        owner_(owner),
+      : FSWritableFileOwnerWrapper(std::move(target)), owner_(owner),
         state_(std::move(state)) {}
 
   rocksdb::IOStatus Append(const rocksdb::Slice& data,
@@ -148,8 +147,7 @@ class tracked_dir : public rocksdb::FSDirectoryWrapper {
 public:
   tracked_dir(std::unique_ptr<rocksdb::FSDirectory> target,
               power_loss_fs* owner, std::string name)
-      : FSDirectoryWrapper(std::move(target)),
-        owner_(owner),
+      : FSDirectoryWrapper(std::move(target)), owner_(owner),
         name_(std::move(name)) {}
 
   rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o,
@@ -213,11 +211,9 @@ void power_loss_fs::dir_synced(const std::string& dir) {
       state->entry_synced = true;
 }
 
-rocksdb::IOStatus
-power_loss_fs::NewWritableFile(const std::string& f,
-                               const rocksdb::FileOptions& o,
-                               std::unique_ptr<rocksdb::FSWritableFile>* r,
-                               rocksdb::IODebugContext* dbg) {
+rocksdb::IOStatus power_loss_fs::NewWritableFile(
+    const std::string& f, const rocksdb::FileOptions& o,
+    std::unique_ptr<rocksdb::FSWritableFile>* r, rocksdb::IODebugContext* dbg) {
   if (power_is_off())
     return refused();
   std::unique_ptr<rocksdb::FSWritableFile> file;
@@ -228,11 +224,9 @@ power_loss_fs::NewWritableFile(const std::string& f,
   return st;
 }
 
-rocksdb::IOStatus
-power_loss_fs::ReopenWritableFile(const std::string& f,
-                                  const rocksdb::FileOptions& o,
-                                  std::unique_ptr<rocksdb::FSWritableFile>* r,
-                                  rocksdb::IODebugContext* dbg) {
+rocksdb::IOStatus power_loss_fs::ReopenWritableFile(
+    const std::string& f, const rocksdb::FileOptions& o,
+    std::unique_ptr<rocksdb::FSWritableFile>* r, rocksdb::IODebugContext* dbg) {
   if (power_is_off())
     return refused();
   std::unique_ptr<rocksdb::FSWritableFile> file;
@@ -263,21 +257,17 @@ rocksdb::IOStatus power_loss_fs::ReuseWritableFile(
   return rocksdb::IOStatus::NotSupported("power_loss_fs: no file reuse");
 }
 
-rocksdb::IOStatus
-power_loss_fs::NewRandomRWFile(const std::string& f,
-                               const rocksdb::FileOptions& o,
-                               std::unique_ptr<rocksdb::FSRandomRWFile>* r,
-                               rocksdb::IODebugContext* dbg) {
+rocksdb::IOStatus power_loss_fs::NewRandomRWFile(
+    const std::string& f, const rocksdb::FileOptions& o,
+    std::unique_ptr<rocksdb::FSRandomRWFile>* r, rocksdb::IODebugContext* dbg) {
   if (power_is_off())
     return refused();
   return target()->NewRandomRWFile(f, o, r, dbg);
 }
 
-rocksdb::IOStatus
-power_loss_fs::NewDirectory(const std::string& name,
-                            const rocksdb::IOOptions& o,
-                            std::unique_ptr<rocksdb::FSDirectory>* r,
-                            rocksdb::IODebugContext* dbg) {
+rocksdb::IOStatus power_loss_fs::NewDirectory(
+    const std::string& name, const rocksdb::IOOptions& o,
+    std::unique_ptr<rocksdb::FSDirectory>* r, rocksdb::IODebugContext* dbg) {
   std::unique_ptr<rocksdb::FSDirectory> dir;
   auto st = target()->NewDirectory(name, o, &dir, dbg);
   if (st.ok())

@@ -50,9 +50,9 @@ class power_loss_fs : public rocksdb::FileSystemWrapper {
 public:
   /// Tracking state of one file (shared with its open handles).
   struct file_state {
-    uint64_t size = 0;        ///< bytes written
-    uint64_t synced = 0;      ///< bytes durable
-    bool ever_synced = false; ///< a Sync/Fsync succeeded at least once
+    uint64_t size = 0;         ///< bytes written
+    uint64_t synced = 0;       ///< bytes durable
+    bool ever_synced = false;  ///< a Sync/Fsync succeeded at least once
     bool entry_synced = false; ///< directory fsynced since it appeared
   };
 
@@ -86,10 +86,10 @@ public:
                     const rocksdb::FileOptions& o,
                     std::unique_ptr<rocksdb::FSWritableFile>* r,
                     rocksdb::IODebugContext* dbg) override;
-  rocksdb::IOStatus
-  NewRandomRWFile(const std::string& f, const rocksdb::FileOptions& o,
-                  std::unique_ptr<rocksdb::FSRandomRWFile>* r,
-                  rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus NewRandomRWFile(const std::string& f,
+                                    const rocksdb::FileOptions& o,
+                                    std::unique_ptr<rocksdb::FSRandomRWFile>* r,
+                                    rocksdb::IODebugContext* dbg) override;
   rocksdb::IOStatus NewDirectory(const std::string& name,
                                  const rocksdb::IOOptions& o,
                                  std::unique_ptr<rocksdb::FSDirectory>* r,
@@ -97,8 +97,7 @@ public:
   rocksdb::IOStatus DeleteFile(const std::string& f,
                                const rocksdb::IOOptions& o,
                                rocksdb::IODebugContext* dbg) override;
-  rocksdb::IOStatus RenameFile(const std::string& src,
-                               const std::string& dst,
+  rocksdb::IOStatus RenameFile(const std::string& src, const std::string& dst,
                                const rocksdb::IOOptions& o,
                                rocksdb::IODebugContext* dbg) override;
   rocksdb::IOStatus LinkFile(const std::string& src, const std::string& dst,
@@ -107,14 +106,12 @@ public:
   rocksdb::IOStatus Truncate(const std::string& f, size_t size,
                              const rocksdb::IOOptions& o,
                              rocksdb::IODebugContext* dbg) override;
-  rocksdb::IOStatus CreateDir(const std::string& d,
-                              const rocksdb::IOOptions& o,
+  rocksdb::IOStatus CreateDir(const std::string& d, const rocksdb::IOOptions& o,
                               rocksdb::IODebugContext* dbg) override;
   rocksdb::IOStatus CreateDirIfMissing(const std::string& d,
                                        const rocksdb::IOOptions& o,
                                        rocksdb::IODebugContext* dbg) override;
-  rocksdb::IOStatus DeleteDir(const std::string& d,
-                              const rocksdb::IOOptions& o,
+  rocksdb::IOStatus DeleteDir(const std::string& d, const rocksdb::IOOptions& o,
                               rocksdb::IODebugContext* dbg) override;
 
   // Used by the file and directory wrappers (power_loss_fs.cpp).

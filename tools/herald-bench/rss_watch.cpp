@@ -8,8 +8,8 @@
 // readers outside the block cache, block cache usage, memtables.
 
 #include <algorithm>
-#include <cmath>
 #include <atomic>
+#include <cmath>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -148,8 +148,8 @@ int run_rss(const rss_options& opts) {
   auto minute_means = nlohmann::json::array();
   for (size_t from = 0; per_min > 0 && from + per_min <= samples.size();
        from += per_min)
-    minute_means.push_back(
-        std::round(avg(from, from + per_min) / 1024 * 10) / 10);
+    minute_means.push_back(std::round(avg(from, from + per_min) / 1024 * 10) /
+                           10);
   nlohmann::json run{
       {"idle_rss_mib", static_cast<double>(idle) / 1024},
       {"first_minute_rss_mib", first_min / 1024},
@@ -175,12 +175,11 @@ int run_rss(const rss_options& opts) {
     auto mib = [&](const char* k) {
       return m.contains(k) ? fixed(m[k].get<double>()) : std::string{"?"};
     };
-    run["summary"] = run["summary"].get<std::string>() +
-                     "; at the end: table readers " +
-                     mib("herald_store_table_readers_mib") +
-                     " MiB, block cache " +
-                     mib("herald_store_block_cache_mib") + " MiB, memtables " +
-                     mib("herald_store_memtable_mib") + " MiB";
+    run["summary"] =
+        run["summary"].get<std::string>() + "; at the end: table readers " +
+        mib("herald_store_table_readers_mib") + " MiB, block cache " +
+        mib("herald_store_block_cache_mib") + " MiB, memtables " +
+        mib("herald_store_memtable_mib") + " MiB";
   }
   if (pub.failures() > 0)
     run["first_failure"] = pub.first_failure();

@@ -197,8 +197,8 @@ std::string render_metrics(const metrics_sources& src) {
     w.gauge("herald_store_block_cache_bytes",
             "Block cache usage: data, index and filter blocks.",
             as_gauge(mem.block_cache_bytes));
-    w.gauge("herald_store_memtable_bytes",
-            "Active and immutable memtables.", as_gauge(mem.memtable_bytes));
+    w.gauge("herald_store_memtable_bytes", "Active and immutable memtables.",
+            as_gauge(mem.memtable_bytes));
   }
   if (auto rss = resident_bytes())
     w.gauge("process_resident_memory_bytes", "Resident memory size in bytes.",

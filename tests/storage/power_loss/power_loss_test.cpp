@@ -90,7 +90,8 @@ TEST_P(power_loss_test, acknowledged_events_survive_only_when_synced) {
   ASSERT_EQ(acked.size(),
             size_t{rounds * requests_per_round * events_per_request});
   // Group commit was at work: fewer appends than requests.
-  EXPECT_LT(node.metrics->appends.load(), uint64_t{rounds * requests_per_round});
+  EXPECT_LT(node.metrics->appends.load(),
+            uint64_t{rounds * requests_per_round});
 
   // The power goes; whatever RocksDB does afterwards fails like a dead disk.
   fs->cut_power();
