@@ -20,6 +20,12 @@ std::string parent_of(const std::string& p) {
   return fs::path{p}.lexically_normal().parent_path().string();
 }
 
+/// What the disk answers after the cut to a sync, truncate, rename or
+/// delete: "done", without doing it (the process cannot tell yet).
+rocksdb::IOStatus forgotten() {
+  return rocksdb::IOStatus::OK();
+}
+
 /// A file being written: counts what it writes and what it syncs.
 class tracked_file : public rocksdb::FSWritableFileOwnerWrapper {
 public:
@@ -32,8 +38,6 @@ public:
   rocksdb::IOStatus Append(const rocksdb::Slice& data,
                            const rocksdb::IOOptions& o,
                            rocksdb::IODebugContext* dbg) override {
-    if (owner_->power_is_off())
-      return owner_->refused();
     auto st = target()->Append(data, o, dbg);
     if (st.ok())
       grow_to(std::nullopt, data.size());
@@ -43,8 +47,6 @@ public:
                            const rocksdb::IOOptions& o,
                            const rocksdb::DataVerificationInfo& info,
                            rocksdb::IODebugContext* dbg) override {
-    if (owner_->power_is_off())
-      return owner_->refused();
     auto st = target()->Append(data, o, info, dbg);
     if (st.ok())
       grow_to(std::nullopt, data.size());
@@ -54,8 +56,6 @@ public:
                                      uint64_t offset,
                                      const rocksdb::IOOptions& o,
                                      rocksdb::IODebugContext* dbg) override {
-    if (owner_->power_is_off())
-      return owner_->refused();
     auto st = target()->PositionedAppend(data, offset, o, dbg);
     if (st.ok())
       grow_to(offset, data.size());
@@ -66,8 +66,6 @@ public:
                                      const rocksdb::IOOptions& o,
                                      const rocksdb::DataVerificationInfo& info,
                                      rocksdb::IODebugContext* dbg) override {
-    if (owner_->power_is_off())
-      return owner_->refused();
     auto st = target()->PositionedAppend(data, offset, o, info, dbg);
     if (st.ok())
       grow_to(offset, data.size());
@@ -76,7 +74,7 @@ public:
   rocksdb::IOStatus Truncate(uint64_t size, const rocksdb::IOOptions& o,
                              rocksdb::IODebugContext* dbg) override {
     if (owner_->power_is_off())
-      return owner_->refused();
+      return forgotten();
     auto st = target()->Truncate(size, o, dbg);
     if (st.ok()) {
       std::lock_guard guard{owner_->mutex()};
@@ -88,8 +86,6 @@ public:
   }
   rocksdb::IOStatus Flush(const rocksdb::IOOptions& o,
                           rocksdb::IODebugContext* dbg) override {
-    if (owner_->power_is_off())
-      return owner_->refused();
     return target()->Flush(o, dbg);
   }
   // RangeSync (sync_file_range) starts write-back but guarantees nothing:
@@ -97,23 +93,23 @@ public:
   rocksdb::IOStatus RangeSync(uint64_t offset, uint64_t n,
                               const rocksdb::IOOptions& o,
                               rocksdb::IODebugContext* dbg) override {
-    if (owner_->power_is_off())
-      return owner_->refused();
     return target()->RangeSync(offset, n, o, dbg);
   }
   rocksdb::IOStatus Sync(const rocksdb::IOOptions& o,
                          rocksdb::IODebugContext* dbg) override {
+    if (owner_->power_is_off())
+      return forgotten();
     return synced(target()->Sync(o, dbg));
   }
   rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o,
                           rocksdb::IODebugContext* dbg) override {
+    if (owner_->power_is_off())
+      return forgotten();
     return synced(target()->Fsync(o, dbg));
   }
   rocksdb::IOStatus Allocate(uint64_t offset, uint64_t len,
                              const rocksdb::IOOptions& o,
                              rocksdb::IODebugContext* dbg) override {
-    if (owner_->power_is_off())
-      return owner_->refused();
     return target()->Allocate(offset, len, o, dbg);
   }
 
@@ -132,7 +128,7 @@ private:
     std::lock_guard guard{owner_->mutex()};
     // A sync still running when the power went is not durable.
     if (owner_->power_is_off())
-      return owner_->refused();
+      return forgotten();
     state_->synced = state_->size;
     state_->ever_synced = true;
     owner_->count_file_sync();
@@ -153,14 +149,14 @@ public:
   rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o,
                           rocksdb::IODebugContext* dbg) override {
     if (owner_->power_is_off())
-      return owner_->refused();
+      return forgotten();
     return done(FSDirectoryWrapper::Fsync(o, dbg));
   }
   rocksdb::IOStatus
   FsyncWithDirOptions(const rocksdb::IOOptions& o, rocksdb::IODebugContext* dbg,
                       const rocksdb::DirFsyncOptions& opts) override {
     if (owner_->power_is_off())
-      return owner_->refused();
+      return forgotten();
     return done(FSDirectoryWrapper::FsyncWithDirOptions(o, dbg, opts));
   }
 
@@ -214,8 +210,6 @@ void power_loss_fs::dir_synced(const std::string& dir) {
 rocksdb::IOStatus power_loss_fs::NewWritableFile(
     const std::string& f, const rocksdb::FileOptions& o,
     std::unique_ptr<rocksdb::FSWritableFile>* r, rocksdb::IODebugContext* dbg) {
-  if (power_is_off())
-    return refused();
   std::unique_ptr<rocksdb::FSWritableFile> file;
   auto st = target()->NewWritableFile(f, o, &file, dbg);
   if (!st.ok())
@@ -227,8 +221,6 @@ rocksdb::IOStatus power_loss_fs::NewWritableFile(
 rocksdb::IOStatus power_loss_fs::ReopenWritableFile(
     const std::string& f, const rocksdb::FileOptions& o,
     std::unique_ptr<rocksdb::FSWritableFile>* r, rocksdb::IODebugContext* dbg) {
-  if (power_is_off())
-    return refused();
   std::unique_ptr<rocksdb::FSWritableFile> file;
   auto st = target()->ReopenWritableFile(f, o, &file, dbg);
   if (!st.ok())
@@ -261,7 +253,7 @@ rocksdb::IOStatus power_loss_fs::NewRandomRWFile(
     const std::string& f, const rocksdb::FileOptions& o,
     std::unique_ptr<rocksdb::FSRandomRWFile>* r, rocksdb::IODebugContext* dbg) {
   if (power_is_off())
-    return refused();
+    return refused(); // unmodelled (unused by the store)
   return target()->NewRandomRWFile(f, o, r, dbg);
 }
 
@@ -279,7 +271,7 @@ rocksdb::IOStatus power_loss_fs::DeleteFile(const std::string& f,
                                             const rocksdb::IOOptions& o,
                                             rocksdb::IODebugContext* dbg) {
   if (power_is_off())
-    return refused();
+    return forgotten();
   auto st = target()->DeleteFile(f, o, dbg);
   if (st.ok()) {
     std::lock_guard guard{mtx_};
@@ -293,7 +285,7 @@ rocksdb::IOStatus power_loss_fs::RenameFile(const std::string& src,
                                             const rocksdb::IOOptions& o,
                                             rocksdb::IODebugContext* dbg) {
   if (power_is_off())
-    return refused();
+    return forgotten();
   auto st = target()->RenameFile(src, dst, o, dbg);
   if (!st.ok())
     return st;
@@ -321,7 +313,7 @@ rocksdb::IOStatus power_loss_fs::Truncate(const std::string& f, size_t size,
                                           const rocksdb::IOOptions& o,
                                           rocksdb::IODebugContext* dbg) {
   if (power_is_off())
-    return refused();
+    return forgotten();
   auto st = target()->Truncate(f, size, o, dbg);
   if (st.ok()) {
     std::lock_guard guard{mtx_};
@@ -337,8 +329,6 @@ rocksdb::IOStatus power_loss_fs::Truncate(const std::string& f, size_t size,
 rocksdb::IOStatus power_loss_fs::CreateDir(const std::string& d,
                                            const rocksdb::IOOptions& o,
                                            rocksdb::IODebugContext* dbg) {
-  if (power_is_off())
-    return refused();
   return target()->CreateDir(d, o, dbg);
 }
 
@@ -346,16 +336,12 @@ rocksdb::IOStatus
 power_loss_fs::CreateDirIfMissing(const std::string& d,
                                   const rocksdb::IOOptions& o,
                                   rocksdb::IODebugContext* dbg) {
-  if (power_is_off())
-    return refused();
   return target()->CreateDirIfMissing(d, o, dbg);
 }
 
 rocksdb::IOStatus power_loss_fs::DeleteDir(const std::string& d,
                                            const rocksdb::IOOptions& o,
                                            rocksdb::IODebugContext* dbg) {
-  if (power_is_off())
-    return refused();
   return target()->DeleteDir(d, o, dbg);
 }
 

@@ -21,11 +21,19 @@
 //   left alone; NewRandomRWFile is passed through unmodelled (RocksDB does
 //   not use it for this store's files).
 //
-// Use: open the store with `file_system` set to this, write, cut_power()
-// (from then on every write, sync, create, rename and delete fails with an
-// IOError, as a dead disk would), close the store, restore_synced_state()
-// (truncates each file to its synced length on the real disk, removes the
-// ones that would not exist), then reopen the store on the real files.
+// Use: open the store with `file_system` set to this, write, cut_power(),
+// close the store, restore_synced_state() (truncates each file to its
+// synced length on the real disk, removes the ones that would not exist),
+// then reopen the store on the real files.
+//
+// After the cut the process runs on, as in the instant before it dies with
+// the machine, and nothing it does is kept: writes still reach the files
+// (RocksDB reads back what it writes) but are cut off again by
+// restore_synced_state(); new files are never synced, so they go; syncs,
+// truncates, renames and deletes answer OK without happening. Failing them
+// instead would model a disk error, not a power cut -- and Debian's RocksDB
+// 7.8 is built with assertions: a WAL writer that saw an I/O error aborts
+// the process when it is synced again (FlushWAL on close).
 
 #include <atomic>
 #include <cstdint>
@@ -61,7 +69,7 @@ public:
 
   const char* Name() const override { return "herald.power_loss_fs"; }
 
-  /// From now on every modifying call fails with IOError("power lost").
+  /// From now on nothing written becomes durable (see above).
   void cut_power();
   bool power_is_off() const noexcept { return off_.load(); }
 
@@ -115,6 +123,7 @@ public:
                               rocksdb::IODebugContext* dbg) override;
 
   // Used by the file and directory wrappers (power_loss_fs.cpp).
+  /// IOError("power lost"): for what the model does not cover.
   rocksdb::IOStatus refused() const;
   std::mutex& mutex() { return mtx_; }
   void count_file_sync() { file_syncs_.fetch_add(1); }
