@@ -81,15 +81,29 @@ private:
 };
 
 std::vector<rocksdb::ColumnFamilyDescriptor>
-make_cf_descriptors(const store_options& opts) {
-  auto cache = rocksdb::NewLRUCache(opts.block_cache_bytes);
+make_cf_descriptors(const store_options& opts,
+                    const std::shared_ptr<rocksdb::Cache>& cache) {
   auto base = [&](size_t block_size, size_t write_buffer, bool bloom) {
     rocksdb::BlockBasedTableOptions t;
     t.block_cache = cache;
     t.block_size = block_size;
     t.format_version = 5;
-    if (bloom)
+    // Index and filter blocks live in the shared block cache (charged to
+    // its capacity), not in each table reader: memory is bounded by
+    // block_cache_bytes instead of growing with the data on disk. They go
+    // to the cache's high-priority pool; L0's and the top-level partition
+    // indexes stay pinned (bounded by the L0 file count and the number of
+    // files), so a point read needs at most one uncached partition.
+    t.cache_index_and_filter_blocks = true;
+    t.cache_index_and_filter_blocks_with_high_priority = true;
+    t.pin_l0_filter_and_index_blocks_in_cache = true;
+    t.pin_top_level_index_and_filter = true;
+    t.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+    t.metadata_block_size = 4096;
+    if (bloom) {
       t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+      t.partition_filters = true;
+    }
     rocksdb::ColumnFamilyOptions c;
     c.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
     c.write_buffer_size = write_buffer;
@@ -274,11 +288,17 @@ event_store::open(const store_options& opts) {
   auto s = std::make_unique<impl>();
   s->opts = opts;
   s->write_opts.sync = opts.sync;
-  auto descriptors = make_cf_descriptors(opts);
+  s->block_cache = rocksdb::NewLRUCache(opts.block_cache_bytes);
+  auto descriptors = make_cf_descriptors(opts, s->block_cache);
+  auto db_opts = make_db_options(opts);
+  if (opts.file_system) {
+    s->env = rocksdb::NewCompositeEnv(opts.file_system);
+    db_opts.env = s->env.get();
+  }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  auto st = rocksdb::DB::Open(make_db_options(opts), opts.dir.string(),
-                              descriptors, &handles, &raw);
+  auto st = rocksdb::DB::Open(db_opts, opts.dir.string(), descriptors, &handles,
+                              &raw);
   if (!st.ok())
     return to_error(st, "open " + opts.dir.string());
   s->db.reset(raw);
@@ -391,6 +411,22 @@ uint64_t event_store::approximate_size() const {
   impl_->db->GetAggregatedIntProperty("rocksdb.live-sst-files-size", &sst);
   impl_->db->GetAggregatedIntProperty("rocksdb.cur-size-all-mem-tables", &mem);
   return sst + mem;
+}
+
+store_memory event_store::memory_usage() const {
+  std::shared_lock lock{impl_->life_mtx};
+  store_memory out;
+  if (impl_->closed)
+    return out;
+  auto* db = impl_->db.get();
+  db->GetAggregatedIntProperty("rocksdb.estimate-table-readers-mem",
+                               &out.table_readers_bytes);
+  db->GetAggregatedIntProperty("rocksdb.cur-size-all-mem-tables",
+                               &out.memtable_bytes);
+  out.block_cache_bytes = impl_->block_cache->GetUsage();
+  out.block_cache_pinned_bytes = impl_->block_cache->GetPinnedUsage();
+  out.block_cache_capacity_bytes = impl_->block_cache->GetCapacity();
+  return out;
 }
 
 } // namespace herald::storage

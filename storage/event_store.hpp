@@ -26,6 +26,10 @@
 #include "runtime/identity.hpp"
 #include "storage/retention.hpp"
 
+namespace rocksdb {
+class FileSystem;
+} // namespace rocksdb
+
 namespace herald::storage {
 
 struct store_options {
@@ -37,6 +41,26 @@ struct store_options {
   /// the store is created; an existing store keeps the value it was created
   /// with. Tests use small blocks to exercise block skipping.
   uint32_t zone_block_shift = 12;
+  /// The filesystem RocksDB does all its I/O through; null means the
+  /// default (POSIX) one. Tests pass a wrapper that models power loss.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
+};
+
+/// Memory the store's RocksDB holds (event_store::memory_usage()). Index
+/// and filter blocks are kept in the block cache, so everything but the
+/// memtables is bounded by block_cache_bytes, not by the data size.
+struct store_memory {
+  /// rocksdb.estimate-table-readers-mem: what open SST files hold outside
+  /// the block cache (stays small: index and filter blocks are cached).
+  uint64_t table_readers_bytes = 0;
+  /// The shared block cache: data, index and filter blocks.
+  uint64_t block_cache_bytes = 0;
+  /// Part of block_cache_bytes that is pinned (L0 and top-level index and
+  /// filter blocks, blocks held by open iterators).
+  uint64_t block_cache_pinned_bytes = 0;
+  uint64_t block_cache_capacity_bytes = 0;
+  /// rocksdb.cur-size-all-mem-tables: active and immutable memtables.
+  uint64_t memtable_bytes = 0;
 };
 
 /// Result of appending one event.
@@ -237,6 +261,9 @@ public:
 
   /// Approximate bytes on disk (SST + memtables).
   uint64_t approximate_size() const;
+
+  /// RocksDB's memory (all zero once closed).
+  store_memory memory_usage() const;
 
   /// Retention (storage/README.md "Retention"): deletes events whose age
   /// (`now_ns` - accept_time_ns) exceeds the policy's max age for their

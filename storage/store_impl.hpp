@@ -15,7 +15,9 @@
 #include <unordered_map>
 
 #include <caf/error.hpp>
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/write_batch.h>
 
 #include "storage/event_index.hpp"
@@ -45,6 +47,11 @@ caf::error to_error(const rocksdb::Status& st, std::string_view what);
 
 struct event_store::impl {
   store_options opts;
+  /// The Env over opts.file_system (null: RocksDB's default Env). Declared
+  /// before `db`, which must not outlive it.
+  std::unique_ptr<rocksdb::Env> env;
+  /// The one block cache every column family shares.
+  std::shared_ptr<rocksdb::Cache> block_cache;
   std::unique_ptr<rocksdb::DB> db;
   rocksdb::ColumnFamilyHandle* default_cf = nullptr;
   std::array<rocksdb::ColumnFamilyHandle*, cf_count> cf{};

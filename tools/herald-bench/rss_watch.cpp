@@ -3,11 +3,15 @@
 // with one stalled WebSocket subscriber (connected with a 4 KiB receive
 // buffer, never read until the end). Flat means: the RSS of the last
 // minute is not above the RSS after the first minute beyond noise; the
-// stalled stream should be closed with 1008 slow_consumer.
+// stalled stream should be closed with 1008 slow_consumer. Once a minute
+// (and at the end) the node's /metrics gives the store's memory: table
+// readers outside the block cache, block cache usage, memtables.
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "tools/herald-bench/bench_client.hpp"
@@ -15,6 +19,34 @@
 #include "tools/herald-bench/scenarios.hpp"
 
 namespace herald::bench {
+
+namespace {
+
+/// The store's memory gauges from one /metrics scrape (MiB), or null.
+nlohmann::json scrape_store_memory(http_conn& conn, double at_s) {
+  auto res = conn.get("/metrics");
+  if (!res.ok())
+    return nullptr;
+  nlohmann::json out{{"at_s", at_s}};
+  std::istringstream in{res.body};
+  std::string line;
+  for (const char* name :
+       {"herald_store_table_readers_bytes", "herald_store_block_cache_bytes",
+        "herald_store_memtable_bytes", "process_resident_memory_bytes"}) {
+    in.clear();
+    in.seekg(0);
+    std::string prefix = std::string{name} + " ";
+    while (std::getline(in, line))
+      if (line.rfind(prefix, 0) == 0) {
+        out[std::string{name}.substr(0, std::string{name}.size() - 6) +
+            "_mib"] = std::stod(line.substr(prefix.size())) / (1 << 20);
+        break;
+      }
+  }
+  return out;
+}
+
+} // namespace
 
 int run_rss(const rss_options& opts) {
   report rep;
@@ -59,6 +91,9 @@ int run_rss(const rss_options& opts) {
   pub.start(start_ns, end_ns);
 
   std::vector<long> samples; // KiB, one per sample_s
+  http_conn metrics_conn{node.host(), node.port(), node.token()};
+  auto memory = nlohmann::json::array();
+  auto next_scrape = mono_ns() + 60'000'000'000;
   auto step =
       std::chrono::nanoseconds(static_cast<int64_t>(opts.sample_s * 1e9));
   auto next = clock_type::now() + step;
@@ -66,8 +101,15 @@ int run_rss(const rss_options& opts) {
     std::this_thread::sleep_until(next);
     next += step;
     samples.push_back(rss_kib(node.pid()).value_or(0));
+    if (mono_ns() >= next_scrape) {
+      next_scrape += 60'000'000'000;
+      memory.push_back(scrape_store_memory(
+          metrics_conn, static_cast<double>(mono_ns() - start_ns) / 1e9));
+    }
   }
   pub.join();
+  memory.push_back(scrape_store_memory(
+      metrics_conn, static_cast<double>(mono_ns() - start_ns) / 1e9));
 
   // How did the stalled stream end? Drain what the socket holds.
   std::string frame;
@@ -102,6 +144,12 @@ int run_rss(const rss_options& opts) {
                         samples.size());
   long peak =
       samples.empty() ? 0 : *std::max_element(samples.begin(), samples.end());
+  // Mean RSS of each whole minute (or of each third of a shorter run).
+  auto minute_means = nlohmann::json::array();
+  for (size_t from = 0; per_min > 0 && from + per_min <= samples.size();
+       from += per_min)
+    minute_means.push_back(std::round(avg(from, from + per_min) / 1024 * 10) /
+                           10);
   nlohmann::json run{
       {"idle_rss_mib", static_cast<double>(idle) / 1024},
       {"first_minute_rss_mib", first_min / 1024},
@@ -112,6 +160,8 @@ int run_rss(const rss_options& opts) {
       {"publish_failures", pub.failures()},
       {"max_send_lag_ms", static_cast<double>(pub.max_lag_ns()) / 1e6},
       {"stalled_stream_ended", ended},
+      {"minute_means_mib", minute_means},
+      {"store_memory", memory},
       {"samples_kib", samples}};
   run["summary"] =
       "idle " + fixed(run["idle_rss_mib"].get<double>()) + " MiB; under " +
@@ -120,6 +170,17 @@ int run_rss(const rss_options& opts) {
       fixed(last_min / 1024) + " MiB, peak " +
       fixed(static_cast<double>(peak) / 1024) + " MiB; stalled stream: " +
       (ended.empty() ? std::string{"still open"} : ended);
+  if (!memory.empty() && memory.back().is_object()) {
+    auto& m = memory.back();
+    auto mib = [&](const char* k) {
+      return m.contains(k) ? fixed(m[k].get<double>()) : std::string{"?"};
+    };
+    run["summary"] =
+        run["summary"].get<std::string>() + "; at the end: table readers " +
+        mib("herald_store_table_readers_mib") + " MiB, block cache " +
+        mib("herald_store_block_cache_mib") + " MiB, memtables " +
+        mib("herald_store_memtable_mib") + " MiB";
+  }
   if (pub.failures() > 0)
     run["first_failure"] = pub.first_failure();
   rep.runs.push_back(std::move(run));

@@ -189,6 +189,16 @@ std::string render_metrics(const metrics_sources& src) {
             as_gauge(src.store->approximate_size()));
     w.gauge("herald_last_seq", "Highest seq stored.",
             as_gauge(src.store->last_seq()));
+    auto mem = src.store->memory_usage();
+    w.gauge("herald_store_table_readers_bytes",
+            "Memory open SST files hold outside the block cache "
+            "(rocksdb.estimate-table-readers-mem).",
+            as_gauge(mem.table_readers_bytes));
+    w.gauge("herald_store_block_cache_bytes",
+            "Block cache usage: data, index and filter blocks.",
+            as_gauge(mem.block_cache_bytes));
+    w.gauge("herald_store_memtable_bytes", "Active and immutable memtables.",
+            as_gauge(mem.memtable_bytes));
   }
   if (auto rss = resident_bytes())
     w.gauge("process_resident_memory_bytes", "Resident memory size in bytes.",
