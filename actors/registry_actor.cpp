@@ -104,6 +104,10 @@ registry_actor::behavior_type registry_impl(registry_pointer self) {
         st.dispatch();
         return st.last_routed_seq;
       },
+      [self](identity_atom, const std::string& id,
+             const runtime::identity& who) {
+        return self->state.table.set_identity(id, who);
+      },
       [self](unsubscribe_atom, const std::string& id) {
         auto& st = self->state;
         auto owner = st.table.owner_of(id);

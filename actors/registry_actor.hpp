@@ -32,6 +32,11 @@ namespace herald::actors {
 ///   matching event after it is delivered live. Errors: invalid_pattern
 ///   (field "name"), invalid_parameter (field "id").
 ///
+/// - `(identity_atom, std::string id, runtime::identity who) -> bool`
+///   Subscription `id`'s caller has new groups or roles: events routed
+///   after this message are checked against `who` (routing_table::
+///   set_identity). Replies whether the subscription exists.
+///
 /// - `(unsubscribe_atom, std::string id) -> void`
 ///   Removes subscription `id` if present (idempotent).
 ///
@@ -53,6 +58,7 @@ namespace herald::actors {
 ///   A snapshot of the table's size and counters.
 using registry_actor = caf::typed_actor<
     caf::replies_to<subscribe_atom, subscription, caf::actor>::with<uint64_t>,
+    caf::replies_to<identity_atom, std::string, runtime::identity>::with<bool>,
     caf::reacts_to<unsubscribe_atom, std::string>,
     caf::reacts_to<route_atom, event_ptrs>,
     caf::reacts_to<peer_up_atom, std::string, caf::actor>,

@@ -170,6 +170,17 @@ const subscription* routing_table::find(const std::string& id) const {
   return &entries_.at(i->second).sub;
 }
 
+bool routing_table::set_identity(const std::string& id,
+                                 const runtime::identity& who) {
+  auto i = by_id_.find(id);
+  if (i == by_id_.end())
+    return false;
+  auto& sub = entries_.at(i->second).sub;
+  sub.who.groups = who.groups;
+  sub.who.roles = who.roles;
+  return true;
+}
+
 std::optional<routing_table::owner_id>
 routing_table::owner_of(const std::string& id) const {
   auto i = by_id_.find(id);

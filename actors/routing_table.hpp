@@ -134,6 +134,12 @@ public:
   /// The subscription with `id`, or nullptr. Valid until the next mutation.
   const subscription* find(const std::string& id) const;
 
+  /// Gives subscription `id` the groups and roles of `who` (its caller's
+  /// groups or roles changed): events routed from now on are checked
+  /// against them. Everything else (name, queue membership, backlog) stays.
+  /// Returns false if there is no such subscription.
+  bool set_identity(const std::string& id, const runtime::identity& who);
+
   /// The owner of subscription `id`, if there is one.
   std::optional<owner_id> owner_of(const std::string& id) const;
 

@@ -284,6 +284,16 @@ caf::behavior stream_impl(stream_pointer self, node_handles node,
     st.opts.max_held = 1;
   if (st.spec.from_seq && *st.spec.from_seq > 0)
     st.last_sent = *st.spec.from_seq - 1;
+  // The session waits for this before its 101: call it once, on the
+  // subscription's acknowledgement or, failing that, when the actor ends.
+  auto subscribed =
+      std::make_shared<std::function<void()>>(std::move(st.opts.on_subscribed));
+  st.opts.on_subscribed = nullptr;
+  auto signal_subscribed = [subscribed] {
+    if (auto fn = std::exchange(*subscribed, nullptr))
+      fn();
+  };
+  self->attach_functor(signal_subscribed);
   if (auto stats = st.node.streams) {
     auto key = stats->opened(st.sink);
     self->attach_functor([stats, key] { stats->closed(key); });
@@ -328,7 +338,8 @@ caf::behavior stream_impl(stream_pointer self, node_handles node,
   self->request(st.node.registry, caf::infinite, subscribe_atom::value,
                 std::move(sub), caf::actor_cast<caf::actor>(self))
       .then(
-          [self](uint64_t) {
+          [self, signal_subscribed](uint64_t) {
+            signal_subscribed();
             auto& st = self->state;
             if (st.spec.from_seq || st.spec.since_ns) {
               st.ph = stream_state::phase::replaying;
@@ -353,6 +364,18 @@ caf::behavior stream_impl(stream_pointer self, node_handles node,
       [self](drained_atom) {
         self->state.waiting_drain = false;
         pump(self);
+      },
+      [self](identity_atom, runtime::identity& who) -> caf::result<bool> {
+        auto& st = self->state;
+        st.spec.who.groups = who.groups;
+        st.spec.who.roles = who.roles;
+        auto rp = self->make_response_promise<bool>();
+        self->request(st.node.registry, caf::infinite, identity_atom::value,
+                      st.spec.id, std::move(who))
+            .then(
+                [rp](bool found) mutable { rp.deliver(found); },
+                [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        return rp;
       },
   };
 }

@@ -40,6 +40,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -95,6 +96,12 @@ struct stream_options {
   caf::duration query_timeout = caf::duration{std::chrono::seconds(30)};
   /// Where the stream counts (optional).
   std::shared_ptr<stream_metrics> metrics;
+  /// Called once, on the actor's thread, when the registry has acknowledged
+  /// the subscription (every event routed after that reaches the stream),
+  /// or when the actor ends before that. The WebSocket session sends its
+  /// 101 only then, so nothing published after the handshake is missed
+  /// (DESIGN §7). Must be cheap (post to an executor).
+  std::function<void()> on_subscribed;
 };
 
 /// The node's stream actors taken together, for `/metrics`: which streams
@@ -138,6 +145,11 @@ subscription to_subscription(const stream_spec& spec);
 /// - `(deliver_atom, event_ptrs events) -> void`  from the registry.
 /// - `(drained_atom) -> void`  from the sink's drained callback: the
 ///   consumer caught up, replay continues.
+/// - `(identity_atom, runtime::identity who) -> bool`  the caller's groups
+///   or roles changed: replay pages from now on are queried as `who`, and
+///   the registry checks live events against it. Replies once the registry
+///   has the new identity (so an event published after the reply is
+///   judged by it); false if the stream was not subscribed.
 ///
 /// Spawns the stream actor on the cooperative scheduler (it never blocks:
 /// reads go through node.readers). Stop it with caf::anon_send_exit.

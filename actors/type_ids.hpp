@@ -66,6 +66,7 @@ CAF_ADD_ATOM(herald, herald::actors, drained_atom, "hdrained")
 CAF_ADD_ATOM(herald, herald::actors, sweep_atom, "hsweep")
 CAF_ADD_ATOM(herald, herald::actors, sweep_tick_atom, "hsweeptick")
 CAF_ADD_ATOM(herald, herald::actors, define_atom, "hdefine")
+CAF_ADD_ATOM(herald, herald::actors, identity_atom, "hidentity")
 
 CAF_ADD_TYPE_ID(herald, (herald::v1::Event))
 CAF_ADD_TYPE_ID(herald, (std::vector<herald::v1::Event>))

@@ -4,6 +4,7 @@
 
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -339,6 +340,100 @@ TEST_F(stream_actor_test, consumer_gone_during_replay_stops_the_stream) {
   run();
   EXPECT_EQ(registry_stats(node).local_subscriptions, 0u);
   EXPECT_LT(metrics->queries.load(), 15u); // did not read the whole store
+}
+
+// -- the 101 waits for the subscription (issue 8)
+// -------------------------------
+
+TEST_F(stream_actor_test, on_subscribed_comes_only_with_the_registry_ack) {
+  auto node = spawn_test_node();
+  consumer c;
+  int calls = 0;
+  stream_options opts;
+  opts.on_subscribed = [&calls] { ++calls; };
+  auto stream = spawn(node, spec(), c, opts);
+  ASSERT_TRUE(run_actor(stream)); // starts: the subscribe request is sent
+  EXPECT_EQ(calls, 0);
+  ASSERT_TRUE(run_actor(node.registry)); // the registry subscribes, replies
+  EXPECT_EQ(calls, 0) << "signalled before the ack reached the stream";
+  ASSERT_TRUE(run_actor(stream)); // the ack
+  EXPECT_EQ(calls, 1);
+  // From then on, whatever is published reaches the stream.
+  publish(node, {make_event("a.b", "after-ack")});
+  c.drain();
+  ASSERT_EQ(c.texts.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(c.texts[0])["id"], "after-ack");
+  caf::anon_send_exit(stream, caf::exit_reason::user_shutdown);
+  run();
+  EXPECT_EQ(calls, 1) << "signalled twice";
+}
+
+TEST_F(stream_actor_test, on_subscribed_comes_when_the_stream_fails_first) {
+  auto node = spawn_test_node();
+  consumer c;
+  int calls = 0;
+  stream_options opts;
+  opts.on_subscribed = [&calls] { ++calls; };
+  auto s = spec();
+  s.queue = "workers";
+  s.from_seq = 1; // refused: the stream ends before it subscribes
+  spawn(node, s, c, opts);
+  run();
+  EXPECT_EQ(calls, 1) << "the session would wait for its 101 forever";
+  ASSERT_TRUE(c.sink->closed());
+  EXPECT_EQ(c.sink->closed()->first, 1011);
+}
+
+// -- a change of the caller's groups (issue 8)
+// ----------------------------------
+
+TEST_F(stream_actor_test, an_identity_update_applies_to_the_next_event) {
+  auto node = spawn_test_node();
+  consumer c;
+  auto s = spec();
+  s.who = runtime::identity{"gus", {"a"}, {"reader"}};
+  auto stream = spawn(node, s, c);
+  run();
+  auto in_group = [](const std::string& id, const std::string& group) {
+    auto ev = make_event("a.b", id);
+    ev.add_allowed_groups(group);
+    return ev;
+  };
+  publish(node, {in_group("g-1", "g"), in_group("a-1", "a")});
+  c.drain();
+  ASSERT_EQ(c.texts.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(c.texts[0])["id"], "a-1");
+
+  auto updated = request<bool>(stream, actors::identity_atom_v,
+                               runtime::identity{"gus", {"g"}, {"reader"}});
+  run();
+  ASSERT_TRUE(updated->ok());
+  EXPECT_TRUE(updated->get());
+  publish(node, {in_group("g-2", "g"), in_group("a-2", "a")});
+  c.drain();
+  ASSERT_EQ(c.texts.size(), 2u);
+  EXPECT_EQ(nlohmann::json::parse(c.texts[1])["id"], "g-2");
+
+  // Replays query as the new identity too.
+  consumer r;
+  auto rs = spec("st-replay");
+  rs.who = runtime::identity{"gus", {"a"}, {"reader"}};
+  rs.from_seq = 1;
+  stream_options ro;
+  ro.page_size = 1;
+  auto replay = spawn(node, rs, r, ro);
+  ASSERT_TRUE(run_actor(replay)); // subscribes
+  ASSERT_TRUE(run_actor(node.registry));
+  auto changed = request<bool>(replay, actors::identity_atom_v,
+                               runtime::identity{"gus", {"g"}, {"reader"}});
+  run();
+  EXPECT_TRUE(changed->get());
+  r.drain();
+  std::vector<std::string> ids;
+  for (const auto& t : r.texts)
+    ids.push_back(nlohmann::json::parse(t)["id"]);
+  EXPECT_THAT(ids, ::testing::Contains("g-2"));
+  EXPECT_THAT(ids, ::testing::Not(::testing::Contains("a-2")));
 }
 
 } // namespace

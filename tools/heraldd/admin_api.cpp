@@ -13,6 +13,7 @@
 #include "storage/event_store.hpp"
 #include "tools/heraldd/actor_bridge.hpp"
 #include "tools/heraldd/publish_path.hpp"
+#include "tools/heraldd/stream_session.hpp"
 
 namespace herald::heraldd {
 
@@ -166,9 +167,10 @@ v1::Event audit_event(std::string name, const json& data) {
 
 admin_api::admin_api(caf::actor_system& sys, actors::node_handles handles,
                      std::shared_ptr<storage::event_store> store,
-                     std::shared_ptr<auth_service> auth)
+                     std::shared_ptr<auth_service> auth,
+                     stream_registry& streams)
     : sys_(sys), handles_(std::move(handles)), store_(std::move(store)),
-      auth_(std::move(auth)) {}
+      auth_(std::move(auth)), streams_(streams) {}
 
 admin_api::~admin_api() {
   hash_pool_.join();
@@ -400,8 +402,10 @@ void admin_api::users(const http_request& req, std::string_view rest,
     return define(storage::definition_write{key, std::nullopt, std::nullopt},
                   std::move(evs), version, keep_alive, reply,
                   [this, name = *name, reply, version, keep_alive](uint64_t) {
-                    auth_->refresh_user(name);
-                    reply(no_content(version, keep_alive));
+                    user_changed(name, false, version, keep_alive, reply,
+                                 [reply, version, keep_alive] {
+                                   reply(no_content(version, keep_alive));
+                                 });
                   });
   }
   auto body = object_body(req, {"password", "groups", "roles"});
@@ -430,21 +434,33 @@ void admin_api::users(const http_request& req, std::string_view rest,
   // The stored version we read: a concurrent change makes this a conflict
   // instead of a lost update (the kept hash would be stale).
   const uint64_t expect = current ? current->version : 0;
-  auto commit = [this, u, key, expect, created = !current, who_name = who.name,
-                 version, keep_alive, reply](std::string hash) mutable {
+  const bool new_password = current && body->contains("password");
+  if (current)
+    u.tokens_after_s = current->tokens_after_s;
+  auto commit = [this, u, key, expect, created = !current, new_password,
+                 who_name = who.name, version, keep_alive,
+                 reply](std::string hash) mutable {
     u.password_hash = std::move(hash);
+    // Login tokens of the old password (issued up to this second) stop
+    // working (DESIGN §3 and SECURITY.md, "Credentials").
+    if (new_password)
+      u.tokens_after_s = auth_service::tokens_after(runtime::now_unix_ns());
     std::vector<v1::Event> evs;
     evs.push_back(audit_event("auth.user.updated", {{"username", u.name},
                                                     {"groups", u.groups},
                                                     {"roles", u.roles},
                                                     {"by", who_name}}));
-    define(storage::definition_write{key, auth_service::encode(u), expect},
-           std::move(evs), version, keep_alive, reply,
-           [this, u, created, reply, version, keep_alive](uint64_t) {
-             auth_->refresh_user(u.name);
-             reply(json_response(created ? 201 : 200, user_json(u).dump(),
-                                 version, keep_alive));
-           });
+    define(
+        storage::definition_write{key, auth_service::encode(u), expect},
+        std::move(evs), version, keep_alive, reply,
+        [this, u, created, new_password, reply, version, keep_alive](uint64_t) {
+          user_changed(u.name, new_password, version, keep_alive, reply,
+                       [u, created, reply, version, keep_alive] {
+                         reply(json_response(created ? 201 : 200,
+                                             user_json(u).dump(), version,
+                                             keep_alive));
+                       });
+        });
   };
   if (!body->contains("password"))
     return commit(current->password_hash);
@@ -458,6 +474,27 @@ void admin_api::users(const http_request& req, std::string_view rest,
         commit(std::move(*hash));
       },
       version, keep_alive, reply);
+}
+
+void admin_api::user_changed(const std::string& name, bool password_changed,
+                             unsigned version, bool keep_alive,
+                             const reply_fn& reply,
+                             std::function<void()> reply_ok) {
+  // refresh_user drops the user from memory when it cannot read it back, so
+  // on error its credentials are refused and its streams end.
+  auto err = auth_->refresh_user(name);
+  auto now = auth_->user(name);
+  if (err || !now || password_changed ||
+      !auth_service::identity_of(*now).may(role_reader)) {
+    streams_.revoke(name, close_credential_revoked);
+    if (err)
+      return reply(error_response(err, version, keep_alive));
+    return reply_ok();
+  }
+  // Groups and roles apply to the open streams before the change is
+  // answered: an event published after the reply is judged by them.
+  streams_.update_identity(name, auth_service::identity_of(*now),
+                           std::move(reply_ok));
 }
 
 void admin_api::tokens(const http_request& req, std::string_view rest,
@@ -510,7 +547,8 @@ void admin_api::tokens(const http_request& req, std::string_view rest,
         storage::definition_write{"token/" + t.id, auth_service::encode(t), 0},
         std::move(evs), version, keep_alive, reply,
         [this, t, secret, reply, version, keep_alive](uint64_t) {
-          auth_->refresh_token(t.id);
+          if (auto err = auth_->refresh_token(t.id))
+            return reply(error_response(err, version, keep_alive));
           auto j = token_json(t);
           j["token"] = secret;
           reply(json_response(201, j.dump(), version, keep_alive));
@@ -528,7 +566,12 @@ void admin_api::tokens(const http_request& req, std::string_view rest,
   define(storage::definition_write{"token/" + *id, std::nullopt, std::nullopt},
          std::move(evs), version, keep_alive, reply,
          [this, id = *id, reply, version, keep_alive](uint64_t) {
-           auth_->refresh_token(id);
+           // refresh_token drops the token from memory before it reads the
+           // store: even when it fails, the token is refused from now on.
+           auto err = auth_->refresh_token(id);
+           streams_.revoke("token/" + id, close_credential_revoked);
+           if (err)
+             return reply(error_response(err, version, keep_alive));
            reply(no_content(version, keep_alive));
          });
 }

@@ -32,13 +32,19 @@ class event_store;
 
 namespace herald::heraldd {
 
+class stream_registry;
+
 class admin_api {
 public:
   using reply_fn = http_router::reply_fn;
 
+  /// `streams` (outliving this) are the node's open streams: a revoked
+  /// token, a deleted user, a password change or a lost reader role ends
+  /// the streams of that credential; a change of groups or roles reaches
+  /// them before the change is answered.
   admin_api(caf::actor_system& sys, actors::node_handles handles,
             std::shared_ptr<storage::event_store> store,
-            std::shared_ptr<auth_service> auth);
+            std::shared_ptr<auth_service> auth, stream_registry& streams);
   ~admin_api();
 
   /// Paths that need no bearer token (they check their own credential).
@@ -84,6 +90,13 @@ private:
                 unsigned version, bool keep_alive, const reply_fn& reply);
   /// Stores `ev`; calls `then(error)` once it is durable or failed.
   void record(v1::Event ev, std::function<void(caf::error)> then);
+  /// After a committed change of user `name` (or its delete): re-reads it
+  /// into memory, ends or updates its open streams (`password_changed`
+  /// ends them), then calls `reply_ok` — or replies the refresh's error
+  /// (5xx), the streams ended all the same: a change never fails open.
+  void user_changed(const std::string& name, bool password_changed,
+                    unsigned version, bool keep_alive, const reply_fn& reply,
+                    std::function<void()> reply_ok);
   /// Runs `work` on the hashing pool; false (and a 503) when it is full.
   bool offload(std::function<void()> work, unsigned version, bool keep_alive,
                const reply_fn& reply);
@@ -92,6 +105,7 @@ private:
   actors::node_handles handles_;
   std::shared_ptr<storage::event_store> store_;
   std::shared_ptr<auth_service> auth_;
+  stream_registry& streams_;
   boost::asio::thread_pool hash_pool_{1};
   std::atomic<int> hashing_{0};
 };

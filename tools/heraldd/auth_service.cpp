@@ -58,6 +58,7 @@ caf::expected<user_record> decode_user(const std::string& name,
   u.roles = strings_of(j.value("roles", json::array()));
   u.version = version;
   u.created_ns = j.value("created_ns", int64_t{0});
+  u.tokens_after_s = j.value("tokens_after_s", int64_t{0});
   return u;
 }
 
@@ -132,7 +133,8 @@ std::string auth_service::encode(const user_record& u) {
   return json{{"password_hash", u.password_hash},
               {"groups", u.groups},
               {"roles", u.roles},
-              {"created_ns", u.created_ns}}
+              {"created_ns", u.created_ns},
+              {"tokens_after_s", u.tokens_after_s}}
       .dump();
 }
 
@@ -297,16 +299,19 @@ caf::error auth_service::ensure_admin_token() {
 bool auth_service::predates(const runtime::auth::jwt_claims& claims,
                             const user_record& u) {
   // iat has whole seconds: a token of the same second as the creation is
-  // given the benefit of the doubt.
-  return claims.issued_at < u.created_ns / 1'000'000'000;
+  // given the benefit of the doubt. A password change is stricter
+  // (tokens_after_s is the second after it), and login issues tokens of
+  // that second from then on.
+  return claims.issued_at < u.created_ns / 1'000'000'000 ||
+         claims.issued_at < u.tokens_after_s;
 }
 
-runtime::identity auth_service::identity_of(const user_record& u) const {
+runtime::identity auth_service::identity_of(const user_record& u) {
   return runtime::identity{u.name, u.groups, u.roles};
 }
 
-caf::expected<runtime::identity>
-auth_service::authenticate(std::string_view credential, int64_t now_s) const {
+caf::expected<auth_service::credential>
+auth_service::resolve(std::string_view credential, int64_t now_s) const {
   if (credential.empty())
     return unauthorized("missing bearer token");
   if (credential.find('.') == std::string_view::npos) {
@@ -317,16 +322,29 @@ auth_service::authenticate(std::string_view credential, int64_t now_s) const {
     if (i == token_by_digest_.end())
       return unauthorized("unknown or revoked token");
     const auto& t = tokens_.at(i->second);
-    return runtime::identity{"token/" + t.id, t.groups, t.roles};
+    return auth_service::credential{
+        runtime::identity{"token/" + t.id, t.groups, t.roles}, 0};
   }
   auto claims = jwt_.verify(credential, now_s);
   if (!claims)
     return std::move(claims.error());
   std::shared_lock guard{mtx_};
   auto u = users_.find(claims->subject);
-  if (u == users_.end() || predates(*claims, u->second))
+  if (u == users_.end())
     return unauthorized("the token's user no longer exists");
-  return identity_of(u->second);
+  if (predates(*claims, u->second))
+    return unauthorized(u->second.tokens_after_s > claims->issued_at
+                            ? "the token predates a password change"
+                            : "the token's user no longer exists");
+  return auth_service::credential{identity_of(u->second), claims->expires_at};
+}
+
+caf::expected<runtime::identity>
+auth_service::authenticate(std::string_view credential, int64_t now_s) const {
+  auto cred = resolve(credential, now_s);
+  if (!cred)
+    return std::move(cred.error());
+  return std::move(cred->who);
 }
 
 caf::expected<auth_service::issued>
@@ -334,11 +352,13 @@ auth_service::login(std::string_view username, std::string_view password,
                     int64_t now_s) const {
   std::string hash;
   bool known = false;
+  int64_t not_before = 0;
   {
     std::shared_lock guard{mtx_};
     auto u = users_.find(std::string{username});
     if (u != users_.end()) {
       hash = u->second.password_hash;
+      not_before = u->second.tokens_after_s;
       known = true;
     }
   }
@@ -346,9 +366,11 @@ auth_service::login(std::string_view username, std::string_view password,
       runtime::auth::verify_password(known ? hash : dummy_hash_, password);
   if (!ok || !known)
     return unauthorized("invalid username or password");
-  return issued{
-      jwt_.issue(std::string{username}, now_s, opts_.token_ttl.count()),
-      now_s + opts_.token_ttl.count()};
+  // In the second of a password change the token is dated the next second
+  // (at most 1 s ahead), so the change's cut-off does not refuse it.
+  const auto iat = std::max(now_s, not_before);
+  return issued{jwt_.issue(std::string{username}, iat, opts_.token_ttl.count()),
+                iat + opts_.token_ttl.count()};
 }
 
 caf::expected<auth_service::issued>
@@ -363,14 +385,17 @@ auth_service::renew(std::string_view credential, int64_t now_s,
   if (!claims)
     return std::move(claims.error());
   subject = claims->subject;
+  int64_t not_before = 0;
   {
     std::shared_lock guard{mtx_};
     auto u = users_.find(claims->subject);
     if (u == users_.end() || predates(*claims, u->second))
       return unauthorized("the token's user no longer exists");
+    not_before = u->second.tokens_after_s;
   }
-  return issued{jwt_.issue(claims->subject, now_s, opts_.token_ttl.count()),
-                now_s + opts_.token_ttl.count()};
+  const auto iat = std::max(now_s, not_before);
+  return issued{jwt_.issue(claims->subject, iat, opts_.token_ttl.count()),
+                iat + opts_.token_ttl.count()};
 }
 
 std::optional<user_record> auth_service::user(std::string_view name) const {
@@ -409,22 +434,30 @@ caf::error auth_service::refresh_user(const std::string& name) {
   std::unique_lock guard{mtx_};
   if (auto u = users_.find(name); u != users_.end() && u->second.from_file)
     return caf::error{}; // the file's entry wins
+  // Fail closed: a user whose definition cannot be read back is dropped,
+  // so a committed delete or password change never leaves old credentials
+  // working.
   auto d = store_->get_definition(std::string{user_prefix} + name);
-  if (!d)
+  if (!d) {
+    users_.erase(name);
     return std::move(d.error());
+  }
   if (!*d) {
     users_.erase(name);
     return caf::error{};
   }
   auto u = decode_user(name, (*d)->value, (*d)->version);
-  if (!u)
+  if (!u) {
+    users_.erase(name);
     return std::move(u.error());
+  }
   users_[name] = std::move(*u);
   return caf::error{};
 }
 
 caf::error auth_service::refresh_token(const std::string& id) {
   std::unique_lock guard{mtx_};
+  // Removed before the store is read: a failed read leaves it revoked.
   if (auto old = tokens_.find(id); old != tokens_.end()) {
     token_by_digest_.erase(old->second.digest);
     tokens_.erase(old);

@@ -54,6 +54,11 @@ struct user_record {
   /// tokens issued in an earlier second belong to a previous user of the
   /// same name and are refused.
   int64_t created_ns = 0;
+  /// Login tokens issued (iat) before this Unix second are refused: a
+  /// password change sets it to the second after the change
+  /// (auth_service::tokens_after), so every token of the old password is
+  /// refused, those of the change's own second included. 0 = no change yet.
+  int64_t tokens_after_s = 0;
 };
 
 struct token_record {
@@ -85,10 +90,32 @@ public:
   /// Whether open() created DIR/admin.token just now.
   bool created_admin_token() const noexcept { return created_admin_token_; }
 
+  /// A verified credential: who it is and until when.
+  struct credential {
+    runtime::identity who;
+    /// Unix second from which it is refused (a login token's exp); 0 for a
+    /// service token, which lasts until it is revoked.
+    int64_t expires_s = 0;
+  };
+
   /// The identity behind a bearer credential (a login JWT or a service
-  /// token). Errors: runtime::errc::unauthorized with the reason.
+  /// token) and its expiry. Errors: runtime::errc::unauthorized with the
+  /// reason.
+  caf::expected<credential> resolve(std::string_view credential,
+                                    int64_t now_s) const;
+
+  /// resolve(), identity only.
   caf::expected<runtime::identity> authenticate(std::string_view credential,
                                                 int64_t now_s) const;
+
+  /// The user_record::tokens_after_s for a password change at `change_ns`:
+  /// the next whole second (JWT iat has whole seconds).
+  static int64_t tokens_after(int64_t change_ns) noexcept {
+    return change_ns / 1'000'000'000 + 1;
+  }
+
+  /// The identity a user's login tokens carry.
+  static runtime::identity identity_of(const user_record& u);
 
   struct issued {
     std::string token;
@@ -115,7 +142,10 @@ public:
   std::vector<token_record> tokens() const;
 
   /// Re-reads one user / token definition from the store into memory (after
-  /// a committed change; an absent definition removes it).
+  /// a committed change; an absent definition removes it). Fails closed:
+  /// when the definition cannot be read, the user / token is removed from
+  /// memory (its credentials are refused until a later refresh or restart)
+  /// and the error is returned.
   caf::error refresh_user(const std::string& name);
   caf::error refresh_token(const std::string& id);
 
@@ -137,9 +167,8 @@ private:
 
   caf::error load_users_file(const std::filesystem::path& file);
   caf::error ensure_admin_token();
-  runtime::identity identity_of(const user_record& u) const;
   /// Was the token issued before `u` was created (to an earlier user of the
-  /// same name)?
+  /// same name) or before its last password change?
   static bool predates(const runtime::auth::jwt_claims& claims,
                        const user_record& u);
 

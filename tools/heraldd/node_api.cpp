@@ -42,7 +42,7 @@ node_api::node_api(caf::actor_system& sys, actors::node_handles handles,
                    std::shared_ptr<auth_service> auth)
     : sys_(sys), handles_(std::move(handles)), auth_(auth),
       compat_(sys, handles_, cfg),
-      admin_(sys, handles_, std::move(store), auth),
+      admin_(sys, handles_, std::move(store), auth, streams_),
       max_streams_per_caller_(cfg.max_streams_per_caller),
       stream_idle_timeout_(cfg.stream_idle_timeout_s),
       stream_buffer_events_(cfg.stream_buffer_events),
@@ -64,21 +64,23 @@ void node_api::count_refusal(const http_response& res) {
     api_metrics_->count_auth_refusal(errc::forbidden);
 }
 
-caf::expected<runtime::identity>
-node_api::authenticate(const http_request& req, const std::string* param) {
-  std::string credential;
+caf::expected<std::string> node_api::credential_of(const http_request& req,
+                                                   const std::string* param) {
   if (auto bearer = bearer_token(req)) {
-    if (bearer->empty()) {
+    if (bearer->empty())
       return runtime::make_api_error(errc::unauthorized,
                                      "Authorization must be 'Bearer <token>'");
-    }
-    credential = std::move(*bearer);
-  } else if (param != nullptr) {
-    credential = *param;
+    return std::move(*bearer);
   }
-  auto who =
-      auth_->authenticate(credential, runtime::now_unix_ns() / 1'000'000'000);
-  return who;
+  return param != nullptr ? *param : std::string{};
+}
+
+caf::expected<auth_service::credential>
+node_api::authenticate(const http_request& req, const std::string* param) {
+  auto credential = credential_of(req, param);
+  if (!credential)
+    return std::move(credential.error());
+  return auth_->resolve(*credential, runtime::now_unix_ns() / 1'000'000'000);
 }
 
 void node_api::handle(http_request req, const std::string& remote_ip,
@@ -131,12 +133,13 @@ void node_api::handle(http_request req, const std::string& remote_ip,
     return admin_.login_or_renew(req, path, remote_ip, std::move(reply));
   // Everything else needs a credential, checked before anything about the
   // request is looked at (an unknown path is a 401 too: no probing).
-  auto who = authenticate(req, nullptr);
-  if (!who) {
-    auto res = error_response(who.error(), version, keep_alive);
+  auto cred = authenticate(req, nullptr);
+  if (!cred) {
+    auto res = error_response(cred.error(), version, keep_alive);
     res.set(http::field::www_authenticate, "Bearer");
     return reply(std::move(res));
   }
+  const runtime::identity* who = &cred->who;
   auto forbid = [&](std::string message) {
     reply(error_response(errc::forbidden, std::move(message), "", version,
                          keep_alive));
@@ -330,12 +333,21 @@ void node_api::upgrade(http_request req, beast::tcp_stream stream,
     token_param = std::move(i->second);
     q.params.erase(i);
   }
-  auto who = authenticate(req, token_param ? &*token_param : nullptr);
-  if (!who) {
-    auto res = error_response(who.error(), version, false);
+  auto credential = credential_of(req, token_param ? &*token_param : nullptr);
+  auto resolve = [&]() -> caf::expected<auth_service::credential> {
+    if (!credential)
+      return credential.error();
+    return auth_->resolve(*credential, runtime::now_unix_ns() / 1'000'000'000);
+  };
+  auto cred = resolve();
+  auto unauthorized = [&](const caf::error& err) {
+    auto res = error_response(err, version, false);
     res.set(http::field::www_authenticate, "Bearer");
     return refuse(std::move(res));
-  }
+  };
+  if (!cred)
+    return unauthorized(cred.error());
+  auto* who = &cred->who;
   if (path != stream_path)
     return refuse(error_response(errc::not_found,
                                  "no WebSocket endpoint at " + path, "",
@@ -351,21 +363,35 @@ void node_api::upgrade(http_request req, beast::tcp_stream stream,
   auto spec = parse_stream_spec(q);
   if (!spec)
     return refuse(error_response(spec.error(), version, false));
-  const auto caller = who->name;
-  spec->who = std::move(*who);
+  // Streams are kept by principal (the credential's subject) so a change of
+  // the credential reaches them (stream_registry::revoke / update_identity).
+  const auto principal = who->name;
   spec->id = "stream-" + std::to_string(++stream_counter_);
-  auto session = streams_.add(caller, max_streams_per_caller_, [&] {
-    return std::make_shared<stream_session>(
-        std::move(stream), sys_, handles_, std::move(*spec),
-        stream_buffer_events_, stream_buffer_bytes_, stream_idle_timeout_);
-  });
-  if (!session)
-    return refuse(error_response(
-        errc::too_many_requests,
-        caller + " has " + std::to_string(max_streams_per_caller_) +
-            " open streams already (--max-streams-per-caller)",
-        "", version, false));
-  session->run(std::move(req));
+  auto session = streams_.add(
+      principal, max_streams_per_caller_,
+      [&]() -> caf::expected<std::shared_ptr<stream_session>> {
+        // Checked again under the registry's lock: a revocation or a change
+        // of groups since the check above is seen here, or sees this
+        // session.
+        auto now = resolve();
+        if (!now)
+          return std::move(now.error());
+        if (!now->who.may(role_reader))
+          return runtime::make_api_error(
+              errc::forbidden, "reading events needs the reader role");
+        spec->who = std::move(now->who);
+        return std::make_shared<stream_session>(
+            std::move(stream), sys_, handles_, std::move(*spec),
+            stream_buffer_events_, stream_buffer_bytes_, stream_idle_timeout_,
+            now->expires_s);
+      });
+  if (!session) {
+    if (runtime::describe(session.error()).code == errc::unauthorized)
+      return unauthorized(session.error());
+    return refuse(error_response(session.error(), version, false));
+  }
+  auto s = std::move(*session);
+  s->run(std::move(req));
 }
 
 } // namespace herald::heraldd

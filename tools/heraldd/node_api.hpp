@@ -73,10 +73,13 @@ private:
              const runtime::identity& who, reply_fn& reply);
   void fetch(std::string id, bool cloudevents, unsigned version,
              bool keep_alive, const runtime::identity& who, reply_fn& reply);
-  /// The caller behind the request's bearer token (or, on WebSocket
-  /// upgrades only, its `access_token` parameter); counts refusals.
-  caf::expected<runtime::identity> authenticate(const http_request& req,
-                                                const std::string* param);
+  /// The request's bearer token (or, on WebSocket upgrades only, its
+  /// `access_token` parameter `param`); "" when there is none.
+  static caf::expected<std::string> credential_of(const http_request& req,
+                                                  const std::string* param);
+  /// The caller behind credential_of(req, param) and its expiry.
+  caf::expected<auth_service::credential>
+  authenticate(const http_request& req, const std::string* param);
   /// Counts a 401 / 403 reply in herald_http_auth_refused_total.
   void count_refusal(const http_response& res);
 
@@ -84,6 +87,8 @@ private:
   actors::node_handles handles_;
   runtime::publish_limits limits_;
   std::shared_ptr<auth_service> auth_;
+  /// Open streams by principal; before admin_, which revokes them.
+  stream_registry streams_;
   compat_api compat_; ///< seed 004's endpoints
   admin_api admin_;   ///< login, users, tokens, sources, config
   size_t max_streams_per_caller_;
@@ -92,7 +97,6 @@ private:
   size_t stream_buffer_bytes_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> draining_{false};
-  stream_registry streams_;
   std::shared_ptr<api_metrics> api_metrics_ = std::make_shared<api_metrics>();
   metrics_sources metrics_sources_; ///< set once, before serving
   std::atomic<uint64_t> stream_counter_{0};

@@ -1,48 +1,86 @@
 #pragma once
 
-// One WebSocket stream (`GET /api/v1/events/stream`): accepts the upgrade,
-// spawns its stream actor, and writes the frames the actor leaves in the
-// shared stream_sink, one text frame per event. The sink is bounded; when
-// the actor finds it full it closes the sink with 1008 and the session sends
-// that close. Keep-alive: Beast's WebSocket pings (timeout::suggested).
+// One WebSocket stream (`GET /api/v1/events/stream`): spawns its stream
+// actor, accepts the upgrade once the actor's subscription is acknowledged
+// (so an event published after the 101 always reaches it, DESIGN §7), and
+// writes the frames the actor leaves in the shared stream_sink, one text
+// frame per event. The sink is bounded; when the actor finds it full it
+// closes the sink with 1008 and the session sends that close. Keep-alive:
+// Beast's WebSocket pings (timeout::suggested).
+//
+// Streams follow their credential (DESIGN §3): the session closes with 1008
+// `credential_expired` at its login token's exp, and with 1008
+// `credential_revoked` when end() is called for a revoked token, a deleted
+// user, a password change or a lost reader role. Such an end drops the
+// frames not yet written and closes at once (the socket is torn down 1 s
+// later if the close cannot be written).
+//
+//   spawn actor ──(subscribed)──▶ async_accept (101) ──▶ streaming ──▶ close
+//        end()/shutdown() before the 101 close right after it.
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
 
 #include "actors/node.hpp"
 #include "actors/stream_actor.hpp"
 #include "actors/stream_sink.hpp"
+#include "runtime/identity.hpp"
 #include "tools/heraldd/http_util.hpp"
 
 namespace herald::heraldd {
 
+/// Close reasons of streams that end with their credential (code 1008).
+inline constexpr const char* close_credential_revoked = "credential_revoked";
+inline constexpr const char* close_credential_expired = "credential_expired";
+
 class stream_session : public std::enable_shared_from_this<stream_session> {
 public:
+  /// `expires_s`: the Unix second the credential stops being valid (a login
+  /// token's exp), 0 for none.
   stream_session(boost::beast::tcp_stream stream, caf::actor_system& sys,
                  actors::node_handles handles, actors::stream_spec spec,
                  size_t max_events, size_t max_bytes,
-                 std::chrono::seconds idle_timeout);
+                 std::chrono::seconds idle_timeout, int64_t expires_s = 0);
   ~stream_session();
 
-  /// Accepts the upgrade `req` and starts streaming.
+  /// Spawns the stream actor and accepts the upgrade `req` once the actor
+  /// is subscribed; then streams.
   void run(http_request req);
 
   /// Closes the stream with 1001 (going away); used on node shutdown.
   void shutdown();
 
+  /// Ends the stream now with `code` and `reason`: frames not yet written
+  /// are dropped, the actor is stopped. Any thread.
+  void end(uint16_t code, std::string reason);
+
+  /// The caller's groups or roles changed: the actor (and the registry)
+  /// judge events by `who` from now on. `done` is called (on any thread)
+  /// once that holds, or once the stream has ended; if the update fails
+  /// the stream is ended (credential_revoked) rather than left with the old
+  /// identity. Any thread.
+  void update_identity(runtime::identity who, std::function<void()> done);
+
 private:
+  void accept();
   void on_accept(boost::beast::error_code ec);
+  void arm_expiry();
   void do_read();
   void on_read(boost::beast::error_code ec, size_t);
   void schedule_pump();
@@ -64,25 +102,51 @@ private:
   bool finished_ = false;
   std::atomic<bool> pump_posted_{false};
   std::chrono::seconds idle_timeout_;
+  int64_t expires_s_;
+  http_request req_;      ///< the upgrade request, until accepted
+  bool accepted_ = false; ///< the 101 went out
+  /// Set by end(): the close to send instead of the sink's frames.
+  std::optional<std::pair<uint16_t, std::string>> ending_;
+  /// Credential expiry, then (after end()) the bound on the close.
+  boost::asio::steady_timer timer_;
 };
 
-/// The open streams of a node, so shutdown can close them and a caller's
-/// open streams can be counted. Thread-safe.
+/// The open streams of a node by principal (the credential's subject: a
+/// user name or `token/<id>`, i.e. runtime::identity::name), so shutdown can
+/// close them, a caller's open streams can be counted, and a change of a
+/// credential reaches the streams opened with it. Thread-safe.
 class stream_registry {
 public:
-  /// Makes and adds a session for `caller` unless the caller has
-  /// `max_per_caller` open streams already (then returns null and `make` is
-  /// not called).
-  std::shared_ptr<stream_session>
-  add(const std::string& caller, size_t max_per_caller,
-      const std::function<std::shared_ptr<stream_session>()>& make);
+  /// Adds the session `make` returns for `principal` unless the principal
+  /// has `max_per_caller` open streams already (too_many_requests; `make` is
+  /// not called). `make` runs under the registry's lock, so a revoke() or
+  /// update_identity() for `principal` either sees the new session or
+  /// happened before `make`: it re-checks the credential there and returns
+  /// its error when the credential is no longer valid.
+  caf::expected<std::shared_ptr<stream_session>>
+  add(const std::string& principal, size_t max_per_caller,
+      const std::function<caf::expected<std::shared_ptr<stream_session>>()>&
+          make);
+
+  /// Ends every open stream of `principal` with 1008 `reason`.
+  void revoke(const std::string& principal, const std::string& reason);
+
+  /// Gives every open stream of `principal` its new groups and roles;
+  /// `done` is called (on any thread) once all of them apply them (or
+  /// ended).
+  void update_identity(const std::string& principal, runtime::identity who,
+                       std::function<void()> done);
+
   /// Closes every open stream with 1001.
   void shutdown_all();
 
 private:
+  std::vector<std::shared_ptr<stream_session>>
+  open_of(const std::string& principal);
+
   std::mutex mtx_;
   struct entry {
-    std::string caller;
+    std::string principal;
     std::weak_ptr<stream_session> session;
   };
   std::vector<entry> sessions_;
