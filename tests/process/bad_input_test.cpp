@@ -2,6 +2,8 @@
 // class of bad input; each checks the 4xx error body with its code and
 // field, and that the store is unchanged.
 
+#include <poll.h>
+
 #include "tests/process/process_fixture.hpp"
 
 namespace herald::test {
@@ -180,6 +182,135 @@ TEST_F(bad_publish_small_batch, batch_over_max_batch_is_too_large) {
   batch.erase(batch.begin());
   auto reply = publish_ok(http(), batch);
   EXPECT_EQ(reply.value("events", json::array()).size(), 5u);
+}
+
+// Bad bytes at the HTTP layer (docs/SECURITY.md "Bad input"): whatever a
+// client sends, it gets a 4xx with DESIGN §7's error body (valid UTF-8 JSON,
+// bytes that are not UTF-8 replaced) or, when it is not HTTP at all, a
+// closed connection; the node keeps answering.
+
+/// Sends `bytes` on a fresh connection, half-closes, and reads until the
+/// node closes (bounded by 10 s). The first response found is parsed (status
+/// 0 when none arrived).
+http_response raw_exchange(uint16_t port, const std::string& bytes) {
+  http_response out;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    out.error = "connect failed";
+    if (fd >= 0)
+      ::close(fd);
+    return out;
+  }
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    auto n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0)
+      break; // the node may answer and close before reading everything
+    sent += static_cast<size_t>(n);
+  }
+  ::shutdown(fd, SHUT_WR);
+  std::string in;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 200) <= 0)
+      continue;
+    char buf[4096];
+    auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0)
+      break;
+    in.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  auto head_end = in.find("\r\n\r\n");
+  if (!in.starts_with("HTTP/1.") || head_end == std::string::npos) {
+    out.error = "no response (" + std::to_string(in.size()) + " bytes)";
+    return out;
+  }
+  out.status = std::atoi(in.c_str() + 9);
+  size_t body_len = in.size() - head_end - 4;
+  size_t at = in.find("\r\n") + 2;
+  while (at < head_end) {
+    auto eol = in.find("\r\n", at);
+    auto line = in.substr(at, eol - at);
+    at = eol + 2;
+    auto colon = line.find(':');
+    if (colon == std::string::npos)
+      continue;
+    std::string name = line.substr(0, colon);
+    for (auto& c : name)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto value = line.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ')
+      value.erase(0, 1);
+    if (name == "content-length")
+      body_len = std::min(body_len, std::stoul(value));
+    out.headers[name] = value;
+  }
+  out.body = in.substr(head_end + 4, body_len);
+  return out;
+}
+
+class bad_request : public process_test {
+protected:
+  /// `request` with the admin token's Authorization header after the
+  /// request line (unless it already has one).
+  std::string authorized(std::string request) const {
+    auto eol = request.find("\r\n");
+    if (request.find("Authorization:") == std::string::npos &&
+        eol != std::string::npos)
+      request.insert(eol + 2,
+                     "Authorization: Bearer " + node_->admin_token() + "\r\n");
+    return request;
+  }
+
+  http_response send(const std::string& bytes) {
+    return raw_exchange(node_->http_port(), bytes);
+  }
+
+  /// `bytes` gets a 4xx error body with a code and a `field` (any, when
+  /// `field` is nullopt), and the node still answers /healthz.
+  ::testing::AssertionResult
+  refused(const std::string& bytes,
+          std::initializer_list<std::string_view> codes,
+          std::optional<std::string_view> field) {
+    auto r = send(bytes);
+    auto verdict = is_api_error(r, 0, codes, std::nullopt);
+    if (verdict && field)
+      verdict = is_api_error(r, 0, codes, field);
+    if (verdict && !field && !api_error(r).contains("field"))
+      verdict = ::testing::AssertionFailure() << "no field: " << r.describe();
+    if (auto alive = still_serving(); !alive)
+      return alive;
+    return verdict;
+  }
+
+  ::testing::AssertionResult still_serving() {
+    if (!node_->running())
+      return ::testing::AssertionFailure()
+             << "the node exited (status "
+             << node_->exit_status().value_or(-1) << ")";
+    auto health = http().get("/healthz");
+    if (health.status != 200)
+      return ::testing::AssertionFailure()
+             << "/healthz after the request: " << health.describe();
+    return ::testing::AssertionSuccess();
+  }
+};
+
+TEST_F(bad_request, a_query_name_that_is_not_utf8_given_twice) {
+  // This request used to terminate the node: the error body carried the
+  // decoded 0xFF byte and its serialisation threw.
+  EXPECT_TRUE(refused("GET /healthz?%FF=1&%FF=2 HTTP/1.1\r\nHost: x\r\n\r\n",
+                      {"invalid_parameter"}, "\xEF\xBF\xBD"));
+  EXPECT_TRUE(refused(
+      authorized("GET /api/v1/events?%FF%FE=1 HTTP/1.1\r\nHost: x\r\n\r\n"),
+      {"invalid_parameter"}, std::nullopt));
 }
 
 } // namespace
