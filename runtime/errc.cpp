@@ -116,6 +116,7 @@ api_error describe(const caf::error& err) {
   return out;
 }
 
+// Never throws on the text it carries (see the comment at the dump).
 std::string api_error::to_json() const {
   nlohmann::ordered_json body;
   body["code"] = std::string{to_string(code)};

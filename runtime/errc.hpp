@@ -63,8 +63,6 @@ struct api_error {
   int status() const noexcept { return http_status(code); }
   std::string_view code_str() const noexcept { return to_string(code); }
   /// `{"error":{"code","message","field"}}`, field omitted when empty.
-  /// Never throws on the text it carries: byte sequences in `message` or
-  /// `field` that are not UTF-8 are replaced by U+FFFD.
   std::string to_json() const;
 };
 
