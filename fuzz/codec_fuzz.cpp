@@ -19,8 +19,8 @@
 
 #include <google/protobuf/util/message_differencer.h>
 
-#include "runtime/errc.hpp"
 #include "fuzz/error_check.hpp"
+#include "runtime/errc.hpp"
 #include "runtime/event_codec.hpp"
 
 namespace {

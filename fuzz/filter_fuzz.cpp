@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "herald/v1/event.pb.h"
 #include "fuzz/error_check.hpp"
+#include "herald/v1/event.pb.h"
 #include "runtime/content_filter.hpp"
 #include "runtime/errc.hpp"
 

@@ -17,8 +17,8 @@
 #include <string>
 #include <string_view>
 
-#include "runtime/auth.hpp"
 #include "fuzz/error_check.hpp"
+#include "runtime/auth.hpp"
 #include "runtime/errc.hpp"
 
 namespace {

@@ -149,7 +149,7 @@ std::string with_token(std::string_view in, const std::string& token) {
 
 /// Sends `bytes`, half-closes, reads until the node closes. Fails on a
 /// node that neither answers nor closes within 10 s.
-std::string exchange(uint16_t port, const std::string& bytes) {
+std::string talk(uint16_t port, const std::string& bytes) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -167,7 +167,8 @@ std::string exchange(uint16_t port, const std::string& bytes) {
   }
   ::shutdown(fd, SHUT_WR);
   std::string in;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds{10};
   for (;;) {
     if (std::chrono::steady_clock::now() > deadline)
       fail("the node neither answered nor closed within 10 s",
@@ -234,7 +235,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto& n = node::instance();
   const std::string_view input{reinterpret_cast<const char*>(data), size};
   auto bytes = with_token(input, n.token);
-  auto reply = exchange(n.port, bytes);
+  auto reply = talk(n.port, bytes);
   check_responses(reply, input.starts_with("HEAD "));
   return 0;
 }

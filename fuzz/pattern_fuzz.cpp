@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/subject.hpp"
 #include "fuzz/error_check.hpp"
+#include "runtime/subject.hpp"
 #include "runtime/subject_trie.hpp"
 
 namespace {

@@ -27,8 +27,8 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/errc.hpp"
 #include "fuzz/error_check.hpp"
+#include "runtime/errc.hpp"
 #include "runtime/event_codec.hpp"
 #include "runtime/seed004_codec.hpp"
 #include "runtime/subject.hpp"

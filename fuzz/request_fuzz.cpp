@@ -20,8 +20,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/errc.hpp"
 #include "fuzz/error_check.hpp"
+#include "runtime/errc.hpp"
 #include "tools/heraldd/auth_service.hpp"
 #include "tools/heraldd/http_util.hpp"
 

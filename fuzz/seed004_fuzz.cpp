@@ -22,8 +22,8 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <nlohmann/json.hpp>
 
-#include "runtime/errc.hpp"
 #include "fuzz/error_check.hpp"
+#include "runtime/errc.hpp"
 #include "runtime/event_codec.hpp"
 #include "runtime/seed004_codec.hpp"
 

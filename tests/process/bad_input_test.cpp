@@ -293,8 +293,8 @@ protected:
   ::testing::AssertionResult still_serving() {
     if (!node_->running())
       return ::testing::AssertionFailure()
-             << "the node exited (status "
-             << node_->exit_status().value_or(-1) << ")";
+             << "the node exited (status " << node_->exit_status().value_or(-1)
+             << ")";
     auto health = http().get("/healthz");
     if (health.status != 200)
       return ::testing::AssertionFailure()

@@ -84,8 +84,8 @@ private:
       return; // the handler answered before it threw: only log
     if (!state && reply_started_)
       return; // its callbacks died with the throw and answered 500
-    write(internal_error_response(
-        "request handler threw: " + std::string{what}, 11, false));
+    write(internal_error_response("request handler threw: " + std::string{what},
+                                  11, false));
   }
 
   /// What a read error means to the client: the field of the request at
@@ -95,7 +95,8 @@ private:
     using e = http::error;
     if (ec == e::body_limit || ec == e::header_limit ||
         ec == e::buffer_overflow)
-      return {runtime::errc::too_large, ec == e::body_limit ? "body" : "headers"};
+      return {runtime::errc::too_large,
+              ec == e::body_limit ? "body" : "headers"};
     if (ec == e::bad_content_length)
       return {runtime::errc::invalid_parameter, "Content-Length"};
     if (ec == e::bad_transfer_encoding || ec == e::bad_chunk ||
@@ -117,11 +118,11 @@ private:
       return do_close();
     if (ec == http::error::body_limit) {
       // The body was not read: answer and close the connection.
-      return write(error_response(
-          runtime::errc::too_large,
-          "request body exceeds " + std::to_string(limits_.max_body_bytes) +
-              " bytes",
-          "body", 11, false));
+      return write(error_response(runtime::errc::too_large,
+                                  "request body exceeds " +
+                                      std::to_string(limits_.max_body_bytes) +
+                                      " bytes",
+                                  "body", 11, false));
     }
     if (ec) {
       if (ec.category() !=
@@ -139,12 +140,12 @@ private:
       // A request Beast cannot parse: answer with what is wrong and close.
       // Input that is not HTTP at all fails on its first line the same way.
       auto [code, field] = describe_read_error(ec);
-      return write(error_response(code,
-                                  code == runtime::errc::too_large
-                                      ? "request " + field + " too large"
-                                      : "malformed HTTP request: " +
-                                            ec.message(),
-                                  field, 11, false));
+      return write(
+          error_response(code,
+                         code == runtime::errc::too_large
+                             ? "request " + field + " too large"
+                             : "malformed HTTP request: " + ec.message(),
+                         field, 11, false));
     }
     auto req = parser_->release();
     if (beast::websocket::is_upgrade(req)) {
@@ -201,9 +202,9 @@ private:
 
     ~reply_state() {
       if (claim())
-        post(internal_error_response(
-            "request " + method + " " + target + " was never answered",
-            version, false));
+        post(internal_error_response("request " + method + " " + target +
+                                         " was never answered",
+                                     version, false));
     }
 
     /// True for the first caller only.
@@ -262,8 +263,8 @@ private:
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<http_response> res_;
   std::weak_ptr<reply_state> reply_; ///< the request being answered
-  bool reply_started_ = false;        ///< reply_ was set for this request
-  bool upgraded_ = false;             ///< stream_ went to the router
+  bool reply_started_ = false;       ///< reply_ was set for this request
+  bool upgraded_ = false;            ///< stream_ went to the router
   http_router& router_;
   http_limits limits_;
   std::atomic<size_t>& open_;

@@ -38,8 +38,8 @@ std::string new_request_id() {
   return out;
 }
 
-http_response internal_error_response(std::string_view detail,
-                                      unsigned version, bool keep_alive) {
+http_response internal_error_response(std::string_view detail, unsigned version,
+                                      bool keep_alive) {
   auto id = new_request_id();
   spdlog::error("request {}: internal error: {}", id, detail);
   runtime::api_error err{runtime::errc::internal,
