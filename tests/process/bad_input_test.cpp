@@ -313,5 +313,112 @@ TEST_F(bad_request, a_query_name_that_is_not_utf8_given_twice) {
       {"invalid_parameter"}, std::nullopt));
 }
 
+TEST_F(bad_request, path_bytes_that_are_not_utf8_or_nul) {
+  EXPECT_TRUE(refused(authorized("GET /api/v1/\xff\xfe HTTP/1.1\r\nHost: "
+                                 "x\r\n\r\n"),
+                      {"not_found", "invalid_parameter"}, std::nullopt));
+  EXPECT_TRUE(refused(
+      authorized("GET /api/v1/events/%FF%00 HTTP/1.1\r\nHost: x\r\n\r\n"),
+      {"not_found"}, "id"));
+  EXPECT_TRUE(refused("GET /api/\x00v1 HTTP/1.1\r\nHost: x\r\n\r\n",
+                      {"invalid_parameter"}, "target"));
+}
+
+TEST_F(bad_request, query_values_that_are_not_utf8_or_nul) {
+  EXPECT_TRUE(refused(authorized("GET /api/v1/events?name=%C3%28 "
+                                 "HTTP/1.1\r\nHost: x\r\n\r\n"),
+                      {"invalid_pattern", "invalid_name"}, "name"));
+  EXPECT_TRUE(refused(authorized("GET /api/v1/events?scope=a%00b "
+                                 "HTTP/1.1\r\nHost: x\r\n\r\n"),
+                      {"invalid_scope", "invalid_parameter"}, "scope"));
+  // A filter whose JSON is not UTF-8: the parser's message quotes the bytes.
+  EXPECT_TRUE(refused(
+      authorized(
+          "GET /api/v1/events?filter=%7B%22data.a%22%3A%5B%22%FF%22%5D%7D "
+          "HTTP/1.1\r\nHost: x\r\n\r\n"),
+      {"invalid_filter", "invalid_json"}, "filter"));
+}
+
+TEST_F(bad_request, header_values_that_are_not_utf8_or_nul) {
+  EXPECT_TRUE(refused("GET /api/v1/events HTTP/1.1\r\nHost: x\r\n"
+                      "Authorization: Bearer \xff\xfe\r\n\r\n",
+                      {"unauthorized"}, std::nullopt));
+  EXPECT_TRUE(refused(authorized("PUT /api/v1/config/k HTTP/1.1\r\nHost: x\r\n"
+                                 "If-Match: \"\xff\"\r\nContent-Length: "
+                                 "11\r\n\r\n{\"value\":1}"),
+                      {"invalid_parameter"}, "If-Match"));
+  EXPECT_TRUE(refused("GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n",
+                      {"invalid_parameter"}, "headers"));
+}
+
+TEST_F(bad_request, json_strings_that_are_not_utf8_or_lone_surrogates) {
+  auto publish = [&](const std::string& body) {
+    return authorized("POST /api/v1/events HTTP/1.1\r\nHost: x\r\n"
+                      "Content-Type: application/json\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\n\r\n" + body);
+  };
+  EXPECT_TRUE(refused(publish(R"({"name":"a.b","data":")"
+                              "\xff\xfe"
+                              R"("})"),
+                      {"invalid_json"}, std::nullopt));
+  EXPECT_TRUE(refused(publish(R"({"name":"a.b","data":"\ud800"})"),
+                      {"invalid_json"}, std::nullopt));
+  EXPECT_TRUE(refused(publish(R"({"name":"a.b","data":"\udc00x"})"),
+                      {"invalid_json"}, std::nullopt));
+  EXPECT_TRUE(refused(publish(R"({"name":"a.b","\u0000":1})"),
+                      {"unknown_field"}, std::nullopt));
+  // Absurd depth and huge numbers.
+  EXPECT_TRUE(
+      refused(publish(R"({"name":"a.b","data":)" + std::string(100000, '[') +
+                      std::string(100000, ']') + "}"),
+              {"invalid_json", "invalid_field"}, std::nullopt));
+  EXPECT_TRUE(refused(publish(R"({"name":"a.b","data":1e99999})"),
+                      {"invalid_json", "invalid_field"}, std::nullopt));
+}
+
+TEST_F(bad_request, bad_content_length_or_chunking) {
+  const std::string post = "POST /api/v1/events HTTP/1.1\r\nHost: x\r\n";
+  EXPECT_TRUE(refused(post + "Content-Length: abc\r\n\r\n{}",
+                      {"invalid_parameter"}, "Content-Length"));
+  EXPECT_TRUE(refused(post + "Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+                      {"invalid_parameter"}, "Content-Length"));
+  EXPECT_TRUE(
+      refused(post + "Content-Length: 99999999999999999999999\r\n\r\n{}",
+              {"invalid_parameter", "too_large"}, std::nullopt));
+  EXPECT_TRUE(
+      refused(post + "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+              {"invalid_parameter"}, "Transfer-Encoding"));
+  EXPECT_TRUE(refused(post + "Transfer-Encoding: chunked\r\n\r\n"
+                             "ffffffffffffffffffff\r\n{}\r\n0\r\n\r\n",
+                      {"invalid_parameter", "too_large"}, std::nullopt));
+}
+
+TEST_F(bad_request, websocket_upgrade_with_a_bad_key_or_version) {
+  const std::string upgrade =
+      "GET /api/v1/events/stream HTTP/1.1\r\nHost: x\r\n"
+      "Connection: Upgrade\r\nUpgrade: websocket\r\n";
+  EXPECT_TRUE(refused(authorized(upgrade + "Sec-WebSocket-Version: 13\r\n"
+                                           "Sec-WebSocket-Key: short\r\n\r\n"),
+                      {"invalid_parameter"}, "Sec-WebSocket-Key"));
+  EXPECT_TRUE(refused(authorized(upgrade + "Sec-WebSocket-Version: 13\r\n\r\n"),
+                      {"invalid_parameter"}, "Sec-WebSocket-Key"));
+  EXPECT_TRUE(
+      refused(authorized(upgrade +
+                         "Sec-WebSocket-Version: 12\r\n"
+                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"),
+              {"invalid_parameter"}, "Sec-WebSocket-Version"));
+}
+
+TEST_F(bad_request, bytes_that_are_not_http_close_the_connection) {
+  for (std::string junk :
+       {std::string{"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"},
+        std::string{"GARBAGE\r\n\r\n"}, std::string(64, '\0')}) {
+    auto r = send(junk);
+    if (r.status != 0)
+      EXPECT_TRUE(is_api_error(r, 400, {"invalid_parameter"}, std::nullopt));
+    EXPECT_TRUE(still_serving());
+  }
+}
+
 } // namespace
 } // namespace herald::test
