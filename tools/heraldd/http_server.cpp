@@ -148,6 +148,7 @@ private:
                          field, 11, false));
     }
     auto req = parser_->release();
+    head_ = req.method() == http::verb::head;
     if (beast::websocket::is_upgrade(req)) {
       if (auto err = check_websocket_handshake(req))
         return write(error_response(err, req.version(), false));
@@ -234,6 +235,13 @@ private:
   };
 
   void write(http_response res) {
+    if (head_) {
+      // A reply to HEAD has the headers of the GET reply and no body.
+      const auto length = res.body().size();
+      res.body().clear();
+      res.content_length(length);
+      head_ = false;
+    }
     res_ = std::make_shared<http_response>(std::move(res));
     stream_.expires_after(std::chrono::seconds(limits_.idle_timeout_s));
     http::async_write(stream_, *res_,
@@ -265,6 +273,7 @@ private:
   std::weak_ptr<reply_state> reply_; ///< the request being answered
   bool reply_started_ = false;       ///< reply_ was set for this request
   bool upgraded_ = false;            ///< stream_ went to the router
+  bool head_ = false;                ///< the request being answered is HEAD
   http_router& router_;
   http_limits limits_;
   std::atomic<size_t>& open_;
