@@ -256,6 +256,8 @@ http_response raw_exchange(uint16_t port, const std::string& bytes) {
   return out;
 }
 
+using namespace std::string_literals; // literals with NUL bytes in them
+
 class bad_request : public process_test {
 protected:
   /// `request` with the admin token's Authorization header after the
@@ -273,18 +275,15 @@ protected:
     return raw_exchange(node_->http_port(), bytes);
   }
 
-  /// `bytes` gets a 4xx error body with a code and a `field` (any, when
-  /// `field` is nullopt), and the node still answers /healthz.
+  /// `bytes` gets a 4xx error body with one of `codes` and `field`
+  /// (unchecked when nullopt: a whole body or path has none), and the node
+  /// still answers /healthz.
   ::testing::AssertionResult
   refused(const std::string& bytes,
           std::initializer_list<std::string_view> codes,
           std::optional<std::string_view> field) {
     auto r = send(bytes);
-    auto verdict = is_api_error(r, 0, codes, std::nullopt);
-    if (verdict && field)
-      verdict = is_api_error(r, 0, codes, field);
-    if (verdict && !field && !api_error(r).contains("field"))
-      verdict = ::testing::AssertionFailure() << "no field: " << r.describe();
+    auto verdict = is_api_error(r, 0, codes, field);
     if (auto alive = still_serving(); !alive)
       return alive;
     return verdict;
@@ -320,7 +319,7 @@ TEST_F(bad_request, path_bytes_that_are_not_utf8_or_nul) {
   EXPECT_TRUE(refused(
       authorized("GET /api/v1/events/%FF%00 HTTP/1.1\r\nHost: x\r\n\r\n"),
       {"not_found"}, "id"));
-  EXPECT_TRUE(refused("GET /api/\x00v1 HTTP/1.1\r\nHost: x\r\n\r\n",
+  EXPECT_TRUE(refused("GET /api/\x00v1 HTTP/1.1\r\nHost: x\r\n\r\n"s,
                       {"invalid_parameter"}, "target"));
 }
 
@@ -347,8 +346,9 @@ TEST_F(bad_request, header_values_that_are_not_utf8_or_nul) {
                                  "If-Match: \"\xff\"\r\nContent-Length: "
                                  "11\r\n\r\n{\"value\":1}"),
                       {"invalid_parameter"}, "If-Match"));
-  EXPECT_TRUE(refused("GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n",
-                      {"invalid_parameter"}, "headers"));
+  EXPECT_TRUE(
+      refused("GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n"s,
+              {"invalid_parameter"}, "headers"));
 }
 
 TEST_F(bad_request, json_strings_that_are_not_utf8_or_lone_surrogates) {
@@ -411,7 +411,7 @@ TEST_F(bad_request, websocket_upgrade_with_a_bad_key_or_version) {
 
 TEST_F(bad_request, bytes_that_are_not_http_close_the_connection) {
   for (std::string junk :
-       {std::string{"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"},
+       {"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"s,
         std::string{"GARBAGE\r\n\r\n"}, std::string(64, '\0')}) {
     auto r = send(junk);
     if (r.status != 0)
