@@ -19,6 +19,7 @@
 
 #include <google/protobuf/util/message_differencer.h>
 
+#include "fuzz/error_check.hpp"
 #include "runtime/errc.hpp"
 #include "runtime/event_codec.hpp"
 
@@ -34,6 +35,7 @@ constexpr int64_t fixed_now = 1795341600123456789; // 2026-11-22T10:00:00.123Z
 }
 
 void check_error(const caf::error& err) {
+  herald::fuzz::check_error_body(err, "codec_fuzz");
   auto e = herald::runtime::describe(err);
   if (e.code == herald::runtime::errc::internal)
     fail("internal error", e.to_json());

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz/error_check.hpp"
 #include "herald/v1/event.pb.h"
 #include "runtime/content_filter.hpp"
 #include "runtime/errc.hpp"
@@ -66,6 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text{reinterpret_cast<const char*>(data), size};
   auto filter = content_filter::parse(text, "filter");
   if (!filter) {
+    herald::fuzz::check_error_body(filter.error(), "filter_fuzz");
     auto err = herald::runtime::describe(filter.error());
     check(err.code == herald::runtime::errc::invalid_filter);
     check(err.field.rfind("filter", 0) == 0);

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz/error_check.hpp"
 #include "runtime/auth.hpp"
 #include "runtime/errc.hpp"
 
@@ -53,6 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(!at_exp &&
           herald::runtime::describe(at_exp.error()).message == "token expired");
   } else {
+    herald::fuzz::check_error_body(claims.error(), "jwt_fuzz");
     auto err = herald::runtime::describe(claims.error());
     check(err.code == herald::runtime::errc::unauthorized);
     check(err.field.empty());

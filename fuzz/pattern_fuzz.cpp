@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz/error_check.hpp"
 #include "runtime/subject.hpp"
 #include "runtime/subject_trie.hpp"
 
@@ -28,7 +29,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto name = nl == std::string_view::npos ? pattern : input.substr(nl + 1);
 
   bool valid = is_valid_pattern(pattern);
-  check(valid == !validate_pattern(pattern, "pattern"));
+  auto pattern_err = validate_pattern(pattern, "pattern");
+  check(valid == !pattern_err);
+  herald::fuzz::check_error_body(pattern_err, "pattern_fuzz");
   bool matched = pattern_matches(pattern, name);
   // Only valid patterns and valid names ever match.
   check(!matched || (valid && is_valid_name(name)));

@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz/error_check.hpp"
 #include "runtime/errc.hpp"
 #include "runtime/event_codec.hpp"
 #include "runtime/seed004_codec.hpp"
@@ -52,6 +53,7 @@ std::string_view current_input;
 }
 
 void check_error(const caf::error& err, const char* where) {
+  herald::fuzz::check_error_body(err, where);
   if (!err)
     fail("an error without a code", where);
   auto e = rt::describe(err);

@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fuzz/error_check.hpp"
 #include "runtime/errc.hpp"
 #include "tools/heraldd/auth_service.hpp"
 #include "tools/heraldd/http_util.hpp"
@@ -35,6 +36,7 @@ namespace rt = herald::runtime;
 }
 
 void no_internal(const caf::error& err) {
+  herald::fuzz::check_error_body(err, "request_fuzz");
   if (err && rt::describe(err).code == rt::errc::internal)
     fail("internal error");
 }

@@ -22,6 +22,7 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <nlohmann/json.hpp>
 
+#include "fuzz/error_check.hpp"
 #include "runtime/errc.hpp"
 #include "runtime/event_codec.hpp"
 #include "runtime/seed004_codec.hpp"
@@ -44,6 +45,7 @@ std::string_view current_input;
 }
 
 void check_error(const caf::error& err) {
+  herald::fuzz::check_error_body(err, "seed004_fuzz");
   auto e = rt::describe(err);
   if (e.code == rt::errc::internal)
     fail("internal error", e.to_json());

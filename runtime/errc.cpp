@@ -116,6 +116,7 @@ api_error describe(const caf::error& err) {
   return out;
 }
 
+// Never throws on the text it carries (see the comment at the dump).
 std::string api_error::to_json() const {
   nlohmann::ordered_json body;
   body["code"] = std::string{to_string(code)};
@@ -124,7 +125,10 @@ std::string api_error::to_json() const {
     body["field"] = field;
   nlohmann::ordered_json out;
   out["error"] = std::move(body);
-  return out.dump();
+  // Messages and fields quote client bytes (a parameter name, a JSON
+  // parser's "last read"): bytes that are not UTF-8 become U+FFFD instead
+  // of an exception, so an error body always serialises.
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 } // namespace herald::runtime

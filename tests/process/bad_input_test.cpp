@@ -2,6 +2,8 @@
 // class of bad input; each checks the 4xx error body with its code and
 // field, and that the store is unchanged.
 
+#include <poll.h>
+
 #include "tests/process/process_fixture.hpp"
 
 namespace herald::test {
@@ -180,6 +182,242 @@ TEST_F(bad_publish_small_batch, batch_over_max_batch_is_too_large) {
   batch.erase(batch.begin());
   auto reply = publish_ok(http(), batch);
   EXPECT_EQ(reply.value("events", json::array()).size(), 5u);
+}
+
+// Bad bytes at the HTTP layer (docs/SECURITY.md "Bad input"): whatever a
+// client sends, it gets a 4xx with DESIGN §7's error body (valid UTF-8 JSON,
+// bytes that are not UTF-8 replaced) or, when it is not HTTP at all, a
+// closed connection; the node keeps answering.
+
+/// Sends `bytes` on a fresh connection, half-closes, and reads until the
+/// node closes (bounded by 10 s). The first response found is parsed (status
+/// 0 when none arrived).
+http_response raw_exchange(uint16_t port, const std::string& bytes) {
+  http_response out;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    out.error = "connect failed";
+    if (fd >= 0)
+      ::close(fd);
+    return out;
+  }
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    auto n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0)
+      break; // the node may answer and close before reading everything
+    sent += static_cast<size_t>(n);
+  }
+  ::shutdown(fd, SHUT_WR);
+  std::string in;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 200) <= 0)
+      continue;
+    char buf[4096];
+    auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0)
+      break;
+    in.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  auto head_end = in.find("\r\n\r\n");
+  if (!in.starts_with("HTTP/1.") || head_end == std::string::npos) {
+    out.error = "no response (" + std::to_string(in.size()) + " bytes)";
+    return out;
+  }
+  out.status = std::atoi(in.c_str() + 9);
+  size_t body_len = in.size() - head_end - 4;
+  size_t at = in.find("\r\n") + 2;
+  while (at < head_end) {
+    auto eol = in.find("\r\n", at);
+    auto line = in.substr(at, eol - at);
+    at = eol + 2;
+    auto colon = line.find(':');
+    if (colon == std::string::npos)
+      continue;
+    std::string name = line.substr(0, colon);
+    for (auto& c : name)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto value = line.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ')
+      value.erase(0, 1);
+    if (name == "content-length")
+      body_len = std::min(body_len, std::stoul(value));
+    out.headers[name] = value;
+  }
+  out.body = in.substr(head_end + 4, body_len);
+  return out;
+}
+
+using namespace std::string_literals; // literals with NUL bytes in them
+
+class bad_request : public process_test {
+protected:
+  /// `request` with the admin token's Authorization header after the
+  /// request line (unless it already has one).
+  std::string authorized(std::string request) const {
+    auto eol = request.find("\r\n");
+    if (request.find("Authorization:") == std::string::npos &&
+        eol != std::string::npos)
+      request.insert(eol + 2,
+                     "Authorization: Bearer " + node_->admin_token() + "\r\n");
+    return request;
+  }
+
+  http_response send(const std::string& bytes) {
+    return raw_exchange(node_->http_port(), bytes);
+  }
+
+  /// `bytes` gets a 4xx error body with one of `codes` and `field`
+  /// (unchecked when nullopt: a whole body or path has none), and the node
+  /// still answers /healthz.
+  ::testing::AssertionResult
+  refused(const std::string& bytes,
+          std::initializer_list<std::string_view> codes,
+          std::optional<std::string_view> field) {
+    auto r = send(bytes);
+    auto verdict = is_api_error(r, 0, codes, field);
+    if (auto alive = still_serving(); !alive)
+      return alive;
+    return verdict;
+  }
+
+  ::testing::AssertionResult still_serving() {
+    if (!node_->running())
+      return ::testing::AssertionFailure()
+             << "the node exited (status " << node_->exit_status().value_or(-1)
+             << ")";
+    auto health = http().get("/healthz");
+    if (health.status != 200)
+      return ::testing::AssertionFailure()
+             << "/healthz after the request: " << health.describe();
+    return ::testing::AssertionSuccess();
+  }
+};
+
+TEST_F(bad_request, a_query_name_that_is_not_utf8_given_twice) {
+  // This request used to terminate the node: the error body carried the
+  // decoded 0xFF byte and its serialisation threw.
+  EXPECT_TRUE(refused("GET /healthz?%FF=1&%FF=2 HTTP/1.1\r\nHost: x\r\n\r\n",
+                      {"invalid_parameter"}, "\xEF\xBF\xBD"));
+  EXPECT_TRUE(refused(
+      authorized("GET /api/v1/events?%FF%FE=1 HTTP/1.1\r\nHost: x\r\n\r\n"),
+      {"invalid_parameter"}, std::nullopt));
+}
+
+TEST_F(bad_request, path_bytes_that_are_not_utf8_or_nul) {
+  EXPECT_TRUE(refused(authorized("GET /api/v1/\xff\xfe HTTP/1.1\r\nHost: "
+                                 "x\r\n\r\n"),
+                      {"not_found", "invalid_parameter"}, std::nullopt));
+  EXPECT_TRUE(refused(
+      authorized("GET /api/v1/events/%FF%00 HTTP/1.1\r\nHost: x\r\n\r\n"),
+      {"not_found"}, "id"));
+  EXPECT_TRUE(refused("GET /api/\x00v1 HTTP/1.1\r\nHost: x\r\n\r\n"s,
+                      {"invalid_parameter"}, "target"));
+}
+
+TEST_F(bad_request, query_values_that_are_not_utf8_or_nul) {
+  EXPECT_TRUE(refused(authorized("GET /api/v1/events?name=%C3%28 "
+                                 "HTTP/1.1\r\nHost: x\r\n\r\n"),
+                      {"invalid_pattern", "invalid_name"}, "name"));
+  EXPECT_TRUE(refused(authorized("GET /api/v1/events?scope=a%00b "
+                                 "HTTP/1.1\r\nHost: x\r\n\r\n"),
+                      {"invalid_scope", "invalid_parameter"}, "scope"));
+  // A filter whose JSON is not UTF-8: the parser's message quotes the bytes.
+  EXPECT_TRUE(refused(
+      authorized(
+          "GET /api/v1/events?filter=%7B%22data.a%22%3A%5B%22%FF%22%5D%7D "
+          "HTTP/1.1\r\nHost: x\r\n\r\n"),
+      {"invalid_filter", "invalid_json"}, "filter"));
+}
+
+TEST_F(bad_request, header_values_that_are_not_utf8_or_nul) {
+  EXPECT_TRUE(refused("GET /api/v1/events HTTP/1.1\r\nHost: x\r\n"
+                      "Authorization: Bearer \xff\xfe\r\n\r\n",
+                      {"unauthorized"}, std::nullopt));
+  EXPECT_TRUE(refused(authorized("PUT /api/v1/config/k HTTP/1.1\r\nHost: x\r\n"
+                                 "If-Match: \"\xff\"\r\nContent-Length: "
+                                 "11\r\n\r\n{\"value\":1}"),
+                      {"invalid_parameter"}, "If-Match"));
+  EXPECT_TRUE(
+      refused("GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n"s,
+              {"invalid_parameter"}, "headers"));
+}
+
+TEST_F(bad_request, json_strings_that_are_not_utf8_or_lone_surrogates) {
+  auto publish = [&](const std::string& body) {
+    return authorized("POST /api/v1/events HTTP/1.1\r\nHost: x\r\n"
+                      "Content-Type: application/json\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\n\r\n" + body);
+  };
+  EXPECT_TRUE(refused(publish(R"({"name":"a.b","data":")"
+                              "\xff\xfe"
+                              R"("})"),
+                      {"invalid_json"}, std::nullopt));
+  EXPECT_TRUE(refused(publish(R"({"name":"a.b","data":"\ud800"})"),
+                      {"invalid_json"}, std::nullopt));
+  EXPECT_TRUE(refused(publish(R"({"name":"a.b","data":"\udc00x"})"),
+                      {"invalid_json"}, std::nullopt));
+  EXPECT_TRUE(refused(publish(R"({"name":"a.b","\u0000":1})"),
+                      {"unknown_field"}, std::nullopt));
+  // Absurd depth and huge numbers.
+  EXPECT_TRUE(
+      refused(publish(R"({"name":"a.b","data":)" + std::string(100000, '[') +
+                      std::string(100000, ']') + "}"),
+              {"invalid_json", "invalid_field"}, std::nullopt));
+  EXPECT_TRUE(refused(publish(R"({"name":"a.b","data":1e99999})"),
+                      {"invalid_json", "invalid_field"}, std::nullopt));
+}
+
+TEST_F(bad_request, bad_content_length_or_chunking) {
+  const std::string post = "POST /api/v1/events HTTP/1.1\r\nHost: x\r\n";
+  EXPECT_TRUE(refused(post + "Content-Length: abc\r\n\r\n{}",
+                      {"invalid_parameter"}, "Content-Length"));
+  EXPECT_TRUE(refused(post + "Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+                      {"invalid_parameter"}, "Content-Length"));
+  EXPECT_TRUE(
+      refused(post + "Content-Length: 99999999999999999999999\r\n\r\n{}",
+              {"invalid_parameter", "too_large"}, std::nullopt));
+  EXPECT_TRUE(
+      refused(post + "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+              {"invalid_parameter"}, "Transfer-Encoding"));
+  EXPECT_TRUE(refused(post + "Transfer-Encoding: chunked\r\n\r\n"
+                             "ffffffffffffffffffff\r\n{}\r\n0\r\n\r\n",
+                      {"invalid_parameter", "too_large"}, std::nullopt));
+}
+
+TEST_F(bad_request, websocket_upgrade_with_a_bad_key_or_version) {
+  const std::string upgrade =
+      "GET /api/v1/events/stream HTTP/1.1\r\nHost: x\r\n"
+      "Connection: Upgrade\r\nUpgrade: websocket\r\n";
+  EXPECT_TRUE(refused(authorized(upgrade + "Sec-WebSocket-Version: 13\r\n"
+                                           "Sec-WebSocket-Key: short\r\n\r\n"),
+                      {"invalid_parameter"}, "Sec-WebSocket-Key"));
+  EXPECT_TRUE(refused(authorized(upgrade + "Sec-WebSocket-Version: 13\r\n\r\n"),
+                      {"invalid_parameter"}, "Sec-WebSocket-Key"));
+  EXPECT_TRUE(
+      refused(authorized(upgrade +
+                         "Sec-WebSocket-Version: 12\r\n"
+                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"),
+              {"invalid_parameter"}, "Sec-WebSocket-Version"));
+}
+
+TEST_F(bad_request, bytes_that_are_not_http_close_the_connection) {
+  for (std::string junk :
+       {"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"s,
+        std::string{"GARBAGE\r\n\r\n"}, std::string(64, '\0')}) {
+    auto r = send(junk);
+    if (r.status != 0)
+      EXPECT_TRUE(is_api_error(r, 400, {"invalid_parameter"}, std::nullopt));
+    EXPECT_TRUE(still_serving());
+  }
 }
 
 } // namespace

@@ -1,5 +1,7 @@
 #include "tools/heraldd/admin_api.hpp"
 
+#include "runtime/event_codec_detail.hpp"
+
 #include <algorithm>
 
 #include <boost/asio/post.hpp>
@@ -103,12 +105,13 @@ http_response no_content(unsigned version, bool keep_alive) {
   return res;
 }
 
-/// A path segment, percent-decoded; nullopt when malformed or empty.
+/// A path segment, percent-decoded; nullopt when malformed, empty or not
+/// UTF-8 (no user, token, source or config key can have such a name).
 std::optional<std::string> segment(std::string_view raw) {
   if (raw.empty() || raw.find('/') != std::string_view::npos)
     return std::nullopt;
   auto s = runtime::percent_decode(raw, false);
-  if (!s || s->empty())
+  if (!s || s->empty() || !runtime::detail::is_valid_utf8(*s))
     return std::nullopt;
   return s;
 }

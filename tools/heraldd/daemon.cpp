@@ -229,7 +229,20 @@ int run_daemon(const daemon_config& cfg) {
 
     std::vector<std::thread> io_threads;
     for (unsigned i = 0; i < cfg.http_threads; ++i)
-      io_threads.emplace_back([&ioc] { ioc.run(); });
+      io_threads.emplace_back([&ioc] {
+        // Last barrier for asio handlers (sessions have their own): an
+        // exception is logged and the thread serves on.
+        for (;;) {
+          try {
+            ioc.run();
+            return;
+          } catch (const std::exception& e) {
+            spdlog::error("http: a handler threw: {}", e.what());
+          } catch (...) {
+            spdlog::error("http: a handler threw");
+          }
+        }
+      });
 
     // server.ready is durable before /readyz turns 200.
     nlohmann::json ready_data{

@@ -57,51 +57,191 @@ private:
   }
 
   void on_read(beast::error_code ec, size_t) {
+    // The exception barrier of the connection: nothing a client sends may
+    // stop the node. A handler that throws anyway gets a 500 (its text is
+    // logged, not sent) and the connection keeps serving.
+    try {
+      read_done(ec);
+    } catch (const std::exception& e) {
+      fail_request(e.what());
+    } catch (...) {
+      fail_request("unknown exception");
+    }
+  }
+
+  void fail_request(std::string_view what) {
+    if (upgraded_) {
+      // The stream belongs to the router now: nothing to answer through.
+      spdlog::error("http: WebSocket upgrade from {} threw: {}", remote_ip_,
+                    what);
+      return;
+    }
+    auto state = reply_.lock();
+    if (state)
+      spdlog::error("http: {} {} from {} threw", state->method, state->target,
+                    remote_ip_);
+    if (state && !state->claim())
+      return; // the handler answered before it threw: only log
+    if (!state && reply_started_)
+      return; // its callbacks died with the throw and answered 500
+    write(internal_error_response("request handler threw: " + std::string{what},
+                                  11, false));
+  }
+
+  /// What a read error means to the client: the field of the request at
+  /// fault and the status (413 for limits, 400 otherwise).
+  static std::pair<runtime::errc, std::string>
+  describe_read_error(const beast::error_code& ec) {
+    using e = http::error;
+    if (ec == e::body_limit || ec == e::header_limit ||
+        ec == e::buffer_overflow)
+      return {runtime::errc::too_large,
+              ec == e::body_limit ? "body" : "headers"};
+    if (ec == e::bad_content_length)
+      return {runtime::errc::invalid_parameter, "Content-Length"};
+    if (ec == e::bad_transfer_encoding || ec == e::bad_chunk ||
+        ec == e::bad_chunk_extension)
+      return {runtime::errc::invalid_parameter, "Transfer-Encoding"};
+    if (ec == e::bad_target)
+      return {runtime::errc::invalid_parameter, "target"};
+    if (ec == e::bad_method)
+      return {runtime::errc::invalid_parameter, "method"};
+    if (ec == e::bad_version)
+      return {runtime::errc::invalid_parameter, "version"};
+    if (ec == e::bad_field || ec == e::bad_value || ec == e::bad_line_ending)
+      return {runtime::errc::invalid_parameter, "headers"};
+    return {runtime::errc::invalid_parameter, "request"};
+  }
+
+  void read_done(beast::error_code ec) {
     if (ec == http::error::end_of_stream)
       return do_close();
     if (ec == http::error::body_limit) {
       // The body was not read: answer and close the connection.
-      auto res =
-          error_response(runtime::errc::too_large,
-                         "request body exceeds " +
-                             std::to_string(limits_.max_body_bytes) + " bytes",
-                         "", 11, false);
-      return write(std::move(res));
-    }
-    if (ec == http::error::header_limit) {
-      auto res = error_response(runtime::errc::too_large,
-                                "request headers too large", "", 11, false);
-      return write(std::move(res));
+      return write(error_response(runtime::errc::too_large,
+                                  "request body exceeds " +
+                                      std::to_string(limits_.max_body_bytes) +
+                                      " bytes",
+                                  "body", 11, false));
     }
     if (ec) {
-      if (ec != beast::error::timeout && ec != net::error::operation_aborted &&
-          ec != net::error::connection_reset)
-        spdlog::debug("http: read from {} failed: {}", remote_ip_,
-                      ec.message());
-      if (ec.category() ==
+      if (ec.category() !=
           make_error_code(http::error::bad_target).category()) {
-        auto res = error_response(runtime::errc::invalid_parameter,
-                                  "malformed HTTP request: " + ec.message(), "",
-                                  11, false);
-        return write(std::move(res));
+        // A transport error (timeout, reset): nothing to answer.
+        if (ec != beast::error::timeout &&
+            ec != net::error::operation_aborted &&
+            ec != net::error::connection_reset)
+          spdlog::debug("http: read from {} failed: {}", remote_ip_,
+                        ec.message());
+        return;
       }
-      return;
+      if (ec == http::error::partial_message)
+        return do_close(); // the client left mid-request
+      // A request Beast cannot parse: answer with what is wrong and close.
+      // Input that is not HTTP at all fails on its first line the same way.
+      auto [code, field] = describe_read_error(ec);
+      return write(
+          error_response(code,
+                         code == runtime::errc::too_large
+                             ? "request " + field + " too large"
+                             : "malformed HTTP request: " + ec.message(),
+                         field, 11, false));
     }
     auto req = parser_->release();
+    head_ = req.method() == http::verb::head;
     if (beast::websocket::is_upgrade(req)) {
+      if (auto err = check_websocket_handshake(req))
+        return write(error_response(err, req.version(), false));
       stream_.expires_never();
+      // The router owns the stream from here: it cannot answer through us.
+      upgraded_ = true;
       router_.upgrade(std::move(req), std::move(stream_), remote_ip_);
       return;
     }
-    auto self = shared_from_this();
-    router_.handle(std::move(req), remote_ip_, [self](http_response res) {
-      net::post(
-          self->stream_.get_executor(),
-          [self, r = std::move(res)]() mutable { self->write(std::move(r)); });
-    });
+    auto state = std::make_shared<reply_state>(
+        shared_from_this(), std::string{req.method_string()},
+        std::string{req.target()}, req.version());
+    reply_ = state;
+    reply_started_ = true;
+    router_.handle(std::move(req), remote_ip_,
+                   [state = std::move(state)](http_response res) {
+                     state->send(std::move(res));
+                   });
   }
 
+  /// Beast answers a bad handshake with a text body of its own; this node
+  /// answers with DESIGN §7's error instead, before the router sees it.
+  static caf::error check_websocket_handshake(const http_request& req) {
+    auto key = req[http::field::sec_websocket_key];
+    // RFC 6455 4.1: the base64 of 16 bytes, 24 characters ending "==".
+    bool key_ok = key.size() == 24 && key.ends_with("==");
+    for (size_t i = 0; key_ok && i < 22; ++i) {
+      auto c = static_cast<unsigned char>(key[i]);
+      key_ok = std::isalnum(c) || c == '+' || c == '/';
+    }
+    if (!key_ok)
+      return runtime::make_api_error(
+          runtime::errc::invalid_parameter,
+          "Sec-WebSocket-Key must be the base64 of 16 bytes",
+          "Sec-WebSocket-Key");
+    if (req[http::field::sec_websocket_version] != "13")
+      return runtime::make_api_error(runtime::errc::invalid_parameter,
+                                     "Sec-WebSocket-Version must be 13",
+                                     "Sec-WebSocket-Version");
+    return {};
+  }
+
+  /// One request's reply, whichever thread it comes from: the first
+  /// answer is written; a reply dropped unanswered (a handler that lost its
+  /// callback, an actor that died in a callback) answers 500 when its last
+  /// copy goes away, so the client is never left waiting.
+  struct reply_state {
+    reply_state(std::shared_ptr<http_session> s, std::string m, std::string t,
+                unsigned v)
+        : self(std::move(s)), method(std::move(m)), target(std::move(t)),
+          version(v) {}
+
+    ~reply_state() {
+      if (claim())
+        post(internal_error_response("request " + method + " " + target +
+                                         " was never answered",
+                                     version, false));
+    }
+
+    /// True for the first caller only.
+    bool claim() { return !answered.exchange(true); }
+
+    void send(http_response res) {
+      if (claim())
+        post(std::move(res));
+    }
+
+    void post(http_response res) {
+      try {
+        net::post(self->stream_.get_executor(),
+                  [s = self, r = std::move(res)]() mutable {
+                    s->write(std::move(r));
+                  });
+      } catch (const std::exception& e) {
+        spdlog::error("http: cannot post a reply: {}", e.what());
+      }
+    }
+
+    std::shared_ptr<http_session> self;
+    std::string method;
+    std::string target;
+    unsigned version;
+    std::atomic<bool> answered{false};
+  };
+
   void write(http_response res) {
+    if (head_) {
+      // A reply to HEAD has the headers of the GET reply and no body.
+      const auto length = res.body().size();
+      res.body().clear();
+      res.content_length(length);
+      head_ = false;
+    }
     res_ = std::make_shared<http_response>(std::move(res));
     stream_.expires_after(std::chrono::seconds(limits_.idle_timeout_s));
     http::async_write(stream_, *res_,
@@ -112,6 +252,8 @@ private:
 
   void on_write(bool close, beast::error_code ec, size_t) {
     res_.reset();
+    reply_.reset();
+    reply_started_ = false;
     if (ec)
       return;
     if (close)
@@ -128,6 +270,10 @@ private:
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<http_response> res_;
+  std::weak_ptr<reply_state> reply_; ///< the request being answered
+  bool reply_started_ = false;       ///< reply_ was set for this request
+  bool upgraded_ = false;            ///< stream_ went to the router
+  bool head_ = false;                ///< the request being answered is HEAD
   http_router& router_;
   http_limits limits_;
   std::atomic<size_t>& open_;

@@ -1,6 +1,9 @@
 #include "tools/heraldd/http_util.hpp"
 
 #include <charconv>
+#include <random>
+
+#include <spdlog/spdlog.h>
 
 #include "runtime/text_util.hpp"
 
@@ -23,8 +26,36 @@ http_response json_response(unsigned status, std::string body, unsigned version,
   return res;
 }
 
+std::string new_request_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char hex[] = "0123456789abcdef";
+  auto n = rng();
+  std::string out(16, '0');
+  for (auto& c : out) {
+    c = hex[n & 0xF];
+    n >>= 4;
+  }
+  return out;
+}
+
+http_response internal_error_response(std::string_view detail, unsigned version,
+                                      bool keep_alive) {
+  auto id = new_request_id();
+  spdlog::error("request {}: internal error: {}", id, detail);
+  runtime::api_error err{runtime::errc::internal,
+                         "internal error (request " + id + ")", ""};
+  auto res = json_response(500, err.to_json(), version, keep_alive);
+  res.set("X-Request-Id", id);
+  return res;
+}
+
 http_response error_response(const runtime::api_error& err, unsigned version,
                              bool keep_alive) {
+  if (err.code == runtime::errc::internal)
+    return internal_error_response(
+        err.field.empty() ? err.message
+                          : err.message + " (field " + err.field + ")",
+        version, keep_alive);
   return json_response(static_cast<unsigned>(err.status()), err.to_json(),
                        version, keep_alive);
 }

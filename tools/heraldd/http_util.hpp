@@ -28,7 +28,11 @@ using http_response =
 http_response json_response(unsigned status, std::string body,
                             unsigned version = 11, bool keep_alive = true);
 
-/// DESIGN §7's error body for an error, with its HTTP status.
+/// DESIGN §7's error body for an error, with its HTTP status. An error
+/// whose code is `internal` (a storage failure, an error from another
+/// category, a bug) never shows its text: it goes to the log with a new
+/// request id, and the client gets "internal error (request <id>)" with the
+/// same id in an X-Request-Id header (see internal_error_response).
 http_response error_response(const runtime::api_error& err,
                              unsigned version = 11, bool keep_alive = true);
 http_response error_response(const caf::error& err, unsigned version = 11,
@@ -36,6 +40,18 @@ http_response error_response(const caf::error& err, unsigned version = 11,
 http_response error_response(runtime::errc code, std::string message,
                              std::string field = {}, unsigned version = 11,
                              bool keep_alive = true);
+
+/// A fresh request id: 16 hex digits, for logs and X-Request-Id.
+std::string new_request_id();
+
+/// The 500 `internal` reply for a failure whose description (`detail`:
+/// RocksDB text, file paths, an exception's what()) must not reach the
+/// client: logs `detail` with a new request id and answers
+/// `{"error":{"code":"internal","message":"internal error (request <id>)"}}`
+/// with `X-Request-Id: <id>`.
+http_response internal_error_response(std::string_view detail,
+                                      unsigned version = 11,
+                                      bool keep_alive = true);
 
 /// A parsed query string: each parameter once, in a map. Repeated or
 /// malformed parameters are errors (`invalid_parameter`, field = the name).
