@@ -409,6 +409,16 @@ TEST_F(bad_request, websocket_upgrade_with_a_bad_key_or_version) {
               {"invalid_parameter"}, "Sec-WebSocket-Version"));
 }
 
+TEST_F(bad_request, websocket_upgrade_without_host) {
+  // Found by the node fuzz target: Beast's own refusal had a text body.
+  EXPECT_TRUE(
+      refused(authorized("GET /api/v1/events/stream HTTP/1.1\r\n"
+                         "Connection: Upgrade\r\nUpgrade: websocket\r\n"
+                         "Sec-WebSocket-Version: 13\r\n"
+                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"),
+              {"invalid_parameter"}, "Host"));
+}
+
 TEST_F(bad_request, bytes_that_are_not_http_close_the_connection) {
   for (std::string junk :
        {"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"s,

@@ -172,6 +172,10 @@ private:
   /// Beast answers a bad handshake with a text body of its own; this node
   /// answers with DESIGN §7's error instead, before the router sees it.
   static caf::error check_websocket_handshake(const http_request& req) {
+    if (req.find(http::field::host) == req.end())
+      return runtime::make_api_error(runtime::errc::invalid_parameter,
+                                     "a WebSocket handshake needs a Host",
+                                     "Host");
     auto key = req[http::field::sec_websocket_key];
     // RFC 6455 4.1: the base64 of 16 bytes, 24 characters ending "==".
     bool key_ok = key.size() == 24 && key.ends_with("==");
