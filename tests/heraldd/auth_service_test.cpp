@@ -12,31 +12,14 @@
 
 #include "runtime/errc.hpp"
 #include "storage/event_store.hpp"
+#include "tests/storage/store_fixture.hpp"
 
 namespace herald::heraldd {
 namespace {
 
 constexpr int64_t t0 = 1'700'000'000; // a Unix second
 
-class temp_dir {
-public:
-  temp_dir() {
-    auto pattern =
-        (std::filesystem::temp_directory_path() / "herald-auth-XXXXXX")
-            .string();
-    if (::mkdtemp(pattern.data()) == nullptr)
-      throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
-private:
-  std::filesystem::path path_;
-};
+using storage::test::temp_dir;
 
 class auth_service_test : public ::testing::Test {
 protected:
