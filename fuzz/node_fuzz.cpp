@@ -28,6 +28,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/io_context.hpp>
@@ -186,21 +187,49 @@ std::string talk(uint16_t port, const std::string& bytes) {
   return in;
 }
 
-/// Checks every complete response in `in`; stops at a 101 (WebSocket frames
-/// follow) and at a truncated last response. The reply to a first request
-/// that is HEAD is only parsed (its body, if any, is not looked at).
-void check_responses(std::string_view in, bool first_is_head) {
+/// For each request in `bytes` that parses (as the server parses it),
+/// whether it is HEAD; stops at the first that does not parse.
+std::vector<bool> head_requests(std::string_view bytes) {
+  std::vector<bool> out;
   size_t off = 0;
-  bool first = true;
+  while (off < bytes.size()) {
+    http::request_parser<http::string_body> p;
+    p.body_limit(1024 * 1024);
+    p.header_limit(16 * 1024);
+    boost::beast::error_code ec;
+    while (!p.is_done() && off < bytes.size()) {
+      auto n = p.put(net::buffer(bytes.data() + off, bytes.size() - off), ec);
+      off += n;
+      if (ec == http::error::need_more && n > 0) {
+        ec = {};
+        continue;
+      }
+      if (ec)
+        return out;
+    }
+    if (!p.is_done())
+      return out;
+    out.push_back(p.get().method() == http::verb::head);
+  }
+  return out;
+}
+
+/// Checks every complete response in `in`; stops at a 101 (WebSocket frames
+/// follow) and at a truncated last response. Replies to HEAD requests
+/// (`heads`, in request order) are only parsed (their body, if any, is not
+/// looked at).
+void check_responses(std::string_view in, const std::vector<bool>& heads) {
+  size_t off = 0;
+  size_t index = 0;
   while (off < in.size()) {
     http::response_parser<http::string_body> p;
     p.eager(true);
     p.body_limit(64u << 20);
     p.header_limit(64u << 10);
-    const bool skipped = first && first_is_head;
+    const bool skipped = index < heads.size() && heads[index];
+    ++index;
     if (skipped)
       p.skip(true);
-    first = false;
     boost::beast::error_code ec;
     while (!p.is_done() && off < in.size()) {
       auto n = p.put(net::buffer(in.data() + off, in.size() - off), ec);
@@ -245,6 +274,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input{reinterpret_cast<const char*>(data), size};
   auto bytes = with_token(input, n.token);
   auto reply = talk(n.port, bytes);
-  check_responses(reply, input.starts_with("HEAD "));
+  check_responses(reply, head_requests(bytes));
   return 0;
 }
