@@ -424,8 +424,9 @@ TEST_F(bad_request, bytes_that_are_not_http_close_the_connection) {
        {"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"s,
         std::string{"GARBAGE\r\n\r\n"}, std::string(64, '\0')}) {
     auto r = send(junk);
-    if (r.status != 0)
+    if (r.status != 0) {
       EXPECT_TRUE(is_api_error(r, 400, {"invalid_parameter"}, std::nullopt));
+    }
     EXPECT_TRUE(still_serving());
   }
 }
