@@ -31,10 +31,10 @@ struct commit_job {
   uint64_t def_version = 0;
   int64_t accept_time_ns = 0;
   /// The requests of the commit, in order (one per request: its count and
-  /// its publisher), and the publishers they point to (null: Herald).
-  std::vector<std::shared_ptr<const runtime::identity>> publishers;
-  std::vector<size_t> counts;
+  /// its publisher, null for Herald), and the publishers they point to
+  /// (owned here, so the pointers stay valid while the committer appends).
   std::vector<storage::append_request> requests;
+  std::vector<std::shared_ptr<const runtime::identity>> publishers;
   std::vector<storage::append_result> results;
   /// One slot per request: set when the store refused that request alone.
   std::vector<caf::error> refused;
@@ -78,10 +78,6 @@ committer_impl(committer_actor::pointer,
           }
           return job;
         }
-        job->requests.clear();
-        for (size_t i = 0; i < job->publishers.size(); ++i)
-          job->requests.push_back(storage::append_request{
-              job->counts[i], job->publishers[i].get()});
         auto res =
             store->append_requests(job->events, job->requests, job->refused,
                                    node_id, job->accept_time_ns);
@@ -285,8 +281,8 @@ void start_commit(writer_pointer self) {
     const bool is_def = front.def.has_value();
     if (is_def)
       job->def = std::move(front.def);
+    job->requests.push_back(storage::append_request{n, front.who.get()});
     job->publishers.push_back(std::move(front.who));
-    job->counts.push_back(n);
     st.in_flight.push_back(in_flight_write{std::move(front.to), n});
     st.in_flight_ticket = front.ticket;
     total += n;
