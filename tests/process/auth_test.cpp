@@ -89,22 +89,7 @@ constexpr const char* refused_forbidden =
 
 class auth : public process_test {
 protected:
-  /// A client of the node carrying `token` (none when empty).
-  http_client as(const std::string& token) const {
-    http_client c(node_->http_port());
-    c.set_bearer_token(token);
-    return c;
-  }
   http_client anon() const { return as(""); }
-
-  /// Creates a user through the API with the admin token (201 expected).
-  void put_user(const std::string& name, const std::string& password,
-                const json& roles, const json& groups = json::array()) {
-    auto r = http().put_json(
-        "/api/v1/users/" + name,
-        {{"password", password}, {"groups", groups}, {"roles", roles}});
-    EXPECT_EQ(r.status, 201) << "PUT user " << name << ": " << r.describe();
-  }
 
   http_response login(const std::string& user,
                       const std::string& password) const {

@@ -66,16 +66,29 @@ protected:
     return o;
   }
 
+  /// A client of the node carrying `token` (none when empty).
+  http_client as(const std::string& token) const {
+    http_client c(node_->http_port());
+    c.set_bearer_token(token);
+    return c;
+  }
+
+  /// Creates a user through the API with the admin token (201 expected).
+  void put_user(const std::string& name, const std::string& password,
+                const json& roles, const json& groups = json::array()) {
+    auto r = http().put_json(
+        "/api/v1/users/" + name,
+        {{"password", password}, {"groups", groups}, {"roles", roles}});
+    EXPECT_EQ(r.status, 201) << "PUT user " << name << ": " << r.describe();
+  }
+
   /// Creates a user with `roles` and `groups` through the admin token and
   /// logs it in: a client carrying its JWT. Records a failure (and the
   /// token stays empty) when either step fails.
   http_client login_as(const std::string& user, const json& roles,
                        const json& groups = json::array()) {
     const std::string password = "pw-" + user + "-secret";
-    auto put = http().put_json(
-        "/api/v1/users/" + user,
-        {{"password", password}, {"groups", groups}, {"roles", roles}});
-    EXPECT_EQ(put.status, 201) << put.describe();
+    put_user(user, password, roles, groups);
     http_client anonymous = node().http();
     anonymous.set_bearer_token("");
     auto login = anonymous.post_json(

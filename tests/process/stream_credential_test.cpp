@@ -67,20 +67,6 @@ int64_t unix_now_ms() {
 
 class stream_credential : public process_test {
 protected:
-  http_client as(const std::string& token) const {
-    http_client c(node_->http_port());
-    c.set_bearer_token(token);
-    return c;
-  }
-
-  void put_user(const std::string& name, const std::string& password,
-                const json& roles, const json& groups = json::array()) {
-    auto r = http().put_json(
-        "/api/v1/users/" + name,
-        {{"password", password}, {"groups", groups}, {"roles", roles}});
-    EXPECT_EQ(r.status, 201) << "PUT user " << name << ": " << r.describe();
-  }
-
   /// A login JWT and its exp; records a failure on refusal.
   std::pair<std::string, int64_t> login(const std::string& user,
                                         const std::string& password) {
