@@ -22,7 +22,8 @@ namespace {
 struct registry_state {
   routing_table table;
   /// Local subscriber actors by actor id, while they hold a subscription.
-  std::unordered_map<routing_table::owner_id, caf::actor> owners;
+  std::unordered_map<routing_table::owner_id, protocol::subscriber_actor>
+      owners;
   /// Peer registries by node id (DESIGN §6).
   std::map<std::string, caf::actor> peer_registries;
   uint64_t last_routed_seq = 0;
@@ -38,7 +39,7 @@ struct registry_state {
     auto i = owners.find(owner);
     if (i == owners.end())
       return;
-    self->demonitor(i->second);
+    self->demonitor(i->second.address());
     owners.erase(i);
   }
 
@@ -49,7 +50,7 @@ struct registry_state {
       if (i == owners.end())
         continue;
       ++deliveries;
-      // anon_send: a typed actor may not send() to a dynamically typed one.
+      // anon_send: dispatch() runs without the actor pointer.
       caf::anon_send(i->second, deliver_atom::value,
                      std::move(delivery.events));
     }
@@ -84,7 +85,7 @@ registry_actor::behavior_type registry_impl(registry_pointer self) {
   });
   return {
       [self](subscribe_atom, subscription& sub,
-             caf::actor& subscriber) -> caf::result<uint64_t> {
+             protocol::subscriber_actor& subscriber) -> caf::result<uint64_t> {
         auto& st = self->state;
         if (!subscriber)
           return runtime::make_api_error(runtime::errc::invalid_parameter,
@@ -144,7 +145,7 @@ registry_actor::behavior_type registry_impl(registry_pointer self) {
         if (auto i = st.peer_registries.find(node_id);
             i != st.peer_registries.end()) {
           if (i->second)
-            self->demonitor(i->second);
+            self->demonitor(i->second.address());
           st.peer_registries.erase(i);
         }
       },

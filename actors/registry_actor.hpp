@@ -18,13 +18,15 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/protocol/interfaces.hpp"
 #include "actors/type_ids.hpp"
 
 namespace herald::actors {
 
 /// Messages of the registry actor.
 ///
-/// - `(subscribe_atom, subscription sub, caf::actor subscriber) -> uint64_t`
+/// - `(subscribe_atom, subscription sub, protocol::subscriber_actor
+///    subscriber) -> uint64_t`
 ///   Adds `sub` (replacing a subscription with the same id) for
 ///   `subscriber`, which receives `(deliver_atom, event_ptrs)` messages from
 ///   then on and is monitored: when it goes down all its subscriptions go
@@ -57,7 +59,8 @@ namespace herald::actors {
 /// - `(stats_atom) -> registry_stats`
 ///   A snapshot of the table's size and counters.
 using registry_actor = caf::typed_actor<
-    caf::replies_to<subscribe_atom, subscription, caf::actor>::with<uint64_t>,
+    caf::replies_to<subscribe_atom, subscription,
+                    protocol::subscriber_actor>::with<uint64_t>,
     caf::replies_to<identity_atom, std::string, runtime::identity>::with<bool>,
     caf::reacts_to<unsubscribe_atom, std::string>,
     caf::reacts_to<route_atom, event_ptrs>,

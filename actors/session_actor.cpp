@@ -80,7 +80,7 @@ session_impl(session_pointer self, runtime::identity who, node_handles node,
         sub.who = st.who;
         st.subscriptions.insert(sub.id);
         return self->delegate(st.node.registry, subscribe_atom_v,
-                              std::move(sub), caf::actor_cast<caf::actor>(to));
+                              std::move(sub), std::move(to));
       },
       [self](unsubscribe_atom, std::string& id) {
         auto& st = self->state;

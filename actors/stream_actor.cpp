@@ -336,7 +336,8 @@ caf::behavior stream_impl(stream_pointer self, node_handles node,
     return {};
   }
   self->request(st.node.registry, caf::infinite, subscribe_atom::value,
-                std::move(sub), caf::actor_cast<caf::actor>(self))
+                std::move(sub),
+                caf::actor_cast<protocol::subscriber_actor>(self))
       .then(
           [self, signal_subscribed](uint64_t) {
             signal_subscribed();

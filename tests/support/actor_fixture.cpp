@@ -127,8 +127,9 @@ caf::expected<uint64_t>
 actor_fixture::subscribe(const actors::node_handles& node,
                          actors::subscription sub,
                          const caf::actor& subscriber) {
-  auto slot = request<uint64_t>(node.registry, actors::subscribe_atom::value,
-                                std::move(sub), subscriber);
+  auto slot = request<uint64_t>(
+      node.registry, actors::subscribe_atom::value, std::move(sub),
+      caf::actor_cast<protocol::subscriber_actor>(subscriber));
   run();
   if (!slot->value)
     return caf::make_error(caf::sec::request_timeout);
