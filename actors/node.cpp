@@ -48,19 +48,21 @@ void stop_node(caf::actor_system&, const node_handles& node) {
     caf::anon_send_exit(node.readers, caf::exit_reason::user_shutdown);
   if (node.retention)
     caf::anon_send_exit(node.retention, caf::exit_reason::user_shutdown);
+  if (node.definitions)
+    caf::anon_send_exit(node.definitions, caf::exit_reason::user_shutdown);
 }
 
-caf::expected<std::vector<storage::append_result>>
+caf::expected<std::vector<protocol::publish_result>>
 publish_sync(caf::actor_system& sys, const node_handles& node,
              std::vector<v1::Event> events, std::chrono::milliseconds timeout) {
   if (!node.writer)
     return runtime::make_api_error(runtime::errc::unavailable,
                                    "node not running");
-  caf::expected<std::vector<storage::append_result>> result{caf::error{}};
+  caf::expected<std::vector<protocol::publish_result>> result{caf::error{}};
   caf::scoped_actor self{sys};
   self->request(node.writer, timeout, write_atom::value, std::move(events))
       .receive(
-          [&](std::vector<storage::append_result>& res) {
+          [&](std::vector<protocol::publish_result>& res) {
             result = std::move(res);
           },
           [&](caf::error& err) { result = std::move(err); });

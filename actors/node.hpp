@@ -1,7 +1,8 @@
 #pragma once
 
 // One node's actors (DESIGN §6): registry, writer (+ committer) and the
-// reader pool over one event_store, spawned and stopped together.
+// reader pool over one event_store, spawned and stopped together; the
+// definition actor (spawned with its views by the daemon) joins them.
 //
 //   publish ──▶ writer ──append──▶ store        (committer thread)
 //                  └──route──▶ registry ──deliver──▶ stream actors
@@ -18,6 +19,7 @@
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
 
+#include "actors/protocol/interfaces.hpp"
 #include "actors/reader_actor.hpp"
 #include "actors/registry_actor.hpp"
 #include "actors/retention_actor.hpp"
@@ -57,6 +59,9 @@ struct node_handles {
   std::shared_ptr<retention_metrics> retention_counters;
   /// The node's streams, for /metrics (stream_actor.hpp); may be null.
   std::shared_ptr<stream_stats> streams;
+  /// The definition actor (definition_actor.hpp), once the daemon has
+  /// spawned it with its views; stop_node stops it too.
+  protocol::definitions_actor definitions;
 };
 
 /// Spawns registry, writer and readers over `store`.
@@ -75,7 +80,7 @@ void stop_node(caf::actor_system& sys, const node_handles& node);
 /// tools). Blocks the calling thread: never call it from an actor or with
 /// the deterministic test scheduler. Errors: the writer's, or
 /// caf::sec::request_timeout after `timeout`.
-caf::expected<std::vector<storage::append_result>>
+caf::expected<std::vector<protocol::publish_result>>
 publish_sync(caf::actor_system& sys, const node_handles& node,
              std::vector<v1::Event> events, std::chrono::milliseconds timeout);
 

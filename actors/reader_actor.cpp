@@ -1,5 +1,7 @@
 #include "actors/reader_actor.hpp"
 
+#include "actors/storage_codec.hpp"
+
 #include <utility>
 
 #include <caf/actor_cast.hpp>
@@ -19,9 +21,14 @@ reader_actor::behavior_type
 reader_impl(reader_actor::pointer,
             std::shared_ptr<const storage::event_store> store) {
   return {
-      [store](query_atom, const storage::event_query& q,
-              const runtime::identity& who)
-          -> caf::result<storage::query_page> { return store->query(q, who); },
+      [store](
+          query_atom, const protocol::event_query& q,
+          const runtime::identity& who) -> caf::result<protocol::query_page> {
+        auto page = store->query(to_storage(q), who);
+        if (!page)
+          return std::move(page.error());
+        return to_protocol(std::move(*page));
+      },
       [store](fetch_atom, const std::string& id,
               const runtime::identity& who) -> caf::result<v1::Event> {
         auto found = store->get_by_id(id);

@@ -23,8 +23,8 @@ namespace herald::actors {
 
 /// Messages of one reader (the pool takes the same ones).
 ///
-/// - `(query_atom, storage::event_query q, runtime::identity who)
-///      -> storage::query_page`
+/// - `(query_atom, protocol::event_query q, runtime::identity who)
+///      -> protocol::query_page`
 ///   Runs `q` as `who` (DESIGN §3/§7: events `who` may not see are never
 ///   returned). Errors: the store's (invalid_cursor for a bad `after`,
 ///   invalid_pattern, storage failures).
@@ -34,8 +34,8 @@ namespace herald::actors {
 ///   "id") when unknown or not visible to `who` - the same answer for both,
 ///   so existence does not leak.
 using reader_actor = caf::typed_actor<
-    caf::replies_to<query_atom, storage::event_query,
-                    runtime::identity>::with<storage::query_page>,
+    caf::replies_to<query_atom, protocol::event_query,
+                    runtime::identity>::with<protocol::query_page>,
     caf::replies_to<fetch_atom, std::string,
                     runtime::identity>::with<v1::Event>>;
 

@@ -36,6 +36,7 @@
 
 #include <caf/error.hpp>
 
+#include "actors/protocol/messages.hpp"
 #include "actors/queue_gate.hpp"
 #include "herald/v1/event.pb.h"
 #include "runtime/content_filter.hpp"
@@ -46,8 +47,8 @@ namespace herald::actors {
 
 /// A stored event shared read-only between the writer, the registry and every
 /// subscriber it is routed to.
-using event_ptr = std::shared_ptr<const v1::Event>;
-using event_ptrs = std::vector<event_ptr>;
+using protocol::event_ptr;
+using protocol::event_ptrs;
 
 /// What a local subscriber wants (DESIGN §4): all present predicates must
 /// hold, and the event must be visible to `who` (runtime::can_see).

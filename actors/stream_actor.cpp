@@ -50,7 +50,7 @@ struct stream_state {
   /// or max_held events.
   std::deque<event_ptr> pending;
   /// The running replay pass; `after` is its cursor.
-  storage::event_query query;
+  protocol::event_query query;
   bool more = false;
   bool query_in_flight = false;
   bool waiting_drain = false;
@@ -101,7 +101,7 @@ void request_page(stream_pointer self) {
   self->request(st.node.readers, st.opts.query_timeout, query_atom::value,
                 st.query, st.spec.who)
       .then(
-          [self](storage::query_page& page) {
+          [self](protocol::query_page& page) {
             auto& st = self->state;
             st.query_in_flight = false;
             for (auto& ev : page.events) {
@@ -128,7 +128,7 @@ void request_page(stream_pointer self) {
 /// ones (after a held-buffer overflow) from just above what is covered.
 void start_pass(stream_pointer self, bool first) {
   auto& st = self->state;
-  storage::event_query q;
+  protocol::event_query q;
   q.name = st.spec.name;
   q.scope = st.spec.scope;
   q.filter = st.spec.filter;

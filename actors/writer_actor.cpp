@@ -16,6 +16,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/storage_codec.hpp"
 #include "runtime/errc.hpp"
 #include "storage/event_store.hpp"
 
@@ -27,7 +28,7 @@ struct commit_job {
   std::vector<v1::Event> events;
   /// A definition change committed with `events` (such a job carries one
   /// request only).
-  std::optional<storage::definition_write> def;
+  std::optional<protocol::definition_change> def;
   uint64_t def_version = 0;
   int64_t accept_time_ns = 0;
   /// The requests of the commit, in order (one per request: its count and
@@ -35,7 +36,7 @@ struct commit_job {
   /// (owned here, so the pointers stay valid while the committer appends).
   std::vector<storage::append_request> requests;
   std::vector<std::shared_ptr<const runtime::identity>> publishers;
-  std::vector<storage::append_result> results;
+  std::vector<protocol::publish_result> results;
   /// One slot per request: set when the store refused that request alone.
   std::vector<caf::error> refused;
   caf::error err;
@@ -53,7 +54,7 @@ namespace {
 
 using detail::commit_job;
 using detail::commit_job_ptr;
-using results_vec = std::vector<storage::append_result>;
+using results_vec = std::vector<protocol::publish_result>;
 
 /// `(commit_atom, commit_job_ptr) -> commit_job_ptr`: runs one append and
 /// hands the job back with its results or error.
@@ -68,10 +69,10 @@ committer_impl(committer_actor::pointer,
       [store, node_id, metrics](commit_atom, commit_job_ptr& job) {
         auto started = std::chrono::steady_clock::now();
         if (job->def) {
-          auto res = store->commit_definition(*job->def, job->events, node_id,
-                                              job->accept_time_ns);
+          auto res = store->commit_definition(
+              to_storage(*job->def), job->events, node_id, job->accept_time_ns);
           if (res) {
-            job->results = std::move(res->events);
+            job->results = to_protocol(std::move(res->events));
             job->def_version = res->version;
           } else {
             job->err = std::move(res.error());
@@ -86,7 +87,7 @@ committer_impl(committer_actor::pointer,
                                           started)
                 .count());
         if (res)
-          job->results = std::move(*res);
+          job->results = to_protocol(std::move(*res));
         else
           job->err = std::move(res.error());
         return job;
@@ -97,7 +98,7 @@ committer_impl(committer_actor::pointer,
 /// Who waits for a request: a write (results) or a definition change.
 struct reply_to {
   caf::typed_response_promise<results_vec> rp;
-  caf::typed_response_promise<storage::definition_result> def_rp;
+  caf::typed_response_promise<protocol::definition_result> def_rp;
   bool is_def = false;
 
   void fail(const caf::error& err) {
@@ -111,7 +112,7 @@ struct reply_to {
 struct pending_write {
   reply_to to;
   std::vector<v1::Event> events;
-  std::optional<storage::definition_write> def;
+  std::optional<protocol::definition_change> def;
   uint64_t ticket = 0;
   /// Who publishes (visibility of ids already taken); null: Herald itself.
   std::shared_ptr<const runtime::identity> who;
@@ -233,7 +234,7 @@ void finish_commit(writer_pointer self, commit_job& job) {
                        std::make_move_iterator(last)};
       if (w.to.is_def)
         w.to.def_rp.deliver(
-            storage::definition_result{job.def_version, std::move(part)});
+            protocol::definition_result{job.def_version, std::move(part)});
       else
         w.to.rp.deliver(std::move(part));
       first = last;
@@ -384,9 +385,9 @@ writer_impl(writer_pointer self, std::shared_ptr<storage::event_store> store,
             self, std::move(events),
             std::make_shared<const runtime::identity>(std::move(who)));
       },
-      [self](define_atom, storage::definition_write& change,
+      [self](define_atom, protocol::definition_change& change,
              std::vector<v1::Event>& events)
-          -> caf::result<storage::definition_result> {
+          -> caf::result<protocol::definition_result> {
         auto& st = self->state;
         if (st.queued_events + events.size() > st.opts.max_queued) {
           st.metrics->rejected.fetch_add(1, std::memory_order_relaxed);
@@ -394,7 +395,7 @@ writer_impl(writer_pointer self, std::shared_ptr<storage::event_store> store,
                                          "writer overloaded");
         }
         st.metrics->requests.fetch_add(1, std::memory_order_relaxed);
-        auto rp = self->make_response_promise<storage::definition_result>();
+        auto rp = self->make_response_promise<protocol::definition_result>();
         st.queued_events += events.size();
         st.queue.push_back(pending_write{reply_to{{}, rp, true},
                                          std::move(events), std::move(change),

@@ -72,7 +72,7 @@ struct writer_options {
 /// Messages of the writer actor.
 ///
 /// - `(write_atom, std::vector<v1::Event> events)
-///      -> std::vector<storage::append_result>`
+///      -> std::vector<protocol::publish_result>`
 ///   Stores `events` atomically (all or none; they are expected to be
 ///   validated already, e.g. by runtime::decode_publish) and stamps them with
 ///   the node id, seq and accept time. Replies one result per event in input
@@ -86,15 +86,15 @@ struct writer_options {
 ///   An empty vector gets an empty reply.
 ///
 /// - `(write_atom, std::vector<v1::Event> events, runtime::identity who)
-///      -> std::vector<storage::append_result>`
+///      -> std::vector<protocol::publish_result>`
 ///   The same for a client's publish: `who` is the publisher. An id already
 ///   stored (or published earlier in the same commit) as an event `who` may
 ///   not see refuses the request with runtime::errc::conflict and no seq
 ///   (existence does not leak). Any request the store refuses inside a group
 ///   commit fails alone: the other requests of that commit are stored.
 ///
-/// - `(define_atom, storage::definition_write change, std::vector<v1::Event>
-///    events) -> storage::definition_result`
+/// - `(define_atom, protocol::definition_change change, std::vector<v1::Event>
+///    events) -> protocol::definition_result`
 ///   Commits a definition change (config value, user, token, source
 ///   setting) together with `events` (the system event announcing it) in one
 ///   append, alone (never batched with other requests, so its precondition
@@ -111,11 +111,11 @@ struct writer_options {
 ///   before it has been committed or failed (the drain on shutdown).
 using writer_actor = caf::typed_actor<
     caf::replies_to<write_atom, std::vector<v1::Event>>::with<
-        std::vector<storage::append_result>>,
+        std::vector<protocol::publish_result>>,
     caf::replies_to<write_atom, std::vector<v1::Event>, runtime::identity>::
-        with<std::vector<storage::append_result>>,
-    caf::replies_to<define_atom, storage::definition_write,
-                    std::vector<v1::Event>>::with<storage::definition_result>,
+        with<std::vector<protocol::publish_result>>,
+    caf::replies_to<define_atom, protocol::definition_change,
+                    std::vector<v1::Event>>::with<protocol::definition_result>,
     caf::replies_to<flush_atom>::with<uint64_t>>;
 
 /// Spawns the writer (on the cooperative scheduler; it never blocks) and its

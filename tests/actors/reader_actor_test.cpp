@@ -20,11 +20,11 @@ TEST_F(reader_actor_test, query_pages_through_the_pool) {
   for (int i = 0; i < 5; ++i)
     evs.push_back(make_event(i % 2 == 0 ? "a.even" : "a.odd"));
   publish(node, evs);
-  storage::event_query q;
+  protocol::event_query q;
   q.name = "a.even";
   q.limit = 2;
   auto page =
-      request<storage::query_page>(node.readers, actors::query_atom::value, q,
+      request<protocol::query_page>(node.readers, actors::query_atom::value, q,
                                    runtime::identity::anonymous_admin());
   run();
   auto first = page->get();
@@ -33,7 +33,7 @@ TEST_F(reader_actor_test, query_pages_through_the_pool) {
   EXPECT_EQ(first.events[1].seq(), 3u);
   ASSERT_FALSE(first.next.empty());
   q.after = first.next;
-  page = request<storage::query_page>(node.readers, actors::query_atom::value,
+  page = request<protocol::query_page>(node.readers, actors::query_atom::value,
                                       q, runtime::identity::anonymous_admin());
   run();
   auto second = page->get();
@@ -47,13 +47,13 @@ TEST_F(reader_actor_test, query_skips_invisible_events_and_reports_errors) {
   auto secret = make_event("a.b");
   secret.add_allowed_groups("g2");
   publish(node, {make_event("a.b"), secret});
-  storage::event_query q;
-  auto page = request<storage::query_page>(
+  protocol::event_query q;
+  auto page = request<protocol::query_page>(
       node.readers, actors::query_atom::value, q, member_of("g1"));
   run();
   ASSERT_EQ(page->get().events.size(), 1u);
   q.after = "not-a-cursor";
-  page = request<storage::query_page>(node.readers, actors::query_atom::value,
+  page = request<protocol::query_page>(node.readers, actors::query_atom::value,
                                       q, member_of("g1"));
   run();
   ASSERT_TRUE(page->ready());

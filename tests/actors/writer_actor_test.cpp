@@ -11,7 +11,7 @@ namespace herald::test {
 namespace {
 
 using actors::node_handles;
-using results = std::vector<storage::append_result>;
+using results = std::vector<protocol::publish_result>;
 
 class writer_actor_test : public actor_fixture {
 protected:
@@ -229,7 +229,7 @@ TEST_F(writer_actor_test, exit_fails_pending_requests_with_unavailable) {
 namespace herald::test {
 namespace {
 
-using definition_slot = std::shared_ptr<reply_slot<storage::definition_result>>;
+using definition_slot = std::shared_ptr<reply_slot<protocol::definition_result>>;
 
 class writer_definition_test : public writer_actor_test {
 protected:
@@ -237,9 +237,9 @@ protected:
                          std::optional<std::string> value,
                          std::optional<uint64_t> expect,
                          std::vector<v1::Event> events = {}) {
-    return request<storage::definition_result>(
+    return request<protocol::definition_result>(
         node.writer, actors::define_atom_v,
-        storage::definition_write{std::move(key), std::move(value), expect},
+        protocol::definition_change{std::move(key), std::move(value), expect},
         std::move(events));
   }
 

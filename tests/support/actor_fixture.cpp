@@ -96,14 +96,14 @@ actors::node_handles actor_fixture::spawn_test_node(actors::node_options opts) {
   return node;
 }
 
-std::shared_ptr<reply_slot<std::vector<storage::append_result>>>
+std::shared_ptr<reply_slot<std::vector<protocol::publish_result>>>
 actor_fixture::write(const actors::node_handles& node,
                      std::vector<v1::Event> events) {
-  return request<std::vector<storage::append_result>>(
+  return request<std::vector<protocol::publish_result>>(
       node.writer, actors::write_atom::value, std::move(events));
 }
 
-std::vector<storage::append_result>
+std::vector<protocol::publish_result>
 actor_fixture::publish(const actors::node_handles& node,
                        std::vector<v1::Event> events) {
   auto slot = write(node, std::move(events));

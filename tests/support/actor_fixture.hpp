@@ -130,12 +130,12 @@ protected:
   }
 
   /// Write request for `events` to the node's writer (see request()).
-  std::shared_ptr<reply_slot<std::vector<storage::append_result>>>
+  std::shared_ptr<reply_slot<std::vector<protocol::publish_result>>>
   write(const actors::node_handles& node, std::vector<v1::Event> events);
 
   /// Publishes and runs until idle; returns the results (test fails on
   /// error).
-  std::vector<storage::append_result> publish(const actors::node_handles& node,
+  std::vector<protocol::publish_result> publish(const actors::node_handles& node,
                                               std::vector<v1::Event> events);
 
   /// An actor that appends every (deliver_atom, event_ptrs) to the log.

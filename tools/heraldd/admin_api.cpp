@@ -210,7 +210,7 @@ void admin_api::record(v1::Event ev, std::function<void(caf::error)> then) {
   evs.push_back(std::move(ev));
   ask(
       sys_, handles_.writer, request_timeout,
-      [then](std::vector<storage::append_result>&) { then(caf::error{}); },
+      [then](std::vector<protocol::publish_result>&) { then(caf::error{}); },
       [then](caf::error& err) {
         spdlog::warn("could not store an auth event: {}", caf::to_string(err));
         then(err);
@@ -218,14 +218,14 @@ void admin_api::record(v1::Event ev, std::function<void(caf::error)> then) {
       actors::write_atom_v, std::move(evs));
 }
 
-void admin_api::define(storage::definition_write change,
+void admin_api::define(protocol::definition_change change,
                        std::vector<v1::Event> events, unsigned version,
                        bool keep_alive, reply_fn reply,
                        std::function<void(uint64_t)> on_ok,
                        std::string precondition_header) {
   ask(
       sys_, handles_.writer, request_timeout,
-      [on_ok](storage::definition_result& res) { on_ok(res.version); },
+      [on_ok](protocol::definition_result& res) { on_ok(res.version); },
       [reply, version, keep_alive,
        precondition_header = std::move(precondition_header)](caf::error& err) {
         auto e = runtime::describe(err);
@@ -402,7 +402,7 @@ void admin_api::users(const http_request& req, std::string_view rest,
     std::vector<v1::Event> evs;
     evs.push_back(audit_event("auth.user.deleted",
                               {{"username", *name}, {"by", who.name}}));
-    return define(storage::definition_write{key, std::nullopt, std::nullopt},
+    return define(protocol::definition_change{key, std::nullopt, std::nullopt},
                   std::move(evs), version, keep_alive, reply,
                   [this, name = *name, reply, version, keep_alive](uint64_t) {
                     user_changed(name, false, version, keep_alive, reply,
@@ -454,7 +454,7 @@ void admin_api::users(const http_request& req, std::string_view rest,
                                                     {"roles", u.roles},
                                                     {"by", who_name}}));
     define(
-        storage::definition_write{key, auth_service::encode(u), expect},
+        protocol::definition_change{key, auth_service::encode(u), expect},
         std::move(evs), version, keep_alive, reply,
         [this, u, created, new_password, reply, version, keep_alive](uint64_t) {
           user_changed(u.name, new_password, version, keep_alive, reply,
@@ -547,7 +547,7 @@ void admin_api::tokens(const http_request& req, std::string_view rest,
                                                      {"roles", t.roles},
                                                      {"by", who.name}}));
     return define(
-        storage::definition_write{"token/" + t.id, auth_service::encode(t), 0},
+        protocol::definition_change{"token/" + t.id, auth_service::encode(t), 0},
         std::move(evs), version, keep_alive, reply,
         [this, t, secret, reply, version, keep_alive](uint64_t) {
           if (auto err = auth_->refresh_token(t.id))
@@ -566,7 +566,7 @@ void admin_api::tokens(const http_request& req, std::string_view rest,
   std::vector<v1::Event> evs;
   evs.push_back(
       audit_event("auth.token.revoked", {{"id", *id}, {"by", who.name}}));
-  define(storage::definition_write{"token/" + *id, std::nullopt, std::nullopt},
+  define(protocol::definition_change{"token/" + *id, std::nullopt, std::nullopt},
          std::move(evs), version, keep_alive, reply,
          [this, id = *id, reply, version, keep_alive](uint64_t) {
            // refresh_token drops the token from memory before it reads the
@@ -646,7 +646,7 @@ void admin_api::sources(const http_request& req, std::string_view rest,
   evs.push_back(runtime::make_system_event(
       "source.updated", {{"id", *id}, {"enabled", enabled}, {"by", who.name}},
       runtime::now_unix_ns()));
-  define(storage::definition_write{"source/" + *id,
+  define(protocol::definition_change{"source/" + *id,
                                    json{{"enabled", enabled}}.dump(),
                                    std::nullopt},
          std::move(evs), version, keep_alive, reply,
@@ -734,7 +734,7 @@ void admin_api::config(const http_request& req, std::string_view rest,
       return reply(error_response(errc::not_found, "no such key: " + *key,
                                   "key", version, keep_alive));
     return define(
-        storage::definition_write{def_key, std::nullopt, base}, std::move(evs),
+        protocol::definition_change{def_key, std::nullopt, base}, std::move(evs),
         version, keep_alive, reply,
         [reply, version, keep_alive](uint64_t) {
           reply(no_content(version, keep_alive));
@@ -752,7 +752,7 @@ void admin_api::config(const http_request& req, std::string_view rest,
       "config-updated", {{"id", *key}, {"version", base + 1}, {"by", who.name}},
       runtime::now_unix_ns()));
   define(
-      storage::definition_write{def_key, text, base}, std::move(evs), version,
+      protocol::definition_change{def_key, text, base}, std::move(evs), version,
       keep_alive, reply,
       [key = *key, text, reply, version, keep_alive, with_etag](uint64_t v) {
         std::string body = R"({"key":)" + json(key).dump() + R"(,"value":)" +

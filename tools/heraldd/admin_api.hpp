@@ -74,7 +74,7 @@ private:
 
   /// Commits a definition change with its events; calls on_ok(version) or
   /// replies the error (a failed precondition names `precondition_header`).
-  void define(storage::definition_write change, std::vector<v1::Event> events,
+  void define(protocol::definition_change change, std::vector<v1::Event> events,
               unsigned version, bool keep_alive, reply_fn reply,
               std::function<void(uint64_t)> on_ok,
               std::string precondition_header = "If-Match");

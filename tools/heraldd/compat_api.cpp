@@ -148,7 +148,7 @@ void compat_api::query(std::string_view path, const query_string& q,
     parsed->query.scope = std::move(scope->scope);
   ask(
       sys_, handles_.readers, request_timeout,
-      [reply, version, keep_alive](storage::query_page& page) {
+      [reply, version, keep_alive](protocol::query_page& page) {
         std::string body = "[";
         for (size_t i = 0; i < page.events.size(); ++i) {
           if (i > 0)

@@ -262,7 +262,7 @@ void node_api::query(const query_string& q, unsigned version, bool keep_alive,
   };
   ask(
       sys_, handles_.readers, request_timeout,
-      [reply, version, keep_alive, encode](storage::query_page& page) {
+      [reply, version, keep_alive, encode](protocol::query_page& page) {
         std::string body = R"({"events":[)";
         for (size_t i = 0; i < page.events.size(); ++i) {
           if (i > 0)

@@ -11,7 +11,7 @@ namespace herald::heraldd {
 namespace {
 
 /// `{"id","seq"}` (+ `"duplicate":true`) for one publish result.
-void append_result_json(std::string& out, const storage::append_result& r) {
+void append_result_json(std::string& out, const protocol::publish_result& r) {
   nlohmann::ordered_json j;
   j["id"] = r.id;
   j["seq"] = r.seq;
@@ -30,7 +30,7 @@ void write_and_reply(caf::actor_system& sys, const actors::writer_actor& writer,
   ask(
       sys, writer, request_timeout,
       [reply, version, keep_alive,
-       is_array](std::vector<storage::append_result>& results) {
+       is_array](std::vector<protocol::publish_result>& results) {
         std::string body;
         if (!is_array && results.size() == 1) {
           append_result_json(body, results.front());

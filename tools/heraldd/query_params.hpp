@@ -18,7 +18,7 @@ inline constexpr size_t max_query_limit = 1000;
 
 /// A parsed `GET /api/v1/events`: the store query and the output format.
 struct event_query_request {
-  storage::event_query query;
+  protocol::event_query query;
   bool cloudevents = false; ///< format=cloudevents
 };
 

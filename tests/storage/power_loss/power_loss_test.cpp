@@ -24,7 +24,7 @@
 namespace herald::test {
 namespace {
 
-using results = std::vector<storage::append_result>;
+using results = std::vector<protocol::publish_result>;
 
 constexpr int rounds = 30;
 constexpr int requests_per_round = 6; // group-committed together
