@@ -2,11 +2,12 @@
 
 // Atoms and message types of herald::cluster, declared once (STYLE §5).
 //
-// The block starts where the `herald` block of actors/type_ids.hpp ends,
-// which is the only reason this header includes that one. Atom texts start
-// with `hc` (coordinator) or `hl` (peer link) and have at most 10
-// characters: in CAF 0.17 an atom is its text, so they must differ from
-// CAF's atoms and from every `h…` atom of actors/type_ids.hpp.
+// The block starts where the protocol's `herald` block ends (the only reason
+// this header includes actors/protocol/type_ids.hpp); the node-internal
+// `herald_actors` block follows this one. Atom texts start with `hc`
+// (coordinator) or `hl` (peer link) and have at most 10 characters: in CAF
+// 0.17 an atom is its text, so they must differ from CAF's atoms and from
+// every `h…` atom of actors/protocol/type_ids.hpp.
 //
 // The types have inspect() overloads (types.hpp) instead of
 // CAF_ALLOW_UNSAFE_MESSAGE_TYPE: they are meant to cross the node port.
@@ -20,7 +21,7 @@
 #include <caf/type_id.hpp>
 
 #include "actors/cluster/types.hpp"
-#include "actors/type_ids.hpp"
+#include "actors/protocol/type_ids.hpp"
 
 CAF_BEGIN_TYPE_ID_BLOCK(herald_cluster, caf::id_block::herald::end)
 
