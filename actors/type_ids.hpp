@@ -4,8 +4,8 @@
 // results and the routing table's subscription, which travel between local
 // actors only. They are whitelisted with CAF_ALLOW_UNSAFE_MESSAGE_TYPE
 // instead of getting an inspect() overload; whatever may cross the node
-// port is in actors/protocol/type_ids.hpp (the `herald` block, which this
-// block follows). The atoms are protocol's, visible here unqualified.
+// port is in actors/protocol/type_ids.hpp (the `herald` block) and
+// actors/cluster/type_ids.hpp (`herald_cluster`, which this block follows). The atoms are protocol's, visible here unqualified.
 //
 // CAF 0.17.6 does not need the type-ID blocks at runtime; they are kept so
 // the move to CAF 0.18+ only needs `init_global_meta_objects`.
@@ -15,6 +15,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/type_id.hpp>
 
+#include "actors/cluster/type_ids.hpp"
 #include "actors/protocol/type_ids.hpp"
 #include "actors/routing_table.hpp"
 #include "storage/event_store.hpp"
@@ -69,7 +70,7 @@ using protocol::registry_stats;
 
 } // namespace herald::actors
 
-CAF_BEGIN_TYPE_ID_BLOCK(herald_actors, caf::id_block::herald::end)
+CAF_BEGIN_TYPE_ID_BLOCK(herald_actors, caf::id_block::herald_cluster::end)
 
 CAF_ADD_TYPE_ID(herald_actors, (herald::storage::append_result))
 CAF_ADD_TYPE_ID(herald_actors, (std::vector<herald::storage::append_result>))

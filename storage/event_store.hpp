@@ -128,6 +128,15 @@ struct definition_result {
   std::vector<append_result> events;
 };
 
+/// An owner's progress (a trigger's last fire, a subscription's cursor):
+/// an opaque value under a key, with a revision that grows by one with each
+/// commit (1 for the first). Written only by event_store::commit_progress,
+/// which is what actors/cluster's in-process coordinator fences on.
+struct progress {
+  std::string value;
+  uint64_t revision = 0;
+};
+
 /// A source (DESIGN §4, seed 002): every `source` value seen, plus every
 /// source with a "source/<id>" definition. Counts are of events accepted
 /// from it since the store was created (retention does not lower them).
@@ -240,6 +249,23 @@ public:
   /// Every definition whose key starts with `prefix`, in key order.
   caf::expected<std::vector<definition>>
   list_definitions(const std::string& prefix) const;
+
+  /// The progress stored under `key`, nullopt when none was committed.
+  caf::expected<std::optional<progress>>
+  get_progress(const std::string& key) const;
+
+  /// Compare-and-set of `key`'s progress: stores `value` with revision
+  /// `expected_revision` + 1 if the stored revision is `expected_revision`
+  /// (0 = nothing stored yet), and answers the new revision. Checked and
+  /// written under append()'s lock, so of concurrent commits with the same
+  /// expected revision exactly one succeeds. Durable like a definition (one
+  /// WriteBatch, fsync'd when opts.sync). Errors (nothing stored):
+  /// runtime::errc::conflict, field "revision", when the stored revision
+  /// differs (the message names it); runtime::errc::invalid_field, field
+  /// "key", for an empty key; storage::errc.
+  caf::expected<uint64_t> commit_progress(const std::string& key,
+                                          uint64_t expected_revision,
+                                          const std::string& value);
 
   /// runtime::errc::source_disabled when an event of `events` comes from a
   /// disabled source (field "/<index>/source", or "/source" for a single

@@ -128,6 +128,9 @@ inline constexpr std::string_view store_format = "1";
 inline constexpr std::string_view meta_definition_prefix = "d/";
 inline constexpr std::string_view meta_source_prefix = "s/";
 inline constexpr std::string_view source_definition_prefix = "source/";
+/// Owners' progress (event_store::commit_progress) lives under "p/<key>"
+/// (BE64 revision + value).
+inline constexpr std::string_view meta_progress_prefix = "p/";
 
 /// Loads the source table from the meta CF (at open).
 caf::error load_sources(event_store::impl& s);
