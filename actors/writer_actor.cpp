@@ -16,6 +16,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/commit_queue.hpp"
 #include "actors/storage_codec.hpp"
 #include "runtime/errc.hpp"
 #include "storage/event_store.hpp"
@@ -109,24 +110,18 @@ struct reply_to {
   }
 };
 
+/// A request's ticket in the commit queue: who waits, and what to commit
+/// (moved into the commit_job when the request is taken).
 struct pending_write {
   reply_to to;
   std::vector<v1::Event> events;
   std::optional<protocol::definition_change> def;
-  uint64_t ticket = 0;
   /// Who publishes (visibility of ids already taken); null: Herald itself.
   std::shared_ptr<const runtime::identity> who;
 };
 
-struct in_flight_write {
-  reply_to to;
-  size_t count = 0;
-};
-
-struct flush_waiter {
-  caf::typed_response_promise<uint64_t> rp;
-  uint64_t ticket = 0; ///< answered once done_ticket >= ticket
-};
+using flush_promise = caf::typed_response_promise<uint64_t>;
+using write_queue = commit_queue<pending_write, flush_promise>;
 
 struct writer_state {
   std::shared_ptr<storage::event_store> store;
@@ -135,15 +130,8 @@ struct writer_state {
   committer_actor committer;
   writer_options opts;
   writer_metrics* metrics = nullptr; // owned by opts.metrics
-
-  std::deque<pending_write> queue;
-  size_t queued_events = 0;
-  bool busy = false; ///< a commit is in flight
-  std::vector<in_flight_write> in_flight;
-  uint64_t in_flight_ticket = 0; ///< ticket of the last request in flight
-  uint64_t next_ticket = 0;      ///< ticket of the last request received
-  uint64_t done_ticket = 0;      ///< every request up to it is answered
-  std::vector<flush_waiter> flushes;
+  /// Batch composition, tickets and flushes (actors/commit_queue.hpp).
+  write_queue queue;
 };
 
 using writer_pointer = writer_actor::stateful_pointer<writer_state>;
@@ -154,56 +142,61 @@ int64_t now_ns() {
       .count();
 }
 
+void publish_queued(writer_state& st) {
+  st.metrics->queued_events.store(st.queue.queued_events(),
+                                  std::memory_order_relaxed);
+}
+
 void answer_flushes(writer_pointer self) {
   auto& st = self->state;
-  if (st.flushes.empty())
+  auto due = st.queue.due_flushes();
+  if (due.empty())
     return;
   auto last = st.store->last_seq();
-  auto i = std::partition(
-      st.flushes.begin(), st.flushes.end(),
-      [&](const flush_waiter& w) { return w.ticket > st.done_ticket; });
-  for (auto j = i; j != st.flushes.end(); ++j)
-    j->rp.deliver(last);
-  st.flushes.erase(i, st.flushes.end());
+  for (auto& rp : due)
+    rp.deliver(last);
 }
 
 void start_commit(writer_pointer self);
 
+/// Settles the batch in flight: routes what it stored, answers every request
+/// of it, then the due flushes, and starts the next batch.
 void finish_commit(writer_pointer self, commit_job& job) {
   auto& st = self->state;
-  auto batch = std::move(st.in_flight);
-  st.in_flight.clear();
-  st.busy = false;
-  if (!job.err && job.results.size() != job.events.size())
+  commit_outcome outcome;
+  outcome.failed = static_cast<bool>(job.err);
+  outcome.results = job.results.size();
+  outcome.refused.reserve(job.refused.size());
+  for (const auto& err : job.refused)
+    outcome.refused.push_back(static_cast<bool>(err));
+  auto done = st.queue.finish(outcome);
+  if (done.short_results)
     job.err = runtime::make_api_error(
         runtime::errc::internal,
         "append returned " + std::to_string(job.results.size()) +
             " results for " + std::to_string(job.events.size()) + " events");
-  if (job.err) {
+  if (done.failed) {
     st.metrics->failed_appends.fetch_add(1, std::memory_order_relaxed);
     // A refused definition change (stale version, ...) is the caller's
     // error, not the node's.
     if (runtime::describe(job.err).code == runtime::errc::internal)
       spdlog::error("writer: append of {} events failed: {}", job.events.size(),
                     caf::to_string(job.err));
-    for (auto& w : batch)
-      w.to.fail(job.err);
+    for (auto& r : done.replies)
+      r.ticket.to.fail(job.err);
   } else {
     st.metrics->appends.fetch_add(1, std::memory_order_relaxed);
     // Requests the store refused alone (an id the caller may not see, ...)
     // stored nothing; the rest of the commit did.
-    auto refused = [&job](size_t k) {
-      return k < job.refused.size() && static_cast<bool>(job.refused[k]);
-    };
     event_ptrs fresh;
     fresh.reserve(job.events.size());
     size_t skipped = 0;
-    for (size_t k = 0, at = 0; k < batch.size(); at += batch[k].count, ++k) {
-      if (refused(k)) {
-        skipped += batch[k].count;
+    for (const auto& r : done.replies) {
+      if (r.how == commit_verdict::refused) {
+        skipped += r.count;
         continue;
       }
-      for (size_t i = at; i < at + batch[k].count; ++i)
+      for (size_t i = r.first; i < r.first + r.count; ++i)
         if (!job.results[i].duplicate)
           fresh.push_back(
               std::make_shared<const v1::Event>(std::move(job.events[i])));
@@ -221,92 +214,65 @@ void finish_commit(writer_pointer self, commit_job& job) {
     // is guaranteed a last_routed_seq covering its own events.
     if (!fresh.empty())
       self->send(st.registry, route_atom::value, std::move(fresh));
-    auto first = job.results.begin();
-    for (size_t k = 0; k < batch.size(); ++k) {
-      auto& w = batch[k];
-      auto last = first + static_cast<ptrdiff_t>(w.count);
-      if (refused(k)) {
-        w.to.fail(job.refused[k]);
-        first = last;
+    for (size_t k = 0; k < done.replies.size(); ++k) {
+      auto& r = done.replies[k];
+      if (r.how == commit_verdict::refused) {
+        r.ticket.to.fail(job.refused[k]);
         continue;
       }
-      results_vec part{std::make_move_iterator(first),
-                       std::make_move_iterator(last)};
-      if (w.to.is_def)
-        w.to.def_rp.deliver(
+      auto first = job.results.begin() + static_cast<ptrdiff_t>(r.first);
+      results_vec part{
+          std::make_move_iterator(first),
+          std::make_move_iterator(first + static_cast<ptrdiff_t>(r.count))};
+      if (r.ticket.to.is_def)
+        r.ticket.to.def_rp.deliver(
             protocol::definition_result{job.def_version, std::move(part)});
       else
-        w.to.rp.deliver(std::move(part));
-      first = last;
+        r.ticket.to.rp.deliver(std::move(part));
     }
   }
-  st.done_ticket = st.in_flight_ticket;
   answer_flushes(self);
   start_commit(self);
 }
 
 void start_commit(writer_pointer self) {
   auto& st = self->state;
-  if (st.busy || st.queue.empty())
-    return;
-  auto job = std::make_shared<commit_job>();
-  size_t total = 0;
-  size_t refused = 0;
-  while (!st.queue.empty()) {
-    auto& front = st.queue.front();
-    auto n = front.events.size();
-    // A definition change goes alone: its precondition must not fail the
-    // writes it would be batched with.
-    if (front.def && (total > 0 || !st.in_flight.empty()))
-      break;
-    if (!front.def) {
-      if (total > 0 && total + n > st.opts.max_batch)
-        break;
-      // Refuse this request alone rather than fail the whole commit. No
-      // commit is in flight, so the source table cannot change under us.
-      if (auto err = st.store->check_sources(front.events)) {
-        front.to.fail(err);
-        refused += n;
-        st.in_flight_ticket = front.ticket;
-        st.queue.pop_front();
-        continue;
-      }
+  auto batch = st.queue.start([&st](pending_write& w) {
+    // Refuse this request alone rather than fail the whole commit. No
+    // commit is in flight, so the source table cannot change under us.
+    if (auto err = st.store->check_sources(w.events)) {
+      w.to.fail(err);
+      return true;
     }
-    if (job->events.empty()) {
-      job->events = std::move(front.events);
-    } else {
-      job->events.insert(job->events.end(),
-                         std::make_move_iterator(front.events.begin()),
-                         std::make_move_iterator(front.events.end()));
-    }
-    const bool is_def = front.def.has_value();
-    if (is_def)
-      job->def = std::move(front.def);
-    job->requests.push_back(storage::append_request{n, front.who.get()});
-    job->publishers.push_back(std::move(front.who));
-    st.in_flight.push_back(in_flight_write{std::move(front.to), n});
-    st.in_flight_ticket = front.ticket;
-    total += n;
-    st.queue.pop_front();
-    if (is_def)
-      break;
-  }
-  st.queued_events -= total + refused;
-  if (st.in_flight.empty()) {
-    // Every request was refused: nothing to commit.
-    st.metrics->queued_events.store(st.queued_events,
-                                    std::memory_order_relaxed);
-    st.done_ticket = st.in_flight_ticket;
+    return false;
+  });
+  publish_queued(st);
+  if (batch.empty()) {
+    // Busy, idle, or every request looked at was refused.
     answer_flushes(self);
     return;
   }
-  st.metrics->queued_events.store(st.queued_events, std::memory_order_relaxed);
+  auto job = std::make_shared<commit_job>();
+  for (auto& e : batch) {
+    auto& w = e.ticket;
+    if (job->events.empty()) {
+      job->events = std::move(w.events);
+    } else {
+      job->events.insert(job->events.end(),
+                         std::make_move_iterator(w.events.begin()),
+                         std::make_move_iterator(w.events.end()));
+    }
+    if (w.def)
+      job->def = std::move(w.def);
+    job->requests.push_back(storage::append_request{e.events, w.who.get()});
+    job->publishers.push_back(std::move(w.who));
+  }
+  auto total = st.queue.in_flight_events();
   auto largest = st.metrics->largest_batch.load(std::memory_order_relaxed);
   if (total > largest)
     st.metrics->largest_batch.store(total, std::memory_order_relaxed);
   st.metrics->batch_events.observe(static_cast<double>(total));
   job->accept_time_ns = now_ns();
-  st.busy = true;
   self->request(st.committer, caf::infinite, commit_atom::value, job)
       .then([self](commit_job_ptr& done) { finish_commit(self, *done); },
             [self](caf::error& err) {
@@ -321,37 +287,39 @@ void start_commit(writer_pointer self) {
 /// Answers everything queued, in flight or waiting for a flush with `err`.
 void fail_all(writer_pointer self, const caf::error& err) {
   auto& st = self->state;
-  for (auto& w : st.in_flight)
+  auto left = st.queue.abandon();
+  for (auto& w : left.tickets)
     w.to.fail(err);
-  st.in_flight.clear();
-  for (auto& w : st.queue)
-    w.to.fail(err);
-  st.queue.clear();
-  st.queued_events = 0;
-  st.metrics->queued_events.store(0, std::memory_order_relaxed);
-  for (auto& f : st.flushes)
-    f.rp.deliver(err);
-  st.flushes.clear();
+  publish_queued(st);
+  for (auto& rp : left.flushes)
+    rp.deliver(err);
+}
+
+caf::error overloaded(writer_state& st) {
+  st.metrics->rejected.fetch_add(1, std::memory_order_relaxed);
+  return runtime::make_api_error(runtime::errc::unavailable,
+                                 "writer overloaded");
 }
 
 caf::result<results_vec>
 enqueue_write(writer_pointer self, std::vector<v1::Event> events,
               std::shared_ptr<const runtime::identity> who) {
   auto& st = self->state;
-  if (events.empty())
+  auto n = events.size();
+  switch (st.queue.admit(n, commit_kind::batched)) {
+  case commit_admission::empty:
     return results_vec{};
-  if (st.queued_events + events.size() > st.opts.max_queued) {
-    st.metrics->rejected.fetch_add(1, std::memory_order_relaxed);
-    return runtime::make_api_error(runtime::errc::unavailable,
-                                   "writer overloaded");
+  case commit_admission::overloaded:
+    return overloaded(st);
+  case commit_admission::queued:
+    break;
   }
   st.metrics->requests.fetch_add(1, std::memory_order_relaxed);
   auto rp = self->make_response_promise<results_vec>();
-  st.queued_events += events.size();
-  st.metrics->queued_events.store(st.queued_events, std::memory_order_relaxed);
-  st.queue.push_back(pending_write{reply_to{rp, {}, false}, std::move(events),
-                                   std::nullopt, ++st.next_ticket,
-                                   std::move(who)});
+  st.queue.push(pending_write{reply_to{rp, {}, false}, std::move(events),
+                              std::nullopt, std::move(who)},
+                n, commit_kind::batched);
+  publish_queued(st);
   start_commit(self);
   return rp;
 }
@@ -367,6 +335,7 @@ writer_impl(writer_pointer self, std::shared_ptr<storage::event_store> store,
   st.committer = std::move(committer);
   st.opts = std::move(opts);
   st.metrics = st.opts.metrics.get();
+  st.queue = write_queue{commit_limits{st.opts.max_batch, st.opts.max_queued}};
   // The committer lives and dies with the writer.
   self->link_to(st.committer);
   self->set_exit_handler([self](caf::exit_msg& msg) {
@@ -389,26 +358,24 @@ writer_impl(writer_pointer self, std::shared_ptr<storage::event_store> store,
              std::vector<v1::Event>& events)
           -> caf::result<protocol::definition_result> {
         auto& st = self->state;
-        if (st.queued_events + events.size() > st.opts.max_queued) {
-          st.metrics->rejected.fetch_add(1, std::memory_order_relaxed);
-          return runtime::make_api_error(runtime::errc::unavailable,
-                                         "writer overloaded");
-        }
+        auto n = events.size();
+        if (st.queue.admit(n, commit_kind::alone) != commit_admission::queued)
+          return overloaded(st);
         st.metrics->requests.fetch_add(1, std::memory_order_relaxed);
         auto rp = self->make_response_promise<protocol::definition_result>();
-        st.queued_events += events.size();
-        st.queue.push_back(pending_write{reply_to{{}, rp, true},
-                                         std::move(events), std::move(change),
-                                         ++st.next_ticket, nullptr});
+        st.queue.push(pending_write{reply_to{{}, rp, true}, std::move(events),
+                                    std::move(change), nullptr},
+                      n, commit_kind::alone);
+        publish_queued(st);
         start_commit(self);
         return rp;
       },
       [self](flush_atom) -> caf::result<uint64_t> {
         auto& st = self->state;
-        if (st.done_ticket >= st.next_ticket)
+        if (st.queue.all_answered())
           return st.store->last_seq();
         auto rp = self->make_response_promise<uint64_t>();
-        st.flushes.push_back(flush_waiter{rp, st.next_ticket});
+        st.queue.wait_flush(rp);
         return rp;
       },
   };
