@@ -22,7 +22,8 @@
 //     not delivered) and the actor stops.
 //
 // Exactly-once: an event is sent only if its seq exceeds both the last seq
-// sent and the highest seq the replay has covered.
+// sent and the highest seq the replay has covered. These rules live in a
+// pure class, replay_cursor (actors/replay_cursor.hpp); the actor drives it.
 //
 // Queue member (spec.queue set; live only): the actor gives its sink and
 // its subscription one queue_gate, through which the session takes frames
@@ -51,6 +52,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/node.hpp"
+#include "actors/replay_cursor.hpp"
 #include "actors/routing_table.hpp"
 #include "actors/stream_sink.hpp"
 #include "runtime/content_filter.hpp"
@@ -72,18 +74,6 @@ struct stream_spec {
   std::string queue;
   bool cloudevents = false; ///< format=cloudevents: CloudEvents 1.0 frames
   runtime::identity who;
-};
-
-/// Counters of one stream actor, readable from any thread (tests,
-/// metrics).
-struct stream_metrics {
-  std::atomic<uint64_t> queries{0};   ///< replay pages requested
-  std::atomic<uint64_t> passes{0};    ///< replay passes started
-  std::atomic<uint64_t> replayed{0};  ///< frames pushed while replaying
-  std::atomic<uint64_t> live{0};      ///< frames pushed while live
-  std::atomic<uint64_t> held{0};      ///< live events held during replay
-  std::atomic<uint64_t> overflows{0}; ///< held buffer overflows
-  std::atomic<uint64_t> waits{0};     ///< times replay waited for drained
 };
 
 struct stream_options {
