@@ -1,7 +1,6 @@
 #include "actors/stream_actor.hpp"
 
 #include <algorithm>
-#include <deque>
 #include <utility>
 
 #include <caf/actor_cast.hpp>
@@ -28,51 +27,55 @@ constexpr uint16_t close_internal_error = 1011;
 // A close frame's reason is at most 123 bytes.
 constexpr size_t max_close_reason = 123;
 
-struct stream_state {
-  enum class phase { subscribing, replaying, live };
+/// The cursor's output: the stream's sink, one formatted frame per event.
+class sink_output final : public replay_cursor::output {
+public:
+  stream_sink* sink = nullptr; // owned by stream_state::sink
+  bool cloudevents = false;
 
+  /// Keeps the sink at most half full while replaying, so the live phase
+  /// starts with room.
+  bool push_paced(const v1::Event& ev) override {
+    if (sink->arm_drained())
+      return false;
+    if (sink->push(format(ev), ev.seq()))
+      return true;
+    // Below half, yet this frame does not fit (a very large one): wait until
+    // the sink is empty, which always admits a frame.
+    if (sink->arm_drained(true))
+      return false;
+    return sink->push(format(ev), ev.seq());
+  }
+
+  bool push(const v1::Event& ev) override {
+    return sink->push(format(ev), ev.seq());
+  }
+
+  bool consumer_gone() const override { return sink->is_consumer_gone(); }
+
+private:
+  std::string format(const v1::Event& ev) const {
+    return cloudevents ? runtime::to_cloudevent_json_text(ev)
+                       : runtime::to_native_json_text(ev);
+  }
+};
+
+struct stream_state {
   node_handles node;
   stream_spec spec;
   std::shared_ptr<stream_sink> sink;
   stream_options opts;
   stream_metrics* metrics = nullptr; // owned by opts.metrics
-  phase ph = phase::subscribing;
   /// Queue-group member: shared with the sink and the registry's table.
   std::shared_ptr<queue_gate> gate;
-
-  /// Highest seq pushed to the sink (starts at from_seq - 1).
-  uint64_t last_sent = 0;
-  /// Every matching event with a seq up to here came (or is coming, via
-  /// `pending`) from the replay; live copies of them are duplicates.
-  uint64_t replay_high = 0;
-
-  /// Replayed (or formerly held) events not yet pushed; at most one page
-  /// or max_held events.
-  std::deque<event_ptr> pending;
+  /// Replay, held events, seam and live (actors/replay_cursor.hpp).
+  replay_cursor cursor;
+  sink_output out;
   /// The running replay pass; `after` is its cursor.
   protocol::event_query query;
-  bool more = false;
-  bool query_in_flight = false;
-  bool waiting_drain = false;
-
-  /// Live events that arrived while replaying (bounded by max_held).
-  std::deque<event_ptr> held;
-  bool overflowed = false;
-  uint64_t dropped_high = 0;
-
-  uint64_t covered() const { return std::max(last_sent, replay_high); }
 };
 
 using stream_pointer = caf::stateful_actor<stream_state>*;
-
-void bump(std::atomic<uint64_t>& counter) {
-  counter.fetch_add(1, std::memory_order_relaxed);
-}
-
-std::string format_event(const stream_state& st, const v1::Event& ev) {
-  return st.spec.cloudevents ? runtime::to_cloudevent_json_text(ev)
-                             : runtime::to_native_json_text(ev);
-}
 
 void finish(stream_pointer self, uint16_t code, std::string reason) {
   if (code == close_policy_violation && self->state.node.streams &&
@@ -92,181 +95,70 @@ void fail(stream_pointer self, const caf::error& err) {
          std::string{what.code_str()} + ": " + what.message);
 }
 
-void pump(stream_pointer self);
-
-void request_page(stream_pointer self) {
-  auto& st = self->state;
-  st.query_in_flight = true;
-  bump(st.metrics->queries);
-  self->request(st.node.readers, st.opts.query_timeout, query_atom::value,
-                st.query, st.spec.who)
-      .then(
-          [self](protocol::query_page& page) {
-            auto& st = self->state;
-            st.query_in_flight = false;
-            for (auto& ev : page.events) {
-              auto ptr = std::make_shared<const v1::Event>(std::move(ev));
-              st.replay_high = std::max(st.replay_high, ptr->seq());
-              st.pending.push_back(std::move(ptr));
-            }
-            st.replay_high = std::max(st.replay_high, page.last_examined_seq);
-            if (page.next.empty()) {
-              st.more = false;
-            } else {
-              st.more = true;
-              st.query.after = std::move(page.next);
-            }
-            pump(self);
-          },
-          [self](caf::error& err) {
-            self->state.query_in_flight = false;
-            fail(self, err);
-          });
-}
-
-/// Starts a replay pass: the first with the stream's from_seq/since, later
-/// ones (after a held-buffer overflow) from just above what is covered.
-void start_pass(stream_pointer self, bool first) {
-  auto& st = self->state;
+/// The query of a replay pass starting at `from_seq`.
+protocol::event_query pass_query(const stream_state& st,
+                                 std::optional<uint64_t> from_seq) {
   protocol::event_query q;
   q.name = st.spec.name;
   q.scope = st.spec.scope;
   q.filter = st.spec.filter;
   q.since_ns = st.spec.since_ns;
   q.limit = std::clamp<size_t>(st.opts.page_size, 1, 1000);
-  if (first)
-    q.from_seq = st.spec.from_seq;
-  else
-    q.from_seq = st.covered() + 1;
-  st.query = std::move(q);
-  st.more = true;
-  bump(st.metrics->passes);
-  request_page(self);
+  q.from_seq = from_seq;
+  return q;
 }
 
-/// Pushes one event while replaying, keeping the sink at most half full so
-/// the live phase starts with room. Returns false when it has to wait for
-/// `drained` (nothing pushed then).
-bool push_paced(stream_pointer self, const event_ptr& ev) {
-  auto& st = self->state;
-  if (st.sink->arm_drained())
-    return false;
-  if (st.sink->push(format_event(st, *ev), ev->seq()))
-    return true;
-  // Below half, yet this frame does not fit (a very large one): wait until
-  // the sink is empty, which always admits a frame.
-  if (st.sink->arm_drained(true))
-    return false;
-  return st.sink->push(format_event(st, *ev), ev->seq());
-}
+void request_page(stream_pointer self);
 
-void go_live(stream_pointer self) {
+/// Does what the cursor says.
+void apply(stream_pointer self, const replay_cursor::step& s) {
   auto& st = self->state;
-  st.ph = stream_state::phase::live;
-  st.held.clear();
-  st.pending.clear();
-}
-
-/// Drives the replay: sink <- pending <- pages <- held, then live.
-void pump(stream_pointer self) {
-  auto& st = self->state;
-  if (st.ph != stream_state::phase::replaying || st.waiting_drain)
+  using kind = replay_cursor::step::kind;
+  switch (s.what) {
+  case kind::none:
     return;
-  if (st.sink->is_consumer_gone()) {
+  case kind::query:
+    if (s.new_pass)
+      st.query = pass_query(st, s.from_seq);
+    request_page(self);
+    return;
+  case kind::stop:
     self->quit();
     return;
-  }
-  for (;;) {
-    while (!st.pending.empty()) {
-      const auto& ev = st.pending.front();
-      if (ev->seq() <= st.last_sent) {
-        st.pending.pop_front();
-        continue;
-      }
-      if (!push_paced(self, ev)) {
-        st.waiting_drain = true;
-        bump(st.metrics->waits);
-        return;
-      }
-      bump(st.metrics->replayed);
-      st.last_sent = ev->seq();
-      st.pending.pop_front();
-    }
-    if (st.query_in_flight)
-      return;
-    if (st.more) {
-      request_page(self);
+  case kind::slow_consumer:
+    if (st.gate) {
+      // What it has not taken goes to the other members: no resume seq.
+      st.gate->close();
+      finish(self, close_policy_violation, "slow_consumer");
       return;
     }
-    // This replay pass reached the end of the store.
-    if (st.overflowed) {
-      if (st.covered() < st.dropped_high) {
-        start_pass(self, false);
-        return;
-      }
-      st.overflowed = false; // every dropped event has been replayed
-    }
-    if (st.held.empty()) {
-      go_live(self);
-      return;
-    }
-    auto floor = st.covered();
-    for (auto& ev : st.held)
-      if (ev->seq() > floor)
-        st.pending.push_back(std::move(ev));
-    st.held.clear();
+    finish(self, close_policy_violation,
+           "slow_consumer resume_from_seq=" +
+               std::to_string(s.resume_from.value_or(0)));
+    return;
   }
 }
 
-/// Live events while subscribing or replaying: keep those above what the
-/// replay covers, up to max_held; beyond, drop them all and replay past.
-void hold(stream_pointer self, const event_ptrs& events) {
+void request_page(stream_pointer self) {
   auto& st = self->state;
-  auto floor = st.covered();
-  for (const auto& ev : events) {
-    if (!ev || ev->seq() <= floor)
-      continue;
-    if (!st.overflowed && st.held.size() >= st.opts.max_held) {
-      st.overflowed = true;
-      bump(st.metrics->overflows);
-      if (!st.held.empty())
-        st.dropped_high = std::max(st.dropped_high, st.held.back()->seq());
-      std::deque<event_ptr>{}.swap(st.held); // release the memory
-    }
-    if (st.overflowed) {
-      st.dropped_high = std::max(st.dropped_high, ev->seq());
-      continue;
-    }
-    st.held.push_back(ev);
-    bump(st.metrics->held);
-  }
-}
-
-void deliver_live(stream_pointer self, const event_ptrs& events) {
-  auto& st = self->state;
-  for (const auto& ev : events) {
-    if (!ev)
-      continue;
-    // A queue member gets each event once from the registry, but events
-    // handed over from a member that left may be older than what it has.
-    if (!st.gate && ev->seq() <= st.covered())
-      continue;
-    if (!st.sink->push(format_event(st, *ev), ev->seq())) {
-      if (st.gate) {
-        // What it has not taken goes to the other members: no resume seq.
-        st.gate->close();
-        finish(self, close_policy_violation, "slow_consumer");
-        return;
-      }
-      finish(self, close_policy_violation,
-             "slow_consumer resume_from_seq=" + std::to_string(ev->seq()));
-      return;
-    }
-    bump(st.metrics->live);
-    st.last_sent = std::max(st.last_sent, ev->seq());
-  }
-  if (st.sink->is_consumer_gone())
-    self->quit();
+  self->request(st.node.readers, st.opts.query_timeout, query_atom::value,
+                st.query, st.spec.who)
+      .then(
+          [self](protocol::query_page& page) {
+            auto& st = self->state;
+            event_ptrs events;
+            events.reserve(page.events.size());
+            for (auto& ev : page.events)
+              events.push_back(
+                  std::make_shared<const v1::Event>(std::move(ev)));
+            const bool more = !page.next.empty();
+            if (more)
+              st.query.after = std::move(page.next);
+            apply(self,
+                  st.cursor.on_page(std::move(events), page.last_examined_seq,
+                                    more, st.out));
+          },
+          [self](caf::error& err) { fail(self, err); });
 }
 
 caf::behavior stream_impl(stream_pointer self, node_handles node,
@@ -280,10 +172,12 @@ caf::behavior stream_impl(stream_pointer self, node_handles node,
   if (!st.opts.metrics)
     st.opts.metrics = std::make_shared<stream_metrics>();
   st.metrics = st.opts.metrics.get();
-  if (st.opts.max_held == 0)
-    st.opts.max_held = 1;
-  if (st.spec.from_seq && *st.spec.from_seq > 0)
-    st.last_sent = *st.spec.from_seq - 1;
+  st.out.sink = st.sink.get();
+  st.out.cloudevents = st.spec.cloudevents;
+  st.cursor =
+      replay_cursor{{st.spec.from_seq, st.spec.from_seq || st.spec.since_ns,
+                     !st.spec.queue.empty(), st.opts.max_held},
+                    st.metrics};
   // The session waits for this before its 101: call it once, on the
   // subscription's acknowledgement or, failing that, when the actor ends.
   auto subscribed =
@@ -342,29 +236,17 @@ caf::behavior stream_impl(stream_pointer self, node_handles node,
           [self, signal_subscribed](uint64_t) {
             signal_subscribed();
             auto& st = self->state;
-            if (st.spec.from_seq || st.spec.since_ns) {
-              st.ph = stream_state::phase::replaying;
-              start_pass(self, true);
-              return;
-            }
-            st.ph = stream_state::phase::live;
-            if (!st.held.empty()) {
-              event_ptrs early{st.held.begin(), st.held.end()};
-              st.held.clear();
-              deliver_live(self, early);
-            }
+            apply(self, st.cursor.on_subscribed(st.out));
           },
           [self](caf::error& err) { fail(self, err); });
   return {
       [self](deliver_atom, const event_ptrs& events) {
-        if (self->state.ph == stream_state::phase::live)
-          deliver_live(self, events);
-        else
-          hold(self, events);
+        auto& st = self->state;
+        apply(self, st.cursor.on_live(events, st.out));
       },
       [self](drained_atom) {
-        self->state.waiting_drain = false;
-        pump(self);
+        auto& st = self->state;
+        apply(self, st.cursor.on_drained(st.out));
       },
       [self](identity_atom, runtime::identity& who) -> caf::result<bool> {
         auto& st = self->state;
