@@ -43,7 +43,7 @@
 #include "storage/event_store.hpp"
 #include "tools/heraldd/auth_service.hpp"
 #include "tools/heraldd/daemon_config.hpp"
-#include "tools/heraldd/http_server.hpp"
+#include "tools/http/http_server.hpp"
 #include "tools/heraldd/node_api.hpp"
 
 namespace {

@@ -35,7 +35,7 @@
 #include "runtime/text_util.hpp"
 #include "storage/cursor_codec.hpp"
 #include "tools/heraldd/compat_api.hpp"
-#include "tools/heraldd/http_util.hpp"
+#include "tools/http/http_util.hpp"
 #include "tools/heraldd/query_params.hpp"
 
 namespace {

@@ -23,11 +23,12 @@
 #include "fuzz/error_check.hpp"
 #include "runtime/errc.hpp"
 #include "tools/heraldd/auth_service.hpp"
-#include "tools/heraldd/http_util.hpp"
+#include "tools/http/http_util.hpp"
 
 namespace {
 
 namespace hd = herald::heraldd;
+namespace hh = herald::http;
 namespace rt = herald::runtime;
 
 [[noreturn]] void fail(const char* what) {
@@ -64,10 +65,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto if_match = cut();
   auto rest = in;
 
-  hd::http_request req;
+  hh::http_request req;
   req.set(boost::beast::http::field::authorization,
           header_value(authorization));
-  if (auto token = hd::bearer_token(req)) {
+  if (auto token = hh::bearer_token(req)) {
     if (!token->empty() && (token->front() == ' ' || token->back() == ' ' ||
                             token->front() == '\t' || token->back() == '\t'))
       fail("bearer token with surrounding blanks");
@@ -77,9 +78,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   for (auto field : {boost::beast::http::field::if_match,
                      boost::beast::http::field::if_none_match}) {
-    hd::http_request pre;
+    hh::http_request pre;
     pre.set(field, header_value(if_match));
-    auto v = hd::parse_precondition(pre);
+    auto v = hh::parse_precondition(pre);
     if (!v) {
       no_internal(v.error());
     } else if (!v->has_value()) {

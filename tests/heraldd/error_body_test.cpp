@@ -17,7 +17,7 @@
 #include "runtime/event_codec.hpp"
 #include "runtime/seed004_codec.hpp"
 #include "tools/heraldd/auth_service.hpp"
-#include "tools/heraldd/http_util.hpp"
+#include "tools/http/http_util.hpp"
 #include "tools/heraldd/query_params.hpp"
 
 namespace herald::heraldd {

@@ -23,14 +23,17 @@
 #include "actors/node.hpp"
 #include "runtime/identity.hpp"
 #include "tools/heraldd/auth_service.hpp"
-#include "tools/heraldd/http_server.hpp"
-#include "tools/heraldd/http_util.hpp"
+#include "tools/http/http_server.hpp"
+#include "tools/http/http_util.hpp"
 
 namespace herald::storage {
 class event_store;
 } // namespace herald::storage
 
 namespace herald::heraldd {
+
+// Until these files move to tools/api (issue 9).
+using namespace herald::http;
 
 class stream_registry;
 

@@ -22,9 +22,12 @@
 #include "actors/node.hpp"
 #include "runtime/event_codec.hpp"
 #include "tools/heraldd/daemon_config.hpp"
-#include "tools/heraldd/http_server.hpp"
+#include "tools/http/http_server.hpp"
 
 namespace herald::heraldd {
+
+// Until these files move to tools/api (issue 9).
+using namespace herald::http;
 
 class compat_api {
 public:

@@ -21,7 +21,7 @@
 #include "runtime/time_format.hpp"
 #include "runtime/uuid.hpp"
 #include "storage/event_store.hpp"
-#include "tools/heraldd/http_server.hpp"
+#include "tools/http/http_server.hpp"
 #include "tools/heraldd/node_api.hpp"
 
 namespace herald::heraldd {

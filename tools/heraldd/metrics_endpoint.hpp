@@ -20,13 +20,16 @@
 #include "actors/stream_actor.hpp"
 #include "actors/writer_actor.hpp"
 #include "runtime/metrics.hpp"
-#include "tools/heraldd/http_util.hpp"
+#include "tools/http/http_util.hpp"
 
 namespace herald::storage {
 class event_store;
 } // namespace herald::storage
 
 namespace herald::heraldd {
+
+// Until these files move to tools/api (issue 9).
+using namespace herald::http;
 
 /// What the HTTP layer counts itself. Thread-safe.
 class api_metrics {

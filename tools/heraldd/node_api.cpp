@@ -303,19 +303,7 @@ void node_api::upgrade(http_request req, beast::tcp_stream stream,
   // not hold an io thread) and the connection is closed after them.
   auto refuse = [this, &stream](http_response res) {
     count_refusal(res);
-    struct refusal {
-      beast::tcp_stream stream;
-      http_response res;
-    };
-    res.keep_alive(false);
-    auto r =
-        std::make_shared<refusal>(refusal{std::move(stream), std::move(res)});
-    r->stream.expires_after(std::chrono::seconds(5));
-    http::async_write(r->stream, r->res, [r](beast::error_code, size_t) {
-      beast::error_code ec;
-      r->stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send,
-                                  ec);
-    });
+    refuse_upgrade(std::move(stream), std::move(res));
   };
   const auto version = req.version();
   std::string path;

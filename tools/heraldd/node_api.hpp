@@ -20,11 +20,14 @@
 #include "tools/heraldd/auth_service.hpp"
 #include "tools/heraldd/compat_api.hpp"
 #include "tools/heraldd/daemon_config.hpp"
-#include "tools/heraldd/http_server.hpp"
+#include "tools/http/http_server.hpp"
 #include "tools/heraldd/metrics_endpoint.hpp"
 #include "tools/heraldd/stream_session.hpp"
 
 namespace herald::heraldd {
+
+// Until these files move to tools/api (issue 9).
+using namespace herald::http;
 
 class node_api : public http_router {
 public:

@@ -10,9 +10,12 @@
 
 #include "actors/writer_actor.hpp"
 #include "runtime/event_codec.hpp"
-#include "tools/heraldd/http_server.hpp"
+#include "tools/http/http_server.hpp"
 
 namespace herald::heraldd {
+
+// Until these files move to tools/api (issue 9).
+using namespace herald::http;
 
 /// How long an HTTP request waits for an actor's answer.
 inline constexpr auto request_timeout = std::chrono::milliseconds{30000};

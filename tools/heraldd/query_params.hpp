@@ -9,9 +9,12 @@
 
 #include "actors/stream_actor.hpp"
 #include "storage/event_store.hpp"
-#include "tools/heraldd/http_util.hpp"
+#include "tools/http/http_util.hpp"
 
 namespace herald::heraldd {
+
+// Until these files move to tools/api (issue 9).
+using namespace herald::http;
 
 /// Max `limit` of one query page.
 inline constexpr size_t max_query_limit = 1000;

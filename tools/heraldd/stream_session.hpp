@@ -1,12 +1,13 @@
 #pragma once
 
-// One WebSocket stream (`GET /api/v1/events/stream`): spawns its stream
-// actor, accepts the upgrade once the actor's subscription is acknowledged
-// (so an event published after the 101 always reaches it, DESIGN §7), and
-// writes the frames the actor leaves in the shared stream_sink, one text
-// frame per event. The sink is bounded; when the actor finds it full it
-// closes the sink with 1008 and the session sends that close. Keep-alive:
-// Beast's WebSocket pings (timeout::suggested).
+// One WebSocket stream (`GET /api/v1/events/stream`): the Herald part of
+// the session. It spawns the stream actor and has the generic
+// http::websocket_session accept the upgrade once the actor's subscription
+// is acknowledged (so an event published after the 101 always reaches it,
+// DESIGN §7); the actor leaves its frames in the shared, bounded
+// stream_sink, which the session writes one text frame per event. When the
+// actor finds the sink full it closes it with 1008 and the session sends
+// that close.
 //
 // Streams follow their credential (DESIGN §3): the session closes with 1008
 // `credential_expired` at its login token's exp, and with 1008
@@ -15,7 +16,7 @@
 // frames not yet written and closes at once (the socket is torn down 1 s
 // later if the close cannot be written).
 //
-//   spawn actor ──(subscribed)──▶ async_accept (101) ──▶ streaming ──▶ close
+//   spawn actor ──(subscribed)──▶ accept (101) ──▶ streaming ──▶ close
 //        end()/shutdown() before the 101 close right after it.
 
 #include <atomic>
@@ -26,13 +27,9 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/websocket/stream.hpp>
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
@@ -41,15 +38,17 @@
 #include "actors/stream_actor.hpp"
 #include "actors/stream_sink.hpp"
 #include "runtime/identity.hpp"
-#include "tools/heraldd/http_util.hpp"
+#include "tools/http/websocket_session.hpp"
 
 namespace herald::heraldd {
+
+using namespace herald::http;
 
 /// Close reasons of streams that end with their credential (code 1008).
 inline constexpr const char* close_credential_revoked = "credential_revoked";
 inline constexpr const char* close_credential_expired = "credential_expired";
 
-class stream_session : public std::enable_shared_from_this<stream_session> {
+class stream_session : public http::websocket_session {
 public:
   /// `expires_s`: the Unix second the credential stops being valid (a login
   /// token's exp), 0 for none.
@@ -57,7 +56,7 @@ public:
                  actors::node_handles handles, actors::stream_spec spec,
                  size_t max_events, size_t max_bytes,
                  std::chrono::seconds idle_timeout, int64_t expires_s = 0);
-  ~stream_session();
+  ~stream_session() override;
 
   /// Spawns the stream actor and accepts the upgrade `req` once the actor
   /// is subscribed; then streams.
@@ -65,10 +64,6 @@ public:
 
   /// Closes the stream with 1001 (going away); used on node shutdown.
   void shutdown();
-
-  /// Ends the stream now with `code` and `reason`: frames not yet written
-  /// are dropped, the actor is stopped. Any thread.
-  void end(uint16_t code, std::string reason);
 
   /// The caller's groups or roles changed: the actor (and the registry)
   /// judge events by `who` from now on. `done` is called (on any thread)
@@ -78,37 +73,18 @@ public:
   void update_identity(runtime::identity who, std::function<void()> done);
 
 private:
-  void accept();
-  void on_accept(boost::beast::error_code ec);
-  void arm_expiry();
-  void do_read();
-  void on_read(boost::beast::error_code ec, size_t);
-  void schedule_pump();
-  void pump();
-  void on_write(boost::beast::error_code ec, size_t);
-  void finish();
+  stream_session(boost::beast::tcp_stream stream, caf::actor_system& sys,
+                 actors::node_handles handles, actors::stream_spec spec,
+                 std::shared_ptr<actors::stream_sink> sink,
+                 std::chrono::seconds idle_timeout, int64_t expires_s);
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
-  boost::beast::flat_buffer in_;
+  void on_stop() override;
+
   caf::actor_system& sys_;
   actors::node_handles handles_;
   actors::stream_spec spec_;
   std::shared_ptr<actors::stream_sink> sink_;
-  caf::actor actor_;
-  std::vector<actors::stream_frame> pending_;
-  size_t next_ = 0;
-  bool writing_ = false;
-  bool closing_ = false;
-  bool finished_ = false;
-  std::atomic<bool> pump_posted_{false};
-  std::chrono::seconds idle_timeout_;
-  int64_t expires_s_;
-  http_request req_;      ///< the upgrade request, until accepted
-  bool accepted_ = false; ///< the 101 went out
-  /// Set by end(): the close to send instead of the sink's frames.
-  std::optional<std::pair<uint16_t, std::string>> ending_;
-  /// Credential expiry, then (after end()) the bound on the close.
-  boost::asio::steady_timer timer_;
+  caf::actor actor_; ///< set in run(), then used on the strand only
 };
 
 /// The open streams of a node by principal (the credential's subject: a

@@ -1,9 +1,13 @@
 #pragma once
 
-// Small HTTP helpers shared by heraldd's handlers: response builders in
-// DESIGN §7's shapes and query-string parsing. Pure functions, thread-safe.
+// Small HTTP helpers every handler shares: the request/response types,
+// response builders in DESIGN §7's shapes (error bodies, internal errors
+// behind a request id), query-string parsing and the few headers with a
+// meaning of their own (Authorization, If-Match). Pure functions,
+// thread-safe.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -17,12 +21,15 @@
 
 #include "runtime/errc.hpp"
 
-namespace herald::heraldd {
+namespace herald::http {
 
 using http_request =
     boost::beast::http::request<boost::beast::http::string_body>;
 using http_response =
     boost::beast::http::response<boost::beast::http::string_body>;
+
+/// Answers one request; called exactly once, from any thread.
+using reply_fn = std::function<void(http_response)>;
 
 /// A JSON response with the given status.
 http_response json_response(unsigned status, std::string body,
@@ -88,4 +95,4 @@ parse_precondition(const http_request& req);
 caf::error check_known_params(const query_string& q,
                               const std::vector<std::string_view>& allowed);
 
-} // namespace herald::heraldd
+} // namespace herald::http

@@ -1,25 +1,23 @@
-#include "tools/heraldd/http_util.hpp"
+#include "tools/http/http_util.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <random>
 
+#include <boost/beast/http/field.hpp>
 #include <spdlog/spdlog.h>
 
 #include "runtime/text_util.hpp"
 
-#include <algorithm>
+namespace herald::http {
 
-#include <boost/beast/http/field.hpp>
-
-namespace herald::heraldd {
-
-namespace http = boost::beast::http;
+namespace bhttp = boost::beast::http;
 
 http_response json_response(unsigned status, std::string body, unsigned version,
                             bool keep_alive) {
-  http_response res{static_cast<http::status>(status), version};
-  res.set(http::field::server, "herald");
-  res.set(http::field::content_type, "application/json");
+  http_response res{static_cast<bhttp::status>(status), version};
+  res.set(bhttp::field::server, "herald");
+  res.set(bhttp::field::content_type, "application/json");
   res.keep_alive(keep_alive);
   res.body() = std::move(body);
   res.prepare_payload();
@@ -122,7 +120,7 @@ caf::error check_known_params(const query_string& q,
 }
 
 std::optional<std::string> bearer_token(const http_request& req) {
-  auto h = req.find(boost::beast::http::field::authorization);
+  auto h = req.find(bhttp::field::authorization);
   if (h == req.end())
     return std::nullopt;
   std::string_view v{h->value().data(), h->value().size()};
@@ -142,9 +140,8 @@ std::optional<std::string> bearer_token(const http_request& req) {
 
 caf::expected<std::optional<uint64_t>>
 parse_precondition(const http_request& req) {
-  namespace http = boost::beast::http;
   using runtime::errc;
-  auto none = req.find(http::field::if_none_match);
+  auto none = req.find(bhttp::field::if_none_match);
   if (none != req.end()) {
     if (none->value() != "*")
       return runtime::make_api_error(errc::invalid_parameter,
@@ -152,7 +149,7 @@ parse_precondition(const http_request& req) {
                                      "If-None-Match");
     return std::optional<uint64_t>{0};
   }
-  auto m = req.find(http::field::if_match);
+  auto m = req.find(bhttp::field::if_match);
   if (m == req.end())
     return std::optional<uint64_t>{};
   std::string_view v{m->value().data(), m->value().size()};
@@ -173,4 +170,4 @@ parse_precondition(const http_request& req) {
   return std::optional<uint64_t>{n};
 }
 
-} // namespace herald::heraldd
+} // namespace herald::http

@@ -1,4 +1,4 @@
-#include "tools/heraldd/http_server.hpp"
+#include "tools/http/http_server.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -12,10 +12,10 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <spdlog/spdlog.h>
 
-namespace herald::heraldd {
+namespace herald::http {
 
 namespace beast = boost::beast;
-namespace http = beast::http;
+namespace bhttp = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
@@ -51,7 +51,7 @@ private:
     parser_->body_limit(limits_.max_body_bytes);
     parser_->header_limit(static_cast<uint32_t>(limits_.max_header_bytes));
     stream_.expires_after(std::chrono::seconds(limits_.idle_timeout_s));
-    http::async_read(
+    bhttp::async_read(
         stream_, buffer_, *parser_,
         beast::bind_front_handler(&http_session::on_read, shared_from_this()));
   }
@@ -92,7 +92,7 @@ private:
   /// fault and the status (413 for limits, 400 otherwise).
   static std::pair<runtime::errc, std::string>
   describe_read_error(const beast::error_code& ec) {
-    using e = http::error;
+    using e = bhttp::error;
     if (ec == e::body_limit || ec == e::header_limit ||
         ec == e::buffer_overflow)
       return {runtime::errc::too_large,
@@ -114,9 +114,9 @@ private:
   }
 
   void read_done(beast::error_code ec) {
-    if (ec == http::error::end_of_stream)
+    if (ec == bhttp::error::end_of_stream)
       return do_close();
-    if (ec == http::error::body_limit) {
+    if (ec == bhttp::error::body_limit) {
       // The body was not read: answer and close the connection.
       return write(error_response(runtime::errc::too_large,
                                   "request body exceeds " +
@@ -126,7 +126,7 @@ private:
     }
     if (ec) {
       if (ec.category() !=
-          make_error_code(http::error::bad_target).category()) {
+          make_error_code(bhttp::error::bad_target).category()) {
         // A transport error (timeout, reset): nothing to answer.
         if (ec != beast::error::timeout &&
             ec != net::error::operation_aborted &&
@@ -135,7 +135,7 @@ private:
                         ec.message());
         return;
       }
-      if (ec == http::error::partial_message)
+      if (ec == bhttp::error::partial_message)
         return do_close(); // the client left mid-request
       // A request Beast cannot parse: answer with what is wrong and close.
       // Input that is not HTTP at all fails on its first line the same way.
@@ -148,7 +148,7 @@ private:
                          field, 11, false));
     }
     auto req = parser_->release();
-    head_ = req.method() == http::verb::head;
+    head_ = req.method() == bhttp::verb::head;
     if (beast::websocket::is_upgrade(req)) {
       if (auto err = check_websocket_handshake(req))
         return write(error_response(err, req.version(), false));
@@ -172,11 +172,11 @@ private:
   /// Beast answers a bad handshake with a text body of its own; this node
   /// answers with DESIGN §7's error instead, before the router sees it.
   static caf::error check_websocket_handshake(const http_request& req) {
-    if (req.find(http::field::host) == req.end())
+    if (req.find(bhttp::field::host) == req.end())
       return runtime::make_api_error(runtime::errc::invalid_parameter,
                                      "a WebSocket handshake needs a Host",
                                      "Host");
-    auto key = req[http::field::sec_websocket_key];
+    auto key = req[bhttp::field::sec_websocket_key];
     // RFC 6455 4.1: the base64 of 16 bytes, 24 characters ending "==".
     bool key_ok = key.size() == 24 && key.ends_with("==");
     for (size_t i = 0; key_ok && i < 22; ++i) {
@@ -188,7 +188,7 @@ private:
           runtime::errc::invalid_parameter,
           "Sec-WebSocket-Key must be the base64 of 16 bytes",
           "Sec-WebSocket-Key");
-    if (req[http::field::sec_websocket_version] != "13")
+    if (req[bhttp::field::sec_websocket_version] != "13")
       return runtime::make_api_error(runtime::errc::invalid_parameter,
                                      "Sec-WebSocket-Version must be 13",
                                      "Sec-WebSocket-Version");
@@ -248,10 +248,10 @@ private:
     }
     res_ = std::make_shared<http_response>(std::move(res));
     stream_.expires_after(std::chrono::seconds(limits_.idle_timeout_s));
-    http::async_write(stream_, *res_,
-                      beast::bind_front_handler(&http_session::on_write,
-                                                shared_from_this(),
-                                                res_->need_eof()));
+    bhttp::async_write(stream_, *res_,
+                       beast::bind_front_handler(&http_session::on_write,
+                                                 shared_from_this(),
+                                                 res_->need_eof()));
   }
 
   void on_write(bool close, beast::error_code ec, size_t) {
@@ -272,7 +272,7 @@ private:
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<http_response> res_;
   std::weak_ptr<reply_state> reply_; ///< the request being answered
   bool reply_started_ = false;       ///< reply_ was set for this request
@@ -348,4 +348,4 @@ void http_server::do_accept() {
       });
 }
 
-} // namespace herald::heraldd
+} // namespace herald::http

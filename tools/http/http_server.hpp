@@ -1,9 +1,14 @@
 #pragma once
 
-// heraldd's HTTP/1.1 + WebSocket front end on Boost.Beast. The server owns
-// the acceptor and one session per connection; what a request means is the
-// router's business (node_api). Threads: everything here runs on the
-// io_context's threads; a session's handlers run on its own strand.
+// The HTTP/1.1 + WebSocket front end on Boost.Beast. The server owns the
+// acceptor and one session per connection; what a request means is the
+// router's business (the API, through a route_table). Each session is the
+// exception barrier of its connection: a handler that throws gets its
+// request a 500 `internal` (the text logged behind a request id) and the
+// connection serves on. Requests Beast cannot parse are answered with
+// DESIGN §7's error naming the part at fault (413 for limits). Threads:
+// everything here runs on the io_context's threads; a session's handlers
+// run on its own strand.
 
 #include <atomic>
 #include <cstdint>
@@ -16,15 +21,15 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <caf/expected.hpp>
 
-#include "tools/heraldd/daemon_config.hpp"
-#include "tools/heraldd/http_util.hpp"
+#include "tools/http/endpoint.hpp"
+#include "tools/http/http_util.hpp"
 
-namespace herald::heraldd {
+namespace herald::http {
 
 /// What the server asks of the layer that knows the API.
 class http_router {
 public:
-  using reply_fn = std::function<void(http_response)>;
+  using reply_fn = http::reply_fn;
 
   virtual ~http_router() = default;
 
@@ -40,12 +45,14 @@ public:
                        const std::string& remote_ip) = 0;
 };
 
+/// What a request may be, and how long a connection may idle.
 struct http_limits {
   size_t max_body_bytes = 1024 * 1024;
   size_t max_header_bytes = 16 * 1024;
   unsigned idle_timeout_s = 60;
 };
 
+/// The listener. Lifetime: shared_ptr only; `router` outlives it.
 class http_server : public std::enable_shared_from_this<http_server> {
 public:
   http_server(boost::asio::io_context& ioc, http_router& router,
@@ -70,4 +77,4 @@ private:
   std::atomic<size_t> open_{0};
 };
 
-} // namespace herald::heraldd
+} // namespace herald::http

@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "storage/errc.hpp"
-#include "tools/heraldd/http_util.hpp"
+#include "tools/http/http_util.hpp"
 
-namespace herald::heraldd {
+namespace herald::http {
 namespace {
 
 constexpr const char* rocksdb_text =
@@ -59,4 +59,4 @@ TEST(internal_errors, client_errors_keep_their_message_and_field) {
 }
 
 } // namespace
-} // namespace herald::heraldd
+} // namespace herald::http
