@@ -1,10 +1,11 @@
-// Fuzz target for what heraldd reads from request headers and the admin
-// endpoints' small parsers (tools/heraldd/http_util.hpp, auth_service.hpp):
+// Fuzz target for what the node reads from request headers and the admin
+// endpoints' small parsers (tools/http/http_util.hpp,
+// tools/api/auth_service.hpp):
 //  - bearer_token: the Authorization header, before any credential check;
 //  - parse_precondition: If-Match / If-None-Match of the config service;
 //  - auth_service::check_user_name / check_roles / check_groups: user
 //    names from paths and the roles/groups members of user and token bodies
-//    (after nlohmann's parse, as admin_api does).
+//    (after nlohmann's parse, as users_api and tokens_api do).
 // The input is split at the first two NUL bytes into three parts (missing
 // parts are empty): an Authorization value, an If-Match value, and a JSON
 // text that is also used as a user name.
@@ -22,12 +23,12 @@
 
 #include "fuzz/error_check.hpp"
 #include "runtime/errc.hpp"
-#include "tools/heraldd/auth_service.hpp"
+#include "tools/api/auth_service.hpp"
 #include "tools/http/http_util.hpp"
 
 namespace {
 
-namespace hd = herald::heraldd;
+namespace hd = herald::api;
 namespace hh = herald::http;
 namespace rt = herald::runtime;
 

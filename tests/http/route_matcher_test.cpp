@@ -121,6 +121,15 @@ TEST_F(route_matcher_test, the_root_is_a_path_like_any_other) {
   EXPECT_FALSE(m.find(verb::get, "/x").pattern);
 }
 
+TEST_F(route_matcher_test, a_target_not_starting_with_a_slash_matches_nothing) {
+  m.add("/metrics", {verb::get});
+  m.add("/{any}", {verb::options});
+  EXPECT_FALSE(m.find(verb::get, "metrics").pattern);
+  EXPECT_FALSE(m.find(verb::options, "*").pattern);
+  EXPECT_FALSE(m.find(verb::get, "http://host/metrics").pattern);
+  EXPECT_FALSE(m.find(verb::get, "").pattern);
+}
+
 TEST_F(route_matcher_test, malformed_or_clashing_patterns_are_refused) {
   EXPECT_THROW(m.add("", {}), std::invalid_argument);
   EXPECT_THROW(m.add("api", {}), std::invalid_argument);

@@ -155,8 +155,12 @@ route_matcher::match_pattern(const pattern_entry& p,
 
 route_matcher::match route_matcher::find(verb method,
                                          std::string_view path) const {
-  const auto segs = split(path);
   match best;
+  // An origin-form target starts with '/'; `*` and absolute forms name no
+  // route.
+  if (path.empty() || path.front() != '/')
+    return best;
+  const auto segs = split(path);
   const pattern_entry* best_pattern = nullptr;
   // A pattern is more specific than another when, at the first segment
   // where their kinds differ, its kind ranks higher.

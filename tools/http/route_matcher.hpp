@@ -72,8 +72,8 @@ public:
     path_params params;
   };
 
-  /// Matches a request. `path` starts with '/' and is still
-  /// percent-encoded.
+  /// Matches a request. `path` is still percent-encoded; one that does not
+  /// start with '/' (`*`, an absolute URI) matches nothing.
   match find(verb method, std::string_view path) const;
 
   /// The routes (ids) of a pattern find() returned.

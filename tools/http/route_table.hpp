@@ -112,6 +112,9 @@ public:
     std::string denied = {};
   };
 
+  /// `authenticate` and `may` are the API's: who a credential is, and
+  /// whether that caller may act in a role. Both are called on io threads,
+  /// concurrently, and must not block.
   route_table(authenticate_fn authenticate, may_fn may)
       : authenticate_(std::move(authenticate)), may_(std::move(may)) {}
 
@@ -124,6 +127,7 @@ public:
     routes_.push_back(std::move(r));
   }
 
+  /// Adds a WebSocket route; as add().
   void add_upgrade(upgrade_route r) {
     if (!r.handler)
       throw std::invalid_argument("a route needs a handler: " + r.pattern);
@@ -131,6 +135,8 @@ public:
     upgrade_routes_.push_back(std::move(r));
   }
 
+  /// Sets the observer of authenticated requests (see observe_fn); before
+  /// serving.
   void after_authentication(observe_fn fn) { observe_ = std::move(fn); }
 
   /// Routes one request (see the diagram above).

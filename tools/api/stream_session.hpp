@@ -40,9 +40,7 @@
 #include "runtime/identity.hpp"
 #include "tools/http/websocket_session.hpp"
 
-namespace herald::heraldd {
-
-using namespace herald::http;
+namespace herald::api {
 
 /// Close reasons of streams that end with their credential (code 1008).
 inline constexpr const char* close_credential_revoked = "credential_revoked";
@@ -60,7 +58,7 @@ public:
 
   /// Spawns the stream actor and accepts the upgrade `req` once the actor
   /// is subscribed; then streams.
-  void run(http_request req);
+  void run(http::http_request req);
 
   /// Closes the stream with 1001 (going away); used on node shutdown.
   void shutdown();
@@ -128,4 +126,4 @@ private:
   std::vector<entry> sessions_;
 };
 
-} // namespace herald::heraldd
+} // namespace herald::api

@@ -10,12 +10,9 @@
 
 #include "actors/writer_actor.hpp"
 #include "runtime/event_codec.hpp"
-#include "tools/http/http_server.hpp"
+#include "tools/http/http_util.hpp"
 
-namespace herald::heraldd {
-
-// Until these files move to tools/api (issue 9).
-using namespace herald::http;
+namespace herald::api {
 
 /// How long an HTTP request waits for an actor's answer.
 inline constexpr auto request_timeout = std::chrono::milliseconds{30000};
@@ -27,7 +24,6 @@ inline constexpr auto request_timeout = std::chrono::milliseconds{30000};
 /// Never blocks the caller.
 void write_and_reply(caf::actor_system& sys, const actors::writer_actor& writer,
                      runtime::publish_batch batch, const runtime::identity& who,
-                     unsigned version, bool keep_alive,
-                     http_router::reply_fn reply);
+                     unsigned version, bool keep_alive, http::reply_fn reply);
 
-} // namespace herald::heraldd
+} // namespace herald::api

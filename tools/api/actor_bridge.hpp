@@ -10,7 +10,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 
-namespace herald::heraldd {
+namespace herald::api {
 
 /// Sends `xs...` as a request to `dest` from a short-lived actor; calls
 /// `on_ok(reply...)` or `on_err(caf::error&)` (timeout included) once.
@@ -26,4 +26,4 @@ void ask(caf::actor_system& sys, const Handle& dest,
   });
 }
 
-} // namespace herald::heraldd
+} // namespace herald::api

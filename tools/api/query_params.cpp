@@ -1,4 +1,4 @@
-#include "tools/heraldd/query_params.hpp"
+#include "tools/api/query_params.hpp"
 
 #include <charconv>
 
@@ -6,7 +6,7 @@
 #include "runtime/subject.hpp"
 #include "runtime/time_format.hpp"
 
-namespace herald::heraldd {
+namespace herald::api {
 
 namespace {
 
@@ -37,7 +37,7 @@ caf::error parse_time(const std::string& text, std::string_view field,
   return {};
 }
 
-caf::error parse_exact(const query_string& q, std::string_view field,
+caf::error parse_exact(const http::query_string& q, std::string_view field,
                        std::optional<std::string>& out) {
   if (auto v = q.find(field)) {
     if (v->empty() || v->size() > 256)
@@ -50,7 +50,8 @@ caf::error parse_exact(const query_string& q, std::string_view field,
 }
 
 /// The predicates queries and streams share: name, scope, filter.
-caf::error parse_common(const query_string& q, std::optional<std::string>& name,
+caf::error parse_common(const http::query_string& q,
+                        std::optional<std::string>& name,
                         std::optional<std::string>& scope,
                         std::optional<runtime::content_filter>& filter) {
   if (auto v = q.find("name")) {
@@ -87,7 +88,7 @@ caf::error parse_common(const query_string& q, std::optional<std::string>& name,
 } // namespace
 
 /// `format`: native (default) or cloudevents.
-caf::error parse_format(const query_string& q, bool& cloudevents) {
+caf::error parse_format(const http::query_string& q, bool& cloudevents) {
   if (auto v = q.find("format")) {
     if (*v == "cloudevents")
       cloudevents = true;
@@ -98,7 +99,8 @@ caf::error parse_format(const query_string& q, bool& cloudevents) {
   return {};
 }
 
-caf::expected<event_query_request> parse_event_query(const query_string& q) {
+caf::expected<event_query_request>
+parse_event_query(const http::query_string& q) {
   if (auto err = check_known_params(q, {"name", "source", "tenant", "user",
                                         "scope", "since", "until", "filter",
                                         "after", "limit", "order", "format"}))
@@ -142,7 +144,8 @@ caf::expected<event_query_request> parse_event_query(const query_string& q) {
   return req;
 }
 
-caf::expected<actors::stream_spec> parse_stream_spec(const query_string& q) {
+caf::expected<actors::stream_spec>
+parse_stream_spec(const http::query_string& q) {
   if (auto err = check_known_params(q, {"name", "scope", "filter", "from_seq",
                                         "since", "queue", "format"}))
     return err;
@@ -179,4 +182,4 @@ caf::expected<actors::stream_spec> parse_stream_spec(const query_string& q) {
   return out;
 }
 
-} // namespace herald::heraldd
+} // namespace herald::api

@@ -1,4 +1,4 @@
-#include "tools/heraldd/stream_session.hpp"
+#include "tools/api/stream_session.hpp"
 
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <caf/send.hpp>
@@ -6,9 +6,9 @@
 
 #include "actors/type_ids.hpp"
 #include "runtime/errc.hpp"
-#include "tools/heraldd/actor_bridge.hpp"
+#include "tools/api/actor_bridge.hpp"
 
-namespace herald::heraldd {
+namespace herald::api {
 
 namespace {
 
@@ -72,7 +72,7 @@ stream_session::stream_session(boost::beast::tcp_stream stream,
   if (expires_s > 0)
     end_at(
         std::chrono::system_clock::time_point{std::chrono::seconds{expires_s}},
-        close_policy_violation, close_credential_expired);
+        http::close_policy_violation, close_credential_expired);
 }
 
 stream_session::~stream_session() {
@@ -80,7 +80,7 @@ stream_session::~stream_session() {
     caf::anon_send_exit(actor_, caf::exit_reason::user_shutdown);
 }
 
-void stream_session::run(http_request req) {
+void stream_session::run(http::http_request req) {
   start(std::move(req));
   // The 101 waits for the subscription (DESIGN §7: what is published after
   // the handshake reaches the stream). Until then the callback keeps the
@@ -118,7 +118,7 @@ void stream_session::update_identity(runtime::identity who,
           spdlog::warn("stream: identity update failed ({}): closing it",
                        caf::to_string(err));
           if (auto s = weak.lock())
-            s->end(close_policy_violation, close_credential_revoked);
+            s->end(http::close_policy_violation, close_credential_revoked);
           done();
         },
         actors::identity_atom_v, std::move(who));
@@ -159,7 +159,7 @@ stream_registry::open_of(const std::string& principal) {
 void stream_registry::revoke(const std::string& principal,
                              const std::string& reason) {
   for (auto& s : open_of(principal))
-    s->end(close_policy_violation, reason);
+    s->end(http::close_policy_violation, reason);
 }
 
 void stream_registry::update_identity(const std::string& principal,
@@ -190,4 +190,4 @@ void stream_registry::shutdown_all() {
     s->shutdown();
 }
 
-} // namespace herald::heraldd
+} // namespace herald::api

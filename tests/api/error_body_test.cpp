@@ -16,12 +16,19 @@
 #include "runtime/content_filter.hpp"
 #include "runtime/event_codec.hpp"
 #include "runtime/seed004_codec.hpp"
-#include "tools/heraldd/auth_service.hpp"
+#include "tools/api/auth_service.hpp"
+#include "tools/api/query_params.hpp"
 #include "tools/http/http_util.hpp"
-#include "tools/heraldd/query_params.hpp"
 
-namespace herald::heraldd {
+namespace herald::api {
 namespace {
+
+using http::check_known_params;
+using http::error_response;
+using http::http_request;
+using http::parse_precondition;
+using http::parse_target;
+using http::query_string;
 
 constexpr int64_t fixed_now = 1795341600123456789;
 
@@ -271,4 +278,4 @@ TEST(error_bodies, any_text_in_message_and_field_serialises) {
 }
 
 } // namespace
-} // namespace herald::heraldd
+} // namespace herald::api

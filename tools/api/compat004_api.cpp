@@ -1,4 +1,4 @@
-#include "tools/heraldd/compat_api.hpp"
+#include "tools/api/compat004_api.hpp"
 
 #include <array>
 #include <vector>
@@ -10,14 +10,17 @@
 #include "runtime/seed004_codec.hpp"
 #include "runtime/text_util.hpp"
 #include "runtime/time_format.hpp"
-#include "tools/heraldd/actor_bridge.hpp"
-#include "tools/heraldd/publish_path.hpp"
-#include "tools/heraldd/query_params.hpp"
+#include "tools/api/actor_bridge.hpp"
+#include "tools/api/publish_path.hpp"
+#include "tools/api/query_params.hpp"
 
-namespace herald::heraldd {
+namespace herald::api {
 
-namespace http = boost::beast::http;
+using http::check_known_params;
+using http::error_response;
+using http::json_response;
 using runtime::errc;
+using verb = boost::beast::http::verb;
 
 namespace {
 
@@ -92,48 +95,44 @@ caf::expected<scope_request> parse_query_path(std::string_view path) {
 
 } // namespace
 
-compat_api::compat_api(caf::actor_system& sys, actors::node_handles handles,
-                       const daemon_config& cfg)
-    : sys_(sys), handles_(std::move(handles)) {
-  limits_.max_batch = cfg.max_batch;
-  limits_.max_event_bytes = cfg.max_event_bytes;
-}
+compat004_api::compat004_api(caf::actor_system& sys,
+                             actors::node_handles handles,
+                             const api_options& opts, const node_state& state)
+    : sys_(sys), handles_(std::move(handles)), limits_(opts.publish_limits()),
+      state_(state) {}
 
-bool compat_api::owns(std::string_view path) noexcept {
+bool compat004_api::owns(std::string_view path) noexcept {
   if (path == create_path || path == query_path)
     return true;
   return path.size() > query_path.size() && path.starts_with(query_path) &&
          path[query_path.size()] == '/';
 }
 
-void compat_api::handle(const http_request& req, std::string_view path,
-                        const query_string& q, bool draining,
-                        const runtime::identity& who, reply_fn& reply) {
-  const auto version = req.version();
-  const bool keep_alive = req.keep_alive();
-  const auto method = req.method();
-  const bool is_create = path == create_path;
-  const bool allowed =
-      is_create ? method == http::verb::post : method == http::verb::get;
-  if (!allowed)
-    return reply(error_response(errc::method_not_allowed,
-                                std::string{req.method_string()} +
-                                    " is not allowed on " + std::string{path},
-                                "", version, keep_alive));
-  if (!who.may(is_create ? "publisher" : "reader"))
-    return reply(error_response(errc::forbidden,
-                                is_create
-                                    ? "publishing needs the publisher role"
-                                    : "reading events needs the reader role",
-                                "", version, keep_alive));
-  if (is_create)
-    return create_event(req, q, draining, who, reply);
-  query(path, q, version, keep_alive, who, reply);
+void compat004_api::add_routes(routes& table) {
+  table.add({{verb::get},
+             std::string{query_path} + "/{levels...}",
+             std::string{role_reader},
+             [this](http::request_context& ctx, const caller* from,
+                    http::reply_fn reply) {
+               query(ctx, from->who, std::move(reply));
+             },
+             "reading events needs the reader role"});
+  table.add({{verb::post},
+             std::string{create_path},
+             std::string{role_publisher},
+             [this](http::request_context& ctx, const caller* from,
+                    http::reply_fn reply) {
+               create_event(ctx, from->who, std::move(reply));
+             },
+             "publishing needs the publisher role"});
 }
 
-void compat_api::query(std::string_view path, const query_string& q,
-                       unsigned version, bool keep_alive,
-                       const runtime::identity& who, reply_fn& reply) {
+void compat004_api::query(http::request_context& ctx,
+                          const runtime::identity& who, http::reply_fn reply) {
+  const auto& q = ctx.query;
+  const auto version = ctx.version();
+  const bool keep_alive = ctx.keep_alive();
+  const std::string_view path = ctx.path;
   if (auto err = check_known_params(q, {"limit", "after", "order"}))
     return reply(error_response(err, version, keep_alive));
   auto scope = parse_query_path(path);
@@ -167,24 +166,25 @@ void compat_api::query(std::string_view path, const query_string& q,
       actors::query_atom_v, std::move(parsed->query), who);
 }
 
-void compat_api::create_event(const http_request& req, const query_string& q,
-                              bool draining, const runtime::identity& who,
-                              reply_fn& reply) {
-  const auto version = req.version();
-  const bool keep_alive = req.keep_alive();
-  if (draining)
+void compat004_api::create_event(http::request_context& ctx,
+                                 const runtime::identity& who,
+                                 http::reply_fn reply) {
+  const auto& q = ctx.query;
+  const auto version = ctx.version();
+  const bool keep_alive = ctx.keep_alive();
+  if (state_.draining)
     return reply(error_response(errc::unavailable, "node is shutting down", "",
                                 version, keep_alive));
   if (!q.params.empty())
     return reply(error_response(errc::invalid_parameter,
                                 "create-event takes no query parameters",
                                 q.params.begin()->first, version, keep_alive));
-  auto batch =
-      runtime::decode_create_event(req.body(), limits_, runtime::now_unix_ns());
+  auto batch = runtime::decode_create_event(ctx.req.body(), limits_,
+                                            runtime::now_unix_ns());
   if (!batch)
     return reply(error_response(batch.error(), version, keep_alive));
   write_and_reply(sys_, handles_.writer, std::move(*batch), who, version,
                   keep_alive, reply);
 }
 
-} // namespace herald::heraldd
+} // namespace herald::api

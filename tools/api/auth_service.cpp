@@ -1,4 +1,4 @@
-#include "tools/heraldd/auth_service.hpp"
+#include "tools/api/auth_service.hpp"
 
 #include <algorithm>
 #include <fstream>
@@ -12,7 +12,7 @@
 #include "runtime/time_format.hpp"
 #include "storage/event_store.hpp"
 
-namespace herald::heraldd {
+namespace herald::api {
 
 namespace {
 
@@ -475,4 +475,4 @@ caf::error auth_service::refresh_token(const std::string& id) {
   return caf::error{};
 }
 
-} // namespace herald::heraldd
+} // namespace herald::api

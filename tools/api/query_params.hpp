@@ -11,10 +11,7 @@
 #include "storage/event_store.hpp"
 #include "tools/http/http_util.hpp"
 
-namespace herald::heraldd {
-
-// Until these files move to tools/api (issue 9).
-using namespace herald::http;
+namespace herald::api {
 
 /// Max `limit` of one query page.
 inline constexpr size_t max_query_limit = 1000;
@@ -25,8 +22,10 @@ struct event_query_request {
   bool cloudevents = false; ///< format=cloudevents
 };
 
-caf::expected<event_query_request> parse_event_query(const query_string& q);
+caf::expected<event_query_request>
+parse_event_query(const http::query_string& q);
 
-caf::expected<actors::stream_spec> parse_stream_spec(const query_string& q);
+caf::expected<actors::stream_spec>
+parse_stream_spec(const http::query_string& q);
 
-} // namespace herald::heraldd
+} // namespace herald::api

@@ -36,7 +36,7 @@ namespace herald::storage {
 class event_store;
 } // namespace herald::storage
 
-namespace herald::heraldd {
+namespace herald::api {
 
 /// The three roles of DESIGN §6.
 inline constexpr std::string_view role_admin = "admin";
@@ -185,4 +185,4 @@ private:
   std::unordered_map<std::string, std::string> token_by_digest_;
 };
 
-} // namespace herald::heraldd
+} // namespace herald::api

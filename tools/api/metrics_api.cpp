@@ -1,4 +1,4 @@
-#include "tools/heraldd/metrics_endpoint.hpp"
+#include "tools/api/metrics_api.hpp"
 
 #include <unistd.h>
 
@@ -14,9 +14,9 @@
 
 #include "storage/event_store.hpp"
 
-namespace herald::heraldd {
+namespace herald::api {
 
-namespace http = boost::beast::http;
+namespace bhttp = boost::beast::http;
 using runtime::metric_type;
 
 namespace {
@@ -145,7 +145,7 @@ void write_streams(runtime::metrics_text_writer& w,
 
 } // namespace
 
-void api_metrics::count_publish_reply(const http_response& res) {
+void api_metrics::count_publish_reply(const http::http_response& res) {
   if (res.result_int() < 400)
     return;
   auto code = error_code_of(res.body()).value_or("unknown");
@@ -213,11 +213,11 @@ std::string render_metrics(const metrics_sources& src) {
   return w.take();
 }
 
-http_response metrics_response(const metrics_sources& src, unsigned version,
-                               bool keep_alive) {
-  http_response res{http::status::ok, version};
-  res.set(http::field::server, "herald");
-  res.set(http::field::content_type,
+http::http_response metrics_response(const metrics_sources& src,
+                                     unsigned version, bool keep_alive) {
+  http::http_response res{bhttp::status::ok, version};
+  res.set(bhttp::field::server, "herald");
+  res.set(bhttp::field::content_type,
           std::string{runtime::metrics_text_writer::content_type});
   res.keep_alive(keep_alive);
   res.body() = render_metrics(src);
@@ -225,4 +225,15 @@ http_response metrics_response(const metrics_sources& src, unsigned version,
   return res;
 }
 
-} // namespace herald::heraldd
+void metrics_api::add_routes(routes& table) {
+  table.add(
+      {{bhttp::verb::get, bhttp::verb::head},
+       "/metrics",
+       std::string{role_reader},
+       [this](http::request_context& ctx, const caller*, http::reply_fn reply) {
+         reply(metrics_response(sources_, ctx.version(), ctx.keep_alive()));
+       },
+       "/metrics needs the reader role"});
+}
+
+} // namespace herald::api

@@ -7,6 +7,9 @@
 // Every metric is listed in docs/API.md ("Metrics"); names follow the
 // Prometheus conventions (base units, `_total` for counters) and are never
 // renamed, only added.
+//
+// Also what the HTTP layer counts itself (api_metrics: rejected publishes,
+// refused credentials, query latency).
 
 #include <atomic>
 #include <functional>
@@ -20,23 +23,21 @@
 #include "actors/stream_actor.hpp"
 #include "actors/writer_actor.hpp"
 #include "runtime/metrics.hpp"
+#include "tools/api/types.hpp"
 #include "tools/http/http_util.hpp"
 
 namespace herald::storage {
 class event_store;
 } // namespace herald::storage
 
-namespace herald::heraldd {
-
-// Until these files move to tools/api (issue 9).
-using namespace herald::http;
+namespace herald::api {
 
 /// What the HTTP layer counts itself. Thread-safe.
 class api_metrics {
 public:
   /// Counts a publish reply: a 4xx/5xx one as rejected, labelled with the
   /// `code` of its DESIGN §7 error body ("unknown" when it has none).
-  void count_publish_reply(const http_response& res);
+  void count_publish_reply(const http::http_response& res);
 
   /// Publishes rejected so far, by error code.
   std::map<std::string, uint64_t, std::less<>> rejected() const;
@@ -77,7 +78,21 @@ std::string render_metrics(const metrics_sources& src);
 
 /// The `/metrics` HTTP response: 200, Content-Type
 /// metrics_text_writer::content_type, the rendered page.
-http_response metrics_response(const metrics_sources& src, unsigned version,
-                               bool keep_alive);
+http::http_response metrics_response(const metrics_sources& src,
+                                     unsigned version, bool keep_alive);
 
-} // namespace herald::heraldd
+/// The `/metrics` resource: GET (and HEAD) with the reader role.
+class metrics_api {
+public:
+  /// What the page shows. Call once, before serving (until then the page
+  /// has the process metrics only).
+  void set_sources(metrics_sources src) { sources_ = std::move(src); }
+
+  /// Registers the resource's routes in `table` (once, before serving).
+  void add_routes(routes& table);
+
+private:
+  metrics_sources sources_; ///< set once, before serving
+};
+
+} // namespace herald::api

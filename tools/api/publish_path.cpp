@@ -1,12 +1,12 @@
-#include "tools/heraldd/publish_path.hpp"
+#include "tools/api/publish_path.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/type_ids.hpp"
-#include "tools/heraldd/actor_bridge.hpp"
+#include "tools/api/actor_bridge.hpp"
 
-namespace herald::heraldd {
+namespace herald::api {
 
 namespace {
 
@@ -24,8 +24,7 @@ void append_result_json(std::string& out, const storage::append_result& r) {
 
 void write_and_reply(caf::actor_system& sys, const actors::writer_actor& writer,
                      runtime::publish_batch batch, const runtime::identity& who,
-                     unsigned version, bool keep_alive,
-                     http_router::reply_fn reply) {
+                     unsigned version, bool keep_alive, http::reply_fn reply) {
   const bool is_array = batch.is_array;
   ask(
       sys, writer, request_timeout,
@@ -43,7 +42,7 @@ void write_and_reply(caf::actor_system& sys, const actors::writer_actor& writer,
           }
           body += "]}";
         }
-        reply(json_response(200, std::move(body), version, keep_alive));
+        reply(http::json_response(200, std::move(body), version, keep_alive));
       },
       [reply, version, keep_alive, is_array](caf::error& err) {
         auto e = runtime::describe(err);
@@ -55,9 +54,9 @@ void write_and_reply(caf::actor_system& sys, const actors::writer_actor& writer,
           e.field = "/0" + e.field;
         if (e.code == runtime::errc::internal)
           spdlog::warn("publish failed: {}", caf::to_string(err));
-        reply(error_response(e, version, keep_alive));
+        reply(http::error_response(e, version, keep_alive));
       },
       actors::write_atom_v, std::move(batch.events), who);
 }
 
-} // namespace herald::heraldd
+} // namespace herald::api

@@ -2,7 +2,7 @@
 // password change ends the user's earlier login tokens, and a credential's
 // expiry is known to whoever holds it open (streams).
 
-#include "tools/heraldd/auth_service.hpp"
+#include "tools/api/auth_service.hpp"
 
 #include <cstdlib>
 #include <filesystem>
@@ -14,7 +14,7 @@
 #include "storage/event_store.hpp"
 #include "tests/storage/store_fixture.hpp"
 
-namespace herald::heraldd {
+namespace herald::api {
 namespace {
 
 constexpr int64_t t0 = 1'700'000'000; // a Unix second
@@ -151,4 +151,4 @@ TEST_F(auth_service_test, a_credential_tells_its_expiry) {
 }
 
 } // namespace
-} // namespace herald::heraldd
+} // namespace herald::api
