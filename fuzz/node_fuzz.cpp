@@ -1,9 +1,10 @@
 // Fuzz target for the whole request path of an in-process node: the bytes
 // of an input are what a client sends on one connection (request line,
 // headers, body, pipelined requests, a WebSocket upgrade). They go over a
-// real loopback socket to heraldd's http_server, Beast's request parser,
-// node_api and its actors over a real store in a temp dir, wired as
-// tools/heraldd/daemon.cpp wires them (started once, on the first input).
+// real loopback socket to tools/http's http_server, Beast's request
+// parser, tools/api's node_api (its route table and resources) and its
+// actors over a real store in a temp dir, wired as tools/heraldd/daemon.cpp
+// wires them (started once, on the first input).
 // "$TOKEN" in an input is replaced by the node's admin token, so seeds can
 // reach past authentication.
 // Properties: the process survives (no crash, no escaped exception); every
@@ -41,14 +42,14 @@
 #include "actors/node.hpp"
 #include "fuzz/error_check.hpp"
 #include "storage/event_store.hpp"
-#include "tools/heraldd/auth_service.hpp"
-#include "tools/heraldd/daemon_config.hpp"
-#include "tools/heraldd/http_server.hpp"
-#include "tools/heraldd/node_api.hpp"
+#include "tools/api/auth_service.hpp"
+#include "tools/api/node_api.hpp"
+#include "tools/http/http_server.hpp"
 
 namespace {
 
-namespace hd = herald::heraldd;
+namespace hd = herald::api;
+namespace hh = herald::http;
 namespace http = boost::beast::http;
 namespace net = boost::asio;
 namespace fs = std::filesystem;
@@ -66,10 +67,10 @@ struct node {
   caf::actor_system_config caf_cfg;
   std::unique_ptr<caf::actor_system> sys;
   herald::actors::node_handles handles;
-  hd::daemon_config cfg;
+  hd::api_options opts;
   net::io_context ioc{1};
   std::unique_ptr<hd::node_api> api;
-  std::shared_ptr<hd::http_server> server;
+  std::shared_ptr<hh::http_server> server;
   std::thread io;
   uint16_t port = 0;
   std::string token;
@@ -89,28 +90,31 @@ struct node {
     store = std::move(*opened);
     hd::auth_options aopts;
     aopts.data_dir = dir;
-    auto a = hd::auth_service::open(store, aopts);
+    auto a = hd::auth_service::open(aopts);
     if (!a)
       fail("auth", herald::runtime::describe(a.error()).message);
     auth = std::move(*a);
-    std::ifstream in{dir / "admin.token"};
-    std::getline(in, token);
     caf_cfg.set("scheduler.max-threads", size_t{2});
     sys = std::make_unique<caf::actor_system>(caf_cfg);
     herald::actors::node_options nopts;
     nopts.node_id = "n-fuzz";
     handles = herald::actors::spawn_node(*sys, store, nopts);
-    cfg.data_dir = dir;
-    cfg.http = {"127.0.0.1", 0};
-    cfg.http_idle_timeout_s = 5;
-    cfg.stream_idle_timeout_s = 5;
-    api = std::make_unique<hd::node_api>(*sys, handles, cfg, store, auth);
+    auto defs =
+        herald::actors::spawn_definitions(*sys, store, handles.writer, {auth});
+    if (!defs)
+      fail("definitions", herald::runtime::describe(defs.error()).message);
+    handles.definitions = *defs;
+    if (auto err = auth->ensure_admin_token(*sys, handles.definitions))
+      fail("admin token", herald::runtime::describe(err).message);
+    std::ifstream in{dir / "admin.token"};
+    std::getline(in, token);
+    opts.stream_idle_timeout = std::chrono::seconds{5};
+    api = std::make_unique<hd::node_api>(*sys, handles, opts, auth);
     api->set_ready(true);
-    hd::http_limits limits;
-    limits.max_body_bytes = cfg.max_body_bytes;
-    limits.idle_timeout_s = cfg.http_idle_timeout_s;
-    server = std::make_shared<hd::http_server>(ioc, *api, limits);
-    auto p = server->listen(cfg.http);
+    hh::http_limits limits; // heraldd's defaults but the idle timeout
+    limits.idle_timeout_s = 5;
+    server = std::make_shared<hh::http_server>(ioc, *api, limits);
+    auto p = server->listen(hh::endpoint{"127.0.0.1", 0});
     if (!p)
       fail("listen", herald::runtime::describe(p.error()).message);
     port = *p;

@@ -1,14 +1,15 @@
-// Fuzz target for the request-target parsers of heraldd's read endpoints
-// (tools/heraldd/query_params.hpp, http_util.hpp, storage/cursor_codec.hpp).
+// Fuzz target for the request-target parsers of the node's read endpoints
+// (tools/api/query_params.hpp, tools/http/http_util.hpp,
+// storage/cursor_codec.hpp).
 //
 // Input: an HTTP request target (`/api/v1/events?name=iam.*&limit=10`), fed
 // through the router's steps: parse_target, the trailing-'/' trim, then
 //  - parse_event_query and parse_stream_spec on the query (every target);
 //  - decode_cursor on `after` (both directions) as the reader does;
-//  - for a 004 path (compat_api::owns) the path → scope steps compat_api
-//    performs (its parse_query_path is private: the same split is redone
-//    here over the public pieces percent_decode, is_valid_scope_segment and
-//    seed004_scope);
+//  - for a 004 path (compat004_api::owns) the path → scope steps
+//    compat004_api performs (its parse_query_path is private: the same split is
+//    redone here over the public pieces percent_decode, is_valid_scope_segment
+//    and seed004_scope);
 //  - for /api/v1/events/{id} the id decode and check.
 // Properties checked:
 //  - nothing crashes, and no parser fails with errc::internal;
@@ -34,13 +35,14 @@
 #include "runtime/subject.hpp"
 #include "runtime/text_util.hpp"
 #include "storage/cursor_codec.hpp"
-#include "tools/heraldd/compat_api.hpp"
-#include "tools/heraldd/http_util.hpp"
-#include "tools/heraldd/query_params.hpp"
+#include "tools/api/compat004_api.hpp"
+#include "tools/api/query_params.hpp"
+#include "tools/http/http_util.hpp"
 
 namespace {
 
-namespace hd = herald::heraldd;
+namespace hd = herald::api;
+namespace hh = herald::http;
 namespace rt = herald::runtime;
 
 std::string_view current_input;
@@ -95,7 +97,7 @@ void check_cursor(std::string_view text, bool descending) {
 
 constexpr std::string_view query004_path = "/api/v1/events/query";
 
-/// compat_api's path → scope steps for a path compat_api::owns().
+/// compat004_api's path → scope steps for a path compat004_api::owns().
 void check_query004_path(std::string_view path) {
   if (path.size() <= query004_path.size())
     return; // the whole store
@@ -131,8 +133,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view target{reinterpret_cast<const char*>(data), size};
   current_input = target;
   std::string path;
-  hd::query_string q;
-  if (auto err = hd::parse_target(target, path, q)) {
+  hh::query_string q;
+  if (auto err = hh::parse_target(target, path, q)) {
     check_error(err, "parse_target");
     return 0;
   }
@@ -148,8 +150,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   {
     std::string path2;
-    hd::query_string q2;
-    if (auto err = hd::parse_target(again, path2, q2))
+    hh::query_string q2;
+    if (auto err = hh::parse_target(again, path2, q2))
       fail("re-encoded query refused",
            again + "\n" + rt::describe(err).to_json());
     if (path2 != path || q2.params != q.params)
@@ -184,8 +186,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       fail("invalid scope accepted", *spec->scope);
   }
 
-  if (hd::compat_api::owns(path)) {
-    if (auto err = hd::check_known_params(q, {"limit", "after", "order"}))
+  if (hd::compat004_api::owns(path)) {
+    if (auto err = hh::check_known_params(q, {"limit", "after", "order"}))
       check_error(err, "check_known_params");
     check_query004_path(path);
   }

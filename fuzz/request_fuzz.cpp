@@ -1,10 +1,11 @@
-// Fuzz target for what heraldd reads from request headers and the admin
-// endpoints' small parsers (tools/heraldd/http_util.hpp, auth_service.hpp):
+// Fuzz target for what the node reads from request headers and the admin
+// endpoints' small parsers (tools/http/http_util.hpp,
+// tools/api/auth_service.hpp):
 //  - bearer_token: the Authorization header, before any credential check;
 //  - parse_precondition: If-Match / If-None-Match of the config service;
 //  - auth_service::check_user_name / check_roles / check_groups: user
 //    names from paths and the roles/groups members of user and token bodies
-//    (after nlohmann's parse, as admin_api does).
+//    (after nlohmann's parse, as users_api and tokens_api do).
 // The input is split at the first two NUL bytes into three parts (missing
 // parts are empty): an Authorization value, an If-Match value, and a JSON
 // text that is also used as a user name.
@@ -22,12 +23,13 @@
 
 #include "fuzz/error_check.hpp"
 #include "runtime/errc.hpp"
-#include "tools/heraldd/auth_service.hpp"
-#include "tools/heraldd/http_util.hpp"
+#include "tools/api/auth_service.hpp"
+#include "tools/http/http_util.hpp"
 
 namespace {
 
-namespace hd = herald::heraldd;
+namespace hd = herald::api;
+namespace hh = herald::http;
 namespace rt = herald::runtime;
 
 [[noreturn]] void fail(const char* what) {
@@ -64,10 +66,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto if_match = cut();
   auto rest = in;
 
-  hd::http_request req;
+  hh::http_request req;
   req.set(boost::beast::http::field::authorization,
           header_value(authorization));
-  if (auto token = hd::bearer_token(req)) {
+  if (auto token = hh::bearer_token(req)) {
     if (!token->empty() && (token->front() == ' ' || token->back() == ' ' ||
                             token->front() == '\t' || token->back() == '\t'))
       fail("bearer token with surrounding blanks");
@@ -77,9 +79,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   for (auto field : {boost::beast::http::field::if_match,
                      boost::beast::http::field::if_none_match}) {
-    hd::http_request pre;
+    hh::http_request pre;
     pre.set(field, header_value(if_match));
-    auto v = hd::parse_precondition(pre);
+    auto v = hh::parse_precondition(pre);
     if (!v) {
       no_internal(v.error());
     } else if (!v->has_value()) {

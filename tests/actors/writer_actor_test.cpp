@@ -229,7 +229,8 @@ TEST_F(writer_actor_test, exit_fails_pending_requests_with_unavailable) {
 namespace herald::test {
 namespace {
 
-using definition_slot = std::shared_ptr<reply_slot<protocol::definition_result>>;
+using definition_slot =
+    std::shared_ptr<reply_slot<protocol::definition_result>>;
 
 class writer_definition_test : public writer_actor_test {
 protected:
@@ -249,6 +250,21 @@ protected:
     return ev;
   }
 };
+
+TEST_F(writer_definition_test, a_definition_commit_is_timed_like_any_append) {
+  // /metrics promises herald_write_seconds_count ==
+  // herald_write_batch_events_count: every commit that counts as a batch is
+  // timed, definition changes (the admin token at first start) included.
+  auto node = spawn_test_node();
+  publish(node, {make_event("a.b", "t1")});
+  auto res =
+      define(node, "config/t", "1", 0, {make_event("config-updated", "t2")});
+  run();
+  ASSERT_TRUE(res->ok());
+  EXPECT_EQ(node.metrics->batch_events.snapshot().count, 2u);
+  EXPECT_EQ(node.metrics->append_seconds.snapshot().count,
+            node.metrics->batch_events.snapshot().count);
+}
 
 TEST_F(writer_definition_test,
        a_change_is_committed_and_routed_with_its_event) {

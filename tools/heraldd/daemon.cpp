@@ -21,8 +21,8 @@
 #include "runtime/time_format.hpp"
 #include "runtime/uuid.hpp"
 #include "storage/event_store.hpp"
-#include "tools/heraldd/http_server.hpp"
-#include "tools/heraldd/node_api.hpp"
+#include "tools/api/node_api.hpp"
+#include "tools/http/http_server.hpp"
 
 namespace herald::heraldd {
 
@@ -77,6 +77,18 @@ caf::expected<std::string> resolve_node_id(storage::event_store& store,
   if (auto err = store.put_meta("node_id", id))
     return err;
   return id;
+}
+
+/// The API's settings from the flags.
+api::api_options api_options_of(const daemon_config& cfg) {
+  api::api_options opts;
+  opts.max_batch = cfg.max_batch;
+  opts.max_event_bytes = cfg.max_event_bytes;
+  opts.stream_buffer_events = cfg.stream_buffer_events;
+  opts.stream_buffer_bytes = cfg.stream_buffer_bytes;
+  opts.stream_idle_timeout = std::chrono::seconds{cfg.stream_idle_timeout_s};
+  opts.max_streams_per_caller = cfg.max_streams_per_caller;
+  return opts;
 }
 
 std::string signal_name(int sig) {
@@ -135,22 +147,20 @@ int run_daemon(const daemon_config& cfg) {
   spdlog::info("node {} recovered {} events from {}", *node_id,
                store->last_seq(), sopts.dir.string());
 
-  auth_options aopts;
+  api::auth_options aopts;
   aopts.data_dir = data_dir;
   aopts.users_file = cfg.users_file;
   aopts.token_ttl = std::chrono::seconds{cfg.token_ttl_s};
-  auto auth = auth_service::open(store, aopts);
-  if (!auth) {
+  auto auth_failed = [](const caf::error& e) {
     // The field names the entry at fault ("/users/1/roles/0").
-    const auto err = runtime::describe(auth.error());
+    const auto err = runtime::describe(e);
     spdlog::error("auth: {}{}", err.message,
                   err.field.empty() ? "" : " (at " + err.field + ")");
     return 2;
-  }
-  if ((*auth)->created_admin_token())
-    spdlog::info("first start: the admin token is in {} (mode 0600); send it "
-                 "as 'Authorization: Bearer <token>'",
-                 (data_dir / "admin.token").string());
+  };
+  auto auth = api::auth_service::open(aopts);
+  if (!auth)
+    return auth_failed(auth.error());
 
   int exit_code = 0;
   {
@@ -165,14 +175,36 @@ int run_daemon(const daemon_config& cfg) {
     nopts.retention = cfg.retention;
     nopts.retention_tuning.interval = cfg.retention_interval;
     auto handles = actors::spawn_node(sys, store, nopts);
+    // The definition actor loads auth_service (its view: stored users and
+    // tokens, then the users file); on the first start the admin token is
+    // committed through it.
+    auto defs = actors::spawn_definitions(sys, store, handles.writer, {*auth});
+    if (!defs) {
+      actors::stop_node(sys, handles);
+      return auth_failed(defs.error());
+    }
+    handles.definitions = *defs;
+    if (auto err = (*auth)->ensure_admin_token(sys, handles.definitions)) {
+      actors::stop_node(sys, handles);
+      return auth_failed(err);
+    }
+    if ((*auth)->created_admin_token())
+      spdlog::info("first start: the admin token is in {} (mode 0600); send "
+                   "it as 'Authorization: Bearer <token>'",
+                   (data_dir / "admin.token").string());
 
     net::io_context ioc{static_cast<int>(cfg.http_threads)};
-    node_api api{sys, handles, cfg, store, *auth};
+    api::node_api api{sys, handles, api_options_of(cfg), *auth};
     // GET /metrics; sources beyond the built-in ones go into `extra`.
-    metrics_sources metrics_src;
+    api::metrics_sources metrics_src;
     metrics_src.writer = handles.metrics;
     metrics_src.streams = handles.streams;
-    metrics_src.store = store;
+    metrics_src.store = [store] {
+      const auto mem = store->memory_usage();
+      return api::store_figures{store->approximate_size(), store->last_seq(),
+                                mem.table_readers_bytes, mem.block_cache_bytes,
+                                mem.memtable_bytes};
+    };
     metrics_src.extra.push_back([retention = handles.retention_counters](
                                     runtime::metrics_text_writer& out) {
       out.counter("herald_retention_runs_total", "Retention sweeps completed",
@@ -189,10 +221,10 @@ int run_daemon(const daemon_config& cfg) {
                   retention->bytes_deleted.load());
     });
     api.set_metrics_sources(std::move(metrics_src));
-    http_limits limits;
+    http::http_limits limits;
     limits.max_body_bytes = cfg.max_body_bytes;
     limits.idle_timeout_s = cfg.http_idle_timeout_s;
-    auto server = std::make_shared<http_server>(ioc, api, limits);
+    auto server = std::make_shared<http::http_server>(ioc, api, limits);
     auto http_port = server->listen(cfg.http);
     if (!http_port) {
       spdlog::error("{}", runtime::describe(http_port.error()).message);

@@ -13,14 +13,11 @@
 #include <vector>
 
 #include "storage/retention.hpp"
+#include "tools/http/endpoint.hpp"
 
 namespace herald::heraldd {
 
-/// A host and port to bind. Port 0 = let the kernel pick one.
-struct endpoint {
-  std::string host = "127.0.0.1";
-  uint16_t port = 0;
-};
+using http::endpoint;
 
 /// Parses "HOST:PORT" (IPv4, a name, or "[v6]:PORT"). Returns nullopt when
 /// malformed or the port is out of range.

@@ -1,0 +1,31 @@
+#pragma once
+
+// Turns the query parameters of `GET /api/v1/events` and
+// `GET /api/v1/events/stream` into validated protocol queries and stream
+// specs (DESIGN §3/§4/§7). Every error is `invalid_*` with field = the
+// parameter name. Pure functions.
+
+#include <caf/expected.hpp>
+
+#include "actors/protocol/messages.hpp"
+#include "actors/stream_actor.hpp"
+#include "tools/http/http_util.hpp"
+
+namespace herald::api {
+
+/// Max `limit` of one query page.
+inline constexpr size_t max_query_limit = 1000;
+
+/// A parsed `GET /api/v1/events`: the query and the output format.
+struct event_query_request {
+  protocol::event_query query;
+  bool cloudevents = false; ///< format=cloudevents
+};
+
+caf::expected<event_query_request>
+parse_event_query(const http::query_string& q);
+
+caf::expected<actors::stream_spec>
+parse_stream_spec(const http::query_string& q);
+
+} // namespace herald::api
