@@ -129,39 +129,22 @@ registry_stats sample() {
 }
 
 // Equality as a receiver would judge it.
+/// Element by element, for every vector type of the block (defined below,
+/// after the element overloads).
+template <class T>
+bool same(const std::vector<T>& a, const std::vector<T>& b);
+
 bool same(const v1::Event& a, const v1::Event& b) {
   return a.SerializeAsString() == b.SerializeAsString();
 }
-bool same(const std::vector<v1::Event>& a, const std::vector<v1::Event>& b) {
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (!same(a[i], b[i]))
-      return false;
-  return true;
-}
-bool same(const event_ptrs& a, const event_ptrs& b) {
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (!a[i] || !b[i] || !same(*a[i], *b[i]))
-      return false;
-  return true;
+bool same(const event_ptr& a, const event_ptr& b) {
+  return a && b && same(*a, *b);
 }
 bool same(const runtime::identity& a, const runtime::identity& b) {
   return a.name == b.name && a.groups == b.groups && a.roles == b.roles;
 }
 bool same(const publish_result& a, const publish_result& b) {
   return a.id == b.id && a.seq == b.seq && a.duplicate == b.duplicate;
-}
-bool same(const std::vector<publish_result>& a,
-          const std::vector<publish_result>& b) {
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (!same(a[i], b[i]))
-      return false;
-  return true;
 }
 bool same(const std::optional<runtime::content_filter>& a,
           const std::optional<runtime::content_filter>& b) {
@@ -182,14 +165,6 @@ bool same(const query_page& a, const query_page& b) {
 bool same(const definition& a, const definition& b) {
   return a.key == b.key && a.value == b.value && a.version == b.version;
 }
-bool same(const std::vector<definition>& a, const std::vector<definition>& b) {
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (!same(a[i], b[i]))
-      return false;
-  return true;
-}
 bool same(const definition_change& a, const definition_change& b) {
   return a.key == b.key && a.value == b.value &&
          a.expect_version == b.expect_version;
@@ -200,15 +175,6 @@ bool same(const definition_result& a, const definition_result& b) {
 bool same(const source_info& a, const source_info& b) {
   return a.id == b.id && a.enabled == b.enabled && a.events == b.events &&
          a.last_seq == b.last_seq && a.last_accept_ns == b.last_accept_ns;
-}
-bool same(const std::vector<source_info>& a,
-          const std::vector<source_info>& b) {
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (!same(a[i], b[i]))
-      return false;
-  return true;
 }
 bool same(const subscribe_spec& a, const subscribe_spec& b) {
   return a.id == b.id && a.name == b.name && a.scope == b.scope &&
@@ -222,6 +188,16 @@ bool same(const registry_stats& a, const registry_stats& b) {
          a.queue_groups == b.queue_groups &&
          a.queue_handed_over == b.queue_handed_over &&
          a.queue_dropped == b.queue_dropped;
+}
+
+template <class T>
+bool same(const std::vector<T>& a, const std::vector<T>& b) {
+  if (a.size() != b.size())
+    return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!same(a[i], b[i]))
+      return false;
+  return true;
 }
 
 template <class T>
