@@ -1,11 +1,14 @@
 #pragma once
 
-// Node-internal message types of herald::actors: storage requests and
-// results and the routing table's subscription, which travel between local
-// actors only. They are whitelisted with CAF_ALLOW_UNSAFE_MESSAGE_TYPE
-// instead of getting an inspect() overload; whatever may cross the node
-// port is in actors/protocol/type_ids.hpp (the `herald` block) and
-// actors/cluster/type_ids.hpp (`herald_cluster`, which this block follows). The atoms are protocol's, visible here unqualified.
+// Node-internal message types of herald::actors: the routing table's
+// subscription (it carries a queue gate shared with a local sink), which
+// travels between local actors only. It is whitelisted with
+// CAF_ALLOW_UNSAFE_MESSAGE_TYPE instead of getting an inspect() overload;
+// no message carries a storage type (actors translate with
+// storage_codec.hpp). Whatever may cross the node port is in
+// actors/protocol/type_ids.hpp (the `herald` block) and
+// actors/cluster/type_ids.hpp (`herald_cluster`, which this block follows).
+// The atoms are protocol's, visible here unqualified.
 //
 // CAF 0.17.6 does not need the type-ID blocks at runtime; they are kept so
 // the move to CAF 0.18+ only needs `init_global_meta_objects`.
@@ -18,7 +21,6 @@
 #include "actors/cluster/type_ids.hpp"
 #include "actors/protocol/type_ids.hpp"
 #include "actors/routing_table.hpp"
-#include "storage/event_store.hpp"
 
 namespace herald::actors {
 
@@ -72,20 +74,8 @@ using protocol::registry_stats;
 
 CAF_BEGIN_TYPE_ID_BLOCK(herald_actors, caf::id_block::herald_cluster::end)
 
-CAF_ADD_TYPE_ID(herald_actors, (herald::storage::append_result))
-CAF_ADD_TYPE_ID(herald_actors, (std::vector<herald::storage::append_result>))
-CAF_ADD_TYPE_ID(herald_actors, (herald::storage::event_query))
-CAF_ADD_TYPE_ID(herald_actors, (herald::storage::query_page))
 CAF_ADD_TYPE_ID(herald_actors, (herald::actors::subscription))
-CAF_ADD_TYPE_ID(herald_actors, (herald::storage::definition_write))
-CAF_ADD_TYPE_ID(herald_actors, (herald::storage::definition_result))
 
 CAF_END_TYPE_ID_BLOCK(herald_actors)
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::storage::append_result)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<herald::storage::append_result>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::storage::event_query)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::storage::query_page)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::subscription)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::storage::definition_write)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::storage::definition_result)
