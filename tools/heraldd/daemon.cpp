@@ -16,7 +16,10 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "actors/cluster/type_ids.hpp"
+#include "actors/definition_actor.hpp"
 #include "actors/node.hpp"
+#include "actors/protocol/type_ids.hpp"
 #include "runtime/event_codec.hpp"
 #include "runtime/time_format.hpp"
 #include "runtime/uuid.hpp"
@@ -168,6 +171,9 @@ int run_daemon(const daemon_config& cfg) {
     caf_cfg.set("scheduler.max-threads",
                 static_cast<size_t>(cfg.scheduler_threads));
     caf_cfg.load<caf::io::middleman>();
+    // Every type that may cross the node port, by name (CAF 0.17).
+    protocol::add_message_types(caf_cfg);
+    cluster::add_message_types(caf_cfg);
     caf::actor_system sys{caf_cfg};
 
     actors::node_options nopts;
