@@ -22,9 +22,9 @@ reader_impl(reader_actor::pointer,
             std::shared_ptr<const storage::event_store> store) {
   return {
       [store](
-          query_atom, const protocol::event_query& q,
+          query_atom, protocol::event_query& q,
           const runtime::identity& who) -> caf::result<protocol::query_page> {
-        auto page = store->query(to_storage(q), who);
+        auto page = store->query(to_storage(std::move(q)), who);
         if (!page)
           return std::move(page.error());
         return to_protocol(std::move(*page));

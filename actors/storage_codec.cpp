@@ -29,17 +29,17 @@ protocol::source_info to_protocol(const storage::source_info& s) {
   return {s.id, s.enabled, s.events, s.last_seq, s.last_accept_ns};
 }
 
-storage::event_query to_storage(const protocol::event_query& q) {
+storage::event_query to_storage(protocol::event_query&& q) {
   storage::event_query out;
-  out.name = q.name;
-  out.source = q.source;
-  out.tenant = q.tenant;
-  out.user = q.user;
-  out.scope = q.scope;
+  out.name = std::move(q.name);
+  out.source = std::move(q.source);
+  out.tenant = std::move(q.tenant);
+  out.user = std::move(q.user);
+  out.scope = std::move(q.scope);
   out.since_ns = q.since_ns;
   out.until_ns = q.until_ns;
-  out.filter = q.filter;
-  out.after = q.after;
+  out.filter = std::move(q.filter);
+  out.after = std::move(q.after);
   out.from_seq = q.from_seq;
   out.descending = q.descending;
   out.limit = q.limit;

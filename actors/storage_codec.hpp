@@ -18,7 +18,7 @@ protocol::query_page to_protocol(storage::query_page&& page);
 protocol::definition to_protocol(storage::definition&& d);
 protocol::source_info to_protocol(const storage::source_info& s);
 
-storage::event_query to_storage(const protocol::event_query& q);
+storage::event_query to_storage(protocol::event_query&& q);
 storage::definition_write to_storage(const protocol::definition_change& c);
 
 } // namespace herald::actors

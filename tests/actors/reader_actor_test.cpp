@@ -25,7 +25,7 @@ TEST_F(reader_actor_test, query_pages_through_the_pool) {
   q.limit = 2;
   auto page =
       request<protocol::query_page>(node.readers, actors::query_atom::value, q,
-                                   runtime::identity::anonymous_admin());
+                                    runtime::identity::anonymous_admin());
   run();
   auto first = page->get();
   ASSERT_EQ(first.events.size(), 2u);
@@ -34,7 +34,7 @@ TEST_F(reader_actor_test, query_pages_through_the_pool) {
   ASSERT_FALSE(first.next.empty());
   q.after = first.next;
   page = request<protocol::query_page>(node.readers, actors::query_atom::value,
-                                      q, runtime::identity::anonymous_admin());
+                                       q, runtime::identity::anonymous_admin());
   run();
   auto second = page->get();
   ASSERT_EQ(second.events.size(), 1u);
@@ -54,7 +54,7 @@ TEST_F(reader_actor_test, query_skips_invisible_events_and_reports_errors) {
   ASSERT_EQ(page->get().events.size(), 1u);
   q.after = "not-a-cursor";
   page = request<protocol::query_page>(node.readers, actors::query_atom::value,
-                                      q, member_of("g1"));
+                                       q, member_of("g1"));
   run();
   ASSERT_TRUE(page->ready());
   EXPECT_EQ(runtime::describe(page->error()).code,

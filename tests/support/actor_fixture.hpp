@@ -135,8 +135,8 @@ protected:
 
   /// Publishes and runs until idle; returns the results (test fails on
   /// error).
-  std::vector<protocol::publish_result> publish(const actors::node_handles& node,
-                                              std::vector<v1::Event> events);
+  std::vector<protocol::publish_result>
+  publish(const actors::node_handles& node, std::vector<v1::Event> events);
 
   /// An actor that appends every (deliver_atom, event_ptrs) to the log.
   caf::actor spawn_collector(std::shared_ptr<delivery_log> log);

@@ -426,6 +426,11 @@ std::optional<user_record> auth_service::user(std::string_view name) const {
   return u->second;
 }
 
+bool auth_service::has_token(const std::string& id) const {
+  std::shared_lock guard{mtx_};
+  return tokens_.count(id) > 0;
+}
+
 std::vector<user_record> auth_service::users() const {
   std::vector<user_record> out;
   {

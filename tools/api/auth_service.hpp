@@ -152,6 +152,8 @@ public:
   runtime::auth::login_limiter& limiter() noexcept { return limiter_; }
 
   std::optional<user_record> user(std::string_view name) const;
+  /// Whether service token `id` is known (not revoked).
+  bool has_token(const std::string& id) const;
   std::vector<user_record> users() const;
   std::vector<token_record> tokens() const;
 

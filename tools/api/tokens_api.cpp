@@ -139,10 +139,7 @@ void tokens_api::revoke(http::request_context& ctx,
       // (fail closed); a refusal before it leaves it as it was. Either way
       // nothing a revoked token opened may stay open.
       [this, id = *id, end_streams] {
-        bool still_valid = false;
-        for (const auto& t : auth_->tokens())
-          still_valid = still_valid || t.id == id;
-        if (!still_valid)
+        if (!auth_->has_token(id))
           end_streams();
       });
 }
