@@ -11,6 +11,9 @@ packages=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   # auth: JWT (HS256) and argon2id password hashes
   libjwt-dev libsodium-dev
+  # workflows and triggers (issue 10): IANA time zones (CCTZ + the zone
+  # database) and outbound HTTP for `http` steps and webhooks (libcurl)
+  libcctz-dev tzdata libcurl4-openssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # the README tour and process-level helpers
