@@ -96,6 +96,16 @@ CAF_END_TYPE_ID_BLOCK(herald_automation)
 
 namespace herald::automation {
 
+// The protocol's atoms this module's interfaces use, unqualified.
+using protocol::define_atom;
+using protocol::define_atom_v;
+using protocol::deliver_atom;
+using protocol::deliver_atom_v;
+using protocol::get_atom;
+using protocol::get_atom_v;
+using protocol::list_atom;
+using protocol::list_atom_v;
+
 /// The session side of one listener connection.
 ///
 /// - `(frame_atom, std::string text) -> void`: send one text frame.

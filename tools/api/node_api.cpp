@@ -28,7 +28,8 @@ node_api::node_api(caf::actor_system& sys, actors::node_handles handles,
                 refuse(std::move(stream), std::move(res));
               }),
       compat_(sys, handles, opts, state_), auth_api_(admin_), users_(admin_),
-      tokens_(admin_), sources_(admin_), config_(admin_) {
+      tokens_(admin_), sources_(admin_), config_(admin_),
+      automation_api_(admin_, automation_) {
   nodes_.add_routes(routes_);
   auth_api_.add_routes(routes_);
   events_.add_routes(routes_);
@@ -38,6 +39,7 @@ node_api::node_api(caf::actor_system& sys, actors::node_handles handles,
   tokens_.add_routes(routes_);
   sources_.add_routes(routes_);
   config_.add_routes(routes_);
+  automation_api_.add_routes(routes_);
   // Every refused publish counts, whichever check refused it (the table's
   // 404/405/403 included; a 401 does not).
   routes_.after_authentication(

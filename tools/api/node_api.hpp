@@ -21,6 +21,8 @@
 #include "tools/api/admin_context.hpp"
 #include "tools/api/auth_api.hpp"
 #include "tools/api/auth_service.hpp"
+#include "tools/api/automation_api.hpp"
+#include "tools/api/automation_handles.hpp"
 #include "tools/api/compat004_api.hpp"
 #include "tools/api/config_api.hpp"
 #include "tools/api/events_api.hpp"
@@ -62,6 +64,10 @@ public:
     return api_metrics_;
   }
 
+  /// The workflow and listener actors; call once, before serving (until
+  /// then their endpoints answer 503).
+  void set_automation(automation_handles h) { automation_ = std::move(h); }
+
   /// /readyz answers 200 only while ready.
   void set_ready(bool ready) noexcept { state_.ready = ready; }
   /// Refuses new publishes and streams (503) from now on.
@@ -89,6 +95,7 @@ private:
   stream_registry streams_;
   routes routes_;
   admin_context admin_;
+  automation_handles automation_;
   nodes_api nodes_;
   events_api events_;
   compat004_api compat_;
@@ -98,6 +105,7 @@ private:
   tokens_api tokens_;
   sources_api sources_;
   config_api config_;
+  automation_api automation_api_;
   std::mutex idle_mtx_;
   std::condition_variable idle_cv_;
   size_t in_flight_ = 0; // guarded by idle_mtx_

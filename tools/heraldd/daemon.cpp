@@ -12,10 +12,13 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "actors/automation/flow_actor.hpp"
+#include "actors/cluster/local_coordinator.hpp"
 #include "actors/cluster/type_ids.hpp"
 #include "actors/definition_actor.hpp"
 #include "actors/node.hpp"
@@ -199,8 +202,28 @@ int run_daemon(const daemon_config& cfg) {
                    "it as 'Authorization: Bearer <token>'",
                    (data_dir / "admin.token").string());
 
+    // Workflows, triggers and runs (DESIGN §5): fires are committed through
+    // the coordinator (in-process here: this node owns everything).
+    auto coordinator =
+        cluster::spawn_local_coordinator(
+            sys, store, cluster::local_coordinator_options{{*node_id, {}, {}}});
+    auto flow_metrics = std::make_shared<automation::flow_metrics>();
+    automation::flow_options fopts;
+    fopts.workflows_dir = cfg.workflows_dir;
+    fopts.metrics = flow_metrics;
+    auto flow = automation::spawn_flow(
+        sys,
+        automation::flow_deps{handles.writer, handles.registry,
+                              handles.definitions, coordinator, nullptr},
+        fopts);
+    auto stop_automation = [&] {
+      caf::anon_send_exit(flow, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(coordinator, caf::exit_reason::user_shutdown);
+    };
+
     net::io_context ioc{static_cast<int>(cfg.http_threads)};
     api::node_api api{sys, handles, api_options_of(cfg), *auth};
+    api.set_automation(api::automation_handles{flow, nullptr});
     // GET /metrics; sources beyond the built-in ones go into `extra`.
     api::metrics_sources metrics_src;
     metrics_src.writer = handles.metrics;
@@ -226,6 +249,39 @@ int run_daemon(const daemon_config& cfg) {
                   "(logical; disk shrinks as RocksDB compacts)",
                   retention->bytes_deleted.load());
     });
+    metrics_src.extra.push_back([fm = flow_metrics](
+                                    runtime::metrics_text_writer& out) {
+      out.gauge("herald_tasks_running", "Workflow runs in progress",
+                fm->tasks_running.load());
+      out.family("herald_tasks_ended_total", runtime::metric_type::counter,
+                 "Workflow runs ended, by final state");
+      out.sample("herald_tasks_ended_total", fm->tasks_succeeded.load(),
+                 {{"state", "succeeded"}});
+      out.sample("herald_tasks_ended_total", fm->tasks_failed.load(),
+                 {{"state", "failed"}});
+      out.sample("herald_tasks_ended_total", fm->tasks_cancelled.load(),
+                 {{"state", "cancelled"}});
+      out.counter("herald_trigger_fires_total",
+                  "Trigger fires that started a run", fm->fires.load());
+      out.counter("herald_trigger_failures_total",
+                  "Trigger fires that could not run their workflow (003's "
+                  "trigger.*.failed)",
+                  fm->fire_failures.load());
+      out.counter("herald_triggers_disabled_total",
+                  "Triggers disabled by 003's failure rules",
+                  fm->triggers_disabled.load());
+      out.family("herald_triggers_enabled", runtime::metric_type::gauge,
+                 "Enabled triggers, by type");
+      out.sample("herald_triggers_enabled",
+                 static_cast<uint64_t>(fm->schedule_triggers.load()),
+                 {{"type", "schedule"}});
+      out.sample("herald_triggers_enabled",
+                 static_cast<uint64_t>(fm->event_triggers.load()),
+                 {{"type", "event"}});
+      out.histogram("herald_trigger_fire_lateness_seconds",
+                    "Seconds between a schedule instant and its fire",
+                    fm->fire_lateness_seconds.snapshot());
+    });
     api.set_metrics_sources(std::move(metrics_src));
     http::http_limits limits;
     limits.max_body_bytes = cfg.max_body_bytes;
@@ -234,6 +290,7 @@ int run_daemon(const daemon_config& cfg) {
     auto http_port = server->listen(cfg.http);
     if (!http_port) {
       spdlog::error("{}", runtime::describe(http_port.error()).message);
+      stop_automation();
       actors::stop_node(sys, handles);
       return 1;
     }
@@ -245,6 +302,7 @@ int run_daemon(const daemon_config& cfg) {
     if (!node_port) {
       spdlog::error("cannot open the node port {}:{}: {}", cfg.node_host,
                     cfg.node_port, caf::to_string(node_port.error()));
+      stop_automation();
       actors::stop_node(sys, handles);
       return 1;
     }
@@ -252,6 +310,7 @@ int run_daemon(const daemon_config& cfg) {
     nlohmann::json ports{{"http", *http_port}, {"node", *node_port}};
     if (!write_file_atomically(data_dir / "ports.json", ports.dump() + "\n")) {
       spdlog::error("cannot write {}", (data_dir / "ports.json").string());
+      stop_automation();
       actors::stop_node(sys, handles);
       return 1;
     }
@@ -281,6 +340,18 @@ int run_daemon(const daemon_config& cfg) {
           }
         }
       });
+
+    // Workflows and triggers are loaded (tasks cut by a restart resumed)
+    // before the node says it is ready.
+    {
+      caf::scoped_actor waiter{sys};
+      waiter->request(flow, std::chrono::seconds{60}, automation::list_atom_v)
+          .receive([](const std::string&) {},
+                   [](const caf::error& err) {
+                     spdlog::warn("workflows did not load in time: {}",
+                                  runtime::describe(err).message);
+                   });
+    }
 
     // server.ready is durable before /readyz turns 200.
     nlohmann::json ready_data{
@@ -325,6 +396,7 @@ int run_daemon(const daemon_config& cfg) {
     ioc.stop();
     for (auto& t : io_threads)
       t.join();
+    stop_automation();
     actors::stop_node(sys, handles);
     sys.middleman().unpublish(caf::actor_cast<caf::actor>(handles.registry),
                               *node_port);

@@ -147,6 +147,11 @@ std::optional<daemon_config> parse_command_line(int argc, char** argv,
                  "Users file: JSON {\"users\":[{\"name\",\"password\" or "
                  "\"password_hash\",\"groups\",\"roles\"}]}")
       ->check(CLI::ExistingFile);
+  std::string workflows_dir;
+  app.add_option("--workflows-dir", workflows_dir,
+                 "Directory of workflow files (<id>.json), validated when "
+                 "run")
+      ->check(CLI::ExistingDirectory);
   app.add_option("--token-ttl", cfg.token_ttl_s,
                  "Seconds a login token (JWT) stays valid")
       ->check(CLI::Range(1u, 31u * 86400u))
@@ -195,6 +200,8 @@ std::optional<daemon_config> parse_command_line(int argc, char** argv,
   cfg.data_dir = data_dir;
   if (!users_file.empty())
     cfg.users_file = users_file;
+  if (!workflows_dir.empty())
+    cfg.workflows_dir = std::filesystem::absolute(workflows_dir);
   cfg.http = *parse_endpoint(http);
   cfg.durability_sync = durability == "sync";
   // The validators above accepted every value: the parses succeed.

@@ -48,6 +48,8 @@ struct daemon_config {
   /// Users file (--users): JSON {"users":[{name, password|password_hash,
   /// groups, roles}]}.
   std::optional<std::filesystem::path> users_file;
+  /// One JSON file per workflow (DESIGN §5), read when run; empty: none.
+  std::filesystem::path workflows_dir;
   /// Lifetime of a login token (--token-ttl, seconds).
   unsigned token_ttl_s = 3600;
 
