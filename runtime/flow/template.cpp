@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "runtime/errc.hpp"
+#include "runtime/flow/detail.hpp"
 
 namespace herald::flow {
 
@@ -334,19 +335,6 @@ caf::error append_text(const compiled_string& str, const template_context& ctx,
   return {};
 }
 
-std::string escape_pointer_token(std::string_view key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
-  return out;
-}
-
 } // namespace
 
 struct json_template::impl {
@@ -384,7 +372,7 @@ caf::error walk(json& node, const template_scope& scope,
     for (auto it = node.begin(); it != node.end(); ++it) {
       auto saved = pointer.size();
       pointer += '/';
-      pointer += escape_pointer_token(it.key());
+      pointer += detail::pointer_token(it.key());
       where.push_back({it.key(), 0, false});
       auto err = walk(it.value(), scope, where, pointer, prefix, out);
       where.pop_back();
