@@ -1,0 +1,39 @@
+#pragma once
+
+// Internal to herald_flow: helpers its .cpp files share. Not for other
+// modules (the public API is the other headers of runtime/flow/).
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <nlohmann/json_fwd.hpp>
+
+namespace herald::flow {
+struct step_plan;
+} // namespace herald::flow
+
+namespace herald::flow::detail {
+
+/// `key` as one JSON Pointer token (RFC 6901: `~` → `~0`, `/` → `~1`).
+inline std::string pointer_token(std::string_view key) {
+  std::string out;
+  out.reserve(key.size());
+  for (char c : key) {
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
+  }
+  return out;
+}
+
+/// Checks and compiles `steps` (a non-empty array: the caller checked) into
+/// `out`, expanding phases; errors as workflow_plan::parse documents them.
+caf::error parse_steps(const nlohmann::json& steps,
+                       std::vector<step_plan>& out);
+
+} // namespace herald::flow::detail
