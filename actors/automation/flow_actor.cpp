@@ -100,6 +100,8 @@ struct flow_state {
   bool subscribed = false;
   std::map<std::string, running_task> tasks;
   std::map<std::string, std::set<std::string>> running_by_workflow;
+  /// Runs whose record is being stored (not spawned yet).
+  std::set<std::string> starting;
   std::map<std::string, std::deque<queued_run>> queued;
 
   int64_t now() const { return opts.clock(); }
@@ -325,7 +327,7 @@ void spawn_run(self_ptr self, plan_ptr plan, flow::task_record rec,
   auto actor = spawn_task(self->system(), std::move(d), std::move(plan),
                           std::move(rec), resumed);
   st.tasks[id] = running_task{actor, wf};
-  st.running_by_workflow[wf].insert(id);
+  st.running_by_workflow[wf].insert(id); // (again, for resumed and queued)
   st.metrics().tasks_running.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -340,20 +342,49 @@ void store_skipped(self_ptr self, flow::task_record rec) {
          std::nullopt, {}, {});
 }
 
-/// Starts `rec` under its workflow's overlap policy. False when it was
-/// skipped.
-bool start_run(self_ptr self, plan_ptr plan, flow::task_record rec) {
+/// Stores a new run's record with its task_started event, then calls
+/// `then` (an error when it could not be stored). Messages to the writer
+/// keep their order, so runs started one after the other here start in
+/// that order in the trail.
+void store_new(self_ptr self, const flow::task_record& rec,
+               std::function<void(caf::error)> then) {
+  std::vector<v1::Event> evs;
+  evs.push_back(task_started_event(rec, self->state.now()));
+  self->request(self->state.deps.writer, caf::infinite, define_atom_v,
+                protocol::definition_change{std::string{task_prefix} + rec.id,
+                                            rec.to_storage(), std::nullopt},
+                std::move(evs))
+      .then([then](const protocol::definition_result&) { then({}); },
+            [then](const caf::error& err) { then(err); });
+}
+
+/// Starts `rec` under its workflow's overlap policy; `then` gets the
+/// task id once its record is stored (or the error). A run that overlap
+/// `skip` does not start is stored cancelled.
+void start_run(self_ptr self, plan_ptr plan, flow::task_record rec,
+               std::function<void(caf::expected<std::string>)> then = {}) {
   auto& st = self->state;
   auto& running = st.running_by_workflow[rec.workflow_id];
+  const auto id = rec.id;
+  auto report = [then, id](caf::error err) {
+    if (!then)
+      return;
+    if (err)
+      then(std::move(err));
+    else
+      then(id);
+  };
   if (!running.empty()) {
     switch (plan->overlap()) {
     case flow::overlap_policy::skip:
       store_skipped(self, std::move(rec));
-      return false;
-    case flow::overlap_policy::queue:
+      return report({});
+    case flow::overlap_policy::queue: {
+      store_new(self, rec, report);
       st.queued[rec.workflow_id].push_back(
           queued_run{std::move(plan), std::move(rec)});
-      return true;
+      return;
+    }
     case flow::overlap_policy::replace:
       for (const auto& tid : running)
         if (auto it = st.tasks.find(tid); it != st.tasks.end())
@@ -363,8 +394,21 @@ bool start_run(self_ptr self, plan_ptr plan, flow::task_record rec) {
       break;
     }
   }
-  spawn_run(self, std::move(plan), std::move(rec), false);
-  return true;
+  // Counted as running from now on (overlap decisions see it), spawned
+  // once stored.
+  running.insert(id);
+  st.starting.insert(id);
+  store_new(self, rec,
+            [self, plan = std::move(plan), rec, report](caf::error err) mutable {
+              auto& s = self->state;
+              s.starting.erase(rec.id);
+              if (err) {
+                s.running_by_workflow[rec.workflow_id].erase(rec.id);
+                return report(std::move(err));
+              }
+              spawn_run(self, std::move(plan), std::move(rec), false);
+              report({});
+            });
 }
 
 flow::task_origin origin_of(const flow::trigger_def& t,
@@ -383,9 +427,10 @@ flow::task_origin origin_of(const flow::trigger_def& t,
 
 /// The fire pipeline of 003: answers the task id or the cause's error
 /// (after emitting failed/disabled).
-caf::expected<std::string> fire_now(self_ptr self, trigger_entry& e,
-                                    int64_t fire_ns, const v1::Event* ev,
-                                    std::string task_id) {
+caf::expected<std::string>
+fire_now(self_ptr self, trigger_entry& e, int64_t fire_ns, const v1::Event* ev,
+         std::string task_id,
+         std::function<void(caf::expected<std::string>)> then = {}) {
   auto& st = self->state;
   const auto& def = *e.def;
   auto fail = [&](flow::fire_failure cause, const std::string& detail) {
@@ -423,7 +468,7 @@ caf::expected<std::string> fire_now(self_ptr self, trigger_entry& e,
     e.last_fire_ns = st.now();
     ++e.fires;
   }
-  start_run(self, found.plan, std::move(rec));
+  start_run(self, found.plan, std::move(rec), std::move(then));
   return task_id;
 }
 
@@ -825,8 +870,15 @@ flow_actor::behavior_type flow_impl(self_ptr self, flow_deps deps,
         auto id = runtime::new_uuid_v7(st.now());
         auto rec = flow::task_machine::make(*r.plan, id, std::move(input),
                                             {}, st.now());
-        start_run(self, r.plan, std::move(rec));
-        return id;
+        auto rp = self->make_response_promise<std::string>();
+        start_run(self, r.plan, std::move(rec),
+                  [rp](caf::expected<std::string> res) mutable {
+                    if (res)
+                      rp.deliver(std::move(*res));
+                    else
+                      rp.deliver(std::move(res.error()));
+                  });
+        return rp;
       },
       [self, unavailable](fire_atom,
                           const std::string& trigger_id)
@@ -838,15 +890,22 @@ flow_actor::behavior_type flow_impl(self_ptr self, flow_deps deps,
         if (it == st.triggers.end())
           return make_api_error(errc::not_found,
                                 "no such trigger: " + trigger_id, "id");
-        auto r = fire_now(self, it->second,
-                          it->second.def->kind() ==
-                                  flow::trigger_kind::schedule
-                              ? st.now() / 1000000000 * 1000000000
-                              : 0,
-                          nullptr, runtime::new_uuid_v7(st.now()));
+        auto rp = self->make_response_promise<std::string>();
+        auto r = fire_now(
+            self, it->second,
+            it->second.def->kind() == flow::trigger_kind::schedule
+                ? st.now() / 1000000000 * 1000000000
+                : 0,
+            nullptr, runtime::new_uuid_v7(st.now()),
+            [rp](caf::expected<std::string> res) mutable {
+              if (res)
+                rp.deliver(std::move(*res));
+              else
+                rp.deliver(std::move(res.error()));
+            });
         if (!r)
           return std::move(r.error());
-        return *r;
+        return rp;
       },
       [self](fire_atom, const std::string& trigger_id, int64_t fire_ns,
              const protocol::event_ptrs& event,

@@ -211,7 +211,9 @@ void advance(self_ptr self, std::vector<v1::Event> batch) {
     auto ctx = m.context(steps_ctx);
     switch (step->kind) {
     case step_kind::emit: {
-      auto name = flow::render_text(step->emit->name, ctx);
+      caf::expected<std::string> name = step->emit->name;
+      if (step->emit->name_template)
+        name = step->emit->name_template->render_text(ctx);
       auto data = step->emit->data.render(ctx);
       if (!name || !data) {
         m.finish_step(false, nullptr,
@@ -233,7 +235,7 @@ void advance(self_ptr self, std::vector<v1::Event> batch) {
       continue;
     }
     case step_kind::set_status: {
-      auto msg = flow::render_text(step->status->message, ctx);
+      auto msg = step->status->message.render_text(ctx);
       if (!msg) {
         m.finish_step(false, nullptr, runtime::describe(msg.error()).message,
                       now());
@@ -324,24 +326,16 @@ task_impl(self_ptr self, task_deps deps,
   st.deps = std::move(deps);
   st.plan = std::move(plan);
   st.machine = std::make_unique<flow::task_machine>(*st.plan, std::move(rec));
-  std::vector<v1::Event> first;
-  if (resumed) {
-    if (!st.machine->resume(now())) {
-      finish(self, {});
-      return task_actor::behavior_type{
-          [](cancel_atom) { return false; },
-          [](actors::deliver_atom, const protocol::event_ptrs&) {},
-          [](tick_atom, uint64_t) {},
-          [](step_atom, uint64_t, bool, const std::string&,
-             const std::string&) {}};
-    }
-  } else {
-    const auto& r = st.machine->record();
-    json data{{"task_id", r.id}, {"workflow_id", r.workflow_id}};
-    if (!r.origin.trigger_id.empty())
-      data["trigger_id"] = r.origin.trigger_id;
-    first.push_back(sys_event("task_started", data, r, "start", now()));
+  if (resumed && !st.machine->resume(now())) {
+    finish(self, {});
+    return task_actor::behavior_type{
+        [](cancel_atom) { return false; },
+        [](actors::deliver_atom, const protocol::event_ptrs&) {},
+        [](tick_atom, uint64_t) {},
+        [](step_atom, uint64_t, bool, const std::string&,
+           const std::string&) {}};
   }
+  std::vector<v1::Event> first;
   advance(self, std::move(first));
   return {
       [self](cancel_atom) -> bool {
@@ -381,6 +375,13 @@ task_impl(self_ptr self, task_deps deps,
 }
 
 } // namespace
+
+v1::Event task_started_event(const flow::task_record& r, int64_t t) {
+  json data{{"task_id", r.id}, {"workflow_id", r.workflow_id}};
+  if (!r.origin.trigger_id.empty())
+    data["trigger_id"] = r.origin.trigger_id;
+  return sys_event("task_started", data, r, "start", t);
+}
 
 std::vector<v1::Event> task_end_events(const flow::task_record& rec,
                                        int64_t t) {

@@ -7,7 +7,8 @@
 //        ─▶ async step (perform_action ▶ hub, wait_for_event ▶ registry,
 //           http ▶ detached curl) ─▶ result ─▶ persist ─▶ … ─▶ end
 //
-// Persistence: the record is the definition "task/<id>", written through
+// Persistence: the flow actor stores a new record with task_started before
+// spawning the actor. The record is the definition "task/<id>", written through
 // the writer together with the events of the steps it covers (one atomic,
 // durable write): an emitted event and the step that emitted it are stored
 // together or not at all. Steps that need no waiting are batched into one
@@ -73,11 +74,17 @@ using task_actor = caf::typed_actor<
     caf::reacts_to<tick_atom, uint64_t>,
     caf::reacts_to<step_atom, uint64_t, bool, std::string, std::string>>;
 
-/// Spawns the run of `rec` (a new record from task_machine::make, or one
-/// read back after a restart with `resumed` = true).
+/// Spawns the run of `rec`: a new record the flow actor has stored with
+/// its task_started event (task_started_event), or one read back after a
+/// restart (`resumed` = true).
 task_actor spawn_task(caf::actor_system& sys, task_deps deps,
                       std::shared_ptr<const flow::workflow_plan> plan,
                       flow::task_record rec, bool resumed);
+
+/// The task_started event of `rec` (the flow actor stores it with the new
+/// record, in the order it starts runs, so runs for one event start in
+/// priority order).
+v1::Event task_started_event(const flow::task_record& rec, int64_t now_ns);
 
 /// The events of a task's end (task_end and the outcome event), for the
 /// actor and for the flow actor ending a task it cannot run.

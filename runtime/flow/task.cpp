@@ -270,7 +270,7 @@ const step_plan* task_machine::begin_step(int64_t now_ns) {
   if (ended())
     return nullptr;
   if (rec_.current >= rec_.steps.size()) {
-    end(task_state::succeeded, now_ns, {});
+    end_after_last(now_ns);
     return nullptr;
   }
   const auto& steps = plan_.steps();
@@ -306,7 +306,17 @@ void task_machine::finish_step(bool ok, json output, std::string error,
     return;
   }
   if (rec_.current >= rec_.steps.size())
-    end(task_state::succeeded, now_ns, {});
+    end_after_last(now_ns);
+}
+
+void task_machine::end_after_last(int64_t now_ns) {
+  // Steps that failed with on_error continue let the run go on, but the
+  // run did not do all it was asked: it ends failed, naming the first.
+  for (const auto& s : rec_.steps)
+    if (s.state == step_state::failed)
+      return end(task_state::failed, now_ns,
+                 "step '" + s.name + "': " + s.error);
+  end(task_state::succeeded, now_ns, {});
 }
 
 void task_machine::set_status(std::string status, std::string message) {

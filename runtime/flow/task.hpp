@@ -7,7 +7,8 @@
 //            start()                 finish_step(ok) and more steps
 //   (new) ──────────▶ running ◀──────────────────────────────┐
 //                        │ begin_step(i) ─▶ step i running ───┘
-//                        ├─ last step done ─────────────────▶ succeeded
+//                        ├─ last step done ──▶ succeeded (failed if a
+//                        │   step failed with on_error continue)
 //                        ├─ a step fails, on_error stop ────▶ failed
 //                        ├─ cancel() ───────────────────────▶ cancelled
 //                        └─ resume() after a restart: a step that was
@@ -116,7 +117,8 @@ public:
 
   /// The running step ended: ok with `output`, or failed with `error`.
   /// A failure with on_error stop ends the task failed ("step 'NAME':
-  /// error"); with continue the task goes on.
+  /// error"); with continue the task goes on, and ends failed after its
+  /// last step, naming the first step that failed.
   void finish_step(bool ok, nlohmann::json output, std::string error,
                    int64_t now_ns);
 
@@ -140,6 +142,7 @@ public:
 
 private:
   void end(task_state s, int64_t now_ns, std::string error);
+  void end_after_last(int64_t now_ns);
 
   const workflow_plan& plan_;
   task_record rec_;

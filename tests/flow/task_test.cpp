@@ -70,6 +70,20 @@ TEST(task_machine, a_failing_step_stops_unless_continue) {
   EXPECT_EQ(m.record().error, "step 'c': HTTP 500");
 }
 
+TEST(task_machine, a_run_that_continued_past_a_failure_ends_failed) {
+  auto plan = plan_of(three_steps);
+  task_machine m{plan, task_machine::make(plan, "t1", {}, {}, 0)};
+  m.begin_step(1);
+  m.finish_step(true, nullptr, {}, 2);
+  m.begin_step(3);
+  m.finish_step(false, nullptr, "boom", 4); // on_error continue
+  m.begin_step(5);
+  m.finish_step(true, nullptr, {}, 6); // the last step still runs
+  EXPECT_EQ(m.record().steps[2].state, step_state::succeeded);
+  EXPECT_EQ(m.record().state, task_state::failed);
+  EXPECT_EQ(m.record().error, "step 'b': boom");
+}
+
 TEST(task_machine, cancel_ends_the_running_step) {
   auto plan = plan_of(three_steps);
   task_machine m{plan, task_machine::make(plan, "t1", {}, {}, 0)};
