@@ -1,0 +1,158 @@
+// Seed 000's collect_and_cleanup end to end: the built-in workflow run by
+// its trigger with two real WebSocket listeners, one slow (it reports
+// progress and takes its time) and one that fails its cleanup.
+
+#include <atomic>
+#include <thread>
+
+#include "tests/process/process_fixture.hpp"
+
+namespace herald::test {
+namespace {
+
+/// Seed 000's event sequence of one collect_and_cleanup run.
+const std::vector<std::string> seed000_sequence{
+    "pre_collect",          "collect",          "merge_outer_edges",
+    "post_collect",         "pre_cleanup_plan", "cleanup_plan",
+    "post_cleanup_plan",    "pre_cleanup",      "cleanup",
+    "post_cleanup",         "pre_generate_metrics", "generate_metrics",
+    "post_generate_metrics"};
+
+/// A listener answering every action on its own thread until stopped.
+class listener {
+public:
+  /// `answer(frame)` returns the reply frame for one action.
+  listener(uint16_t port, const std::string& id, const std::string& handles,
+           const ws_connect_options& opts,
+           std::function<std::vector<json>(const json&)> answer)
+      : answer_(std::move(answer)) {
+    auto up = ws_.connect(port,
+                          "/api/v1/listeners/" + id + "?handles=" + handles,
+                          opts);
+    connected_ = up.status == 101;
+    if (!connected_) {
+      ADD_FAILURE() << "listener " << id << ": " << up.describe();
+      return;
+    }
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        auto frame = ws_.read_json(200ms);
+        if (!frame) {
+          if (ws_.ended())
+            return;
+          continue;
+        }
+        if ((*frame).value("kind", "") != "action")
+          continue;
+        ++actions_;
+        for (const auto& reply : answer_(*frame))
+          ws_.send_text(reply.dump());
+      }
+    });
+  }
+  ~listener() {
+    stop_ = true;
+    if (thread_.joinable())
+      thread_.join();
+    ws_.close();
+  }
+  bool connected() const { return connected_; }
+  int actions() const { return actions_; }
+
+private:
+  ws_client ws_;
+  std::function<std::vector<json>(const json&)> answer_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> actions_{0};
+  bool connected_ = false;
+};
+
+json reply(const json& action, const std::string& kind) {
+  return json{{"kind", kind},
+              {"task_id", action["task_id"]},
+              {"step", action["step"]}};
+}
+
+class collect_and_cleanup_test : public process_test {};
+
+TEST_F(collect_and_cleanup_test, runs_seed_000s_sequence_with_real_listeners) {
+  const auto port = node().http_port();
+  // Slow: reports progress, works a little, then answers done.
+  listener slow(port, "slow", "collect,cleanup", ws_options(),
+                [](const json& a) {
+                  auto p = reply(a, "progress");
+                  p["percent"] = 50;
+                  p["message"] = "halfway";
+                  std::this_thread::sleep_for(100ms); // the listener's work
+                  return std::vector<json>{p, reply(a, "action_done")};
+                });
+  // Failing: its cleanup fails.
+  listener failing(port, "failing", "cleanup", ws_options(),
+                   [](const json& a) {
+                     auto e = reply(a, "action_error");
+                     e["error"] = "disk full";
+                     return std::vector<json>{e};
+                   });
+  ASSERT_TRUE(slow.connected() && failing.connected());
+  ASSERT_EQ(query_all(http(), {{"name", "message-listener-connected"}}).size(),
+            2u);
+
+  auto fire = http().post("/api/v1/triggers/collect_and_cleanup/fire", "");
+  ASSERT_EQ(fire.status, 202) << fire.describe();
+  const auto task_id = fire.json()["task_id"].get<std::string>();
+  json task;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto r = http().get("/api/v1/tasks/" + task_id);
+        task = r.json();
+        return r.status == 200 && task.value("state", "") != "running";
+      },
+      30s))
+      << task.dump();
+
+  // The trail holds seed 000's sequence, in order, each once.
+  std::vector<std::string> names;
+  for (const auto& ev : query_all(http(), {}))
+    if (std::find(seed000_sequence.begin(), seed000_sequence.end(),
+                  ev["name"].get<std::string>()) != seed000_sequence.end()) {
+      names.push_back(ev["name"].get<std::string>());
+      EXPECT_EQ(ev["data"]["task_id"], task_id);
+      EXPECT_EQ(ev["origin"]["workflow_id"], "collect_and_cleanup");
+    }
+  EXPECT_EQ(names, seed000_sequence);
+  EXPECT_EQ(slow.actions(), 2);    // collect and cleanup
+  EXPECT_EQ(failing.actions(), 1); // cleanup
+
+  // The failing cleanup is the run's outcome; the run went on after it.
+  EXPECT_EQ(task["state"], "failed") << task.dump();
+  auto error = task["error"].get<std::string>();
+  EXPECT_NE(error.find("cleanup"), std::string::npos) << error;
+  EXPECT_NE(error.find("disk full"), std::string::npos) << error;
+  EXPECT_NE(error.find("failing"), std::string::npos) << error;
+  auto progress = query_all(http(), {{"name", "progress"}});
+  ASSERT_EQ(progress.size(), 2u);
+  EXPECT_EQ(progress[0]["data"]["listener_id"], "slow");
+  EXPECT_EQ(progress[0]["data"]["task_id"], task_id);
+  EXPECT_EQ(progress[0]["data"]["step"], "collect");
+  EXPECT_EQ(progress[0]["data"]["percent"], 50);
+  EXPECT_EQ(progress[0]["data"]["message"], "halfway");
+  auto started = query_all(http(), {{"name", "task_started"}});
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(started[0]["data"]["trigger_id"], "collect_and_cleanup");
+  auto ended = query_all(http(), {{"name", "task_end"}});
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0]["data"]["state"], "failed");
+  EXPECT_EQ(ended[0]["data"]["ok"], false);
+  auto outcome = query_all(http(), {{"name", "trigger.schedule.error"}});
+  ASSERT_EQ(outcome.size(), 1u);
+  const auto& d = outcome[0]["data"];
+  EXPECT_EQ(d["schedule_id"], "collect_and_cleanup");
+  EXPECT_EQ(d["flow_id"], "collect_and_cleanup");
+  EXPECT_EQ(d["ok"], false);
+  EXPECT_EQ(d["error"], error);
+  EXPECT_TRUE(query_all(http(), {{"name", "trigger.schedule.ok"}}).empty());
+}
+
+} // namespace
+} // namespace herald::test
