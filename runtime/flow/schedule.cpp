@@ -274,8 +274,10 @@ private:
     int64_t step_until = std::numeric_limits<int64_t>::min();
     while (r.count < limit && t < b) {
       if (fixed && t >= step_until) {
+        // The latest transition at or before t + 1, the first instant not
+        // yet counted (a gap fire may be that very instant).
         cctz::time_zone::civil_transition tr;
-        if (tz_->prev_transition(point(t + 1), &tr)) {
+        if (tz_->prev_transition(point(t + 2), &tr)) {
           const int64_t at = secs(tz_->lookup(tr.to).trans);
           step_until = at + margin(tr);
         }

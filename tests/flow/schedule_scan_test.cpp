@@ -153,8 +153,8 @@ TEST_P(schedule_scan, missed_matches_the_scan) {
     ASSERT_TRUE(s);
     const auto expected = brute_force(*s->cron(), z);
     std::uniform_int_distribution<int64_t> anywhere(scan_from, scan_to - 1);
-    std::uniform_int_distribution<int> shape(0, 3);
-    for (int i = 0; i < 60; ++i) {
+    std::uniform_int_distribution<int> shape(0, 4);
+    for (int i = 0; i < 100; ++i) {
       // Short windows (stepped), long ones (counted a day at a time), and
       // windows that start or end right at a transition or a fire.
       int64_t a = anywhere(rng);
@@ -170,6 +170,15 @@ TEST_P(schedule_scan, missed_matches_the_scan) {
         a = (i % 2 ? z.summer_from : z.summer_to) -
             std::uniform_int_distribution<int64_t>(0, 5 * 86400)(rng);
         b = a + std::uniform_int_distribution<int64_t>(0, 10 * 86400)(rng);
+        break;
+      case 3:
+        // Starting inside a skipped or repeated hour, or a second before
+        // the transition.
+        a = (i % 2 ? z.summer_from : z.summer_to) +
+            (i % 3 == 0 ? -1
+                        : std::uniform_int_distribution<int64_t>(
+                              -2 * 3600, 2 * 3600)(rng));
+        b = a + std::uniform_int_distribution<int64_t>(0, 3 * 86400)(rng);
         break;
       default:
         a = expected[static_cast<size_t>(i) % expected.size()];

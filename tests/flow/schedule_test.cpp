@@ -579,6 +579,43 @@ TEST(schedule_missed, a_daily_job_catches_up_once_per_local_day) {
   EXPECT_EQ(utc(got.front()), "2026-11-20T08:00:00Z"); // 999 h before
 }
 
+TEST(schedule_missed, starting_next_to_a_transition) {
+  size_t skipped = 99;
+  // Down from the second pass through 02:xx (02:20 CET) on: that hour's
+  // minutes already fired in its first pass, so nothing is missed.
+  auto hour = cron("0-59 2 * * *", "Europe/Berlin");
+  EXPECT_TRUE(hour.missed(at("2026-10-25T01:20:00Z"),
+                          at("2026-10-26T00:59:00Z"), catch_up_policy::all,
+                          &skipped)
+                  .empty());
+  EXPECT_EQ(skipped, 0u);
+  EXPECT_TRUE(hour.missed(at("2026-10-25T01:20:00Z"),
+                          at("2026-10-26T01:00:00Z"), catch_up_policy::none,
+                          &skipped)
+                  .empty());
+  EXPECT_EQ(skipped, 1u); // 02:00 CET on the 26th
+  // Down from a second before the spring transition: its gap fire counts.
+  auto daily = cron("30 2 * * *", "Europe/Berlin");
+  EXPECT_EQ(
+      texts(daily.missed(at("2026-03-29T00:59:59Z"), at("2026-03-31T00:00:00Z"),
+                         catch_up_policy::all, &skipped)),
+      (strings{"2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z"}));
+  EXPECT_EQ(skipped, 0u);
+  EXPECT_TRUE(daily
+                  .missed(at("2026-03-29T00:59:59Z"),
+                          at("2026-03-31T00:00:00Z"), catch_up_policy::none,
+                          &skipped)
+                  .empty());
+  EXPECT_EQ(skipped, 2u);
+  // Real time: the repeated 02:xx fires again after the transition.
+  auto quarter = cron("*/15 2 * * *", "Europe/Berlin");
+  EXPECT_EQ(texts(quarter.missed(at("2026-10-25T00:59:59Z"),
+                                 at("2026-10-25T02:00:00Z"),
+                                 catch_up_policy::all, &skipped)),
+            (strings{"2026-10-25T01:00:00Z", "2026-10-25T01:15:00Z",
+                     "2026-10-25T01:30:00Z", "2026-10-25T01:45:00Z"}));
+}
+
 TEST(schedule_missed, huge_ranges_are_not_walked_one_by_one) {
   // A year of `every 1s` (31,536,000 instants) and 56 years of minutes:
   // these return at once (the test would take many seconds otherwise).
