@@ -21,8 +21,9 @@ using millis = std::chrono::milliseconds;
 caf::expected<millis> parse_duration(std::string_view text,
                                      std::string_view field);
 
-/// The shortest text parse_duration reads back as `d` ("1h30m", "500ms",
-/// "0s").
+/// The text parse_duration reads back as `d`: each unit at most once,
+/// largest first, zero parts left out ("1h30m", "500ms", "0s"). A negative
+/// `d` gets a leading '-' (for messages; parse_duration refuses it).
 std::string format_duration(millis d);
 
 } // namespace herald::flow
