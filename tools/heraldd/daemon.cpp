@@ -214,7 +214,8 @@ int run_daemon(const daemon_config& cfg) {
     auto flow = automation::spawn_flow(
         sys,
         automation::flow_deps{handles.writer, handles.registry,
-                              handles.definitions, coordinator, nullptr},
+                              handles.definitions, coordinator,
+                              automation::listener_hub_actor{}},
         fopts);
     auto stop_automation = [&] {
       caf::anon_send_exit(flow, caf::exit_reason::user_shutdown);
@@ -223,7 +224,7 @@ int run_daemon(const daemon_config& cfg) {
 
     net::io_context ioc{static_cast<int>(cfg.http_threads)};
     api::node_api api{sys, handles, api_options_of(cfg), *auth};
-    api.set_automation(api::automation_handles{flow, nullptr});
+    api.set_automation(api::automation_handles{flow, {}});
     // GET /metrics; sources beyond the built-in ones go into `extra`.
     api::metrics_sources metrics_src;
     metrics_src.writer = handles.metrics;
