@@ -988,16 +988,22 @@ flow_actor::behavior_type flow_impl(self_ptr self, flow_deps deps,
                       cluster::progress_atom_v,
                       std::string{trigger_prefix} + trigger_id)
             .then(
-                [rp, j, enabled = e.def->enabled()](
+                [rp, j, def = e.def, now = st.now()](
                     const cluster::progress& p) mutable {
                   auto s = flow::trigger_state::parse(p.value);
+                  int64_t next = 0;
                   if (s) {
                     j["fires"] = s->fires;
                     if (s->last_fire_ns)
                       j["last_fire"] = runtime::format_rfc3339(s->last_fire_ns);
-                    if (enabled && s->next_fire_ns)
-                      j["next_fire"] = runtime::format_rfc3339(s->next_fire_ns);
+                    next = s->next_fire_ns;
                   }
+                  // A trigger actor that has not committed its first state
+                  // yet (just enabled): the schedule says what comes next.
+                  if (next <= 0 && def->when())
+                    next = def->when()->next(now).value_or(0);
+                  if (def->enabled() && next > 0)
+                    j["next_fire"] = runtime::format_rfc3339(next);
                   rp.deliver(j.dump());
                 },
                 [rp](const caf::error& err) mutable { rp.deliver(err); });
