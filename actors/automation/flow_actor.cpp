@@ -69,6 +69,10 @@ struct trigger_entry {
   uint64_t health_version = 0; ///< of "trigger-state/<id>" (0: none)
   int64_t last_fire_ns = 0;    ///< event triggers (in memory)
   uint64_t fires = 0;          ///< event triggers (in memory)
+  bool indexed = false;        ///< an event trigger in the event index
+  /// Bumped by every start/stop: an ownership answer for an older one is
+  /// stale.
+  uint64_t gen = 0;
 };
 
 struct running_task {
@@ -186,12 +190,14 @@ void define(self_ptr self, std::string key, std::optional<std::string> value,
 
 void stop_trigger(self_ptr self, trigger_entry& e) {
   auto& st = self->state;
+  ++e.gen;
   if (e.actor) {
     self->send_exit(e.actor, caf::exit_reason::user_shutdown);
     e.actor = nullptr;
     st.metrics().schedule_triggers.fetch_sub(1, std::memory_order_relaxed);
   }
-  if (e.def && e.def->kind() == flow::trigger_kind::event && e.def->enabled()) {
+  if (e.indexed) {
+    e.indexed = false;
     if (st.event_index.erase(e.def->pattern(), e.def->id()))
       st.metrics().event_triggers.fetch_sub(1, std::memory_order_relaxed);
   }
@@ -222,10 +228,10 @@ void update_subscription(self_ptr self) {
             });
 }
 
-void start_trigger(self_ptr self, trigger_entry& e, bool reschedule) {
+/// Runs trigger `e` on this node: its actor (schedule) or its place in the
+/// event index (event).
+void activate(self_ptr self, trigger_entry& e, bool reschedule) {
   auto& st = self->state;
-  if (!e.def->enabled())
-    return;
   if (e.def->kind() == flow::trigger_kind::schedule) {
     trigger_deps d;
     d.coordinator = st.deps.coordinator;
@@ -241,9 +247,55 @@ void start_trigger(self_ptr self, trigger_entry& e, bool reschedule) {
     e.actor = spawn_schedule_trigger(self->system(), std::move(d), e.def);
     st.metrics().schedule_triggers.fetch_add(1, std::memory_order_relaxed);
   } else {
+    e.indexed = true;
     if (st.event_index.insert(e.def->pattern(), e.def->id()))
       st.metrics().event_triggers.fetch_add(1, std::memory_order_relaxed);
   }
+}
+
+/// Starts an enabled trigger if the coordinator says this node owns it
+/// (in-process: always), and stops one this node no longer owns. Called
+/// for a new or changed trigger and for every membership view.
+void start_trigger(self_ptr self, trigger_entry& e, bool reschedule,
+                   std::function<void()> done = {}) {
+  auto& st = self->state;
+  if (!e.def->enabled()) {
+    if (done)
+      done();
+    return;
+  }
+  const auto id = e.def->id();
+  const auto gen = e.gen;
+  self->request(st.deps.coordinator, std::chrono::seconds{10},
+                cluster::owner_atom_v, std::string{trigger_prefix} + id)
+      .then(
+          [self, id, gen, reschedule, done](const cluster::ownership& o) {
+            auto& st2 = self->state;
+            auto it = st2.triggers.find(id);
+            if (it == st2.triggers.end() || it->second.gen != gen ||
+                !it->second.def->enabled()) {
+              if (done)
+                done();
+              return;
+            }
+            auto& e2 = it->second;
+            const bool active = e2.actor || e2.indexed;
+            if (o.local && !active)
+              activate(self, e2, reschedule);
+            else if (!o.local && active)
+              stop_trigger(self, e2);
+            // Subscribing here (before `done` answers a change) means an
+            // event published after the answer reaches the trigger.
+            update_subscription(self);
+            if (done)
+              done();
+          },
+          [id, done](const caf::error& err) {
+            spdlog::warn("trigger {}: no owner known ({}); not started", id,
+                         runtime::describe(err).message);
+            if (done)
+              done();
+          });
 }
 
 /// 003's failure handling: trigger.<kind>.failed with the new failure
@@ -552,9 +604,17 @@ void load_tasks(self_ptr self) {
               spdlog::info("task {}: resuming after a restart", rec->id);
               spawn_run(self, found.plan, std::move(*rec), true);
             }
+            // Ownership follows the membership (in-process: one view).
+            self->request(st.deps.coordinator, caf::infinite,
+                          cluster::watch_atom_v,
+                          caf::actor_cast<cluster::membership_listener>(self))
+                .then([](const cluster::membership&) {},
+                      [](const caf::error& err) {
+                        spdlog::warn("flow: cannot watch the membership: {}",
+                                     runtime::describe(err).message);
+                      });
             for (auto& [id, e] : st.triggers)
               start_trigger(self, e, false);
-            update_subscription(self);
             become_ready(self);
           },
           [self](const caf::error& err) {
@@ -779,7 +839,8 @@ flow_actor::behavior_type flow_impl(self_ptr self, flow_deps deps,
         return j.dump();
       },
       [self](apply_atom, const std::string& key, bool exists,
-             const std::string& text, uint64_t version) -> bool {
+             const std::string& text,
+             uint64_t version) -> caf::result<bool> {
         const auto value =
             exists ? std::optional<std::string>{text} : std::nullopt;
         auto& st = self->state;
@@ -830,9 +891,11 @@ flow_actor::behavior_type flow_impl(self_ptr self, flow_deps deps,
             define(self, std::string{health_prefix} + id, health.dump(),
                    std::nullopt, {}, {});
           }
-          start_trigger(self, e, true);
+          // Answered once the trigger runs (or is known not to be ours).
+          auto rp = self->make_response_promise<bool>();
+          start_trigger(self, e, true, [rp]() mutable { rp.deliver(true); });
           update_subscription(self);
-          return true;
+          return rp;
         }
         return false;
       },
@@ -1033,6 +1096,11 @@ flow_actor::behavior_type flow_impl(self_ptr self, flow_deps deps,
       },
       [self](actors::deliver_atom, const protocol::event_ptrs& evs) {
         on_events(self, evs);
+      },
+      [self](cluster::view_atom, const cluster::membership&) {
+        // Ownership may have moved: each trigger is checked again.
+        for (auto& [id, e] : self->state.triggers)
+          start_trigger(self, e, false);
       }};
 }
 

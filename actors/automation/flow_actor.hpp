@@ -125,6 +125,8 @@ struct flow_options {
 ///    "disabled_reason"?} (times RFC 3339 UTC). Errors: not_found "id".
 ///
 /// - `(ended_atom, task_id, workflow_id, state)`: from task actors.
+/// - `(view_atom, membership)`: from the coordinator; a trigger runs on the
+///   node that owns "trigger/<id>" (in-process: this one).
 /// - `(deliver_atom, event_ptrs)`: every stored event (event triggers).
 using flow_actor = caf::typed_actor<
     caf::replies_to<list_atom>::with<std::string>,
@@ -138,7 +140,8 @@ using flow_actor = caf::typed_actor<
     caf::replies_to<cancel_atom, std::string>::with<bool>,
     caf::replies_to<state_atom, std::string>::with<std::string>,
     caf::reacts_to<ended_atom, std::string, std::string, std::string>,
-    caf::reacts_to<actors::deliver_atom, protocol::event_ptrs>>;
+    caf::reacts_to<actors::deliver_atom, protocol::event_ptrs>,
+    caf::reacts_to<cluster::view_atom, cluster::membership>>;
 
 /// Spawns the flow actor (cooperative scheduler; it never blocks: file
 /// reads of the workflows dir are small). It loads its state
