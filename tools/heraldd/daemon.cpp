@@ -16,6 +16,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "actors/automation/listener_hub.hpp"
 #include "actors/cluster/type_ids.hpp"
 #include "actors/definition_actor.hpp"
 #include "actors/node.hpp"
@@ -256,6 +257,14 @@ int run_daemon(const daemon_config& cfg) {
       return 1;
     }
 
+    // Listeners (DESIGN §4, §5): the hub writes its events through the
+    // node's writer. Spawned here, past the early exits above, and before
+    // the io threads serve (routes are added before serving).
+    api::automation_handles automation_actors;
+    automation_actors.listeners =
+        automation::spawn_listener_hub(sys, handles.writer);
+    api.set_automation(automation_actors);
+
     std::promise<std::string> stop_signal;
     auto stop_future = stop_signal.get_future();
     net::signal_set signals{ioc, SIGINT, SIGTERM};
@@ -325,6 +334,11 @@ int run_daemon(const daemon_config& cfg) {
     ioc.stop();
     for (auto& t : io_threads)
       t.join();
+    // Before the writer stops: the hub stores the disconnects of listeners
+    // still connected.
+    if (!automation::stop_listener_hub(sys, automation_actors.listeners,
+                                       drain_bound))
+      spdlog::warn("the listener hub did not stop within the drain bound");
     actors::stop_node(sys, handles);
     sys.middleman().unpublish(caf::actor_cast<caf::actor>(handles.registry),
                               *node_port);

@@ -1,0 +1,15 @@
+#pragma once
+
+// The node's automation actors the API talks to (DESIGN §4, §5), set on
+// node_api by the daemon once they run.
+
+#include "actors/automation/listener_hub.hpp"
+
+namespace herald::api {
+
+struct automation_handles {
+  /// Listener connections and their actions (`/api/v1/listeners`).
+  automation::listener_hub_actor listeners;
+};
+
+} // namespace herald::api
