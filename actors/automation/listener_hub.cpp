@@ -48,6 +48,11 @@ struct hub_state {
   /// The requests of the actions waiting, by serial.
   std::map<uint64_t, caf::typed_response_promise<action_outcome>> waiting;
   bool stopping = false;
+  /// The exit reason once stopping: the hub quits with it when no write of
+  /// its events is in flight any more.
+  caf::error exit_reason;
+  /// Writes of the hub's events sent and not answered yet.
+  size_t writes = 0;
 
   static inline const char* name = "listener_hub";
 };
@@ -59,25 +64,33 @@ caf::error stopping_error() {
                                  "the listener hub is stopping");
 }
 
-/// Writes one system event; `then` runs once the writer answered (stored or
-/// not).
-template <class Then>
-void emit(hub_pointer self, std::string name, const json& data, Then then) {
+/// Quits once stopping and no write is in flight.
+void quit_when_written(hub_pointer self) {
+  auto& st = self->state;
+  if (st.stopping && st.writes == 0)
+    self->quit(st.exit_reason);
+}
+
+/// Writes one system event through the writer (in order with the hub's
+/// other events: the writer answers requests in the order they came).
+void emit(hub_pointer self, std::string name, const json& data) {
   std::vector<v1::Event> events;
   events.push_back(
       runtime::make_system_event(name, data, runtime::now_unix_ns()));
+  ++self->state.writes;
   self->request(self->state.writer, write_timeout, actors::write_atom_v,
                 std::move(events))
-      .then([then](std::vector<protocol::publish_result>&) mutable { then(); },
-            [then, name](caf::error& err) mutable {
-              spdlog::warn("listener hub: cannot store {}: {}", name,
-                           runtime::describe(err).message);
-              then();
-            });
-}
-
-void emit(hub_pointer self, std::string name, const json& data) {
-  emit(self, std::move(name), data, [] {});
+      .then(
+          [self](std::vector<protocol::publish_result>&) {
+            --self->state.writes;
+            quit_when_written(self);
+          },
+          [self, name](caf::error& err) {
+            spdlog::warn("listener hub: cannot store {}: {}", name,
+                         runtime::describe(err).message);
+            --self->state.writes;
+            quit_when_written(self);
+          });
 }
 
 void deliver(hub_pointer self, listener_table::finished done) {
@@ -111,32 +124,25 @@ void drop_listener(hub_pointer self, const std::string& id,
 }
 
 /// The exit: finish what waits, announce every connected listener as gone,
-/// close their sinks, and quit once the writer has those events.
+/// close their sinks, and quit once the writer has answered every write of
+/// the hub's events (those sent before included).
 void stop(hub_pointer self, caf::error reason) {
   auto& st = self->state;
   if (st.stopping)
     return;
   st.stopping = true;
+  st.exit_reason = std::move(reason);
   for (auto& done : st.table.finish_all("listener hub stopped"))
     deliver(self, std::move(done));
-  auto ids = st.table.connected_ids();
-  if (ids.empty()) {
-    self->quit(std::move(reason));
-    return;
-  }
-  auto left = std::make_shared<size_t>(ids.size());
-  for (const auto& id : ids) {
+  for (const auto& id : st.table.connected_ids()) {
     if (auto it = st.sinks.find(id); it != st.sinks.end())
       self->send(it->second, close_atom_v, std::string{"shutdown"});
     st.table.disconnect(id);
     emit(self, "message-listener-disconnected",
-         json{{"listener_id", id}, {"reason", "shutdown"}},
-         [self, left, reason] {
-           if (--*left == 0)
-             self->quit(reason);
-         });
+         json{{"listener_id", id}, {"reason", "shutdown"}});
   }
   st.sinks.clear();
+  quit_when_written(self);
 }
 
 hub_impl_actor::behavior_type hub_impl(hub_pointer self,

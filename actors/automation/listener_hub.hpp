@@ -22,9 +22,9 @@
 // - A listener that disconnects does not fail the action: if it reconnects
 //   with the same id before the timeout it gets the actions still waiting
 //   for it again, with their data.
-// - abort (a cancelled task): every listener with an action of that task
-//   still out gets {"kind":"action_abort","task_id","step","action"}; the
-//   waiting request is answered ok=false "cancelled".
+// - abort (a cancelled task): every connected listener with an action of
+//   that task still out gets {"kind":"action_abort","task_id","step",
+//   "action"}; the waiting request is answered ok=false "cancelled".
 // - A late or unknown action_done / action_error (step already finished,
 //   other task) is ignored.
 // - Memory: pending actions are bounded by the running tasks' steps;
@@ -34,17 +34,19 @@
 // - Stopping (an exit message): waiting actions end ok=false "listener hub
 //   stopped", connected listeners get message-listener-disconnected
 //   (reason "shutdown") and their sinks a close; the hub quits once the
-//   writer has stored those events (stop_listener_hub waits for that).
+//   writer has answered every write of its events, these and earlier ones
+//   (stop_listener_hub waits for that).
 //
 // The bookkeeping is a plain class, listener_table (listener_table.hpp);
 // frames are encoded by listener_codec.hpp.
 //
 // Frames (one JSON object per text frame):
-//   hub → listener
-//   {"kind":"action","action":"collect","task_id":…,"step":…,"data":{…}}
-//                  {"kind":"action_abort","action":…,"task_id":…,"step":…}
-//   listener → hub {"kind":"action_done"|"action_error"|"progress","task_id":…,
-//                   "step":…,"error":…,"percent":…,"message":…}
+//   hub → listener:
+//     {"kind":"action","action":"collect","task_id":…,"step":…,"data":{…}}
+//     {"kind":"action_abort","action":…,"task_id":…,"step":…}
+//   listener → hub:
+//     {"kind":"action_done"|"action_error"|"progress","task_id":…,
+//      "step":…,"error":…,"percent":…,"message":…}
 // The session parses listener frames and sends the typed messages below.
 
 #include <chrono>

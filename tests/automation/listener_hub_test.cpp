@@ -404,5 +404,29 @@ TEST_F(listener_hub_test, stopping_ends_actions_and_announces_listeners) {
   EXPECT_EQ(closed->second, "shutdown");
 }
 
+TEST_F(listener_hub_test, stopping_waits_for_the_writes_in_flight) {
+  listener("L1", {"collect"});
+  auto down = std::make_shared<bool>(false);
+  // Held: an actor nobody references is gone.
+  auto watcher = sys().spawn([down, hub = hub_](caf::event_based_actor* self) {
+    self->monitor(hub);
+    self->set_down_handler([down](caf::down_msg&) { *down = true; });
+    return caf::behavior{[](int) {}};
+  });
+  run();
+  caf::anon_send(hub_, automation::disconnect_atom_v, std::string{"L1"},
+                 std::string{"closed by listener"});
+  ASSERT_TRUE(run_actor(hub_)); // the event goes to the writer
+  caf::anon_send_exit(hub_, caf::exit_reason::user_shutdown);
+  ASSERT_TRUE(run_actor(hub_)); // the exit: the write is still in flight
+  run_actor(hub_);
+  EXPECT_FALSE(*down) << "quit before the writer answered";
+  run();
+  EXPECT_TRUE(*down);
+  auto gone = stored("message-listener-disconnected");
+  ASSERT_EQ(gone.size(), 1u);
+  EXPECT_EQ(gone[0]["reason"], "closed by listener");
+}
+
 } // namespace
 } // namespace herald::test

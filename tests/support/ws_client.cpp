@@ -169,7 +169,11 @@ ws_client::read_text(std::chrono::milliseconds deadline) {
   if (d.read_ec) {
     d.ended = true;
     d.error = d.read_ec.message();
-    if (d.read_ec == websocket::error::closed) {
+    // The server's close frame may have arrived although the read failed
+    // on something else: answering it failed because the server had torn
+    // the connection down already (a failed connection, a node exiting).
+    if (d.read_ec == websocket::error::closed ||
+        d.ws.reason().code != websocket::close_code::none) {
       const auto& reason = d.ws.reason();
       d.close = ws_close_frame{static_cast<int>(reason.code),
                                std::string(reason.reason.c_str())};

@@ -56,15 +56,18 @@ void listener_session::run(http::http_request req) {
   accept();
 }
 
-void listener_session::shutdown() {
+void listener_session::shutdown(std::function<void()> started) {
   auto self = std::static_pointer_cast<listener_session>(shared_from_this());
-  post([self] {
+  post([self, started = std::move(started)]() mutable {
     // Told at once, not after the close handshake: the hub stores the
     // event while the node's writer still runs.
     self->report("shutdown");
     self->close_after_frames(
         static_cast<uint16_t>(websocket::close_code::going_away),
         "node shutting down");
+    // The strand runs posts in order: this one runs after the close began.
+    if (started)
+      self->post(std::move(started));
   });
 }
 

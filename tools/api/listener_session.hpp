@@ -23,6 +23,7 @@
 // the session's strand.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -50,8 +51,10 @@ public:
   void run(http::http_request req);
 
   /// Node shutdown: tells the hub ("shutdown") and closes with 1001 after
-  /// the frames queued. Any thread.
-  void shutdown();
+  /// the frames queued. `started` (if set) is called on the strand once the
+  /// close is under way (the close frame is being written), or once the
+  /// session is found ended. Any thread.
+  void shutdown(std::function<void()> started = {});
 
 private:
   void on_text(std::string text) override;

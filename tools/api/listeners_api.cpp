@@ -1,5 +1,7 @@
 #include "tools/api/listeners_api.hpp"
 
+#include <condition_variable>
+
 #include <boost/asio/post.hpp>
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
@@ -202,8 +204,24 @@ void listeners_api::close_all() {
         open.push_back(std::move(s));
     sessions_.clear();
   }
+  // The daemon stops the io threads soon after: wait until each session
+  // has its close frame on the way (or is gone), bounded.
+  struct countdown {
+    std::mutex mtx;
+    std::condition_variable cv;
+    size_t left = 0;
+  };
+  auto c = std::make_shared<countdown>();
+  c->left = open.size();
   for (auto& s : open)
-    s->shutdown();
+    s->shutdown([c] {
+      std::lock_guard guard{c->mtx};
+      if (--c->left == 0)
+        c->cv.notify_all();
+    });
+  open.clear();
+  std::unique_lock guard{c->mtx};
+  c->cv.wait_for(guard, std::chrono::seconds(1), [&] { return c->left == 0; });
 }
 
 } // namespace herald::api

@@ -47,7 +47,9 @@ public:
   void add_routes(routes& table);
 
   /// Closes every listener connection with 1001 (going away); each tells
-  /// the hub "shutdown" first. Later connections are refused (503).
+  /// the hub "shutdown" first. Waits (at most 1 s; not on an io thread)
+  /// until every close is under way, so the io threads may be stopped
+  /// right after. Connections accepted later are closed at once.
   void close_all();
 
 private:
