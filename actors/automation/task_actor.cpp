@@ -170,9 +170,16 @@ void start_action(self_ptr self, const flow::step_plan& step,
             step_done(self, out.ok, std::move(output), out.error);
           },
           [self, g](const caf::error& err) {
-            if (self->state.gen == g)
-              step_done(self, false, nullptr,
-                        "action failed: " + runtime::describe(err).message);
+            if (self->state.gen != g)
+              return;
+            if (runtime::describe(err).code == runtime::errc::unavailable) {
+              // The node is stopping: the step did not fail. The stored
+              // record says it runs; the restart resumes it.
+              self->quit();
+              return;
+            }
+            step_done(self, false, nullptr,
+                      "action failed: " + runtime::describe(err).message);
           });
 }
 

@@ -152,7 +152,8 @@ ws_client::read_text(std::chrono::milliseconds deadline) {
   auto& d = *impl_;
   if (!d.upgraded || d.ended)
     return std::nullopt;
-  if (!d.read_pending) {
+  // A read that completed while send_text ran handlers is still unread.
+  if (!d.read_pending && !d.read_done) {
     d.read_pending = true;
     d.read_done = false;
     d.buffer.clear();
@@ -168,7 +169,11 @@ ws_client::read_text(std::chrono::milliseconds deadline) {
   if (d.read_ec) {
     d.ended = true;
     d.error = d.read_ec.message();
-    if (d.read_ec == websocket::error::closed) {
+    // The server's close frame may have arrived although the read failed
+    // on something else: answering it failed because the server had torn
+    // the connection down already (a failed connection, a node exiting).
+    if (d.read_ec == websocket::error::closed ||
+        d.ws.reason().code != websocket::close_code::none) {
       const auto& reason = d.ws.reason();
       d.close = ws_close_frame{static_cast<int>(reason.code),
                                std::string(reason.reason.c_str())};
@@ -201,6 +206,30 @@ std::string ws_client::error() const {
 
 bool ws_client::last_was_binary() const noexcept {
   return impl_->binary;
+}
+
+bool ws_client::send_text(std::string_view text, bool binary,
+                          std::chrono::milliseconds deadline) {
+  auto& d = *impl_;
+  if (!d.upgraded || d.ended)
+    return false;
+  bool done = false;
+  beast::error_code ec;
+  d.ws.binary(binary);
+  d.ws.async_write(asio::buffer(text.data(), text.size()),
+                   [&](beast::error_code e, size_t) {
+                     ec = e;
+                     done = true;
+                   });
+  // A read left pending by read_text may complete meanwhile: it stays
+  // done for the next read_text.
+  if (!d.run_until(done, clock_type::now() + deadline)) {
+    d.drop();
+    d.run_until(done, clock_type::now() + std::chrono::seconds(1));
+    return false;
+  }
+  d.ws.binary(false);
+  return !ec;
 }
 
 void ws_client::close(std::chrono::milliseconds deadline) {

@@ -78,6 +78,11 @@ public:
   /// True when the last data frame was binary rather than text.
   bool last_was_binary() const noexcept;
 
+  /// Sends one text (or, with `binary`, binary) message; false when it
+  /// could not be written within `deadline` or the connection is gone.
+  bool send_text(std::string_view text, bool binary = false,
+                 std::chrono::milliseconds deadline = std::chrono::seconds(5));
+
   /// Sends a normal close and waits (bounded) for the server's answer.
   void close(std::chrono::milliseconds deadline = std::chrono::seconds(2));
 

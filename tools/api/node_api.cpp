@@ -29,7 +29,7 @@ node_api::node_api(caf::actor_system& sys, actors::node_handles handles,
               }),
       compat_(sys, handles, opts, state_), auth_api_(admin_), users_(admin_),
       tokens_(admin_), sources_(admin_), config_(admin_),
-      automation_api_(admin_, automation_) {
+      automation_api_(admin_, automation_), sys_(sys), opts_(opts) {
   nodes_.add_routes(routes_);
   auth_api_.add_routes(routes_);
   events_.add_routes(routes_);
@@ -53,6 +53,16 @@ node_api::node_api(caf::actor_system& sys, actors::node_handles handles,
           reply(std::move(res));
         };
       });
+}
+
+void node_api::set_automation(automation_handles handles) {
+  automation_ = handles;
+  listeners_ = std::make_unique<listeners_api>(
+      sys_, std::move(handles), opts_, state_,
+      [this](boost::beast::tcp_stream stream, http::http_response res) {
+        refuse(std::move(stream), std::move(res));
+      });
+  listeners_->add_routes(routes_);
 }
 
 node_api::~node_api() {

@@ -26,6 +26,7 @@
 #include "tools/api/compat004_api.hpp"
 #include "tools/api/config_api.hpp"
 #include "tools/api/events_api.hpp"
+#include "tools/api/listeners_api.hpp"
 #include "tools/api/metrics_api.hpp"
 #include "tools/api/nodes_api.hpp"
 #include "tools/api/sources_api.hpp"
@@ -64,10 +65,6 @@ public:
     return api_metrics_;
   }
 
-  /// The workflow and listener actors; call once, before serving (until
-  /// then their endpoints answer 503).
-  void set_automation(automation_handles h) { automation_ = std::move(h); }
-
   /// /readyz answers 200 only while ready.
   void set_ready(bool ready) noexcept { state_.ready = ready; }
   /// Refuses new publishes and streams (503) from now on.
@@ -75,8 +72,17 @@ public:
     state_.draining = true;
     state_.ready = false;
   }
-  /// Closes every open stream with 1001 (going away).
-  void close_streams() { streams_.shutdown_all(); }
+  /// The automation actors (DESIGN §4, §5): registers their resources
+  /// (`/api/v1/listeners`). Call once, before serving.
+  void set_automation(automation_handles handles);
+
+  /// Closes every open stream and listener connection with 1001 (going
+  /// away).
+  void close_streams() {
+    streams_.shutdown_all();
+    if (listeners_)
+      listeners_->close_all();
+  }
 
   /// Blocks until no request is being handled or `deadline` passes; returns
   /// whether it got idle. Not for io or CAF threads.
@@ -106,6 +112,10 @@ private:
   sources_api sources_;
   config_api config_;
   automation_api automation_api_;
+  /// Set by set_automation().
+  std::unique_ptr<listeners_api> listeners_;
+  caf::actor_system& sys_;
+  api_options opts_;
   std::mutex idle_mtx_;
   std::condition_variable idle_cv_;
   size_t in_flight_ = 0; // guarded by idle_mtx_

@@ -7,6 +7,7 @@
 #include "actors/type_ids.hpp"
 #include "runtime/errc.hpp"
 #include "tools/api/actor_bridge.hpp"
+#include "tools/api/sink_frames.hpp"
 
 namespace herald::api {
 
@@ -14,38 +15,6 @@ namespace {
 
 /// How long an identity update may take before the stream is ended instead.
 constexpr std::chrono::milliseconds update_timeout{5000};
-
-/// The stream actor's sink as the session's frame source.
-class sink_frames : public http::frame_source {
-public:
-  explicit sink_frames(std::shared_ptr<actors::stream_sink> sink)
-      : sink_(std::move(sink)) {}
-
-  void set_notify(std::function<void()> fn) override {
-    sink_->set_notify(std::move(fn));
-  }
-  bool pop(std::vector<std::string>& out, size_t max) override {
-    // Only the session's strand pops: the scratch vector needs no lock.
-    scratch_.clear();
-    if (!sink_->pop(scratch_, max))
-      return false;
-    for (auto& frame : scratch_)
-      out.push_back(std::move(frame.text));
-    return true;
-  }
-  std::optional<std::pair<uint16_t, std::string>> closed() const override {
-    return sink_->closed();
-  }
-  void mark_written() override { sink_->mark_written(); }
-  void close(uint16_t code, std::string reason) override {
-    sink_->close(code, std::move(reason));
-  }
-  void consumer_gone() override { sink_->consumer_gone(); }
-
-private:
-  std::shared_ptr<actors::stream_sink> sink_;
-  std::vector<actors::stream_frame> scratch_;
-};
 
 } // namespace
 

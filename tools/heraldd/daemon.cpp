@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/automation/flow_actor.hpp"
+#include "actors/automation/listener_hub.hpp"
 #include "actors/cluster/local_coordinator.hpp"
 #include "actors/cluster/type_ids.hpp"
 #include "actors/definition_actor.hpp"
@@ -207,6 +208,9 @@ int run_daemon(const daemon_config& cfg) {
     auto coordinator =
         cluster::spawn_local_coordinator(
             sys, store, cluster::local_coordinator_options{{*node_id, {}, {}}});
+    // Listeners (DESIGN §4, §5): the hub writes its events through the
+    // node's writer; runs send it their actions.
+    auto hub = automation::spawn_listener_hub(sys, handles.writer);
     auto flow_metrics = std::make_shared<automation::flow_metrics>();
     automation::flow_options fopts;
     fopts.workflows_dir = cfg.workflows_dir;
@@ -214,17 +218,21 @@ int run_daemon(const daemon_config& cfg) {
     auto flow = automation::spawn_flow(
         sys,
         automation::flow_deps{handles.writer, handles.registry,
-                              handles.definitions, coordinator,
-                              automation::listener_hub_actor{}},
+                              handles.definitions, coordinator, hub},
         fopts);
+    // Before the writer stops. Runs first (a run cut here resumes after the
+    // restart); then the hub, which stores the disconnects of listeners
+    // still connected.
     auto stop_automation = [&] {
       caf::anon_send_exit(flow, caf::exit_reason::user_shutdown);
+      if (!automation::stop_listener_hub(sys, hub, drain_bound))
+        spdlog::warn("the listener hub did not stop within the drain bound");
       caf::anon_send_exit(coordinator, caf::exit_reason::user_shutdown);
     };
 
     net::io_context ioc{static_cast<int>(cfg.http_threads)};
     api::node_api api{sys, handles, api_options_of(cfg), *auth};
-    api.set_automation(api::automation_handles{flow, {}});
+    api.set_automation(api::automation_handles{flow, hub});
     // GET /metrics; sources beyond the built-in ones go into `extra`.
     api::metrics_sources metrics_src;
     metrics_src.writer = handles.metrics;

@@ -3,6 +3,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/error.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -41,6 +42,8 @@ void websocket_session::start(http_request req) {
       websocket::stream_base::timeout::suggested(beast::role_type::server);
   timeouts.idle_timeout = idle_timeout_;
   ws_.set_option(timeouts);
+  if (text_max_ > 0)
+    ws_.read_message_max(text_max_);
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set("server", "herald"); }));
   req_ = std::move(req);
@@ -100,16 +103,24 @@ void websocket_session::arm_deadline() {
 }
 
 void websocket_session::do_read() {
-  // Clients send nothing but control frames; reading keeps pings/pongs and
-  // the close handshake going and tells us when the client leaves.
+  // Reading keeps pings/pongs and the close handshake going and tells us
+  // when the client leaves; data messages are discarded unless
+  // receive_text() asked for them.
   ws_.async_read(in_, beast::bind_front_handler(&websocket_session::on_read,
                                                 shared_from_this()));
 }
 
 void websocket_session::on_read(beast::error_code ec, size_t) {
   if (ec) {
+    read_ec_ = ec;
     finish();
     return;
+  }
+  if (text_max_ > 0 && active()) {
+    if (ws_.got_binary())
+      end(close_unsupported_data, "binary messages are not accepted");
+    else
+      on_text(beast::buffers_to_string(in_.data()));
   }
   in_.consume(in_.size());
   do_read();
@@ -143,6 +154,7 @@ void websocket_session::pump() {
   }
   if (closed) {
     closing_ = true;
+    sent_close_ = closed;
     websocket::close_reason reason;
     reason.code = closed->first;
     reason.reason = closed->second;

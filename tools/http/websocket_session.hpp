@@ -1,9 +1,11 @@
 #pragma once
 
 // A server-side WebSocket connection that sends text frames from a bounded
-// producer (a frame_source) and reads nothing but control frames: the
-// mechanics of an event stream without what the events are. The 101 goes
-// out when accept() is called, not before, so whoever produces the frames
+// producer (a frame_source) and, by default, reads nothing but control
+// frames (data frames are discarded): the mechanics of an event stream
+// without what the events are. A derived session that wants the client's
+// text messages calls receive_text() and gets each one in on_text(). The 101
+// goes out when accept() is called, not before, so whoever produces the frames
 // can get ready first. Keep-alive: Beast's pings (timeout::suggested, with
 // the given idle timeout).
 //
@@ -17,7 +19,13 @@
 //
 // end() and close_after_frames() before the 101 close right after it.
 // Derived classes stop their producer in on_stop() (called on the session's
-// strand when the session ends or is ended).
+// strand when the session ends or is ended); read_error() and close_sent()
+// tell them how it ended.
+//
+// Receiving (after receive_text(max)): each complete text message goes to
+// on_text() on the strand, in order, while the session is active; a message
+// over `max` bytes fails the connection with 1009 (Beast sends it) and a
+// binary message ends the session with 1003.
 //
 // Thread-safety: accept(), close_after_frames(), end() and post() may be
 // called from any thread; everything else runs on the session's strand.
@@ -67,6 +75,10 @@ public:
 
 /// WebSocket close code 1008 (policy violation).
 inline constexpr uint16_t close_policy_violation = 1008;
+/// WebSocket close code 1007 (a message's payload is not what was agreed).
+inline constexpr uint16_t close_invalid_payload = 1007;
+/// WebSocket close code 1003 (a kind of data the endpoint does not accept).
+inline constexpr uint16_t close_unsupported_data = 1003;
 
 class websocket_session
     : public std::enable_shared_from_this<websocket_session> {
@@ -82,8 +94,12 @@ public:
   websocket_session& operator=(const websocket_session&) = delete;
 
   /// Keeps the upgrade request `req` for accept() and sets the options.
-  /// Call once, first.
+  /// Call once, first (after receive_text(), if at all).
   void start(http_request req);
+
+  /// Hands the client's text messages of at most `max_message` bytes to
+  /// on_text() instead of discarding them (see above). Call before start().
+  void receive_text(size_t max_message) noexcept { text_max_ = max_message; }
 
   /// Sends the 101 and starts streaming (once; not after the session
   /// ended). Any thread.
@@ -110,8 +126,24 @@ protected:
   /// left): stop producing. On the strand; may be called more than once.
   virtual void on_stop() {}
 
+  /// One text message of the client, whole (only after receive_text();
+  /// on the strand, in order, never after the session stopped being
+  /// active()).
+  virtual void on_text(std::string) {}
+
   /// On the strand: neither ending nor closing nor ended.
   bool active() const noexcept { return !ending_ && !closing_ && !finished_; }
+
+  /// On the strand: why reading stopped (websocket::error::closed: the
+  /// client sent a close; message_too_big: over receive_text()'s limit;
+  /// anything else: the connection failed), or no error while reading.
+  boost::beast::error_code read_error() const noexcept { return read_ec_; }
+
+  /// On the strand: the close this side sends or sent (end(), or the
+  /// source's close), if any.
+  std::optional<std::pair<uint16_t, std::string>> close_sent() const {
+    return ending_ ? ending_ : sent_close_;
+  }
 
 private:
   void on_accept(boost::beast::error_code ec);
@@ -125,6 +157,9 @@ private:
 
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   boost::beast::flat_buffer in_;
+  size_t text_max_ = 0; ///< receive_text()'s limit; 0: discard data frames
+  boost::beast::error_code read_ec_;
+  std::optional<std::pair<uint16_t, std::string>> sent_close_;
   std::shared_ptr<frame_source> source_;
   std::vector<std::string> pending_;
   size_t next_ = 0;
