@@ -53,6 +53,16 @@ struct hub_state {
   caf::error exit_reason;
   /// Writes of the hub's events sent and not answered yet.
   size_t writes = 0;
+  std::shared_ptr<listener_hub_metrics> metrics;
+
+  /// Publishes the table's size to the metrics (after every change).
+  void count() {
+    metrics->connected.store(
+        static_cast<int64_t>(table.connected_ids().size()),
+        std::memory_order_relaxed);
+    metrics->actions_out.store(static_cast<int64_t>(table.pending()),
+                               std::memory_order_relaxed);
+  }
 
   static inline const char* name = "listener_hub";
 };
@@ -100,6 +110,7 @@ void deliver(hub_pointer self, listener_table::finished done) {
     return;
   it->second.deliver(std::move(done.outcome));
   waiting.erase(it);
+  self->state.count();
 }
 
 void send_frame(hub_pointer self, const std::string& id, std::string frame) {
@@ -121,6 +132,7 @@ void drop_listener(hub_pointer self, const std::string& id,
   spdlog::info("listener {} disconnected: {}", id, reason);
   emit(self, "message-listener-disconnected",
        json{{"listener_id", id}, {"reason", reason}});
+  st.count();
 }
 
 /// The exit: finish what waits, announce every connected listener as gone,
@@ -150,12 +162,15 @@ void stop(hub_pointer self, caf::error reason) {
          json{{"listener_id", id}, {"reason", "shutdown"}});
   }
   st.sinks.clear();
+  st.count();
   quit_when_written(self);
 }
 
-hub_impl_actor::behavior_type hub_impl(hub_pointer self,
-                                       actors::writer_actor writer) {
+hub_impl_actor::behavior_type
+hub_impl(hub_pointer self, actors::writer_actor writer,
+         std::shared_ptr<listener_hub_metrics> metrics) {
   self->state.writer = std::move(writer);
+  self->state.metrics = std::move(metrics);
   self->set_down_handler([self](caf::down_msg& msg) {
     for (const auto& [id, sink] : self->state.sinks)
       if (sink.address() == msg.source) {
@@ -187,6 +202,7 @@ hub_impl_actor::behavior_type hub_impl(hub_pointer self,
              json{{"listener_id", id}, {"handles", handles}, {"ip", ip}});
         for (const auto& req : *owed)
           send_frame(self, id, encode_action_frame(req));
+        st.count();
         return true;
       },
       [self](disconnect_atom, std::string& id, std::string& reason) {
@@ -232,6 +248,7 @@ hub_impl_actor::behavior_type hub_impl(hub_pointer self,
         auto frame = encode_action_frame(req);
         for (const auto& id : started->targets)
           send_frame(self, id, frame);
+        st.count();
         return rp;
       },
       [self](abort_atom, std::string& task_id) {
@@ -251,10 +268,13 @@ hub_impl_actor::behavior_type hub_impl(hub_pointer self,
 
 } // namespace
 
-listener_hub_actor spawn_listener_hub(caf::actor_system& sys,
-                                      actors::writer_actor writer) {
+listener_hub_actor
+spawn_listener_hub(caf::actor_system& sys, actors::writer_actor writer,
+                   std::shared_ptr<listener_hub_metrics> metrics) {
+  if (!metrics)
+    metrics = std::make_shared<listener_hub_metrics>();
   return caf::actor_cast<listener_hub_actor>(
-      sys.spawn(hub_impl, std::move(writer)));
+      sys.spawn(hub_impl, std::move(writer), std::move(metrics)));
 }
 
 bool stop_listener_hub(caf::actor_system& sys, const listener_hub_actor& hub,

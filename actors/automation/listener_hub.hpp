@@ -51,6 +51,8 @@
 // The session parses listener frames and sends the typed messages below.
 
 #include <chrono>
+#include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -122,8 +124,15 @@ using listener_hub_actor = caf::typed_actor<
 
 /// Spawns the hub (cooperative scheduler; it never blocks). Its events go
 /// through `writer`. Stop it with an exit message (or stop_listener_hub).
-listener_hub_actor spawn_listener_hub(caf::actor_system& sys,
-                                      actors::writer_actor writer);
+/// Figures of a hub, readable from any thread (/metrics).
+struct listener_hub_metrics {
+  std::atomic<int64_t> connected{0};   ///< listeners connected now
+  std::atomic<int64_t> actions_out{0}; ///< actions waiting for answers
+};
+
+listener_hub_actor
+spawn_listener_hub(caf::actor_system& sys, actors::writer_actor writer,
+                   std::shared_ptr<listener_hub_metrics> metrics = nullptr);
 
 /// Sends the hub an exit message and waits, at most `timeout`, until it has
 /// quit (after its last events are stored, see the rules above); the writer

@@ -154,5 +154,56 @@ TEST_F(collect_and_cleanup_test, runs_seed_000s_sequence_with_real_listeners) {
   EXPECT_TRUE(query_all(http(), {{"name", "trigger.schedule.ok"}}).empty());
 }
 
+TEST_F(collect_and_cleanup_test, cancelling_a_task_aborts_its_action_at_the_listener) {
+  auto w = http().put_json("/api/v1/workflows/slowjob", json::parse(R"({
+      "steps": [{"name": "work", "perform_action": {"action": "crunch",
+                 "data": {"size": 3}}, "timeout": "5m"}]})"));
+  ASSERT_EQ(w.status, 201) << w.describe();
+  ws_client ws;
+  auto up = ws.connect(node().http_port(),
+                       "/api/v1/listeners/cruncher?handles=crunch",
+                       ws_options());
+  ASSERT_EQ(up.status, 101) << up.describe();
+  auto r = http().post_json("/api/v1/workflows/slowjob/run", json::object());
+  ASSERT_EQ(r.status, 202) << r.describe();
+  const auto task_id = r.json()["task_id"].get<std::string>();
+  auto action = ws.read_json(10s);
+  ASSERT_TRUE(action);
+  EXPECT_EQ((*action)["kind"], "action");
+  EXPECT_EQ((*action)["action"], "crunch");
+  EXPECT_EQ((*action)["task_id"], task_id);
+  EXPECT_EQ((*action)["step"], "work");
+  EXPECT_EQ((*action)["data"], json({{"size", 3}}));
+  auto c = http().post("/api/v1/tasks/" + task_id + "/cancel", "");
+  ASSERT_EQ(c.status, 200) << c.describe();
+  auto abort = ws.read_json(10s);
+  ASSERT_TRUE(abort);
+  EXPECT_EQ((*abort)["kind"], "action_abort");
+  EXPECT_EQ((*abort)["task_id"], task_id);
+  EXPECT_EQ((*abort)["step"], "work");
+  // A late answer for the cancelled step changes nothing.
+  ws.send_text(json{{"kind", "action_done"}, {"task_id", task_id},
+                    {"step", "work"}}
+                   .dump());
+  json task;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        task = http().get("/api/v1/tasks/" + task_id).json();
+        return task.value("state", "") != "running";
+      },
+      10s));
+  EXPECT_EQ(task["state"], "cancelled");
+  EXPECT_EQ(task["steps"][0]["state"], "cancelled");
+  // The listener stays connected and usable: the sentinel run's action
+  // reaches it.
+  auto again = http().post_json("/api/v1/workflows/slowjob/run", json::object());
+  ASSERT_EQ(again.status, 202) << again.describe();
+  auto next = ws.read_json(10s);
+  ASSERT_TRUE(next);
+  EXPECT_EQ((*next)["task_id"], again.json()["task_id"]);
+  auto m = http().get("/metrics").body;
+  EXPECT_NE(m.find("herald_listeners_connected 1"), std::string::npos);
+}
+
 } // namespace
 } // namespace herald::test

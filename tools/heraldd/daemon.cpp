@@ -210,7 +210,8 @@ int run_daemon(const daemon_config& cfg) {
             sys, store, cluster::local_coordinator_options{{*node_id, {}, {}}});
     // Listeners (DESIGN §4, §5): the hub writes its events through the
     // node's writer; runs send it their actions.
-    auto hub = automation::spawn_listener_hub(sys, handles.writer);
+    auto hub_metrics = std::make_shared<automation::listener_hub_metrics>();
+    auto hub = automation::spawn_listener_hub(sys, handles.writer, hub_metrics);
     auto flow_metrics = std::make_shared<automation::flow_metrics>();
     automation::flow_options fopts;
     fopts.workflows_dir = cfg.workflows_dir;
@@ -258,8 +259,13 @@ int run_daemon(const daemon_config& cfg) {
                   "(logical; disk shrinks as RocksDB compacts)",
                   retention->bytes_deleted.load());
     });
-    metrics_src.extra.push_back([fm = flow_metrics](
+    metrics_src.extra.push_back([fm = flow_metrics, hm = hub_metrics](
                                     runtime::metrics_text_writer& out) {
+      out.gauge("herald_listeners_connected", "Listeners connected now",
+                hm->connected.load());
+      out.gauge("herald_listener_actions_waiting",
+                "perform_action steps waiting for listeners' answers",
+                hm->actions_out.load());
       out.gauge("herald_tasks_running", "Workflow runs in progress",
                 fm->tasks_running.load());
       out.family("herald_tasks_ended_total", runtime::metric_type::counter,
