@@ -95,8 +95,11 @@ struct lookup_result {
 struct flow_state {
   flow_deps deps;
   flow_options opts;
-  bool ready = false;
+  bool loaded = false; ///< tables loaded (list answers)
+  bool ready = false;  ///< started (runs and fires accepted)
   std::vector<caf::typed_response_promise<std::string>> waiting_ready;
+  /// Running tasks found at start-up, resumed by (start_atom).
+  std::vector<flow::task_record> to_resume;
   std::map<std::string, workflow_entry> workflows;
   plan_ptr builtin;
   std::map<std::string, trigger_entry> triggers;
@@ -106,6 +109,8 @@ struct flow_state {
   std::map<std::string, std::set<std::string>> running_by_workflow;
   /// Runs whose record is being stored (not spawned yet).
   std::set<std::string> starting;
+  /// Ended tasks whose records are kept, oldest first.
+  std::deque<std::string> ended;
   std::map<std::string, std::deque<queued_run>> queued;
 
   int64_t now() const { return opts.clock(); }
@@ -369,6 +374,23 @@ void fail_fire(self_ptr self, const std::string& trigger_id,
 
 // -- runs ---------------------------------------------------------------------
 
+/// Remembers an ended task and deletes the oldest records beyond
+/// max_ended_tasks (unconditional deletes: a record already gone is fine).
+void keep_ended(self_ptr self, std::string task_id) {
+  auto& st = self->state;
+  st.ended.push_back(std::move(task_id));
+  while (st.ended.size() > st.opts.max_ended_tasks) {
+    auto oldest = std::move(st.ended.front());
+    st.ended.pop_front();
+    self->request(st.deps.writer, caf::infinite, define_atom_v,
+                  protocol::definition_change{std::string{task_prefix} + oldest,
+                                              std::nullopt, std::nullopt},
+                  std::vector<v1::Event>{})
+        .then([](const protocol::definition_result&) {},
+              [](const caf::error&) {});
+  }
+}
+
 void spawn_run(self_ptr self, plan_ptr plan, flow::task_record rec,
                bool resumed) {
   auto& st = self->state;
@@ -561,8 +583,36 @@ void on_events(self_ptr self, const protocol::event_ptrs& evs) {
 
 // -- load ---------------------------------------------------------------------
 
-void become_ready(self_ptr self) {
+/// Start-up, second half (after server.ready): the built-in trigger on the
+/// first start, then runs resumed, triggers started, the sync events.
+void go_live(self_ptr self, caf::typed_response_promise<bool> rp) {
   auto& st = self->state;
+  for (auto& rec : st.to_resume) {
+    auto found = st.lookup(rec.workflow_id);
+    if (!found.plan) {
+      // Its workflow is gone: end it explicitly.
+      flow::task_machine m{*st.builtin, std::move(rec)};
+      m.fail(st.now(), "cut by a restart and its workflow is gone: " +
+                           found.detail);
+      auto evs = task_end_events(m.record(), st.now());
+      define(self, std::string{task_prefix} + m.record().id,
+             m.record().to_storage(), std::nullopt, std::move(evs), {});
+      continue;
+    }
+    spdlog::info("task {}: resuming after a restart", rec.id);
+    spawn_run(self, found.plan, std::move(rec), true);
+  }
+  st.to_resume.clear();
+  // Ownership follows the membership (in-process: one view).
+  self->request(st.deps.coordinator, caf::infinite, cluster::watch_atom_v,
+                caf::actor_cast<cluster::membership_listener>(self))
+      .then([](const cluster::membership&) {},
+            [](const caf::error& err) {
+              spdlog::warn("flow: cannot watch the membership: {}",
+                           runtime::describe(err).message);
+            });
+  for (auto& [id, e] : st.triggers)
+    start_trigger(self, e, false);
   st.ready = true;
   size_t sched = 0, event = 0;
   for (const auto& [id, e] : st.triggers)
@@ -572,7 +622,56 @@ void become_ready(self_ptr self) {
       "trigger.schedule.sync", json{{"triggers", sched}}, st.now()));
   evs.push_back(runtime::make_system_event(
       "trigger.event.sync", json{{"triggers", event}}, st.now()));
-  write_events(self, std::move(evs));
+  self->request(st.deps.writer, caf::infinite, actors::write_atom_v,
+                std::move(evs))
+      .then(
+          [rp](const std::vector<protocol::publish_result>&) mutable {
+            rp.deliver(true);
+          },
+          [rp](const caf::error& err) mutable {
+            spdlog::warn("flow: cannot store the sync events: {}",
+                         runtime::describe(err).message);
+            rp.deliver(true);
+          });
+}
+
+/// The built-in hourly trigger is created once, disabled, on the first
+/// start; a user may enable, change or delete it (the marker keeps a
+/// deleted one deleted).
+void seed_builtin_trigger(self_ptr self, std::function<void()> then) {
+  self->request(self->state.deps.definitions, caf::infinite, get_atom_v,
+                std::string{builtin_marker})
+      .then([then](const protocol::definition&) { then(); },
+            [self, then](const caf::error&) {
+              const auto id = std::string{flow::builtin_workflow_id};
+              std::vector<v1::Event> evs;
+              evs.push_back(runtime::make_system_event(
+                  "trigger.created",
+                  json{{"id", id}, {"type", "schedule"}, {"by", "herald"}},
+                  self->state.now()));
+              define(self, std::string{trigger_prefix} + id,
+                     builtin_trigger_document().dump(), std::nullopt,
+                     std::move(evs), [self, id, then](uint64_t v) {
+                       auto def = flow::trigger_def::parse(
+                           id, builtin_trigger_document());
+                       if (def) {
+                         auto& e = self->state.triggers[id];
+                         e.def = std::make_shared<const flow::trigger_def>(
+                             std::move(*def));
+                         e.version = v;
+                       }
+                       define(self, std::string{builtin_marker}, "{}",
+                              std::nullopt, {},
+                              [then](uint64_t) { then(); });
+                     });
+            });
+}
+
+/// Start-up, first half (before server.ready; writes nothing but deletes
+/// of old task records): the tables are loaded, running tasks noted.
+void loaded(self_ptr self) {
+  auto& st = self->state;
+  st.loaded = true;
   auto waiting = std::move(st.waiting_ready);
   st.waiting_ready.clear();
   for (auto& p : waiting)
@@ -585,42 +684,26 @@ void load_tasks(self_ptr self) {
       .then(
           [self](const std::vector<protocol::definition>& defs) {
             auto& st = self->state;
+            // Ended tasks, oldest first, for the bound on kept records.
+            std::vector<std::pair<int64_t, std::string>> ended;
             for (const auto& d : defs) {
               auto rec = flow::task_record::parse(d.value);
-              if (!rec || rec->state != flow::task_state::running)
+              if (!rec)
                 continue;
-              auto found = st.lookup(rec->workflow_id);
-              if (!found.plan) {
-                // Its workflow is gone: end it explicitly.
-                flow::task_machine m{*st.builtin, std::move(*rec)};
-                m.fail(st.now(), "cut by a restart and its workflow is "
-                                 "gone: " + found.detail);
-                auto evs = task_end_events(m.record(), st.now());
-                define(self, std::string{task_prefix} + m.record().id,
-                       m.record().to_storage(), std::nullopt, std::move(evs),
-                       {});
-                continue;
-              }
-              spdlog::info("task {}: resuming after a restart", rec->id);
-              spawn_run(self, found.plan, std::move(*rec), true);
+              if (rec->state != flow::task_state::running)
+                ended.emplace_back(rec->ended_ns, rec->id);
+              else
+                st.to_resume.push_back(std::move(*rec));
             }
-            // Ownership follows the membership (in-process: one view).
-            self->request(st.deps.coordinator, caf::infinite,
-                          cluster::watch_atom_v,
-                          caf::actor_cast<cluster::membership_listener>(self))
-                .then([](const cluster::membership&) {},
-                      [](const caf::error& err) {
-                        spdlog::warn("flow: cannot watch the membership: {}",
-                                     runtime::describe(err).message);
-                      });
-            for (auto& [id, e] : st.triggers)
-              start_trigger(self, e, false);
-            become_ready(self);
+            std::sort(ended.begin(), ended.end());
+            for (auto& [at, id] : ended)
+              keep_ended(self, std::move(id));
+            loaded(self);
           },
           [self](const caf::error& err) {
             spdlog::error("flow: cannot list tasks: {}",
                           runtime::describe(err).message);
-            become_ready(self);
+            loaded(self);
           });
 }
 
@@ -631,7 +714,6 @@ void load_triggers(self_ptr self) {
       .then(
           [self](const std::vector<protocol::definition>& defs) {
             auto& st = self->state;
-            bool builtin_seen = false;
             for (const auto& d : defs) {
               std::string_view key = d.key;
               if (key.starts_with(trigger_prefix)) {
@@ -662,7 +744,6 @@ void load_triggers(self_ptr self) {
             // Health without a trigger (deleted): forget it.
             for (auto it = st.triggers.begin(); it != st.triggers.end();)
               it = it->second.def ? std::next(it) : st.triggers.erase(it);
-            (void) builtin_seen;
             load_tasks(self);
           },
           [self](const caf::error& err) {
@@ -670,29 +751,6 @@ void load_triggers(self_ptr self) {
                           runtime::describe(err).message);
             load_tasks(self);
           });
-}
-
-void seed_builtin_trigger(self_ptr self) {
-  // The built-in hourly trigger is created once, disabled; a user may
-  // enable, change or delete it (the marker keeps it deleted).
-  self->request(self->state.deps.definitions, caf::infinite, get_atom_v,
-                std::string{builtin_marker})
-      .then([self](const protocol::definition&) { load_triggers(self); },
-            [self](const caf::error&) {
-              const auto id = std::string{flow::builtin_workflow_id};
-              std::vector<v1::Event> evs;
-              evs.push_back(runtime::make_system_event(
-                  "trigger.created",
-                  json{{"id", id}, {"type", "schedule"}, {"by", "herald"}},
-                  self->state.now()));
-              define(self, std::string{trigger_prefix} + id,
-                     builtin_trigger_document().dump(), std::nullopt,
-                     std::move(evs), [self](uint64_t) {
-                       define(self, std::string{builtin_marker}, "{}",
-                              std::nullopt, {},
-                              [self](uint64_t) { load_triggers(self); });
-                     });
-            });
 }
 
 void load(self_ptr self) {
@@ -716,12 +774,12 @@ void load(self_ptr self) {
                       std::move(*plan)),
                   d.version};
             }
-            seed_builtin_trigger(self);
+            load_triggers(self);
           },
           [self](const caf::error& err) {
             spdlog::error("flow: cannot list workflows: {}",
                           runtime::describe(err).message);
-            seed_builtin_trigger(self);
+            load_triggers(self);
           });
 }
 
@@ -810,9 +868,20 @@ flow_actor::behavior_type flow_impl(self_ptr self, flow_deps deps,
                           "workflows and triggers are loading");
   };
   return {
+      [self](start_atom) -> caf::result<bool> {
+        auto& st = self->state;
+        if (!st.loaded)
+          return make_api_error(errc::unavailable,
+                                "workflows and triggers are loading");
+        if (st.ready)
+          return true;
+        auto rp = self->make_response_promise<bool>();
+        seed_builtin_trigger(self, [self, rp]() mutable { go_live(self, rp); });
+        return rp;
+      },
       [self](list_atom) -> caf::result<std::string> {
         auto& st = self->state;
-        if (!st.ready) {
+        if (!st.loaded) {
           auto p = self->make_response_promise<std::string>();
           st.waiting_ready.push_back(p);
           return p;
@@ -1077,6 +1146,7 @@ flow_actor::behavior_type flow_impl(self_ptr self, flow_deps deps,
         auto& st = self->state;
         if (st.tasks.erase(task_id) == 0)
           return;
+        keep_ended(self, task_id);
         auto& m = st.metrics();
         m.tasks_running.fetch_sub(1, std::memory_order_relaxed);
         if (state == "succeeded")

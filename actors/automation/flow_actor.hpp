@@ -76,6 +76,9 @@ struct flow_deps {
 struct flow_options {
   /// One JSON file per workflow (id = file name without .json); empty: none.
   std::filesystem::path workflows_dir;
+  /// Ended tasks whose records are kept (the oldest are deleted beyond
+  /// it), so task records stay bounded by configuration.
+  size_t max_ended_tasks = 10000;
   std::shared_ptr<flow_metrics> metrics; ///< created when null
   std::function<int64_t()> clock;        ///< Unix ns; now by default
 };
@@ -86,8 +89,15 @@ struct flow_options {
 /// - `(list_atom) -> std::string`
 ///   Every workflow (definitions, files, built-in) as a JSON array of
 ///   {"id","name","origin":"api|file|builtin","version"?,"valid","error"?}.
-///   Answered once the start-up load is done (so the daemon waits on it
-///   before /readyz).
+///   Answered once the start-up load is done (the daemon waits on it).
+///
+/// - `(start_atom) -> bool`
+///   The second half of start-up, after server.ready is stored: creates
+///   the built-in trigger on the first start, resumes the tasks that were
+///   running, starts the triggers and stores trigger.schedule.sync and
+///   trigger.event.sync; answers once they are stored. Runs and fires are
+///   refused (unavailable) before. Start-up writes nothing before it, so a
+///   node's first event is server.ready.
 ///
 /// - `(get_atom, std::string workflow_id) -> std::string`
 ///   {"id","name","origin","version"?,"definition":{…}} (a file that does
@@ -130,6 +140,7 @@ struct flow_options {
 /// - `(deliver_atom, event_ptrs)`: every stored event (event triggers).
 using flow_actor = caf::typed_actor<
     caf::replies_to<list_atom>::with<std::string>,
+    caf::replies_to<start_atom>::with<bool>,
     caf::replies_to<get_atom, std::string>::with<std::string>,
     caf::replies_to<apply_atom, std::string, bool, std::string,
                     uint64_t>::with<bool>,

@@ -86,6 +86,7 @@ CAF_ADD_ATOM(herald_automation, herald::automation, ended_atom, "haended")
 CAF_ADD_ATOM(herald_automation, herald::automation, preview_atom, "hapreview")
 CAF_ADD_ATOM(herald_automation, herald::automation, state_atom, "hastate")
 CAF_ADD_ATOM(herald_automation, herald::automation, apply_atom, "haapply")
+CAF_ADD_ATOM(herald_automation, herald::automation, start_atom, "hastart")
 
 CAF_ADD_TYPE_ID(herald_automation, (herald::automation::listener_info))
 CAF_ADD_TYPE_ID(herald_automation, (std::vector<herald::automation::listener_info>))

@@ -95,8 +95,13 @@ TEST_F(collect_and_cleanup_test, runs_seed_000s_sequence_with_real_listeners) {
                      return std::vector<json>{e};
                    });
   ASSERT_TRUE(slow.connected() && failing.connected());
-  ASSERT_EQ(query_all(http(), {{"name", "message-listener-connected"}}).size(),
-            2u);
+  // Each connect is announced (stored asynchronously by the hub).
+  ASSERT_TRUE(wait_for(
+      [&] {
+        return query_all(http(), {{"name", "message-listener-connected"}})
+                   .size() == 2;
+      },
+      10s));
 
   auto fire = http().post("/api/v1/triggers/collect_and_cleanup/fire", "");
   ASSERT_EQ(fire.status, 202) << fire.describe();

@@ -475,5 +475,38 @@ TEST_F(workflows_test, cancel_ends_a_waiting_task) {
                            {"not_found"}, "id"));
 }
 
+class tasks_kept_test : public workflows_test {
+protected:
+  std::vector<std::string> node_args() const override {
+    return {"--tasks-kept", "2"};
+  }
+};
+
+TEST_F(tasks_kept_test, only_the_newest_ended_tasks_are_kept) {
+  put_workflow("quick", json::parse(
+                            R"({"overlap": "queue", "steps": [{"emit": {"name": "q.x"}}]})"));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {
+    auto r = http().post_json("/api/v1/workflows/quick/run", json::object());
+    ASSERT_EQ(r.status, 202) << r.describe();
+    ids.push_back(r.json()["task_id"].get<std::string>());
+    wait_task_end(ids.back());
+  }
+  // The two oldest records go; the two newest stay.
+  ASSERT_TRUE(wait_for(
+      [&] {
+        return http().get("/api/v1/tasks/" + ids[0]).status == 404 &&
+               http().get("/api/v1/tasks/" + ids[1]).status == 404;
+      },
+      10s));
+  EXPECT_EQ(http().get("/api/v1/tasks/" + ids[2]).status, 200);
+  EXPECT_EQ(http().get("/api/v1/tasks/" + ids[3]).status, 200);
+  auto list = http().get("/api/v1/tasks").json()["tasks"];
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0]["id"], ids[3]); // newest first
+  // Their events stay in the trail.
+  EXPECT_EQ(events("q.x").size(), 4u);
+}
+
 } // namespace
 } // namespace herald::test

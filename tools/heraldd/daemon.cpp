@@ -215,6 +215,7 @@ int run_daemon(const daemon_config& cfg) {
     auto flow_metrics = std::make_shared<automation::flow_metrics>();
     automation::flow_options fopts;
     fopts.workflows_dir = cfg.workflows_dir;
+    fopts.max_ended_tasks = cfg.tasks_kept;
     fopts.metrics = flow_metrics;
     auto flow = automation::spawn_flow(
         sys,
@@ -378,6 +379,17 @@ int run_daemon(const daemon_config& cfg) {
                                                runtime::now_unix_ns()));
     auto ready_res = actors::publish_sync(sys, handles, std::move(ready),
                                           std::chrono::seconds{30});
+    if (ready_res) {
+      // Then the triggers start and runs cut by a restart resume (their
+      // events follow server.ready).
+      caf::scoped_actor starter{sys};
+      starter->request(flow, std::chrono::seconds{60}, automation::start_atom_v)
+          .receive([](bool) {},
+                   [](const caf::error& err) {
+                     spdlog::warn("triggers did not start in time: {}",
+                                  runtime::describe(err).message);
+                   });
+    }
     if (!ready_res) {
       spdlog::error("cannot store server.ready: {}",
                     runtime::describe(ready_res.error()).message);

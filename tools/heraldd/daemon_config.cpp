@@ -152,6 +152,10 @@ std::optional<daemon_config> parse_command_line(int argc, char** argv,
                  "Directory of workflow files (<id>.json), validated when "
                  "run")
       ->check(CLI::ExistingDirectory);
+  app.add_option("--tasks-kept", cfg.tasks_kept,
+                 "Ended task records kept; the oldest beyond are deleted")
+      ->check(CLI::Range(size_t{1}, size_t{10000000}))
+      ->capture_default_str();
   app.add_option("--token-ttl", cfg.token_ttl_s,
                  "Seconds a login token (JWT) stays valid")
       ->check(CLI::Range(1u, 31u * 86400u))

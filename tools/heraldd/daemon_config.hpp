@@ -50,6 +50,8 @@ struct daemon_config {
   std::optional<std::filesystem::path> users_file;
   /// One JSON file per workflow (DESIGN §5), read when run; empty: none.
   std::filesystem::path workflows_dir;
+  /// Ended task records kept (the oldest beyond are deleted).
+  size_t tasks_kept = 10000;
   /// Lifetime of a login token (--token-ttl, seconds).
   unsigned token_ttl_s = 3600;
 
