@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <mutex>
 #include <sstream>
+
+#include <unistd.h>
 
 #include "runtime/time_format.hpp"
 
@@ -229,6 +232,25 @@ int64_t unix_ns() noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+std::optional<double> cpu_seconds(pid_t pid) {
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string text;
+  if (!std::getline(in, text))
+    return std::nullopt;
+  // Fields after the command (which may hold spaces): state is field 3,
+  // utime 14 and stime 15.
+  auto close = text.rfind(')');
+  if (close == std::string::npos)
+    return std::nullopt;
+  std::istringstream rest{text.substr(close + 2)};
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i)
+    if (i >= 14)
+      ticks += std::strtod(field.c_str(), nullptr);
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 rss_sampler::rss_sampler(pid_t pid, int period_ms) : pid_(pid) {

@@ -128,6 +128,10 @@ private:
   std::thread thread_;
 };
 
+/// CPU time (user + system, all threads) `pid` has used, in seconds;
+/// nullopt when the process is gone.
+std::optional<double> cpu_seconds(pid_t pid);
+
 /// KiB as MiB.
 inline double mib(long kib) {
   return static_cast<double>(kib) / 1024;

@@ -142,10 +142,19 @@ nlohmann::json lateness_once(const schedule_lateness_options& opts) {
     return {{"error", "defining the due triggers ended " + fixed(ahead_s, 2) +
                           " s before the instant (raise --margin-s)"}};
 
-  // 3. Just before T: the baseline, RSS with everything defined.
-  std::this_thread::sleep_until(std::chrono::system_clock::time_point{
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(
-          std::chrono::nanoseconds{instant - 700'000'000})});
+  // 3. Just before T: the baseline, RSS with everything defined, and
+  // whether the node is idle by then (the schedule triggers' first state
+  // commits may still be queued behind the PUTs' answers).
+  auto sleep_until_unix = [](int64_t t) {
+    std::this_thread::sleep_until(std::chrono::system_clock::time_point{
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::nanoseconds{t})});
+  };
+  sleep_until_unix(instant - 5'700'000'000);
+  const auto cpu0 = cpu_seconds(node.pid()).value_or(0);
+  sleep_until_unix(instant - 700'000'000);
+  run["node_cpu_before_instant"] =
+      (cpu_seconds(node.pid()).value_or(0) - cpu0) / 5;
   auto before = scrape_metrics(conn);
   if (!before)
     return {{"error", "/metrics did not answer before the instant"}};
@@ -155,6 +164,7 @@ nlohmann::json lateness_once(const schedule_lateness_options& opts) {
   run["rss_mib_setup_peak"] = mib(rss.peak_kib());
   run["rss_mib_defined"] = mib(rss.last_kib());
   rss.reset_peak();
+  const auto cpu_at_instant = cpu_seconds(node.pid()).value_or(0);
   const double base = tasks_ended(*before);
   double ended = 0;
   metric_samples after = *before;
@@ -175,6 +185,8 @@ nlohmann::json lateness_once(const schedule_lateness_options& opts) {
                             fixed(opts.timeout_s, 0) + " s of the instant"}};
   }
   run["rss_mib_fire_peak"] = mib(rss.peak_kib());
+  run["node_cpu_s_until_all_ended"] =
+      cpu_seconds(node.pid()).value_or(0) - cpu_at_instant;
   run["all_ended_seen_s"] =
       static_cast<double>(all_ended_seen_ns - instant) / 1e9;
   run["writes"] = write_stats(*before, after);

@@ -136,7 +136,12 @@ nlohmann::json measure(side& s, const triggers_publish_options& opts,
   p.batches = (opts.events + opts.batch - 1) / opts.batch;
   p.batch = opts.batch;
   p.connections = opts.connections;
+  const auto cpu0 = cpu_seconds(s.node.pid()).value_or(0);
   auto run = publish_batches(p, bodies);
+  // The node's CPU per event published (matching included).
+  run["node_cpu_us_per_event"] =
+      (cpu_seconds(s.node.pid()).value_or(0) - cpu0) * 1e6 /
+      static_cast<double>(p.batches * p.batch);
   if (run.contains("error")) {
     run["error"] =
         std::string{s.label} + ": publish: " + run["error"].get<std::string>();
@@ -288,7 +293,8 @@ int run_triggers_publish(const triggers_publish_options& opts) {
       return fixed(x["runs_ended"].get<double>(), 0) + "/" +
              std::to_string(x["runs_expected"].get<uint64_t>()) +
              " runs ended " + fixed(x["runs_catchup_s"].get<double>(), 2) +
-             " s after";
+             " s after, node CPU " +
+             fixed(x["node_cpu_us_per_event"].get<double>(), 1) + " µs/event";
     };
     run["summary"] = "1 trigger " + fixed(a, 0) + " events/s (" +
                      runs(run["one"]) + "); " + std::to_string(opts.triggers) +
@@ -298,10 +304,11 @@ int run_triggers_publish(const triggers_publish_options& opts) {
     rep.runs.push_back(std::move(run));
   }
   rep.load_after = load_average();
-  rep.compute_median({"/one/events_per_s", "/many/events_per_s", "/ratio",
-                      "/one/request_latency/p99_ms",
-                      "/many/request_latency/p99_ms", "/many/runs_catchup_s",
-                      "/setup_s", "/setup_per_s", "/rss_mib_defined"});
+  rep.compute_median(
+      {"/one/events_per_s", "/many/events_per_s", "/ratio",
+       "/one/node_cpu_us_per_event", "/many/node_cpu_us_per_event",
+       "/one/request_latency/p99_ms", "/many/request_latency/p99_ms",
+       "/many/runs_catchup_s", "/setup_s", "/setup_per_s", "/rss_mib_defined"});
   rep.print(opts.out);
   return 0;
 }

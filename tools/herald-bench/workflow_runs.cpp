@@ -45,6 +45,7 @@ nlohmann::json runs_once(const workflow_runs_options& opts) {
   if (!before)
     return {{"error", "/metrics did not answer"}};
   const double base = tasks_ended(*before);
+  const auto cpu0 = node.pid() > 0 ? cpu_seconds(node.pid()) : std::nullopt;
 
   std::atomic<uint64_t> next{0};
   std::atomic<bool> failed{false};
@@ -121,6 +122,9 @@ nlohmann::json runs_once(const workflow_runs_options& opts) {
       {"tasks_cancelled",
        sample(after, ended_all[2]) - sample(*before, ended_all[2])},
       {"writes", write_stats(*before, after)}};
+  if (cpu0)
+    run["node_cpu_per_wall_s"] =
+        (cpu_seconds(node.pid()).value_or(0) - *cpu0) / done_s;
   if (rss) {
     run["rss_mib_peak"] = mib(rss->peak_kib());
     run["rss_mib_after"] = mib(rss->last_kib());
@@ -133,7 +137,15 @@ nlohmann::json runs_once(const workflow_runs_options& opts) {
       fixed(lat.p50_ms, 2) + " ms p99 " + fixed(lat.p99_ms, 2) + " ms; " +
       fixed(run["writes"]["events_per_append"].get<double>(), 1) +
       " events per append, " +
-      fixed(run["writes"]["appends"].get<double>() / done_s, 0) + " appends/s)";
+      fixed(run["writes"]["appends"].get<double>() / done_s, 0) +
+      " appends/s, append busy " +
+      fixed(100 * run["writes"]["append_busy_s"].get<double>() / done_s, 0) +
+      " % of the time" +
+      (cpu0 ? ", node CPU " +
+                  fixed(100 * run["node_cpu_per_wall_s"].get<double>(), 0) +
+                  " % of one core"
+            : std::string{}) +
+      ")";
   return run;
 }
 
