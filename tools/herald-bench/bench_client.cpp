@@ -57,23 +57,29 @@ http_conn::~http_conn() {
 }
 
 http_result http_conn::get(std::string_view target) {
-  return exchange(false, target, {});
+  return exchange(method::get, target, {});
 }
 
 http_result http_conn::post(std::string_view target, std::string body) {
-  return exchange(true, target, body);
+  return exchange(method::post, target, body);
 }
 
-http_result http_conn::exchange(bool post, std::string_view target,
+http_result http_conn::put(std::string_view target, std::string body) {
+  return exchange(method::put, target, body);
+}
+
+http_result http_conn::exchange(method m, std::string_view target,
                                 const std::string& body) {
-  http::request<http::string_body> req{
-      post ? http::verb::post : http::verb::get, std::string{target}, 11};
+  const auto verb = m == method::get    ? http::verb::get
+                    : m == method::post ? http::verb::post
+                                        : http::verb::put;
+  http::request<http::string_body> req{verb, std::string{target}, 11};
   req.set(http::field::host, impl_->host);
   req.set(http::field::user_agent, "herald-bench");
   if (!impl_->token.empty())
     req.set(http::field::authorization, "Bearer " + impl_->token);
   req.keep_alive(true);
-  if (post) {
+  if (m != method::get) {
     req.set(http::field::content_type, "application/json");
     req.body() = body;
     req.prepare_payload();

@@ -34,9 +34,11 @@ public:
 
   http_result get(std::string_view target);
   http_result post(std::string_view target, std::string body);
+  http_result put(std::string_view target, std::string body);
 
 private:
-  http_result exchange(bool post, std::string_view target,
+  enum class method { get, post, put };
+  http_result exchange(method m, std::string_view target,
                        const std::string& body);
   struct impl;
   std::unique_ptr<impl> impl_;

@@ -3,13 +3,10 @@
 // the durable reply (closed loop, C requests in flight). The bodies are
 // built before the clock starts, so the client's cost is the socket work.
 
-#include <atomic>
 #include <iostream>
-#include <mutex>
-#include <thread>
 
-#include "tools/herald-bench/bench_client.hpp"
 #include "tools/herald-bench/bench_events.hpp"
+#include "tools/herald-bench/http_batch_publisher.hpp"
 #include "tools/herald-bench/scenarios.hpp"
 
 namespace herald::bench {
@@ -23,49 +20,22 @@ nlohmann::json ingest_once(const ingest_http_options& opts,
   bench_node node;
   if (auto err = node.open(opts.node, "http"); !err.empty())
     return {{"error", err}};
-  std::atomic<uint64_t> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex mtx;
-  std::string error;
-  std::vector<int64_t> latencies;
-  uint64_t batches = (opts.events + opts.batch - 1) / opts.batch;
   auto rss_before = node.pid() > 0 ? rss_kib(node.pid()) : std::nullopt;
-  auto start = clock_type::now();
-  std::vector<std::thread> threads;
-  for (size_t c = 0; c < opts.connections; ++c)
-    threads.emplace_back([&] {
-      http_conn conn{node.host(), node.port(), node.token()};
-      std::vector<int64_t> local;
-      for (;;) {
-        auto b = next.fetch_add(1);
-        if (b >= batches || failed)
-          break;
-        auto t0 = mono_ns();
-        auto res = conn.post("/api/v1/events", bodies[b % bodies.size()]);
-        local.push_back(mono_ns() - t0);
-        if (!res.ok()) {
-          std::lock_guard<std::mutex> guard{mtx};
-          error = "HTTP " + std::to_string(res.status) + " " + res.error + " " +
-                  res.body.substr(0, 300);
-          failed = true;
-          break;
-        }
-      }
-      std::lock_guard<std::mutex> guard{mtx};
-      latencies.insert(latencies.end(), local.begin(), local.end());
-    });
-  for (auto& t : threads)
-    t.join();
-  auto elapsed = seconds_since(start);
-  if (failed)
-    return {{"error", error}};
-  auto events = batches * opts.batch;
-  double eps = static_cast<double>(events) / elapsed;
-  auto lat = summarize(latencies);
-  nlohmann::json run{{"events", events},
-                     {"seconds", elapsed},
-                     {"events_per_s", eps},
-                     {"request_latency", lat.to_json()}};
+  http_batch_publish p;
+  p.host = node.host();
+  p.port = node.port();
+  p.token = node.token();
+  p.batches = (opts.events + opts.batch - 1) / opts.batch;
+  p.batch = opts.batch;
+  p.connections = opts.connections;
+  auto run = publish_batches(p, bodies);
+  if (run.contains("error"))
+    return run;
+  const auto events = run["events"].get<uint64_t>();
+  const auto elapsed = run["seconds"].get<double>();
+  const auto eps = run["events_per_s"].get<double>();
+  const auto p50 = run["request_latency"]["p50_ms"].get<double>();
+  const auto p99 = run["request_latency"]["p99_ms"].get<double>();
   if (node.pid() > 0) {
     if (rss_before)
       run["rss_kib_before"] = *rss_before;
@@ -74,8 +44,7 @@ nlohmann::json ingest_once(const ingest_http_options& opts,
   }
   run["summary"] = fixed(eps, 0) + " events/s (" + std::to_string(events) +
                    " events in " + fixed(elapsed, 2) + " s, request p50 " +
-                   fixed(lat.p50_ms, 2) + " ms p99 " + fixed(lat.p99_ms, 2) +
-                   " ms)";
+                   fixed(p50, 2) + " ms p99 " + fixed(p99, 2) + " ms)";
   return run;
 }
 

@@ -128,6 +128,63 @@ int main(int argc, char** argv) {
   add_node_flags(c6, auth.node);
   add_common(c6, auth.out, &auth.repeat);
 
+  triggers_publish_options tp;
+  auto* c7 = app.add_subcommand(
+      "triggers-publish",
+      "Durable HTTP publish rate with N event triggers vs one (issue 10)");
+  c7->add_option("--triggers", tp.triggers, "Event triggers on the loaded node")
+      ->check(CLI::Range(1, 10000000));
+  c7->add_option("--matching", tp.matching,
+                 "Of them, how many match some published events");
+  c7->add_option("--setup-connections", tp.setup_connections,
+                 "Concurrent PUTs while defining")
+      ->check(CLI::Range(1, 256));
+  c7->add_option("--setup-timeout", tp.setup_timeout_s,
+                 "Seconds allowed for defining the triggers");
+  c7->add_option("--events", tp.events, "Events per publish measurement");
+  c7->add_option("--batch", tp.batch, "Events per POST")
+      ->check(CLI::Range(1, 10000));
+  c7->add_option("--connections", tp.connections, "Publisher connections")
+      ->check(CLI::Range(1, 256));
+  c7->add_option("--data-bytes", tp.data_bytes, "Serialized data size");
+  c7->add_option("--catchup-timeout", tp.catchup_timeout_s,
+                 "Seconds to wait for the matched events' runs to end");
+  add_node_flags(c7, tp.node);
+  add_common(c7, tp.out, &tp.repeat);
+
+  schedule_lateness_options sl;
+  auto* c8 = app.add_subcommand(
+      "schedule-lateness",
+      "Lateness of N schedule triggers due at the same instant (issue 10)");
+  c8->add_option("--due", sl.due, "Triggers due at the instant")
+      ->check(CLI::Range(1, 10000000));
+  c8->add_option("--defined", sl.defined,
+                 "Triggers defined in all (the rest are not due)")
+      ->check(CLI::Range(1, 10000000));
+  c8->add_option("--setup-connections", sl.setup_connections,
+                 "Concurrent PUTs while defining")
+      ->check(CLI::Range(1, 256));
+  c8->add_option("--setup-timeout", sl.setup_timeout_s,
+                 "Seconds allowed for defining the idle triggers");
+  c8->add_option("--margin-s", sl.margin_s,
+                 "Least seconds between the end of defining and the instant");
+  c8->add_option("--timeout", sl.timeout_s,
+                 "Seconds after the instant for all runs to end");
+  add_node_flags(c8, sl.node);
+  add_common(c8, sl.out, &sl.repeat);
+
+  workflow_runs_options wr;
+  auto* c9 = app.add_subcommand(
+      "workflow-runs",
+      "Runs/s of a one-emit workflow started by POST …/run (issue 10)");
+  c9->add_option("--runs", wr.runs, "Runs per measurement")
+      ->check(CLI::Range(1, 100000000));
+  c9->add_option("--clients", wr.clients, "Concurrent POST connections")
+      ->check(CLI::Range(1, 256));
+  c9->add_option("--timeout", wr.timeout_s, "Seconds for all runs to end");
+  add_node_flags(c9, wr.node);
+  add_common(c9, wr.out, &wr.repeat);
+
   CLI11_PARSE(app, argc, argv);
 
   if (*c1)
@@ -140,5 +197,11 @@ int main(int argc, char** argv) {
     return run_query(query);
   if (*c6)
     return run_auth(auth);
+  if (*c7)
+    return run_triggers_publish(tp);
+  if (*c8)
+    return run_schedule_lateness(sl);
+  if (*c9)
+    return run_workflow_runs(wr);
   return run_rss(rss);
 }

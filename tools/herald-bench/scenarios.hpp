@@ -93,4 +93,54 @@ struct rss_options {
 };
 int run_rss(const rss_options& opts);
 
+/// Issue 10: the durable HTTP publish rate of a node with `triggers`
+/// event triggers defined against the same node with one, alternated
+/// on two spawned nodes.
+struct triggers_publish_options {
+  node_target node;         ///< url not supported: needs two spawned nodes
+  size_t triggers = 100000; ///< event triggers on the loaded node
+  size_t matching = 10;     ///< of them, how many match some published events
+  size_t setup_connections = 8; ///< concurrent PUTs while defining
+  double setup_timeout_s = 1800;
+  uint64_t events = 300000; ///< per publish measurement
+  size_t batch = 1000;
+  size_t connections = 4;
+  size_t data_bytes = 256;
+  double catchup_timeout_s = 60; ///< wait for the matched runs to end
+  int repeat = 3;                ///< alternated pairs of measurements
+  report_options out;
+};
+int run_triggers_publish(const triggers_publish_options& opts);
+
+/// Issue 10: `due` schedule triggers all due at the same instant (the
+/// start of a minute chosen so that defining them ends before it), among
+/// `defined` triggers in all; lateness of their runs, time until all
+/// ended, node RSS.
+struct schedule_lateness_options {
+  node_target node;        ///< url not supported: RSS needs the pid
+  size_t due = 10000;      ///< triggers firing at the instant
+  size_t defined = 100000; ///< triggers defined in all (≥ due; the rest
+                           ///< are not due during the run)
+  size_t setup_connections = 8;
+  double setup_timeout_s = 1800;
+  double margin_s = 15;   ///< at least this between setup end and instant
+  double timeout_s = 300; ///< after the instant, for all runs to end
+  int repeat = 3;
+  report_options out;
+};
+int run_schedule_lateness(const schedule_lateness_options& opts);
+
+/// Issue 10: runs/s of the one-emit workflow started by POST …/run from
+/// `clients` concurrent connections; a run is done when its task_end is
+/// stored (herald_tasks_ended_total).
+struct workflow_runs_options {
+  node_target node;
+  uint64_t runs = 20000;
+  size_t clients = 16;
+  double timeout_s = 300;
+  int repeat = 3;
+  report_options out;
+};
+int run_workflow_runs(const workflow_runs_options& opts);
+
 } // namespace herald::bench
