@@ -163,16 +163,6 @@ using self_ptr = flow_actor::stateful_pointer<flow_state>;
 
 // -- events -------------------------------------------------------------------
 
-void write_events(self_ptr self, std::vector<v1::Event> evs) {
-  self->request(self->state.deps.writer, caf::infinite, actors::write_atom_v,
-                std::move(evs))
-      .then([](const std::vector<protocol::publish_result>&) {},
-            [](const caf::error& err) {
-              spdlog::warn("flow: cannot store an event: {}",
-                           runtime::describe(err).message);
-            });
-}
-
 void define(self_ptr self, std::string key, std::optional<std::string> value,
             std::optional<uint64_t> expect, std::vector<v1::Event> evs,
             std::function<void(uint64_t)> then) {

@@ -27,13 +27,15 @@ protected:
   }
 
   /// Every 004 Event `path` answers, following X-Next-Cursor; the 004
-  /// events only (Herald's own `server.*` events are dropped) unless
-  /// `all`. Records a failure for anything but bare arrays.
+  /// events only (Herald's own start-up events, `server.*` and the
+  /// scheduler's `trigger.*`, are dropped) unless `all`. Records a failure
+  /// for anything but bare arrays.
   std::vector<json> query004(const std::string& path, header_list params = {},
                              bool all = false) {
     std::vector<json> out;
     for (auto& e : query004_all(http(), path, params))
-      if (all || !e.value("type", "").starts_with("server."))
+      if (all || !(e.value("type", "").starts_with("server.") ||
+                   e.value("type", "").starts_with("trigger.")))
         out.push_back(std::move(e));
     return out;
   }
