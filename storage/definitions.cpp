@@ -49,13 +49,23 @@ decode_definition(std::string_view key, const std::string& raw) {
 } // namespace
 
 caf::error check_sources_locked(const event_store::impl& s,
-                                const v1::Event* evs, size_t n) {
+                                const v1::Event* evs, size_t n,
+                                const source_overlay* overlay) {
+  const bool decided = overlay != nullptr && !overlay->empty();
   std::shared_lock guard{s.sources_mtx};
-  if (s.disabled_sources == 0)
+  if (s.disabled_sources == 0 && !decided)
     return caf::error{};
   for (size_t i = 0; i < n; ++i) {
-    auto it = s.sources.find(evs[i].source());
-    if (it != s.sources.end() && !it->second.enabled)
+    const auto& source = evs[i].source();
+    std::optional<bool> enabled;
+    if (decided)
+      if (auto o = overlay->find(source); o != overlay->end())
+        enabled = o->second;
+    if (!enabled) {
+      auto it = s.sources.find(source);
+      enabled = it == s.sources.end() || it->second.enabled;
+    }
+    if (!*enabled)
       return runtime::make_api_error(
           api::source_disabled, "source " + evs[i].source() + " is disabled",
           n == 1 ? std::string{"/source"}
@@ -64,23 +74,25 @@ caf::error check_sources_locked(const event_store::impl& s,
   return caf::error{};
 }
 
-caf::error stage_definition(event_store::impl& s, rocksdb::WriteBatch& batch,
-                            pending_definition& def) {
+caf::expected<uint64_t> stored_definition_version(const event_store::impl& s,
+                                                  const std::string& key) {
+  std::string raw;
+  auto st = s.db->Get(rocksdb::ReadOptions{}, s[cf_meta], def_key(key), &raw);
+  if (st.IsNotFound())
+    return uint64_t{0};
+  if (auto err = to_error(st, "read definition"))
+    return err;
+  if (raw.size() < 8)
+    return caf::make_error(storage::errc::corruption,
+                           "malformed definition " + key);
+  return get_be64(raw.data());
+}
+
+caf::error check_definition(uint64_t current, pending_definition& def) {
   const auto& w = *def.change;
   if (w.key.empty())
     return runtime::make_api_error(api::invalid_field,
                                    "definition key is empty", "key");
-  std::string raw;
-  auto st = s.db->Get(rocksdb::ReadOptions{}, s[cf_meta], def_key(w.key), &raw);
-  uint64_t current = 0;
-  if (st.ok()) {
-    if (raw.size() < 8)
-      return caf::make_error(storage::errc::corruption,
-                             "malformed definition " + w.key);
-    current = get_be64(raw.data());
-  } else if (!st.IsNotFound()) {
-    return to_error(st, "read definition");
-  }
   if (w.expect_version && *w.expect_version != current)
     return runtime::make_api_error(
         api::conflict,
@@ -88,16 +100,14 @@ caf::error stage_definition(event_store::impl& s, rocksdb::WriteBatch& batch,
                      : w.key + " is at version " + std::to_string(current) +
                            ", not " + std::to_string(*w.expect_version),
         "If-Match");
-  const bool is_source = w.key.starts_with(source_definition_prefix);
   if (!w.value) {
     if (current == 0)
       return runtime::make_api_error(api::not_found, "no such key: " + w.key,
                                      "key");
     def.version = current;
-    return to_error(batch.Delete(s[cf_meta], def_key(w.key)),
-                    "build write batch");
+    return caf::error{};
   }
-  if (is_source) {
+  if (w.key.starts_with(source_definition_prefix)) {
     def.source_enabled = parse_source_setting(*w.value);
     if (!def.source_enabled)
       return runtime::make_api_error(
@@ -105,12 +115,26 @@ caf::error stage_definition(event_store::impl& s, rocksdb::WriteBatch& batch,
           "/enabled");
   }
   def.version = current + 1;
+  return caf::error{};
+}
+
+caf::error put_definition(const event_store::impl& s,
+                          rocksdb::WriteBatch& batch,
+                          const pending_definition& def) {
+  const auto& w = *def.change;
+  if (!w.value)
+    return to_error(batch.Delete(s[cf_meta], def_key(w.key)),
+                    "build write batch");
   std::string value;
   value.reserve(8 + w.value->size());
   put_be64(value, def.version);
   value += *w.value;
   return to_error(batch.Put(s[cf_meta], def_key(w.key), value),
                   "build write batch");
+}
+
+bool may_group_commit(const definition_write& w) {
+  return !w.expect_version && !w.key.starts_with(source_definition_prefix);
 }
 
 void apply_definition(event_store::impl& s, const pending_definition& def) {

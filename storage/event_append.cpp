@@ -85,13 +85,13 @@ event_store::append(std::vector<v1::Event>& events, const std::string& node_id,
   if (impl_->closed)
     return caf::make_error(errc::closed, std::string{"event store is closed"});
   std::lock_guard writer{impl_->write_mtx};
-  return write_locked(*impl_, events, node_id, accept_time_ns, nullptr);
+  return write_locked(*impl_, events, node_id, accept_time_ns);
 }
 
 caf::expected<std::vector<append_result>> event_store::append_requests(
     std::vector<v1::Event>& events, const std::vector<append_request>& requests,
     std::vector<caf::error>& refused, const std::string& node_id,
-    int64_t accept_time_ns) {
+    int64_t accept_time_ns, std::vector<uint64_t>* versions) {
   size_t covered = 0;
   for (const auto& r : requests)
     covered += r.count;
@@ -104,8 +104,8 @@ caf::expected<std::vector<append_result>> event_store::append_requests(
   if (impl_->closed)
     return caf::make_error(errc::closed, std::string{"event store is closed"});
   std::lock_guard writer{impl_->write_mtx};
-  return write_locked(*impl_, events, node_id, accept_time_ns, nullptr,
-                      &requests, &refused);
+  return write_locked(*impl_, events, node_id, accept_time_ns, &requests,
+                      &refused, versions);
 }
 
 caf::expected<definition_result> event_store::commit_definition(
@@ -115,13 +115,19 @@ caf::expected<definition_result> event_store::commit_definition(
   if (impl_->closed)
     return caf::make_error(errc::closed, std::string{"event store is closed"});
   std::lock_guard writer{impl_->write_mtx};
-  definition_result out;
-  pending_definition def;
-  def.change = &change;
-  auto res = write_locked(*impl_, events, node_id, accept_time_ns, &def);
+  // One request carrying the change; its refusal is this call's error.
+  const std::vector<append_request> one{
+      append_request{events.size(), nullptr, &change}};
+  std::vector<caf::error> refused;
+  std::vector<uint64_t> versions;
+  auto res = write_locked(*impl_, events, node_id, accept_time_ns, &one,
+                          &refused, &versions);
   if (!res)
     return std::move(res.error());
-  out.version = def.version;
+  if (refused[0])
+    return std::move(refused[0]);
+  definition_result out;
+  out.version = versions[0];
   out.events = std::move(*res);
   return out;
 }
@@ -129,23 +135,47 @@ caf::expected<definition_result> event_store::commit_definition(
 caf::expected<std::vector<append_result>>
 write_locked(event_store::impl& s, std::vector<v1::Event>& events,
              const std::string& node_id, int64_t accept_time_ns,
-             pending_definition* def,
              const std::vector<append_request>* requests,
-             std::vector<caf::error>* refused) {
+             std::vector<caf::error>* refused,
+             std::vector<uint64_t>* versions) {
   // RocksDB's default perf level counts every key comparison in a
   // thread-local: measurable on a write path of ~10 keys per event.
   rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
   const size_t n = events.size();
   // Without `requests` the batch is one request by Herald itself, and a
   // refusal is the call's error.
-  const append_request whole{n, nullptr};
+  const append_request whole{n, nullptr, nullptr};
   const append_request* reqs = requests ? requests->data() : &whole;
   const size_t nreq = requests ? requests->size() : 1;
   std::vector<caf::error> own_refusals;
   auto& refusals = refused ? *refused : own_refusals;
   refusals.assign(nreq, caf::error{});
+  if (versions)
+    versions->assign(nreq, 0);
   std::vector<uint32_t> req_of(n);
   std::vector<size_t> req_begin(nreq);
+  bool any_change = false;
+  for (size_t r = 0, at = 0; r < nreq; at += reqs[r].count, ++r) {
+    req_begin[r] = at;
+    std::fill(req_of.begin() + static_cast<ptrdiff_t>(at),
+              req_of.begin() + static_cast<ptrdiff_t>(at + reqs[r].count),
+              static_cast<uint32_t>(r));
+    any_change = any_change || reqs[r].change != nullptr;
+  }
+  // The stored version of every key a change touches, read once: the
+  // checks below run in memory, and may run again.
+  std::map<std::string_view, uint64_t> stored_versions;
+  for (size_t r = 0; r < nreq; ++r) {
+    const auto* change = reqs[r].change;
+    if (change == nullptr || change->key.empty() ||
+        stored_versions.contains(change->key))
+      continue;
+    auto v = stored_definition_version(s, change->key);
+    if (!v)
+      return std::move(v.error());
+    stored_versions.emplace(change->key, *v);
+  }
+
   bool any_refused = false;
   auto refuse = [&](size_t r, caf::error err) {
     if (!refusals[r]) {
@@ -153,21 +183,60 @@ write_locked(event_store::impl& s, std::vector<v1::Event>& events,
       any_refused = true;
     }
   };
-  for (size_t r = 0, at = 0; r < nreq; at += reqs[r].count, ++r) {
-    req_begin[r] = at;
-    std::fill(req_of.begin() + static_cast<ptrdiff_t>(at),
-              req_of.begin() + static_cast<ptrdiff_t>(at + reqs[r].count),
-              static_cast<uint32_t>(r));
-    if (auto err = validate(events.data() + at, reqs[r].count))
-      refuse(r, std::move(err));
-    else if (auto err =
-                 check_sources_locked(s, events.data() + at, reqs[r].count))
-      refuse(r, std::move(err));
-  }
+  // Requests refused by the visibility rule further down: they stay
+  // refused when the checks run again.
+  std::vector<caf::error> hidden(nreq);
+  std::vector<pending_definition> pending(nreq);
+  // Every request in order, on the state the requests before it leave:
+  // its events are valid and from enabled sources, then its change's
+  // precondition holds (a refused request changes nothing for the next).
+  auto check_requests = [&] {
+    refusals.assign(nreq, caf::error{});
+    any_refused = false;
+    std::map<std::string_view, uint64_t> versions_now;
+    source_overlay sources_now;
+    for (size_t r = 0; r < nreq; ++r) {
+      pending[r] = pending_definition{};
+      const auto* evs = events.data() + req_begin[r];
+      if (hidden[r]) {
+        refuse(r, hidden[r]);
+        continue;
+      }
+      if (auto err = validate(evs, reqs[r].count)) {
+        refuse(r, std::move(err));
+        continue;
+      }
+      if (auto err =
+              check_sources_locked(s, evs, reqs[r].count, &sources_now)) {
+        refuse(r, std::move(err));
+        continue;
+      }
+      const auto* change = reqs[r].change;
+      if (change == nullptr)
+        continue;
+      uint64_t current = 0;
+      if (auto i = versions_now.find(change->key); i != versions_now.end())
+        current = i->second;
+      else if (auto j = stored_versions.find(change->key);
+               j != stored_versions.end())
+        current = j->second;
+      pending[r].change = change;
+      if (auto err = check_definition(current, pending[r])) {
+        pending[r] = pending_definition{};
+        refuse(r, std::move(err));
+        continue;
+      }
+      versions_now[change->key] = change->value ? pending[r].version : 0;
+      if (change->key.starts_with(source_definition_prefix))
+        sources_now[change->key.substr(source_definition_prefix.size())] =
+            pending[r].source_enabled.value_or(true);
+    }
+  };
+  check_requests();
   if (!requests && any_refused)
     return std::move(refusals[0]);
   std::vector<append_result> results(n);
-  if (events.empty() && def == nullptr)
+  if (events.empty() && !any_change)
     return results;
 
   // Ids already stored: one MultiGet for the whole batch.
@@ -184,56 +253,76 @@ write_locked(event_store::impl& s, std::vector<v1::Event>& events,
     for (size_t i = 0; i < n; ++i)
       skip[i] = static_cast<bool>(refusals[req_of[i]]);
   };
-  if (any_refused)
-    mark_refused();
-  auto first = first_with_same_id(events, skip);
+  std::vector<uint32_t> first;
 
   // Existence does not leak (DESIGN §3): a request whose id is taken by an
   // event its caller may not see is refused with no seq.
   auto restricted = [&](size_t r) {
     return reqs[r].who != nullptr && !reqs[r].who->is_admin() && !refusals[r];
   };
-  for (size_t i = 0; i < n; ++i) {
-    const auto r = req_of[i];
-    if (!restricted(r) || !statuses[i].ok())
-      continue;
-    if (stored[i].size() != 8)
-      return caf::make_error(errc::corruption, "id entry of " + events[i].id());
-    rocksdb::PinnableSlice value;
-    auto st = s.db->Get(rocksdb::ReadOptions{}, s[cf_events],
-                        rocksdb::Slice{stored[i].data(), 8}, &value);
-    v1::Event old;
-    if (st.ok() &&
-        !old.ParseFromArray(value.data(), static_cast<int>(value.size())))
-      return caf::make_error(errc::corruption, "event of id " + events[i].id());
-    if (!st.ok() && !st.IsNotFound())
-      return to_error(st, "look up event by id");
-    // An id whose event retention is removing is as hidden as any.
-    if (st.IsNotFound() || !runtime::can_see(*reqs[r].who, old))
-      refuse(r, hidden_id_conflict(i - req_begin[r], reqs[r].count));
-  }
-  // Ids that an earlier request of this commit publishes: the same rule.
-  // Refusing a request can make a later request the first publisher of an
-  // id, so repeat until nothing changes (at most once per request).
-  for (bool changed = true; changed;) {
-    changed = false;
-    if (any_refused) {
-      mark_refused();
-      first = first_with_same_id(events, skip);
+  // Refusing a request with a change alters the state the requests after
+  // it were checked on: check them all again, keeping these refusals.
+  bool recheck = false;
+  auto refuse_hidden = [&](size_t r, caf::error err) {
+    hidden[r] = err;
+    refuse(r, std::move(err));
+    recheck = recheck || reqs[r].change != nullptr;
+  };
+  do {
+    if (recheck) {
+      recheck = false;
+      check_requests();
     }
+    if (any_refused)
+      mark_refused();
+    first = first_with_same_id(events, skip);
     for (size_t i = 0; i < n; ++i) {
       const auto r = req_of[i];
-      const auto f = first[i];
-      if (f == i || req_of[f] == r || !restricted(r) || statuses[i].ok())
+      if (!restricted(r) || !statuses[i].ok())
         continue;
-      if (!runtime::can_see(*reqs[r].who, events[f])) {
-        refuse(r, hidden_id_conflict(i - req_begin[r], reqs[r].count));
-        changed = true;
+      if (stored[i].size() != 8)
+        return caf::make_error(errc::corruption,
+                               "id entry of " + events[i].id());
+      rocksdb::PinnableSlice value;
+      auto st = s.db->Get(rocksdb::ReadOptions{}, s[cf_events],
+                          rocksdb::Slice{stored[i].data(), 8}, &value);
+      v1::Event old;
+      if (st.ok() &&
+          !old.ParseFromArray(value.data(), static_cast<int>(value.size())))
+        return caf::make_error(errc::corruption,
+                               "event of id " + events[i].id());
+      if (!st.ok() && !st.IsNotFound())
+        return to_error(st, "look up event by id");
+      // An id whose event retention is removing is as hidden as any.
+      if (st.IsNotFound() || !runtime::can_see(*reqs[r].who, old))
+        refuse_hidden(r, hidden_id_conflict(i - req_begin[r], reqs[r].count));
+    }
+    // Ids that an earlier request of this commit publishes: the same rule.
+    // Refusing a request can make a later request the first publisher of
+    // an id, so repeat until nothing changes (at most once per request).
+    for (bool changed = true; changed && !recheck;) {
+      changed = false;
+      if (any_refused) {
+        mark_refused();
+        first = first_with_same_id(events, skip);
+      }
+      for (size_t i = 0; i < n; ++i) {
+        const auto r = req_of[i];
+        const auto f = first[i];
+        if (f == i || req_of[f] == r || !restricted(r) || statuses[i].ok())
+          continue;
+        if (!runtime::can_see(*reqs[r].who, events[f])) {
+          refuse_hidden(r, hidden_id_conflict(i - req_begin[r], reqs[r].count));
+          changed = true;
+        }
       }
     }
-  }
+  } while (recheck);
   if (!requests && any_refused)
     return std::move(refusals[0]);
+  bool any_pending = false;
+  for (size_t r = 0; r < nreq; ++r)
+    any_pending = any_pending || (!refusals[r] && pending[r].change);
 
   auto& batch = s.batch;
   batch.Clear();
@@ -336,7 +425,7 @@ write_locked(event_store::impl& s, std::vector<v1::Event>& events,
     if (!bst.ok())
       return fail(batch_error(bst));
   }
-  if (fresh.empty() && def == nullptr)
+  if (fresh.empty() && !any_pending)
     return results;
   if (!fresh.empty())
     put_zone();
@@ -359,9 +448,12 @@ write_locked(event_store::impl& s, std::vector<v1::Event>& events,
         return fail(batch_error(bst));
     }
   }
-  if (def != nullptr)
-    if (auto err = stage_definition(s, batch, *def))
-      return fail(std::move(err));
+  // Changes after the events, in request order: two of one key apply in
+  // that order in the WriteBatch, so the last one wins.
+  for (size_t r = 0; r < nreq; ++r)
+    if (!refusals[r] && pending[r].change)
+      if (auto err = put_definition(s, batch, pending[r]))
+        return fail(std::move(err));
   auto written = s.db->Write(s.write_opts, &batch);
   if (batch.GetDataSize() > max_kept_batch_bytes)
     batch = rocksdb::WriteBatch{}; // don't keep a huge buffer forever
@@ -382,8 +474,13 @@ write_locked(event_store::impl& s, std::vector<v1::Event>& events,
       st.last_accept_ns = accept_time_ns;
     }
   }
-  if (def != nullptr)
-    apply_definition(s, *def);
+  for (size_t r = 0; r < nreq; ++r) {
+    if (refusals[r] || !pending[r].change)
+      continue;
+    apply_definition(s, pending[r]);
+    if (versions)
+      (*versions)[r] = pending[r].version;
+  }
   return results;
 }
 

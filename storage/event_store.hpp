@@ -70,8 +70,11 @@ struct append_result {
   bool duplicate = false; ///< id already stored: seq is the stored event's
 };
 
+struct definition_write;
+
 /// One request of a group commit (event_store::append_requests): `count`
-/// consecutive events of the batch and who publishes them.
+/// consecutive events of the batch, who publishes them, and optionally a
+/// definition change committed with them.
 struct append_request {
   size_t count = 0;
   /// The publisher, or null for Herald itself. An id already stored (or
@@ -79,6 +82,10 @@ struct append_request {
   /// may not see (runtime::can_see) refuses the request: existence does
   /// not leak.
   const runtime::identity* who = nullptr;
+  /// A definition change stored with this request's events, all or nothing
+  /// (as commit_definition() stores one); null: none. Not owned: it must
+  /// outlive the call.
+  const definition_write* change = nullptr;
 };
 
 /// A query of DESIGN §3/§7. All present predicates must hold (AND).
@@ -128,6 +135,14 @@ struct definition_result {
   std::vector<append_result> events;
 };
 
+/// Whether `w` may share a group commit (append_requests) with other
+/// requests: it is unconditional (no expect_version: its precondition
+/// cannot fail on the requests around it) and not a source setting
+/// ("source/<id>" decides which writes after it are refused, and callers
+/// check sources before they compose a group). Any change is *correct* in
+/// a group; this is the rule the writer composes groups by.
+bool may_group_commit(const definition_write& w);
+
 /// An owner's progress (a trigger's last fire, a subscription's cursor):
 /// an opaque value under a key, with a revision that grows by one with each
 /// commit (1 for the first). Written only by event_store::commit_progress,
@@ -135,6 +150,13 @@ struct definition_result {
 struct progress {
   std::string value;
   uint64_t revision = 0;
+};
+
+/// One compare-and-set of event_store::commit_progress_batch.
+struct progress_write {
+  std::string key;
+  uint64_t expected_revision = 0; ///< 0: nothing stored yet
+  std::string value;
 };
 
 /// A source (DESIGN §4, seed 002): every `source` value seen, plus every
@@ -203,11 +225,23 @@ public:
   /// append() would store it alone (duplicates of visible ids come back
   /// with duplicate=true). An error of the call itself (I/O, corruption)
   /// fails every request and stores nothing.
+  ///
+  /// Definition changes (append_request::change): each is checked and
+  /// stored as commit_definition() would, against the state the requests
+  /// before it in the commit leave (two changes of one key apply in order,
+  /// the last one wins; a source setting decides for the events after it),
+  /// and is stored with its request's events or not at all: a refused
+  /// change (conflict, not_found, invalid_field) refuses its request, a
+  /// refused request stores no change, and neither affects the others.
+  /// `versions` (when given; resized to requests.size()) gets, per request,
+  /// the version its change produced as in definition_result (0 without a
+  /// change or when refused).
   caf::expected<std::vector<append_result>>
   append_requests(std::vector<v1::Event>& events,
                   const std::vector<append_request>& requests,
                   std::vector<caf::error>& refused, const std::string& node_id,
-                  int64_t accept_time_ns);
+                  int64_t accept_time_ns,
+                  std::vector<uint64_t>* versions = nullptr);
 
   /// The stored event with this id / seq (nullopt when absent). No
   /// visibility check: callers apply runtime::can_see.
@@ -266,6 +300,16 @@ public:
   caf::expected<uint64_t> commit_progress(const std::string& key,
                                           uint64_t expected_revision,
                                           const std::string& value);
+
+  /// Several compare-and-sets in one WriteBatch and one fsync, each checked
+  /// as commit_progress() checks it, in order: a write of a key that an
+  /// earlier write of the batch committed sees that write's revision.
+  /// Answers one result per write, in order: its new revision, or its own
+  /// error (conflict, invalid_field as commit_progress()), which fails
+  /// that write alone. An error of the call (I/O, closed) fails every
+  /// write and stores nothing. Under append()'s lock like commit_progress.
+  caf::expected<std::vector<caf::expected<uint64_t>>>
+  commit_progress_batch(const std::vector<progress_write>& writes);
 
   /// runtime::errc::source_disabled when an event of `events` comes from a
   /// disabled source (field "/<index>/source", or "/source" for a single

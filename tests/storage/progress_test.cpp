@@ -104,11 +104,76 @@ TEST_F(progress_test, of_concurrent_commits_on_one_revision_exactly_one_wins) {
   EXPECT_EQ((*store_->get_progress("k"))->revision, uint64_t{rounds});
 }
 
+TEST_F(progress_test, a_batch_is_a_compare_and_set_per_write) {
+  ASSERT_TRUE(store_->commit_progress("b", 0, "b1"));
+  auto r = store_->commit_progress_batch({
+      {"a", 0, "a1"},    // new key
+      {"b", 1, "b2"},    // existing key
+      {"a", 1, "a2"},    // sees the first write's revision
+      {"c", 5, "lost"},  // conflict: nothing stored
+      {"", 0, "x"},      // invalid key
+      {"a", 1, "stale"}, // conflict: "a" is at 2 now
+      {"b", 2, "b3"},    // after its own earlier write
+  });
+  ASSERT_TRUE(r) << caf::to_string(r.error());
+  ASSERT_EQ(r->size(), 7u);
+  auto rev = [&](size_t i) { return (*r)[i] ? *(*r)[i] : uint64_t{999}; };
+  EXPECT_EQ(rev(0), 1u);
+  EXPECT_EQ(rev(1), 2u);
+  EXPECT_EQ(rev(2), 2u);
+  ASSERT_FALSE((*r)[3]);
+  EXPECT_EQ(api_code((*r)[3].error()), runtime::errc::conflict);
+  EXPECT_EQ(runtime::describe((*r)[3].error()).field, "revision");
+  ASSERT_FALSE((*r)[4]);
+  EXPECT_EQ(api_code((*r)[4].error()), runtime::errc::invalid_field);
+  ASSERT_FALSE((*r)[5]);
+  EXPECT_EQ(api_code((*r)[5].error()), runtime::errc::conflict);
+  EXPECT_NE(runtime::describe((*r)[5].error()).message.find("revision 2"),
+            std::string::npos)
+      << runtime::describe((*r)[5].error()).message;
+  EXPECT_EQ(rev(6), 3u);
+  reopen();
+  auto a = store_->get_progress("a");
+  ASSERT_TRUE(a && *a);
+  EXPECT_EQ((*a)->value, "a2");
+  EXPECT_EQ((*a)->revision, 2u);
+  auto b = store_->get_progress("b");
+  ASSERT_TRUE(b && *b);
+  EXPECT_EQ((*b)->value, "b3");
+  EXPECT_EQ((*b)->revision, 3u);
+  EXPECT_FALSE(*store_->get_progress("c"));
+}
+
+TEST_F(progress_test, a_batch_of_one_revision_twice_lets_the_first_win) {
+  auto r = store_->commit_progress_batch({{"k", 0, "first"}, {"k", 0, "2nd"}});
+  ASSERT_TRUE(r);
+  ASSERT_TRUE((*r)[0]);
+  EXPECT_EQ(*(*r)[0], 1u);
+  ASSERT_FALSE((*r)[1]);
+  EXPECT_EQ(api_code((*r)[1].error()), runtime::errc::conflict);
+  EXPECT_EQ((*store_->get_progress("k"))->value, "first");
+}
+
+TEST_F(progress_test, an_empty_batch_or_only_refusals_write_nothing) {
+  auto none = store_->commit_progress_batch({});
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  auto lost = store_->commit_progress_batch({{"k", 3, "x"}, {"", 0, "y"}});
+  ASSERT_TRUE(lost);
+  ASSERT_EQ(lost->size(), 2u);
+  EXPECT_FALSE((*lost)[0]);
+  EXPECT_FALSE((*lost)[1]);
+  EXPECT_FALSE(*store_->get_progress("k"));
+}
+
 TEST_F(progress_test, a_closed_store_refuses) {
   ASSERT_FALSE(store_->close());
   auto r = store_->commit_progress("k", 0, "x");
   ASSERT_FALSE(r);
   EXPECT_TRUE(is_storage_error(r.error(), errc::closed));
+  auto batch = store_->commit_progress_batch({{"k", 0, "x"}});
+  ASSERT_FALSE(batch);
+  EXPECT_TRUE(is_storage_error(batch.error(), errc::closed));
   auto g = store_->get_progress("k");
   ASSERT_FALSE(g);
   EXPECT_TRUE(is_storage_error(g.error(), errc::closed));
