@@ -315,6 +315,135 @@ TEST_F(writer_definition_test,
   EXPECT_EQ(ok2->get()[0].seq, 3u);
 }
 
+// -- unconditional changes join the group commit -----------------------------
+
+TEST_F(writer_definition_test,
+       unconditional_defines_queued_while_busy_go_out_in_one_append) {
+  auto node = spawn_test_node();
+  auto log = watch(node);
+  auto busy = write(node, {make_event("a.b", "busy")});
+  ASSERT_TRUE(run_actor(node.writer)); // "busy" goes to the committer
+  std::vector<definition_slot> tasks;
+  for (int i = 0; i < 5; ++i) {
+    auto id = std::to_string(i);
+    tasks.push_back(define(node, "task/" + id, "record " + id, std::nullopt,
+                           {make_event("task.started", "t" + id)}));
+  }
+  auto pub = write(node, {make_event("a.b", "p")});
+  auto bare = define(node, "task/bare", "no events", std::nullopt);
+  run();
+  ASSERT_TRUE(busy->ok());
+  ASSERT_TRUE(pub->ok());
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    ASSERT_TRUE(tasks[i]->ok()) << i << caf::to_string(tasks[i]->error());
+    EXPECT_EQ(tasks[i]->get().version, 1u);
+    ASSERT_EQ(tasks[i]->get().events.size(), 1u);
+    EXPECT_EQ(tasks[i]->get().events[0].seq, i + 2) << "in queue order";
+  }
+  EXPECT_EQ(pub->get()[0].seq, 7u);
+  ASSERT_TRUE(bare->ok());
+  EXPECT_EQ(bare->get().version, 1u);
+  EXPECT_TRUE(bare->get().events.empty());
+  EXPECT_EQ(node.metrics->appends.load(), 2u) << "busy | 5 defines + p + bare";
+  EXPECT_EQ(node.metrics->largest_batch.load(), 6u);
+  EXPECT_EQ(node.metrics->failed_appends.load(), 0u);
+  EXPECT_EQ(node.metrics->append_seconds.snapshot().count,
+            node.metrics->batch_events.snapshot().count);
+  EXPECT_EQ(log->seqs(), (std::vector<uint64_t>{1, 2, 3, 4, 5, 6, 7}));
+  for (auto key : {"task/0", "task/4", "task/bare"}) {
+    auto d = store().get_definition(key);
+    ASSERT_TRUE(d && *d) << key;
+    EXPECT_EQ((*d)->version, 1u);
+  }
+}
+
+TEST_F(writer_definition_test, a_conditional_define_still_commits_alone) {
+  auto node = spawn_test_node();
+  auto busy = write(node, {make_event("a.b", "busy")});
+  ASSERT_TRUE(run_actor(node.writer));
+  auto u1 = define(node, "task/1", "a", std::nullopt,
+                   {make_event("task.started", "u1")});
+  auto c = define(node, "config/x", "1", 0, {make_event("config-updated")});
+  auto u2 = define(node, "task/2", "b", std::nullopt);
+  auto w = write(node, {make_event("a.b", "w")});
+  auto src = define(node, "source/iam", R"({"enabled":true})", std::nullopt);
+  auto u3 = define(node, "task/3", "c", std::nullopt);
+  run();
+  for (auto& d : {u1, c, u2, src, u3})
+    ASSERT_TRUE(d->ok()) << caf::to_string(d->error());
+  ASSERT_TRUE(w->ok());
+  // busy | u1 | c (alone) | u2 + w | source setting (alone) | u3
+  EXPECT_EQ(node.metrics->appends.load(), 6u);
+  EXPECT_EQ(u1->get().events[0].seq, 2u);
+  EXPECT_EQ(c->get().events[0].seq, 3u);
+  EXPECT_EQ(w->get()[0].seq, 4u);
+}
+
+TEST_F(writer_definition_test, one_key_twice_in_a_group_applies_in_order) {
+  auto node = spawn_test_node();
+  auto busy = write(node, {make_event("a.b", "busy")});
+  ASSERT_TRUE(run_actor(node.writer));
+  auto first = define(node, "task/k", "running", std::nullopt,
+                      {make_event("task.started", "k1")});
+  auto second = define(node, "task/k", "done", std::nullopt,
+                       {make_event("task.ended", "k2")});
+  run();
+  ASSERT_TRUE(first->ok());
+  ASSERT_TRUE(second->ok());
+  EXPECT_EQ(first->get().version, 1u);
+  EXPECT_EQ(second->get().version, 2u);
+  EXPECT_EQ(node.metrics->appends.load(), 2u);
+  auto d = store().get_definition("task/k");
+  ASSERT_TRUE(d && *d);
+  EXPECT_EQ((*d)->value, "done");
+  EXPECT_EQ((*d)->version, 2u);
+}
+
+TEST_F(writer_definition_test, a_refused_define_fails_alone_in_its_group) {
+  auto node = spawn_test_node();
+  auto log = watch(node);
+  auto busy = write(node, {make_event("a.b", "busy")});
+  ASSERT_TRUE(run_actor(node.writer));
+  auto ok1 = define(node, "task/1", "a", std::nullopt,
+                    {make_event("task.started", "e1")});
+  // Deleting an absent key: not_found, its event is not stored.
+  auto missing = define(node, "task/none", std::nullopt, std::nullopt,
+                        {make_event("task.deleted", "e2")});
+  auto nameless = make_event("a.b", "e3");
+  nameless.clear_name();
+  auto bad = define(node, "task/2", "b", std::nullopt, {nameless});
+  auto ok2 = write(node, {make_event("a.b", "e4")});
+  run();
+  ASSERT_TRUE(busy->ok());
+  ASSERT_TRUE(ok1->ok());
+  ASSERT_TRUE(ok2->ok());
+  ASSERT_TRUE(missing->ready() && !missing->ok());
+  EXPECT_EQ(runtime::describe(missing->error()).code, runtime::errc::not_found);
+  ASSERT_TRUE(bad->ready() && !bad->ok());
+  EXPECT_EQ(runtime::describe(bad->error()).code, runtime::errc::invalid_name);
+  EXPECT_EQ(node.metrics->appends.load(), 2u);
+  EXPECT_EQ(node.metrics->failed_appends.load(), 0u);
+  EXPECT_EQ(ok2->get()[0].seq, 3u);
+  EXPECT_EQ(log->seqs(), (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_FALSE(*store().get_by_id("e2"));
+  EXPECT_FALSE(*store().get_definition("task/2"));
+}
+
+TEST_F(writer_definition_test, a_failed_group_fails_its_defines_too) {
+  auto node = spawn_test_node();
+  auto busy = write(node, {make_event("a.b", "busy")});
+  run();
+  ASSERT_TRUE(busy->ok());
+  auto d1 = define(node, "task/1", "a", std::nullopt,
+                   {make_event("task.started", "e1")});
+  auto w = write(node, {make_event("a.b", "e2")});
+  ASSERT_FALSE(store().close());
+  run();
+  ASSERT_TRUE(d1->ready() && !d1->ok());
+  ASSERT_TRUE(w->ready() && !w->ok());
+  EXPECT_GE(node.metrics->failed_appends.load(), 1u);
+}
+
 TEST_F(writer_definition_test, a_flush_waits_for_refused_requests_too) {
   auto node = spawn_test_node();
   auto off = define(node, "source/iam", R"({"enabled":false})", std::nullopt);
