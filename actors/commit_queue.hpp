@@ -7,16 +7,18 @@
 // commit_queue_test.cpp drives it with ints.
 //
 //   admit() ─▶ push() ─▶ queued ──start()──▶ in flight ──finish()──▶ replies
-//     │                    │        (one batch: ≤ max_batch events,
-//     │                    │         or one larger request, or one
-//     │                    │         request that commits alone)
+//     │                    │        (one batch: ≤ max_batch events of
+//     │                    │         batched requests and changes, or
+//     │                    │         one larger request, or one request
+//     │                    │         that commits alone)
 //     │                    └─ refused by the driver's check at start():
 //     │                       answered there, leaves the queue
 //     ├─ batched, no events: `empty`, answered at once, never queued
 //     └─ over max_queued:    `overloaded`, refused at once, never queued
 //
 // Requests leave the queue in arrival order; at most one batch is in flight.
-// A batch is greedy: it stops only at the end of the queue, before a request
+// `batched` and `batched_change` requests are alike from here on. A batch
+// is greedy: it stops only at the end of the queue, before a request
 // that would take it past max_batch, or at a request that commits alone
 // (which is taken only at the head of an empty batch, and ends it). Every
 // queued ticket comes back exactly once: to start()'s refuse callback, in a
@@ -36,10 +38,15 @@ namespace herald::actors {
 
 /// How a request may be committed.
 enum class commit_kind {
-  /// With the requests queued around it (a publish).
+  /// With the requests queued around it (a publish); without events it is
+  /// answered at once (`empty`).
   batched,
-  /// By itself, in queue order (a definition change: its precondition must
-  /// fail nothing else).
+  /// With the requests queued around it like `batched`, but queued even
+  /// without events: it carries something besides them (an unconditional
+  /// definition change, e.g. a task record).
+  batched_change,
+  /// By itself, in queue order (a conditional definition change: its
+  /// precondition must fail nothing else).
   alone,
 };
 

@@ -51,4 +51,8 @@ storage::definition_write to_storage(const protocol::definition_change& c) {
   return {c.key, c.value, c.expect_version};
 }
 
+storage::definition_write to_storage(protocol::definition_change&& c) {
+  return {std::move(c.key), std::move(c.value), c.expect_version};
+}
+
 } // namespace herald::actors

@@ -20,5 +20,6 @@ protocol::source_info to_protocol(const storage::source_info& s);
 
 storage::event_query to_storage(protocol::event_query&& q);
 storage::definition_write to_storage(const protocol::definition_change& c);
+storage::definition_write to_storage(protocol::definition_change&& c);
 
 } // namespace herald::actors

@@ -27,10 +27,11 @@ namespace herald::actors::detail {
 /// writer before and after (the message hand-off orders the accesses).
 struct commit_job {
   std::vector<v1::Event> events;
-  /// A definition change committed with `events` (such a job carries one
-  /// request only).
-  std::optional<protocol::definition_change> def;
-  uint64_t def_version = 0;
+  /// One slot per request: the definition change committed with its events
+  /// (nullopt for a publish). The requests' `change` pointers point here.
+  std::vector<std::optional<storage::definition_write>> changes;
+  /// One per request: the version its change produced (filled by the store).
+  std::vector<uint64_t> versions;
   int64_t accept_time_ns = 0;
   /// The requests of the commit, in order (one per request: its count and
   /// its publisher, null for Herald), and the publishers they point to
@@ -57,8 +58,9 @@ using detail::commit_job;
 using detail::commit_job_ptr;
 using results_vec = std::vector<protocol::publish_result>;
 
-/// `(commit_atom, commit_job_ptr) -> commit_job_ptr`: runs one append and
-/// hands the job back with its results or error.
+/// `(commit_atom, commit_job_ptr) -> commit_job_ptr`: runs one append (one
+/// WriteBatch, one fsync: publishes and definition changes alike) and hands
+/// the job back with its results, refusals and versions, or its error.
 using committer_actor = caf::typed_actor<
     caf::replies_to<commit_atom, commit_job_ptr>::with<commit_job_ptr>>;
 
@@ -69,29 +71,14 @@ committer_impl(committer_actor::pointer,
   return {
       [store, node_id, metrics](commit_atom, commit_job_ptr& job) {
         const auto started = std::chrono::steady_clock::now();
+        auto res = store->append_requests(job->events, job->requests,
+                                          job->refused, node_id,
+                                          job->accept_time_ns, &job->versions);
         // Every commit is timed, a definition's too: it counts as a batch.
-        auto timed = [&] {
-          metrics->append_seconds.observe(
-              std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                            started)
-                  .count());
-        };
-        if (job->def) {
-          auto res = store->commit_definition(
-              to_storage(*job->def), job->events, node_id, job->accept_time_ns);
-          timed();
-          if (res) {
-            job->results = to_protocol(std::move(res->events));
-            job->def_version = res->version;
-          } else {
-            job->err = std::move(res.error());
-          }
-          return job;
-        }
-        auto res =
-            store->append_requests(job->events, job->requests, job->refused,
-                                   node_id, job->accept_time_ns);
-        timed();
+        metrics->append_seconds.observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                          started)
+                .count());
         if (res)
           job->results = to_protocol(std::move(*res));
         else
@@ -120,7 +107,8 @@ struct reply_to {
 struct pending_write {
   reply_to to;
   std::vector<v1::Event> events;
-  std::optional<protocol::definition_change> def;
+  /// A define's change (nullopt for a write).
+  std::optional<storage::definition_write> change;
   /// Who publishes (visibility of ids already taken); null: Herald itself.
   std::shared_ptr<const runtime::identity> who;
 };
@@ -182,8 +170,7 @@ void finish_commit(writer_pointer self, commit_job& job) {
             " results for " + std::to_string(job.events.size()) + " events");
   if (done.failed) {
     st.metrics->failed_appends.fetch_add(1, std::memory_order_relaxed);
-    // A refused definition change (stale version, ...) is the caller's
-    // error, not the node's.
+    // Only the node's own failures are worth a log line.
     if (runtime::describe(job.err).code == runtime::errc::internal)
       spdlog::error("writer: append of {} events failed: {}", job.events.size(),
                     caf::to_string(job.err));
@@ -230,8 +217,8 @@ void finish_commit(writer_pointer self, commit_job& job) {
           std::make_move_iterator(first),
           std::make_move_iterator(first + static_cast<ptrdiff_t>(r.count))};
       if (r.ticket.to.is_def)
-        r.ticket.to.def_rp.deliver(
-            protocol::definition_result{job.def_version, std::move(part)});
+        r.ticket.to.def_rp.deliver(protocol::definition_result{
+            k < job.versions.size() ? job.versions[k] : 0, std::move(part)});
       else
         r.ticket.to.rp.deliver(std::move(part));
     }
@@ -267,11 +254,15 @@ void start_commit(writer_pointer self) {
                          std::make_move_iterator(w.events.begin()),
                          std::make_move_iterator(w.events.end()));
     }
-    if (w.def)
-      job->def = std::move(w.def);
-    job->requests.push_back(storage::append_request{e.events, w.who.get()});
+    job->changes.push_back(std::move(w.change));
+    job->requests.push_back(
+        storage::append_request{e.events, w.who.get(), nullptr});
     job->publishers.push_back(std::move(w.who));
   }
+  // `changes` is complete: its elements stay where they are from here on.
+  for (size_t k = 0; k < job->changes.size(); ++k)
+    if (job->changes[k])
+      job->requests[k].change = &*job->changes[k];
   auto total = st.queue.in_flight_events();
   auto largest = st.metrics->largest_batch.load(std::memory_order_relaxed);
   if (total > largest)
@@ -364,13 +355,19 @@ writer_impl(writer_pointer self, std::shared_ptr<storage::event_store> store,
           -> caf::result<protocol::definition_result> {
         auto& st = self->state;
         auto n = events.size();
-        if (st.queue.admit(n, commit_kind::alone) != commit_admission::queued)
+        auto write = to_storage(std::move(change));
+        // Unconditional changes (task records) join the group commit; a
+        // precondition or a source setting commits alone.
+        const auto kind = storage::may_group_commit(write)
+                              ? commit_kind::batched_change
+                              : commit_kind::alone;
+        if (st.queue.admit(n, kind) != commit_admission::queued)
           return overloaded(st);
         st.metrics->requests.fetch_add(1, std::memory_order_relaxed);
         auto rp = self->make_response_promise<protocol::definition_result>();
         st.queue.push(pending_write{reply_to{{}, rp, true}, std::move(events),
-                                    std::move(change), nullptr},
-                      n, commit_kind::alone);
+                                    std::move(write), nullptr},
+                      n, kind);
         publish_queued(st);
         start_commit(self);
         return rp;

@@ -1,9 +1,10 @@
 #pragma once
 
 // The writer: the only path into the audit trail. Group-commits publish
-// requests into as few event_store::append() calls (one WriteBatch, one
-// fsync each) as possible, replies once the events are durable, and hands
-// the newly stored events to the registry.
+// requests and unconditional definition changes into as few
+// event_store::append_requests() calls (one WriteBatch, one fsync each) as
+// possible, replies once they are durable, and hands the newly stored
+// events to the registry.
 //
 //   write ──▶ queue ──▶ [committer: store.append()] ──▶ route ──▶ replies
 //                ▲ requests arriving while a commit is in flight wait here
@@ -96,11 +97,17 @@ struct writer_options {
 /// - `(define_atom, protocol::definition_change change, std::vector<v1::Event>
 ///    events) -> protocol::definition_result`
 ///   Commits a definition change (config value, user, token, source
-///   setting) together with `events` (the system event announcing it) in one
-///   append, alone (never batched with other requests, so its precondition
-///   fails nothing else), in queue order with the writes. Errors: the
-///   store's (runtime::errc::conflict for a stale expect_version, not_found,
-///   invalid_field), unavailable as for write_atom.
+///   setting, task record) together with `events` (the system event
+///   announcing it), atomically, in queue order with the writes. A change
+///   without expect_version (storage::may_group_commit: unconditional, not
+///   a source setting) joins the group commit of the requests around it
+///   (one WriteBatch, one fsync); two changes of one key there apply in
+///   queue order and each reply carries the version its own change
+///   produced. Any other change commits alone, so its precondition fails
+///   nothing else. Errors: the store's, for this request only
+///   (runtime::errc::conflict for a stale expect_version, not_found,
+///   invalid_field, source_disabled for its events), unavailable as for
+///   write_atom; a failed append fails every request of it.
 ///
 /// Writes from a disabled source are refused with runtime::errc::
 /// source_disabled one request at a time (the others of the group commit

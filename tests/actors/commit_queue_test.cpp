@@ -122,6 +122,35 @@ TEST(commit_queue, a_change_commits_alone_in_queue_order) {
   EXPECT_EQ(batches, (std::vector<ints>{{1}, {2}, {3, 4}, {5}, {6}, {7}}));
 }
 
+TEST(commit_queue, a_batched_change_joins_the_batch_even_without_events) {
+  queue q{{4, 100}};
+  EXPECT_EQ(q.admit(0, kind::batched_change), commit_admission::queued);
+  push(q, 1, 1);
+  EXPECT_EQ(start(q), ints{1});
+  push(q, 2, 1, kind::batched_change);
+  push(q, 3, 0, kind::batched_change);
+  push(q, 4, 2);
+  push(q, 5, 0, kind::alone);
+  push(q, 6, 1, kind::batched_change);
+  push(q, 7, 1, kind::batched_change);
+  push(q, 8, 3, kind::batched_change);
+  q.finish(stored(1));
+  ints asked;
+  EXPECT_EQ(start(q, {}, &asked), (ints{2, 3, 4}));
+  EXPECT_EQ(asked, (ints{2, 3, 4})) << "the driver's check sees changes too";
+  EXPECT_EQ(q.in_flight_events(), 3u);
+  auto done = q.finish(stored(3));
+  ASSERT_EQ(done.replies.size(), 3u);
+  EXPECT_EQ(done.replies[1].first, 1u);
+  EXPECT_EQ(done.replies[1].count, 0u);
+  EXPECT_EQ(done.replies[2].first, 1u);
+  EXPECT_EQ(start(q), ints{5});
+  q.finish(stored(0));
+  EXPECT_EQ(start(q), (ints{6, 7})) << "max_batch holds for changes";
+  q.finish(stored(2));
+  EXPECT_EQ(start(q), ints{8});
+}
+
 TEST(commit_queue, a_refused_request_leaves_the_batch_and_frees_its_room) {
   queue q{{2, 100}};
   push(q, 1, 1);
