@@ -2,10 +2,13 @@
 // member that owns every key, fenced commits on the store's
 // compare-and-set, watchers, leaving.
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
@@ -33,10 +36,13 @@ protected:
   }
 
   coordinator_actor
-  spawn_coordinator(std::shared_ptr<storage::event_store> store = nullptr) {
+  spawn_coordinator(std::shared_ptr<storage::event_store> store = nullptr,
+                    size_t max_group = 4096) {
     local_coordinator_options opts;
     opts.self = self_member;
     opts.inline_io = true;
+    opts.max_group = max_group;
+    opts.metrics = metrics_;
     auto c = spawn_local_coordinator(sys(), store ? store : store_ptr(), opts);
     spawned_.push_back(c);
     run();
@@ -75,7 +81,18 @@ protected:
     return l;
   }
 
+  using commit_slot = std::shared_ptr<test::reply_slot<uint64_t>>;
+
+  /// A commit request in `c`'s mailbox (nothing runs).
+  commit_slot send_commit(const coordinator_actor& c, std::string key,
+                          uint64_t expected, std::string value) {
+    return request<uint64_t>(c, commit_atom::value, std::move(key), expected,
+                             std::move(value));
+  }
+
   std::vector<coordinator_actor> spawned_;
+  std::shared_ptr<local_coordinator_metrics> metrics_ =
+      std::make_shared<local_coordinator_metrics>();
 };
 
 TEST_F(local_coordinator_test, this_node_is_the_only_member) {
@@ -145,6 +162,120 @@ TEST_F(local_coordinator_test,
   EXPECT_EQ(winner->get(), 2u);
   EXPECT_TRUE(is(loser->error(), errc::conflict));
   EXPECT_EQ(read(c, "k"), (progress{a->ok() ? "from-a" : "from-b", 2}));
+}
+
+// -- group commit -------------------------------------------------------------
+
+TEST_F(local_coordinator_test, commits_arriving_during_a_write_are_one_group) {
+  auto c = spawn_coordinator();
+  auto first = send_commit(c, "trigger/0", 0, "fire");
+  ASSERT_TRUE(run_actor(c)); // trigger/0's write goes to the committer
+  EXPECT_EQ(metrics_->groups.load(), 1u);
+  std::vector<commit_slot> later;
+  for (int i = 1; i <= 5; ++i) {
+    later.push_back(send_commit(c, "trigger/" + std::to_string(i), 0, "fire"));
+    ASSERT_TRUE(run_actor(c)); // queued behind the write in flight
+  }
+  EXPECT_FALSE(first->ready());
+  EXPECT_EQ(metrics_->groups.load(), 1u);
+  run();
+  ASSERT_TRUE(first->ok());
+  for (auto& slot : later) {
+    ASSERT_TRUE(slot->ok()) << caf::to_string(slot->error());
+    EXPECT_EQ(slot->get(), 1u);
+  }
+  EXPECT_EQ(metrics_->groups.load(), 2u) << "trigger/0 | trigger/1..5";
+  EXPECT_EQ(metrics_->largest_group.load(), 5u);
+  EXPECT_EQ(metrics_->commits.load(), 6u);
+  for (int i = 0; i <= 5; ++i)
+    EXPECT_EQ(read(c, "trigger/" + std::to_string(i)), (progress{"fire", 1}));
+}
+
+TEST_F(local_coordinator_test, a_conflict_fails_only_its_commit_in_a_group) {
+  auto c = spawn_coordinator();
+  ASSERT_TRUE(commit(c, "y", 0, "y1"));
+  auto busy = send_commit(c, "busy", 0, "b");
+  ASSERT_TRUE(run_actor(c));
+  auto a = send_commit(c, "x", 0, "a");      // creates x
+  auto b = send_commit(c, "x", 0, "b");      // x is at 1 now: conflict
+  auto second = send_commit(c, "x", 1, "c"); // sees a's revision
+  auto stale = send_commit(c, "y", 5, "lost");
+  auto empty = send_commit(c, "", 0, "e");
+  auto y = send_commit(c, "y", 1, "y2");
+  run();
+  ASSERT_TRUE(busy->ok());
+  ASSERT_TRUE(a->ok());
+  EXPECT_EQ(a->get(), 1u);
+  ASSERT_TRUE(b->ready() && !b->ok());
+  EXPECT_TRUE(is(b->error(), errc::conflict)) << caf::to_string(b->error());
+  ASSERT_TRUE(second->ok()) << caf::to_string(second->error());
+  EXPECT_EQ(second->get(), 2u);
+  ASSERT_TRUE(stale->ready() && !stale->ok());
+  EXPECT_TRUE(is(stale->error(), errc::conflict));
+  ASSERT_TRUE(empty->ready() && !empty->ok());
+  EXPECT_EQ(runtime::describe(empty->error()).code,
+            runtime::errc::invalid_field);
+  ASSERT_TRUE(y->ok());
+  EXPECT_EQ(y->get(), 2u);
+  EXPECT_EQ(metrics_->groups.load(), 3u) << "y1 | busy | the group";
+  EXPECT_EQ(read(c, "x"), (progress{"c", 2}));
+  EXPECT_EQ(read(c, "y"), (progress{"y2", 2}));
+}
+
+TEST_F(local_coordinator_test, a_group_is_at_most_max_group_commits) {
+  auto c = spawn_coordinator(nullptr, 2);
+  auto first = send_commit(c, "k0", 0, "v");
+  ASSERT_TRUE(run_actor(c));
+  std::vector<commit_slot> later;
+  for (int i = 1; i <= 5; ++i) {
+    later.push_back(send_commit(c, "k" + std::to_string(i), 0, "v"));
+    ASSERT_TRUE(run_actor(c));
+  }
+  run();
+  for (auto& slot : later)
+    EXPECT_TRUE(slot->ok());
+  EXPECT_EQ(metrics_->groups.load(), 4u) << "k0 | k1 k2 | k3 k4 | k5";
+  EXPECT_EQ(metrics_->largest_group.load(), 2u);
+}
+
+TEST_F(local_coordinator_test, a_leave_waits_for_the_commits_before_it) {
+  auto c = spawn_coordinator();
+  auto log = std::make_shared<std::vector<membership>>();
+  auto l = spawn_listener(log);
+  ASSERT_TRUE(ask<membership>(c, watch_atom::value, l));
+  auto in_flight = send_commit(c, "k", 0, "v1");
+  ASSERT_TRUE(run_actor(c));
+  auto before = send_commit(c, "k", 1, "v2");
+  auto left = request<membership>(c, leave_atom::value);
+  auto after = send_commit(c, "k", 2, "v3");
+  ASSERT_TRUE(run_actor(c)); // "before" waits for the group in flight
+  ASSERT_TRUE(run_actor(c)); // the leave waits for "before"
+  ASSERT_TRUE(run_actor(c)); // "after" is fenced at once
+  EXPECT_EQ(log->size(), 0u) << "the view has not changed yet";
+  run();
+  ASSERT_TRUE(after->ready() && !after->ok());
+  EXPECT_TRUE(is(after->error(), errc::fenced)) << "received after the leave";
+  ASSERT_TRUE(in_flight->ok());
+  ASSERT_TRUE(before->ok()) << caf::to_string(before->error());
+  EXPECT_EQ(before->get(), 2u);
+  ASSERT_TRUE(left->ok());
+  EXPECT_TRUE(left->get().members.empty());
+  ASSERT_EQ(log->size(), 1u);
+  EXPECT_EQ(read(c, "k"), (progress{"v2", 2}));
+}
+
+TEST_F(local_coordinator_test, exit_fails_what_is_queued_or_in_flight) {
+  auto c = spawn_coordinator();
+  auto in_flight = send_commit(c, "k", 0, "v1");
+  ASSERT_TRUE(run_actor(c));
+  auto queued = send_commit(c, "k", 1, "v2");
+  ASSERT_TRUE(run_actor(c));
+  caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
+  run();
+  ASSERT_TRUE(in_flight->ready());
+  ASSERT_TRUE(queued->ready() && !queued->ok());
+  EXPECT_TRUE(is(queued->error(), errc::unavailable))
+      << caf::to_string(queued->error());
 }
 
 TEST_F(local_coordinator_test, progress_survives_a_store_reopen) {
@@ -231,6 +362,49 @@ TEST_F(local_coordinator_test,
   ASSERT_TRUE(ask<membership>(c, leave_atom::value));
   EXPECT_EQ(twice->size(), 1u);
   EXPECT_TRUE(gone->empty());
+}
+
+// -- on real threads (detached coordinator and committer) --------------------
+
+class local_coordinator_live_test : public test::live_actor_fixture {};
+
+TEST_F(local_coordinator_live_test, concurrent_commits_share_writes) {
+  constexpr int commits = 500;
+  local_coordinator_options opts;
+  opts.self = self_member;
+  opts.metrics = std::make_shared<local_coordinator_metrics>();
+  auto c = spawn_local_coordinator(sys(), store_ptr(), opts);
+  auto ok = std::make_shared<std::atomic<int>>(0);
+  auto failed = std::make_shared<std::atomic<int>>(0);
+  // Every commit is sent before any reply: they queue behind the first
+  // write; the last of each pair of one key conflicts or follows it.
+  sys().spawn([=, this](caf::event_based_actor* self) {
+    for (int i = 0; i < commits; ++i)
+      self->request(c, std::chrono::seconds{30}, commit_atom::value,
+                    "t/" + std::to_string(i % (commits / 2)),
+                    uint64_t(i < commits / 2 ? 0 : 1), std::string{"fire"})
+          .then(
+              [=, this](uint64_t) {
+                ++*ok;
+                notify();
+              },
+              [=, this](caf::error&) {
+                ++*failed;
+                notify();
+              });
+  });
+  ASSERT_TRUE(wait_for([&] { return *ok + *failed == commits; },
+                       std::chrono::seconds{30}));
+  EXPECT_EQ(*ok, commits) << "each second commit of a key sees the first";
+  EXPECT_EQ(opts.metrics->commits.load(), uint64_t{commits});
+  EXPECT_LT(opts.metrics->groups.load(), uint64_t{commits / 2})
+      << "commits that arrive during a write share the next one";
+  for (int i = 0; i < commits / 2; i += 97) {
+    auto p = store_ptr()->get_progress("t/" + std::to_string(i));
+    ASSERT_TRUE(p && *p);
+    EXPECT_EQ((*p)->revision, 2u);
+  }
+  caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
 }
 
 } // namespace
