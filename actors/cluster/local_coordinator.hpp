@@ -54,7 +54,7 @@ struct local_coordinator_options {
   /// Most commits in one write; more wait for the next.
   size_t max_group = 4096;
   /// Where the coordinator counts; created when null.
-  std::shared_ptr<local_coordinator_metrics> metrics;
+  std::shared_ptr<local_coordinator_metrics> metrics = nullptr;
 };
 
 /// Spawns the in-process coordinator over `store`. Stop it with an exit
