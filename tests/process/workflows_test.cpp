@@ -522,6 +522,32 @@ TEST_F(workflows_test, a_restart_neither_loses_nor_repeats_a_fire) {
     EXPECT_EQ(at[i], at[i - 1] + 1) << "around " << at[i];
 }
 
+TEST_F(workflows_test, definitions_honour_if_match) {
+  const auto doc = json::parse(R"({"steps": [{"emit": {"name": "w.x"}}]})");
+  // `If-Match: *` changes only what exists.
+  EXPECT_TRUE(is_api_error(
+      http().put_json("/api/v1/workflows/w", doc, {{"If-Match", "*"}}), 409,
+      {"conflict"}, "If-Match"));
+  EXPECT_EQ(http().get("/api/v1/workflows/w").status, 404);
+  auto first = http().put_json("/api/v1/workflows/w", doc,
+                               {{"If-None-Match", "*"}});
+  ASSERT_EQ(first.status, 201) << first.describe();
+  EXPECT_EQ(first.header("etag"), "\"1\"");
+  auto second = http().put_json("/api/v1/workflows/w", doc, {{"If-Match", "*"}});
+  ASSERT_EQ(second.status, 200) << second.describe();
+  EXPECT_TRUE(is_api_error(
+      http().put_json("/api/v1/workflows/w", doc, {{"If-Match", "\"1\""}}),
+      409, {"conflict"}, "If-Match"));
+  EXPECT_TRUE(is_api_error(
+      http().request("DELETE", "/api/v1/workflows/w", {}, {{"If-Match", "\"1\""}}),
+      409, {"conflict"}, "If-Match"));
+  EXPECT_EQ(http().request("DELETE", "/api/v1/workflows/w", {},
+                           {{"If-Match", "\"2\""}})
+                .status,
+            204);
+  EXPECT_EQ(http().get("/api/v1/workflows/w").status, 404);
+}
+
 class tasks_kept_test : public workflows_test {
 protected:
   std::vector<std::string> node_args() const override {

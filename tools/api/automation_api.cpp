@@ -112,6 +112,51 @@ void automation_api::add_routes(routes& table) {
                }});
 }
 
+void automation_api::with_precondition(
+    const http::request_context& ctx, const std::string& key,
+    const http::reply_fn& reply,
+    std::function<void(std::optional<uint64_t>)> then) {
+  const auto version = ctx.version();
+  const bool keep_alive = ctx.keep_alive();
+  auto expect = http::parse_precondition(ctx.req);
+  if (!expect)
+    return reply(error_response(expect.error(), version, keep_alive));
+  if (*expect != http::any_version_precondition)
+    return then(*expect);
+  // `If-Match: *`: only an existing definition, whatever its version.
+  admin_.read(
+      key,
+      [key, then = std::move(then), reply, version,
+       keep_alive](std::optional<protocol::definition> d) {
+        if (!d)
+          return reply(error_response(errc::conflict, key + " does not exist",
+                                      "If-Match", version, keep_alive));
+        then(d->version);
+      },
+      version, keep_alive, reply);
+}
+
+void automation_api::remove(const http::request_context& ctx,
+                            const std::string& key, std::string event_name,
+                            const std::string& id, const runtime::identity& who,
+                            http::reply_fn reply) {
+  const auto version = ctx.version();
+  const bool keep_alive = ctx.keep_alive();
+  std::vector<v1::Event> evs;
+  evs.push_back(runtime::make_system_event(
+      std::move(event_name), {{"id", id}, {"by", who.name}},
+      runtime::now_unix_ns()));
+  with_precondition(ctx, key, reply,
+                    [this, key, evs = std::move(evs), reply, version,
+                     keep_alive](std::optional<uint64_t> want) mutable {
+                      commit(key, std::nullopt, want, std::move(evs), version,
+                             keep_alive, reply,
+                             [reply, version, keep_alive](uint64_t) {
+                               reply(no_content(version, keep_alive));
+                             });
+                    });
+}
+
 void automation_api::commit(std::string key, std::optional<std::string> value,
                             std::optional<uint64_t> expect,
                             std::vector<v1::Event> evs, unsigned version,
@@ -186,23 +231,9 @@ void automation_api::workflow(http::request_context& ctx,
     return reply(wrong_method(req, "a workflow takes GET, PUT or DELETE"));
   if (auto err = need(who, role_admin))
     return reply(error_response(err, version, keep_alive));
-  auto expect = http::parse_precondition(req);
-  if (!expect)
-    return reply(error_response(expect.error(), version, keep_alive));
-  std::optional<uint64_t> want = *expect;
-  if (want == http::any_version_precondition)
-    want.reset(); // checked by the store as "exists" below
   const auto key = "workflow/" + *id;
-  if (method == verb::delete_) {
-    std::vector<v1::Event> evs;
-    evs.push_back(runtime::make_system_event(
-        "workflow.deleted", {{"id", *id}, {"by", who.name}},
-        runtime::now_unix_ns()));
-    return commit(key, std::nullopt, want, std::move(evs), version, keep_alive,
-                  reply, [reply, version, keep_alive](uint64_t) {
-                    reply(no_content(version, keep_alive));
-                  });
-  }
+  if (method == verb::delete_)
+    return remove(ctx, key, "workflow.deleted", *id, who, std::move(reply));
   auto doc = json_body(req, reply, json{});
   if (!doc)
     return;
@@ -215,8 +246,12 @@ void automation_api::workflow(http::request_context& ctx,
       {{"id", *id}, {"name", plan->name()}, {"by", who.name}},
       runtime::now_unix_ns()));
   auto text = doc->dump();
+  with_precondition(
+      ctx, key, reply,
+      [this, key, text, evs = std::move(evs), id = *id, reply, version,
+       keep_alive](std::optional<uint64_t> want) mutable {
   commit(key, text, want, std::move(evs), version, keep_alive, reply,
-         [id = *id, text, reply, version, keep_alive](uint64_t v) {
+         [id, text, reply, version, keep_alive](uint64_t v) {
            std::string out = R"({"id":)" + json(id).dump() +
                              R"(,"version":)" + std::to_string(v) +
                              R"(,"definition":)" + text + "}";
@@ -224,6 +259,7 @@ void automation_api::workflow(http::request_context& ctx,
                                          version, keep_alive),
                            v));
          });
+      });
 }
 
 void automation_api::run(http::request_context& ctx,
@@ -463,22 +499,8 @@ void automation_api::trigger(http::request_context& ctx,
     return reply(wrong_method(req, "a trigger takes GET, PUT or DELETE"));
   if (auto err = need(who, role_admin))
     return reply(error_response(err, version, keep_alive));
-  auto expect = http::parse_precondition(req);
-  if (!expect)
-    return reply(error_response(expect.error(), version, keep_alive));
-  std::optional<uint64_t> want = *expect;
-  if (want == http::any_version_precondition)
-    want.reset();
-  if (method == verb::delete_) {
-    std::vector<v1::Event> evs;
-    evs.push_back(runtime::make_system_event(
-        "trigger.deleted", {{"id", *id}, {"by", who.name}},
-        runtime::now_unix_ns()));
-    return commit(key, std::nullopt, want, std::move(evs), version, keep_alive,
-                  reply, [reply, version, keep_alive](uint64_t) {
-                    reply(no_content(version, keep_alive));
-                  });
-  }
+  if (method == verb::delete_)
+    return remove(ctx, key, "trigger.deleted", *id, who, std::move(reply));
   auto doc = json_body(req, reply, json{});
   if (!doc)
     return;
@@ -491,22 +513,29 @@ void automation_api::trigger(http::request_context& ctx,
   auto kind = std::string{flow::to_string(def->kind())};
   ask(
       admin_.sys(), handles_.flow, flow_timeout,
-      [this, key, id = *id, text, kind, want, who_name = who.name, reply,
+      [this, ctx, key, id = *id, text, kind, who_name = who.name, reply,
        version, keep_alive](std::string&) {
-        std::vector<v1::Event> evs;
-        evs.push_back(runtime::make_system_event(
-            "trigger.updated",
-            {{"id", id}, {"type", kind}, {"by", who_name}},
-            runtime::now_unix_ns()));
-        commit(key, text, want, std::move(evs), version, keep_alive, reply,
-               [id, text, reply, version, keep_alive](uint64_t v) {
-                 auto out = json::parse(text);
-                 out["id"] = id;
-                 out["version"] = v;
-                 reply(with_etag(json_response(v == 1 ? 201 : 200, out.dump(),
-                                               version, keep_alive),
-                                 v));
-               });
+        with_precondition(
+            ctx, key, reply,
+            [this, key, id, text, kind, who_name, reply, version,
+             keep_alive](std::optional<uint64_t> want) {
+              std::vector<v1::Event> evs;
+              evs.push_back(runtime::make_system_event(
+                  "trigger.updated",
+                  {{"id", id}, {"type", kind}, {"by", who_name}},
+                  runtime::now_unix_ns()));
+              commit(key, text, want, std::move(evs), version, keep_alive,
+                     reply,
+                     [id, text, reply, version, keep_alive](uint64_t v) {
+                       auto out = json::parse(text);
+                       out["id"] = id;
+                       out["version"] = v;
+                       reply(with_etag(json_response(v == 1 ? 201 : 200,
+                                                     out.dump(), version,
+                                                     keep_alive),
+                                       v));
+                     });
+            });
       },
       [wf = def->workflow(), reply, version, keep_alive](caf::error& err) {
         auto e = runtime::describe(err);

@@ -57,6 +57,16 @@ private:
                http::reply_fn reply);
   void pattern_test(http::request_context& ctx, const runtime::identity& who,
                     http::reply_fn reply);
+  /// The request's If-Match / If-None-Match as the version to expect
+  /// (nullopt: none; 0: must not exist), `If-Match: *` resolved to the
+  /// current version (409 when there is none), then `then`.
+  void with_precondition(const http::request_context& ctx,
+                         const std::string& key, const http::reply_fn& reply,
+                         std::function<void(std::optional<uint64_t>)> then);
+  /// DELETE of definition `key` (precondition honoured) with its event.
+  void remove(const http::request_context& ctx, const std::string& key,
+              std::string event_name, const std::string& id,
+              const runtime::identity& who, http::reply_fn reply);
   /// Commits `key` = `value` (nullopt: delete) with `evs`, applies it at
   /// the flow actor, then calls `on_ok(version)`.
   void commit(std::string key, std::optional<std::string> value,
