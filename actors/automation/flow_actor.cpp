@@ -390,6 +390,9 @@ void spawn_run(self_ptr self, plan_ptr plan, flow::task_record rec,
   const auto wf = rec.workflow_id;
   auto actor = spawn_task(self->system(), std::move(d), std::move(plan),
                           std::move(rec), resumed);
+  // A run that stops without ending (its state could not be stored, the
+  // node stops) leaves through the down handler.
+  self->monitor(actor);
   st.tasks[id] = running_task{actor, wf};
   st.running_by_workflow[wf].insert(id); // (again, for resumed and queued)
   st.metrics().tasks_running.fetch_add(1, std::memory_order_relaxed);
@@ -843,6 +846,19 @@ flow_actor::behavior_type flow_impl(self_ptr self, flow_deps deps,
                   runtime::describe(builtin.error()).message);
   // Runs and trigger actors end with the flow actor (shutdown): the actor
   // system would otherwise wait for their timers.
+  self->set_down_handler([self](caf::down_msg& msg) {
+    auto& st = self->state;
+    for (auto it = st.tasks.begin(); it != st.tasks.end(); ++it)
+      if (it->second.actor.address() == msg.source) {
+        // It quit without (ended_atom): its stored record still says
+        // running, so the next start resumes it; here it no longer blocks
+        // its workflow's overlap.
+        st.running_by_workflow[it->second.workflow_id].erase(it->first);
+        st.metrics().tasks_running.fetch_sub(1, std::memory_order_relaxed);
+        st.tasks.erase(it);
+        return;
+      }
+  });
   self->set_exit_handler([self](caf::exit_msg& msg) {
     auto& st = self->state;
     for (auto& [id, t] : st.tasks)

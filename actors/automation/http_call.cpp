@@ -1,6 +1,7 @@
 #include "actors/automation/http_call.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 
 #include <curl/curl.h>
@@ -20,6 +21,12 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
   if (s->out->size() < s->cap)
     s->out->append(data, std::min(len, s->cap - s->out->size()));
   return len;
+}
+
+std::atomic<bool> aborting{false};
+
+int on_progress(void*, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return aborting.load(std::memory_order_relaxed) ? 1 : 0;
 }
 
 void global_init() {
@@ -64,8 +71,12 @@ http_outcome perform_http(const http_call& call) {
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
   curl_easy_setopt(h, CURLOPT_USERAGENT, "herald/0.1");
+  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
   const CURLcode rc = curl_easy_perform(h);
-  if (rc != CURLE_OK) {
+  if (rc == CURLE_ABORTED_BY_CALLBACK) {
+    out.error = "node stopping";
+  } else if (rc != CURLE_OK) {
     out.error = rc == CURLE_OPERATION_TIMEDOUT
                     ? "timed out after " + std::to_string(total) + " ms"
                     : std::string{curl_easy_strerror(rc)};
@@ -78,6 +89,10 @@ http_outcome perform_http(const http_call& call) {
   curl_slist_free_all(headers);
   curl_easy_cleanup(h);
   return out;
+}
+
+void abort_http_calls() noexcept {
+  aborting.store(true, std::memory_order_relaxed);
 }
 
 } // namespace herald::automation

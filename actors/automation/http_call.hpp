@@ -31,7 +31,14 @@ struct http_outcome {
   std::string error; ///< why not ok ("timed out", "HTTP 503", …)
 };
 
-/// Performs `call` (blocking, at most call.timeout).
+/// Performs `call` (blocking, at most call.timeout, or until
+/// abort_http_calls()).
 http_outcome perform_http(const http_call& call);
+
+/// Makes every call in progress and every later one end at once ("node
+/// stopping"): a node that stops does not wait for slow receivers (the
+/// runs they belong to end failed after the restart, as an http step cut
+/// by a restart does).
+void abort_http_calls() noexcept;
 
 } // namespace herald::automation

@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/automation/flow_actor.hpp"
+#include "actors/automation/http_call.hpp"
 #include "actors/automation/listener_hub.hpp"
 #include "actors/cluster/local_coordinator.hpp"
 #include "actors/cluster/type_ids.hpp"
@@ -227,6 +228,7 @@ int run_daemon(const daemon_config& cfg) {
     // still connected.
     auto stop_automation = [&] {
       caf::anon_send_exit(flow, caf::exit_reason::user_shutdown);
+      automation::abort_http_calls(); // their runs resume (fail) later
       if (!automation::stop_listener_hub(sys, hub, drain_bound))
         spdlog::warn("the listener hub did not stop within the drain bound");
       caf::anon_send_exit(coordinator, caf::exit_reason::user_shutdown);
