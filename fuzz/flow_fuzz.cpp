@@ -76,23 +76,23 @@ void workflow(std::string_view text) {
   for (const auto& s : plan->steps()) {
     auto ctx = context(steps);
     if (s.emit) {
-      (void) s.emit->data.render(ctx);
+      (void)s.emit->data.render(ctx);
       if (s.emit->name_template)
-        (void) s.emit->name_template->render_text(ctx);
+        (void)s.emit->name_template->render_text(ctx);
     }
     if (s.action)
-      (void) s.action->data.render(ctx);
+      (void)s.action->data.render(ctx);
     if (s.http) {
-      (void) s.http->url.render(ctx);
+      (void)s.http->url.render(ctx);
       if (s.http->body)
-        (void) s.http->body->render(ctx);
+        (void)s.http->body->render(ctx);
     }
     if (s.status)
-      (void) s.status->message.render_text(ctx);
+      (void)s.status->message.render_text(ctx);
     steps[s.name] = json{{"output", json{{"ok", true}}}};
   }
   for (const auto& in : {context_input(), json{}, json::array(), json(1)})
-    (void) plan->check_input(in);
+    (void)plan->check_input(in);
 }
 
 void trigger(std::string_view text) {
@@ -103,7 +103,7 @@ void trigger(std::string_view text) {
   if (!ok_or_api_error(t, "flow_fuzz/trigger"))
     return;
   json steps = json::object();
-  (void) t->render_input(context(steps));
+  (void)t->render_input(context(steps));
   if (const auto& when = t->when()) {
     const int64_t from = 1'795'341'600'000'000'000; // 2026-11-22
     auto fires = when->preview(from, 5);
@@ -112,8 +112,8 @@ void trigger(std::string_view text) {
     for (auto f : fires)
       check(f >= from);
     size_t skipped = 0;
-    auto missed = when->missed(from - 86'400'000'000'000, from,
-                               t->catch_up(), &skipped);
+    auto missed =
+        when->missed(from - 86'400'000'000'000, from, t->catch_up(), &skipped);
     check(missed.size() <= flow::max_catch_up);
   }
 }
@@ -154,7 +154,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto t = flow::json_template::compile_text(text, scope, "/input_template");
     if (ok_or_api_error(t, "flow_fuzz/template")) {
       json steps = json::object();
-      (void) t->render(context(steps));
+      (void)t->render(context(steps));
     }
     break;
   }

@@ -142,7 +142,8 @@ struct flow_state {
         if (!plan) {
           auto e = runtime::describe(plan.error());
           r.failure = flow::fire_failure::flow_validation;
-          r.detail = e.message + (e.field.empty() ? "" : " (at " + e.field + ")");
+          r.detail =
+              e.message + (e.field.empty() ? "" : " (at " + e.field + ")");
           return r;
         }
         r.plan = std::make_shared<const flow::workflow_plan>(std::move(*plan));
@@ -166,10 +167,10 @@ using self_ptr = flow_actor::stateful_pointer<flow_state>;
 void define(self_ptr self, std::string key, std::optional<std::string> value,
             std::optional<uint64_t> expect, std::vector<v1::Event> evs,
             std::function<void(uint64_t)> then) {
-  self->request(self->state.deps.definitions, caf::infinite, define_atom_v,
-                protocol::definition_change{std::move(key), std::move(value),
-                                            expect},
-                std::move(evs))
+  self->request(
+          self->state.deps.definitions, caf::infinite, define_atom_v,
+          protocol::definition_change{std::move(key), std::move(value), expect},
+          std::move(evs))
       .then(
           [then = std::move(then)](const protocol::definition_result& r) {
             if (then)
@@ -340,25 +341,24 @@ void fail_fire(self_ptr self, const std::string& trigger_id,
            evs2.push_back(runtime::make_system_event(
                "trigger." + kind + ".disabled", disabled, st2.now()));
            const auto expect = it2->second.version;
-           define(self, std::string{trigger_prefix} + trigger_id, doc.dump(),
-                  expect, std::move(evs2),
-                  [self, trigger_id, doc](uint64_t ver) {
-                    auto& st3 = self->state;
-                    auto it3 = st3.triggers.find(trigger_id);
-                    if (it3 == st3.triggers.end())
-                      return;
-                    auto def = flow::trigger_def::parse(trigger_id, doc);
-                    if (!def)
-                      return;
-                    stop_trigger(self, it3->second);
-                    it3->second.def =
-                        std::make_shared<const flow::trigger_def>(
-                            std::move(*def));
-                    it3->second.version = ver;
-                    st3.metrics().triggers_disabled.fetch_add(
-                        1, std::memory_order_relaxed);
-                    update_subscription(self);
-                  });
+           define(
+               self, std::string{trigger_prefix} + trigger_id, doc.dump(),
+               expect, std::move(evs2), [self, trigger_id, doc](uint64_t ver) {
+                 auto& st3 = self->state;
+                 auto it3 = st3.triggers.find(trigger_id);
+                 if (it3 == st3.triggers.end())
+                   return;
+                 auto def = flow::trigger_def::parse(trigger_id, doc);
+                 if (!def)
+                   return;
+                 stop_trigger(self, it3->second);
+                 it3->second.def =
+                     std::make_shared<const flow::trigger_def>(std::move(*def));
+                 it3->second.version = ver;
+                 st3.metrics().triggers_disabled.fetch_add(
+                     1, std::memory_order_relaxed);
+                 update_subscription(self);
+               });
          });
 }
 
@@ -465,21 +465,21 @@ void start_run(self_ptr self, plan_ptr plan, flow::task_record rec,
   // once stored.
   running.insert(id);
   st.starting.insert(id);
-  store_new(self, rec,
-            [self, plan = std::move(plan), rec, report](caf::error err) mutable {
-              auto& s = self->state;
-              s.starting.erase(rec.id);
-              if (err) {
-                s.running_by_workflow[rec.workflow_id].erase(rec.id);
-                return report(std::move(err));
-              }
-              spawn_run(self, std::move(plan), std::move(rec), false);
-              report({});
-            });
+  store_new(
+      self, rec,
+      [self, plan = std::move(plan), rec, report](caf::error err) mutable {
+        auto& s = self->state;
+        s.starting.erase(rec.id);
+        if (err) {
+          s.running_by_workflow[rec.workflow_id].erase(rec.id);
+          return report(std::move(err));
+        }
+        spawn_run(self, std::move(plan), std::move(rec), false);
+        report({});
+      });
 }
 
-flow::task_origin origin_of(const flow::trigger_def& t,
-                            const v1::Event* ev) {
+flow::task_origin origin_of(const flow::trigger_def& t, const v1::Event* ev) {
   flow::task_origin o;
   o.trigger_id = t.id();
   o.trigger_name = t.name();
@@ -569,8 +569,8 @@ void on_events(self_ptr self, const protocol::event_ptrs& evs) {
       return a->def->priority() > b->def->priority();
     });
     for (auto* e : hits)
-      (void) fire_now(self, *e, 0, ev.get(),
-                      flow::fire_task_id(e->def->id(), ev->id()));
+      (void)fire_now(self, *e, 0, ev.get(),
+                     flow::fire_task_id(e->def->id(), ev->id()));
   }
 }
 
@@ -585,8 +585,8 @@ void go_live(self_ptr self, caf::typed_response_promise<bool> rp) {
     if (!found.plan) {
       // Its workflow is gone: end it explicitly.
       flow::task_machine m{*st.builtin, std::move(rec)};
-      m.fail(st.now(), "cut by a restart and its workflow is gone: " +
-                           found.detail);
+      m.fail(st.now(),
+             "cut by a restart and its workflow is gone: " + found.detail);
       auto evs = task_end_events(m.record(), st.now());
       define(self, std::string{task_prefix} + m.record().id,
              m.record().to_storage(), std::nullopt, std::move(evs), {});
@@ -654,8 +654,7 @@ void seed_builtin_trigger(self_ptr self, std::function<void()> then) {
                          e.version = v;
                        }
                        define(self, std::string{builtin_marker}, "{}",
-                              std::nullopt, {},
-                              [then](uint64_t) { then(); });
+                              std::nullopt, {}, [then](uint64_t) { then(); });
                      });
             });
 }
@@ -720,8 +719,8 @@ void load_triggers(self_ptr self) {
                   continue;
                 }
                 auto& e = st.triggers[id];
-                e.def = std::make_shared<const flow::trigger_def>(
-                    std::move(*def));
+                e.def =
+                    std::make_shared<const flow::trigger_def>(std::move(*def));
                 e.version = d.version;
               } else if (key.starts_with(health_prefix)) {
                 auto id = std::string{key.substr(health_prefix.size())};
@@ -763,8 +762,7 @@ void load(self_ptr self) {
                 continue;
               }
               st.workflows[id] = workflow_entry{
-                  std::make_shared<const flow::workflow_plan>(
-                      std::move(*plan)),
+                  std::make_shared<const flow::workflow_plan>(std::move(*plan)),
                   d.version};
             }
             load_triggers(self);
@@ -914,8 +912,7 @@ flow_actor::behavior_type flow_impl(self_ptr self, flow_deps deps,
         return j.dump();
       },
       [self](apply_atom, const std::string& key, bool exists,
-             const std::string& text,
-             uint64_t version) -> caf::result<bool> {
+             const std::string& text, uint64_t version) -> caf::result<bool> {
         const auto value =
             exists ? std::optional<std::string>{text} : std::nullopt;
         auto& st = self->state;
@@ -974,9 +971,9 @@ flow_actor::behavior_type flow_impl(self_ptr self, flow_deps deps,
         }
         return false;
       },
-      [self, unavailable](run_atom, const std::string& workflow_id,
-                          const std::string& input_json)
-          -> caf::result<std::string> {
+      [self,
+       unavailable](run_atom, const std::string& workflow_id,
+                    const std::string& input_json) -> caf::result<std::string> {
         auto& st = self->state;
         if (!st.ready)
           return unavailable();
@@ -999,15 +996,14 @@ flow_actor::behavior_type flow_impl(self_ptr self, flow_deps deps,
               flow::failure_message(flow::fire_failure::rejected_input, why),
               "/");
         auto& running = st.running_by_workflow[workflow_id];
-        if (!running.empty() &&
-            r.plan->overlap() == flow::overlap_policy::skip)
+        if (!running.empty() && r.plan->overlap() == flow::overlap_policy::skip)
           return make_api_error(errc::conflict,
                                 "a run of '" + workflow_id +
                                     "' is in progress (overlap skip)",
                                 "id");
         auto id = runtime::new_uuid_v7(st.now());
-        auto rec = flow::task_machine::make(*r.plan, id, std::move(input),
-                                            {}, st.now());
+        auto rec = flow::task_machine::make(*r.plan, id, std::move(input), {},
+                                            st.now());
         auto rp = self->make_response_promise<std::string>();
         start_run(self, r.plan, std::move(rec),
                   [rp](caf::expected<std::string> res) mutable {
@@ -1018,8 +1014,7 @@ flow_actor::behavior_type flow_impl(self_ptr self, flow_deps deps,
                   });
         return rp;
       },
-      [self, unavailable](fire_atom,
-                          const std::string& trigger_id)
+      [self, unavailable](fire_atom, const std::string& trigger_id)
           -> caf::result<std::string> {
         auto& st = self->state;
         if (!st.ready)
@@ -1029,18 +1024,17 @@ flow_actor::behavior_type flow_impl(self_ptr self, flow_deps deps,
           return make_api_error(errc::not_found,
                                 "no such trigger: " + trigger_id, "id");
         auto rp = self->make_response_promise<std::string>();
-        auto r = fire_now(
-            self, it->second,
-            it->second.def->kind() == flow::trigger_kind::schedule
-                ? st.now() / 1000000000 * 1000000000
-                : 0,
-            nullptr, runtime::new_uuid_v7(st.now()),
-            [rp](caf::expected<std::string> res) mutable {
-              if (res)
-                rp.deliver(std::move(*res));
-              else
-                rp.deliver(std::move(res.error()));
-            });
+        auto r = fire_now(self, it->second,
+                          it->second.def->kind() == flow::trigger_kind::schedule
+                              ? st.now() / 1000000000 * 1000000000
+                              : 0,
+                          nullptr, runtime::new_uuid_v7(st.now()),
+                          [rp](caf::expected<std::string> res) mutable {
+                            if (res)
+                              rp.deliver(std::move(*res));
+                            else
+                              rp.deliver(std::move(res.error()));
+                          });
         if (!r)
           return std::move(r.error());
         return rp;
@@ -1063,8 +1057,7 @@ flow_actor::behavior_type flow_impl(self_ptr self, flow_deps deps,
                  task_id](const caf::error&) mutable {
                   auto& st2 = self->state;
                   auto it = st2.triggers.find(trigger_id);
-                  if (it == st2.triggers.end() ||
-                      st2.tasks.count(task_id)) {
+                  if (it == st2.triggers.end() || st2.tasks.count(task_id)) {
                     rp.deliver(task_id);
                     return;
                   }
@@ -1098,8 +1091,7 @@ flow_actor::behavior_type flow_impl(self_ptr self, flow_deps deps,
           return false;
         }
         auto rp = self->make_response_promise<bool>();
-        self->request(it->second.actor, std::chrono::seconds{30},
-                      cancel_atom_v)
+        self->request(it->second.actor, std::chrono::seconds{30}, cancel_atom_v)
             .then([rp](bool ok) mutable { rp.deliver(ok); },
                   [rp](const caf::error& err) mutable { rp.deliver(err); });
         return rp;
@@ -1126,8 +1118,8 @@ flow_actor::behavior_type flow_impl(self_ptr self, flow_deps deps,
                       cluster::progress_atom_v,
                       std::string{trigger_prefix} + trigger_id)
             .then(
-                [rp, j, def = e.def, now = st.now()](
-                    const cluster::progress& p) mutable {
+                [rp, j, def = e.def,
+                 now = st.now()](const cluster::progress& p) mutable {
                   auto s = flow::trigger_state::parse(p.value);
                   int64_t next = 0;
                   if (s) {

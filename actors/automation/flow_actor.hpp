@@ -106,8 +106,8 @@ struct flow_options {
 /// - `(apply_atom, std::string key, bool exists, std::string value,
 ///    uint64_t version) -> bool`
 ///   A committed change of definition "workflow/<id>" or "trigger/<id>"
-///   (`exists` false: deleted). Tables, trigger actors and the event index follow
-///   before the answer.
+///   (`exists` false: deleted). Tables, trigger actors and the event index
+///   follow before the answer.
 ///
 /// - `(run_atom, std::string workflow_id, std::string input_json)
 ///      -> std::string task_id`

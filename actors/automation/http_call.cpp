@@ -65,7 +65,8 @@ http_outcome perform_http(const http_call& call) {
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  const long total = static_cast<long>(std::max<int64_t>(call.timeout.count(), 1));
+  const long total =
+      static_cast<long>(std::max<int64_t>(call.timeout.count(), 1));
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, total);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, std::min(total, 10000L));
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);

@@ -25,9 +25,9 @@ struct http_call {
 };
 
 struct http_outcome {
-  bool ok = false;  ///< a 2xx answer
-  long status = 0;  ///< 0 when no answer came
-  std::string body; ///< up to max_response_bytes
+  bool ok = false;   ///< a 2xx answer
+  long status = 0;   ///< 0 when no answer came
+  std::string body;  ///< up to max_response_bytes
   std::string error; ///< why not ok ("timed out", "HTTP 503", …)
 };
 

@@ -21,7 +21,9 @@ namespace {
 using json = nlohmann::json;
 using flow::step_kind;
 
-int64_t now() { return runtime::now_unix_ns(); }
+int64_t now() {
+  return runtime::now_unix_ns();
+}
 
 /// 003's "number of flow input data items".
 size_t count_items(const json& v) {
@@ -91,9 +93,8 @@ void persist(self_ptr self, std::vector<v1::Event> events,
                                      std::nullopt};
   self->request(self->state.deps.writer, caf::infinite, actors::define_atom_v,
                 std::move(change), std::move(events))
-      .then([then = std::move(then)](const protocol::definition_result&) {
-              then();
-            },
+      .then([then = std::move(then)](
+                const protocol::definition_result&) { then(); },
             [self](const caf::error& err) {
               spdlog::warn("task {}: cannot store its state ({}); it resumes "
                            "after a restart",
@@ -153,8 +154,7 @@ void start_wait(self_ptr self, const flow::step_plan& step) {
   self->delayed_send(self, step.timeout, tick_atom_v, g);
 }
 
-void start_action(self_ptr self, const flow::step_plan& step,
-                  json data) {
+void start_action(self_ptr self, const flow::step_plan& step, json data) {
   auto& st = self->state;
   const auto& rec = st.machine->record();
   action_request req{rec.id, step.name, step.action->action, data.dump(),
@@ -223,10 +223,10 @@ void advance(self_ptr self, std::vector<v1::Event> batch) {
         name = step->emit->name_template->render_text(ctx);
       auto data = step->emit->data.render(ctx);
       if (!name || !data) {
-        m.finish_step(false, nullptr,
-                      runtime::describe(!name ? name.error() : data.error())
-                          .message,
-                      now());
+        m.finish_step(
+            false, nullptr,
+            runtime::describe(!name ? name.error() : data.error()).message,
+            now());
         continue;
       }
       if (!runtime::is_valid_name(*name)) {
@@ -296,8 +296,8 @@ void advance(self_ptr self, std::vector<v1::Event> batch) {
         if (!hv)
           error = runtime::describe(hv.error()).message;
         else
-          call.headers.emplace_back(
-              k, hv->is_string() ? hv->get<std::string>() : hv->dump());
+          call.headers.emplace_back(k, hv->is_string() ? hv->get<std::string>()
+                                                       : hv->dump());
       }
       if (error.empty() && step->http->body) {
         auto body = step->http->body->render(ctx);
@@ -339,46 +339,46 @@ task_impl(self_ptr self, task_deps deps,
         [](cancel_atom) { return false; },
         [](actors::deliver_atom, const protocol::event_ptrs&) {},
         [](tick_atom, uint64_t) {},
-        [](step_atom, uint64_t, bool, const std::string&,
-           const std::string&) {}};
+        [](step_atom, uint64_t, bool, const std::string&, const std::string&) {
+        }};
   }
   std::vector<v1::Event> first;
   advance(self, std::move(first));
-  return {
-      [self](cancel_atom) -> bool {
-        auto& s = self->state;
-        if (s.ending || s.machine->ended())
-          return false;
-        ++s.gen;
-        self->send(s.deps.hub, abort_atom_v, s.machine->record().id);
-        if (!s.wait_sub.empty()) {
-          self->send(s.deps.registry, actors::unsubscribe_atom_v, s.wait_sub);
-          s.wait_sub.clear();
-        }
-        s.machine->cancel(now());
-        finish(self, {});
-        return true;
-      },
-      [self](actors::deliver_atom, const protocol::event_ptrs& evs) {
-        auto& s = self->state;
-        if (s.wait_sub.empty() || evs.empty() || s.ending)
-          return;
-        step_done(self, true, runtime::to_native_json(*evs.front()), {});
-      },
-      [self](tick_atom, uint64_t g) {
-        auto& s = self->state;
-        if (s.gen != g || s.ending || s.machine->ended())
-          return;
-        step_done(self, false, nullptr, "timed out");
-      },
-      [self](step_atom, uint64_t g, bool ok, const std::string& output,
-             const std::string& error) {
-        if (self->state.gen != g || self->state.ending)
-          return;
-        auto out = json::parse(output, nullptr, false);
-        step_done(self, ok, out.is_discarded() ? json{} : std::move(out),
-                  error);
-      }};
+  return {[self](cancel_atom) -> bool {
+            auto& s = self->state;
+            if (s.ending || s.machine->ended())
+              return false;
+            ++s.gen;
+            self->send(s.deps.hub, abort_atom_v, s.machine->record().id);
+            if (!s.wait_sub.empty()) {
+              self->send(s.deps.registry, actors::unsubscribe_atom_v,
+                         s.wait_sub);
+              s.wait_sub.clear();
+            }
+            s.machine->cancel(now());
+            finish(self, {});
+            return true;
+          },
+          [self](actors::deliver_atom, const protocol::event_ptrs& evs) {
+            auto& s = self->state;
+            if (s.wait_sub.empty() || evs.empty() || s.ending)
+              return;
+            step_done(self, true, runtime::to_native_json(*evs.front()), {});
+          },
+          [self](tick_atom, uint64_t g) {
+            auto& s = self->state;
+            if (s.gen != g || s.ending || s.machine->ended())
+              return;
+            step_done(self, false, nullptr, "timed out");
+          },
+          [self](step_atom, uint64_t g, bool ok, const std::string& output,
+                 const std::string& error) {
+            if (self->state.gen != g || self->state.ending)
+              return;
+            auto out = json::parse(output, nullptr, false);
+            step_done(self, ok, out.is_discarded() ? json{} : std::move(out),
+                      error);
+          }};
 }
 
 } // namespace
@@ -394,9 +394,9 @@ std::vector<v1::Event> task_end_events(const flow::task_record& rec,
                                        int64_t t) {
   std::vector<v1::Event> out;
   const bool ok = rec.state == flow::task_state::succeeded;
-  const int64_t duration_ms =
-      rec.ended_ns > rec.started_ns ? (rec.ended_ns - rec.started_ns) / 1000000
-                                    : 0;
+  const int64_t duration_ms = rec.ended_ns > rec.started_ns
+                                  ? (rec.ended_ns - rec.started_ns) / 1000000
+                                  : 0;
   json end{{"task_id", rec.id},
            {"workflow_id", rec.workflow_id},
            {"state", flow::to_string(rec.state)},
@@ -438,8 +438,8 @@ std::vector<v1::Event> task_end_events(const flow::task_record& rec,
 task_actor spawn_task(caf::actor_system& sys, task_deps deps,
                       std::shared_ptr<const flow::workflow_plan> plan,
                       flow::task_record rec, bool resumed) {
-  return sys.spawn(task_impl, std::move(deps), std::move(plan),
-                   std::move(rec), resumed);
+  return sys.spawn(task_impl, std::move(deps), std::move(plan), std::move(rec),
+                   resumed);
 }
 
 } // namespace herald::automation

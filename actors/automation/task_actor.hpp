@@ -41,9 +41,8 @@
 namespace herald::automation {
 
 /// Who hears of a task's end (the flow actor's part of its interface).
-using task_owner_actor =
-    caf::typed_actor<caf::reacts_to<ended_atom, std::string, std::string,
-                                    std::string>>;
+using task_owner_actor = caf::typed_actor<
+    caf::reacts_to<ended_atom, std::string, std::string, std::string>>;
 
 /// What a task actor talks to.
 struct task_deps {

@@ -82,8 +82,7 @@ void ask_flow(self_ptr self, int64_t instant, protocol::event_ptrs event,
               std::string task_id) {
   auto& st = self->state;
   self->request(st.deps.flow, std::chrono::seconds{60}, fire_atom_v,
-                st.def->id(), instant, std::move(event),
-                std::move(task_id))
+                st.def->id(), instant, std::move(event), std::move(task_id))
       .then([](const std::string&) {},
             [self](const caf::error& err) {
               spdlog::debug("trigger {}: fire not run: {}",
@@ -100,20 +99,17 @@ void fire(self_ptr self, int64_t instant, protocol::event_ptrs event,
   next.last_fire_ns = instant;
   auto n = st.def->when()->next(std::max(instant, st.deps.clock() - 1));
   next.next_fire_ns = n ? *n : 0;
-  next.pending_task =
-      flow::fire_task_id(st.def->id(), std::to_string(instant));
+  next.pending_task = flow::fire_task_id(st.def->id(), std::to_string(instant));
   ++next.fires;
-  commit(self, next,
-         [self, instant, rearm, event = std::move(event)]() mutable {
-           auto& s = self->state;
-           if (s.deps.on_fire)
-             s.deps.on_fire(
-                 static_cast<double>(s.deps.clock() - instant) / 1e9);
-           ask_flow(self, instant, std::move(event),
-                    s.state.pending_task);
-           if (rearm)
-             arm(self);
-         });
+  commit(
+      self, next, [self, instant, rearm, event = std::move(event)]() mutable {
+        auto& s = self->state;
+        if (s.deps.on_fire)
+          s.deps.on_fire(static_cast<double>(s.deps.clock() - instant) / 1e9);
+        ask_flow(self, instant, std::move(event), s.state.pending_task);
+        if (rearm)
+          arm(self);
+      });
 }
 
 void end_wait(self_ptr self) {
@@ -238,8 +234,8 @@ void load(self_ptr self) {
               return;
             }
             // Instants missed while down: [next_fire, now].
-            auto missed = when.missed(s.state.next_fire_ns - 1, now,
-                                      s.def->catch_up());
+            auto missed =
+                when.missed(s.state.next_fire_ns - 1, now, s.def->catch_up());
             if (missed.empty() || s.def->wait()) {
               auto next = s.state;
               auto n = when.next(now);
@@ -276,8 +272,7 @@ void load(self_ptr self) {
           },
           [self](const caf::error& err) {
             spdlog::warn("trigger {}: cannot read its state ({}); retrying",
-                         self->state.def->id(),
-                         runtime::describe(err).message);
+                         self->state.def->id(), runtime::describe(err).message);
             self->delayed_send(self, std::chrono::seconds{1}, tick_atom_v,
                                int64_t{0});
             self->state.loaded = false;
@@ -293,30 +288,29 @@ trigger_impl(self_ptr self, trigger_deps deps,
     st.deps.clock = [] { return runtime::now_unix_ns(); };
   st.def = std::move(def);
   load(self);
-  return {
-      [self](tick_atom, int64_t instant) {
-        if (!self->state.loaded && instant == 0) {
-          load(self);
-          return;
-        }
-        on_tick(self, instant);
-      },
-      [self](actors::deliver_atom, const protocol::event_ptrs& evs) {
-        auto& st = self->state;
-        if (st.waiting == 0 || evs.empty())
-          return;
-        const auto instant = st.waiting;
-        end_wait(self);
-        fire(self, instant, protocol::event_ptrs{evs.front()}, true);
-      },
-      [self](state_atom) { return self->state.state.to_json_text(); }};
+  return {[self](tick_atom, int64_t instant) {
+            if (!self->state.loaded && instant == 0) {
+              load(self);
+              return;
+            }
+            on_tick(self, instant);
+          },
+          [self](actors::deliver_atom, const protocol::event_ptrs& evs) {
+            auto& st = self->state;
+            if (st.waiting == 0 || evs.empty())
+              return;
+            const auto instant = st.waiting;
+            end_wait(self);
+            fire(self, instant, protocol::event_ptrs{evs.front()}, true);
+          },
+          [self](state_atom) { return self->state.state.to_json_text(); }};
 }
 
 } // namespace
 
-trigger_actor spawn_schedule_trigger(
-    caf::actor_system& sys, trigger_deps deps,
-    std::shared_ptr<const flow::trigger_def> def) {
+trigger_actor
+spawn_schedule_trigger(caf::actor_system& sys, trigger_deps deps,
+                       std::shared_ptr<const flow::trigger_def> def) {
   return sys.spawn(trigger_impl, std::move(deps), std::move(def));
 }
 

@@ -71,14 +71,14 @@ struct trigger_deps {
 /// - `(deliver_atom, event_ptrs)`: events of a wait_for_event.
 /// - `(state_atom) -> std::string`
 ///   The persisted state as JSON text (flow::trigger_state).
-using trigger_actor = caf::typed_actor<
-    caf::reacts_to<tick_atom, int64_t>,
-    caf::reacts_to<actors::deliver_atom, protocol::event_ptrs>,
-    caf::replies_to<state_atom>::with<std::string>>;
+using trigger_actor =
+    caf::typed_actor<caf::reacts_to<tick_atom, int64_t>,
+                     caf::reacts_to<actors::deliver_atom, protocol::event_ptrs>,
+                     caf::replies_to<state_atom>::with<std::string>>;
 
 /// Spawns the actor of the enabled schedule trigger `def`.
-trigger_actor spawn_schedule_trigger(
-    caf::actor_system& sys, trigger_deps deps,
-    std::shared_ptr<const flow::trigger_def> def);
+trigger_actor
+spawn_schedule_trigger(caf::actor_system& sys, trigger_deps deps,
+                       std::shared_ptr<const flow::trigger_def> def);
 
 } // namespace herald::automation

@@ -68,7 +68,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(herald_automation, caf::id_block::herald_actors::end)
 
 // listeners
 CAF_ADD_ATOM(herald_automation, herald::automation, connect_atom, "haconnect")
-CAF_ADD_ATOM(herald_automation, herald::automation, disconnect_atom, "hadisconn")
+CAF_ADD_ATOM(herald_automation, herald::automation, disconnect_atom,
+             "hadisconn")
 CAF_ADD_ATOM(herald_automation, herald::automation, frame_atom, "haframe")
 CAF_ADD_ATOM(herald_automation, herald::automation, close_atom, "haclose")
 CAF_ADD_ATOM(herald_automation, herald::automation, done_atom, "hadone")
@@ -89,7 +90,8 @@ CAF_ADD_ATOM(herald_automation, herald::automation, apply_atom, "haapply")
 CAF_ADD_ATOM(herald_automation, herald::automation, start_atom, "hastart")
 
 CAF_ADD_TYPE_ID(herald_automation, (herald::automation::listener_info))
-CAF_ADD_TYPE_ID(herald_automation, (std::vector<herald::automation::listener_info>))
+CAF_ADD_TYPE_ID(herald_automation,
+                (std::vector<herald::automation::listener_info>))
 CAF_ADD_TYPE_ID(herald_automation, (herald::automation::action_request))
 CAF_ADD_TYPE_ID(herald_automation, (herald::automation::action_outcome))
 

@@ -32,9 +32,9 @@ bool is_hex(std::string_view s) {
 }
 
 std::optional<step_state> parse_step_state(std::string_view s) {
-  for (auto st : {step_state::pending, step_state::running,
-                  step_state::succeeded, step_state::failed,
-                  step_state::cancelled})
+  for (auto st :
+       {step_state::pending, step_state::running, step_state::succeeded,
+        step_state::failed, step_state::cancelled})
     if (to_string(st) == s)
       return st;
   return std::nullopt;
@@ -57,8 +57,8 @@ std::string_view to_string(task_state s) noexcept {
 }
 
 std::optional<task_state> parse_task_state(std::string_view text) noexcept {
-  for (auto s : {task_state::running, task_state::succeeded,
-                 task_state::failed, task_state::cancelled})
+  for (auto s : {task_state::running, task_state::succeeded, task_state::failed,
+                 task_state::cancelled})
     if (to_string(s) == text)
       return s;
   return std::nullopt;
@@ -139,13 +139,12 @@ std::string task_record::to_storage() const {
   json j{{"id", id},
          {"workflow_id", workflow_id},
          {"workflow_name", workflow_name},
-         {"origin",
-          json{{"trigger_id", origin.trigger_id},
-               {"trigger_name", origin.trigger_name},
-               {"trigger_kind", origin.trigger_kind},
-               {"trigger_priority", origin.trigger_priority},
-               {"event_id", origin.event_id},
-               {"event_type", origin.event_type}}},
+         {"origin", json{{"trigger_id", origin.trigger_id},
+                         {"trigger_name", origin.trigger_name},
+                         {"trigger_kind", origin.trigger_kind},
+                         {"trigger_priority", origin.trigger_priority},
+                         {"event_id", origin.event_id},
+                         {"event_type", origin.event_type}}},
          {"state", to_string(state)},
          {"status", status},
          {"status_msg", status_msg},
@@ -241,8 +240,7 @@ json task_record::steps_context() const {
 }
 
 task_record task_machine::make(const workflow_plan& plan, std::string id,
-                               json input, task_origin origin,
-                               int64_t now_ns) {
+                               json input, task_origin origin, int64_t now_ns) {
   task_record r;
   r.id = std::move(id);
   r.workflow_id = plan.id();
@@ -295,9 +293,8 @@ void task_machine::finish_step(bool ok, json output, std::string error,
   auto& s = rec_.steps[rec_.current];
   s.ended_ns = now_ns;
   s.output = std::move(output);
-  const bool go_on =
-      ok || (rec_.current < plan_.steps().size() &&
-             plan_.steps()[rec_.current].continue_on_error);
+  const bool go_on = ok || (rec_.current < plan_.steps().size() &&
+                            plan_.steps()[rec_.current].continue_on_error);
   s.state = ok ? step_state::succeeded : step_state::failed;
   s.error = ok ? std::string{} : error;
   ++rec_.current;

@@ -68,8 +68,8 @@ caf::expected<trigger_def> trigger_def::parse(std::string_view id,
     return bad("type is \"schedule\" or \"event\"", "/type");
   const bool sched = t.kind_ == trigger_kind::schedule;
   static const std::array<std::string_view, 7> common{
-      "type", "name", "description", "workflow", "input", "input_template",
-      "enabled"};
+      "type",  "name",           "description", "workflow",
+      "input", "input_template", "enabled"};
   static const std::array<std::string_view, 5> sched_only{
       "cron", "every", "timezone", "catch_up", "wait_for_event"};
   static const std::array<std::string_view, 3> event_only{"event", "filter",
@@ -96,8 +96,7 @@ caf::expected<trigger_def> trigger_def::parse(std::string_view id,
   }
   if (t.name_.empty())
     t.name_ = t.id_;
-  if (auto d = doc.find("description");
-      d != doc.end() && !d->is_string())
+  if (auto d = doc.find("description"); d != doc.end() && !d->is_string())
     return bad("description is a string", "/description");
   auto wf = doc.find("workflow");
   if (wf == doc.end())
@@ -116,7 +115,8 @@ caf::expected<trigger_def> trigger_def::parse(std::string_view id,
   scope.steps.clear();
   scope.task = false;
   if (sched) {
-    auto str = [&](const char* key) -> caf::expected<std::optional<std::string>> {
+    auto str =
+        [&](const char* key) -> caf::expected<std::optional<std::string>> {
       auto it = doc.find(key);
       if (it == doc.end())
         return std::optional<std::string>{};
@@ -196,8 +196,8 @@ caf::expected<trigger_def> trigger_def::parse(std::string_view id,
     if (!e->is_string())
       return make_api_error(errc::invalid_pattern,
                             "event is a name pattern string", "/event");
-    if (auto err =
-            runtime::validate_pattern(e->get_ref<const std::string&>(), "/event"))
+    if (auto err = runtime::validate_pattern(e->get_ref<const std::string&>(),
+                                             "/event"))
       return err;
     t.pattern_ = e->get<std::string>();
     auto f = parse_filter(doc, "filter", "/filter");

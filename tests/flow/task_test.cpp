@@ -176,8 +176,8 @@ TEST(task_record, storage_round_trip_and_api_shape) {
 }
 
 TEST(task_state, names) {
-  for (auto s : {task_state::running, task_state::succeeded,
-                 task_state::failed, task_state::cancelled})
+  for (auto s : {task_state::running, task_state::succeeded, task_state::failed,
+                 task_state::cancelled})
     EXPECT_EQ(parse_task_state(to_string(s)), s);
   EXPECT_FALSE(parse_task_state("done"));
 }

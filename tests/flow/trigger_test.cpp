@@ -97,8 +97,8 @@ TEST(trigger_def, input_template_renders_to_json) {
 }
 
 TEST(trigger_def, bad_input_names_the_field) {
-  auto base = json{{"type", "schedule"}, {"cron", "0 * * * *"},
-                   {"workflow", "w"}};
+  auto base =
+      json{{"type", "schedule"}, {"cron", "0 * * * *"}, {"workflow", "w"}};
   auto with = [&](const char* k, json v) {
     auto d = base;
     d[k] = std::move(v);

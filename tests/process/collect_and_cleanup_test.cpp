@@ -11,12 +11,19 @@ namespace herald::test {
 namespace {
 
 /// Seed 000's event sequence of one collect_and_cleanup run.
-const std::vector<std::string> seed000_sequence{
-    "pre_collect",          "collect",          "merge_outer_edges",
-    "post_collect",         "pre_cleanup_plan", "cleanup_plan",
-    "post_cleanup_plan",    "pre_cleanup",      "cleanup",
-    "post_cleanup",         "pre_generate_metrics", "generate_metrics",
-    "post_generate_metrics"};
+const std::vector<std::string> seed000_sequence{"pre_collect",
+                                                "collect",
+                                                "merge_outer_edges",
+                                                "post_collect",
+                                                "pre_cleanup_plan",
+                                                "cleanup_plan",
+                                                "post_cleanup_plan",
+                                                "pre_cleanup",
+                                                "cleanup",
+                                                "post_cleanup",
+                                                "pre_generate_metrics",
+                                                "generate_metrics",
+                                                "post_generate_metrics"};
 
 /// A listener answering every action on its own thread until stopped.
 class listener {
@@ -26,9 +33,8 @@ public:
            const ws_connect_options& opts,
            std::function<std::vector<json>(const json&)> answer)
       : answer_(std::move(answer)) {
-    auto up = ws_.connect(port,
-                          "/api/v1/listeners/" + id + "?handles=" + handles,
-                          opts);
+    auto up = ws_.connect(
+        port, "/api/v1/listeners/" + id + "?handles=" + handles, opts);
     connected_ = up.status == 101;
     if (!connected_) {
       ADD_FAILURE() << "listener " << id << ": " << up.describe();
@@ -69,9 +75,8 @@ private:
 };
 
 json reply(const json& action, const std::string& kind) {
-  return json{{"kind", kind},
-              {"task_id", action["task_id"]},
-              {"step", action["step"]}};
+  return json{
+      {"kind", kind}, {"task_id", action["task_id"]}, {"step", action["step"]}};
 }
 
 class collect_and_cleanup_test : public process_test {};
@@ -88,12 +93,11 @@ TEST_F(collect_and_cleanup_test, runs_seed_000s_sequence_with_real_listeners) {
                   return std::vector<json>{p, reply(a, "action_done")};
                 });
   // Failing: its cleanup fails.
-  listener failing(port, "failing", "cleanup", ws_options(),
-                   [](const json& a) {
-                     auto e = reply(a, "action_error");
-                     e["error"] = "disk full";
-                     return std::vector<json>{e};
-                   });
+  listener failing(port, "failing", "cleanup", ws_options(), [](const json& a) {
+    auto e = reply(a, "action_error");
+    e["error"] = "disk full";
+    return std::vector<json>{e};
+  });
   ASSERT_TRUE(slow.connected() && failing.connected());
   // Each connect is announced (stored asynchronously by the hub).
   ASSERT_TRUE(wait_for(
@@ -159,15 +163,16 @@ TEST_F(collect_and_cleanup_test, runs_seed_000s_sequence_with_real_listeners) {
   EXPECT_TRUE(query_all(http(), {{"name", "trigger.schedule.ok"}}).empty());
 }
 
-TEST_F(collect_and_cleanup_test, cancelling_a_task_aborts_its_action_at_the_listener) {
+TEST_F(collect_and_cleanup_test,
+       cancelling_a_task_aborts_its_action_at_the_listener) {
   auto w = http().put_json("/api/v1/workflows/slowjob", json::parse(R"({
       "steps": [{"name": "work", "perform_action": {"action": "crunch",
                  "data": {"size": 3}}, "timeout": "5m"}]})"));
   ASSERT_EQ(w.status, 201) << w.describe();
   ws_client ws;
-  auto up = ws.connect(node().http_port(),
-                       "/api/v1/listeners/cruncher?handles=crunch",
-                       ws_options());
+  auto up =
+      ws.connect(node().http_port(),
+                 "/api/v1/listeners/cruncher?handles=crunch", ws_options());
   ASSERT_EQ(up.status, 101) << up.describe();
   auto r = http().post_json("/api/v1/workflows/slowjob/run", json::object());
   ASSERT_EQ(r.status, 202) << r.describe();
@@ -187,9 +192,9 @@ TEST_F(collect_and_cleanup_test, cancelling_a_task_aborts_its_action_at_the_list
   EXPECT_EQ((*abort)["task_id"], task_id);
   EXPECT_EQ((*abort)["step"], "work");
   // A late answer for the cancelled step changes nothing.
-  ws.send_text(json{{"kind", "action_done"}, {"task_id", task_id},
-                    {"step", "work"}}
-                   .dump());
+  ws.send_text(
+      json{{"kind", "action_done"}, {"task_id", task_id}, {"step", "work"}}
+          .dump());
   json task;
   ASSERT_TRUE(wait_for(
       [&] {
@@ -201,7 +206,8 @@ TEST_F(collect_and_cleanup_test, cancelling_a_task_aborts_its_action_at_the_list
   EXPECT_EQ(task["steps"][0]["state"], "cancelled");
   // The listener stays connected and usable: the sentinel run's action
   // reaches it.
-  auto again = http().post_json("/api/v1/workflows/slowjob/run", json::object());
+  auto again =
+      http().post_json("/api/v1/workflows/slowjob/run", json::object());
   ASSERT_EQ(again.status, 202) << again.describe();
   auto next = ws.read_json(10s);
   ASSERT_TRUE(next);

@@ -134,8 +134,8 @@ TEST_F(workflows_test, a_run_emits_its_events_with_lineage_and_ends) {
   auto none = http().post_json("/api/v1/workflows/nope/run", json::object());
   EXPECT_TRUE(is_api_error(none, 404, {"not_found"}, "id"));
 
-  auto list = http().get(with_query("/api/v1/tasks", {{"workflow", "greet"},
-                                                      {"state", "succeeded"}}));
+  auto list = http().get(with_query(
+      "/api/v1/tasks", {{"workflow", "greet"}, {"state", "succeeded"}}));
   ASSERT_EQ(list.status, 200) << list.describe();
   ASSERT_EQ(list.json()["tasks"].size(), 1u);
   EXPECT_EQ(list.json()["tasks"][0]["id"], task_id);
@@ -159,18 +159,17 @@ TEST_F(workflows_test, builtin_workflow_and_its_disabled_trigger_exist) {
 TEST_F(workflows_test, every_second_trigger_reports_003s_ok_event) {
   put_workflow("tick", json::parse(R"({"name": "Tick", "steps": [
       {"name": "say", "emit": {"name": "tick.said", "data": {"at": "${input.when}"}}}]})"));
-  put_trigger("each-second",
-              {{"type", "schedule"},
-               {"name", "every second"},
-               {"every", "1s"},
-               {"workflow", "tick"},
-               {"input", {{"when", "${fire_time}"}}}});
+  put_trigger("each-second", {{"type", "schedule"},
+                              {"name", "every second"},
+                              {"every", "1s"},
+                              {"workflow", "tick"},
+                              {"input", {{"when", "${fire_time}"}}}});
   auto ok = wait_events("trigger.schedule.ok", 1);
   ASSERT_GE(ok.size(), 1u);
   const auto& d = ok[0]["data"];
-  for (auto f : {"schedule_id", "schedule_name", "flow_id", "flow_name",
-                 "inputs", "outputs", "duration_ms", "ok", "error", "status",
-                 "status_msg"})
+  for (auto f :
+       {"schedule_id", "schedule_name", "flow_id", "flow_name", "inputs",
+        "outputs", "duration_ms", "ok", "error", "status", "status_msg"})
     EXPECT_TRUE(d.contains(f)) << f << " missing: " << d.dump();
   EXPECT_EQ(d["schedule_id"], "each-second");
   EXPECT_EQ(d["schedule_name"], "every second");
@@ -196,9 +195,9 @@ TEST_F(workflows_test, every_second_trigger_reports_003s_ok_event) {
   EXPECT_EQ(off.json()["enabled"], false);
 }
 
-TEST_F(workflows_test, unrenderable_input_disables_a_schedule_not_an_event_trigger) {
-  put_workflow("w", json::parse(
-                        R"({"steps": [{"emit": {"name": "w.ran"}}]})"));
+TEST_F(workflows_test,
+       unrenderable_input_disables_a_schedule_not_an_event_trigger) {
+  put_workflow("w", json::parse(R"({"steps": [{"emit": {"name": "w.ran"}}]})"));
   // The same fault in both: the input does not render to JSON.
   put_trigger("sched", {{"type", "schedule"},
                         {"every", "1s"},
@@ -241,16 +240,21 @@ TEST_F(workflows_test, unrenderable_input_disables_a_schedule_not_an_event_trigg
   EXPECT_TRUE(events("w.ran").empty());
 }
 
-TEST_F(workflows_test, event_trigger_runs_by_priority_and_ignores_its_own_events) {
+TEST_F(workflows_test,
+       event_trigger_runs_by_priority_and_ignores_its_own_events) {
   put_workflow("echo", json::parse(R"({"overlap": "parallel", "steps": [
       {"emit": {"name": "loop.again", "data": {"from": "${event.id}"}}}]})"));
   put_workflow("other", json::parse(R"({"overlap": "parallel", "steps": [
       {"emit": {"name": "other.ran"}}]})"));
   // echo's workflow emits the very event its trigger listens to.
-  put_trigger("low", {{"type", "event"}, {"event", "loop.>"},
-                      {"priority", 1}, {"workflow", "other"}});
-  put_trigger("high", {{"type", "event"}, {"event", "loop.>"},
-                       {"priority", 9}, {"workflow", "echo"}});
+  put_trigger("low", {{"type", "event"},
+                      {"event", "loop.>"},
+                      {"priority", 1},
+                      {"workflow", "other"}});
+  put_trigger("high", {{"type", "event"},
+                       {"event", "loop.>"},
+                       {"priority", 9},
+                       {"workflow", "echo"}});
   auto p = http().post_json(events_path,
                             {{"name", "loop.start"}, {"source", "test"}});
   ASSERT_TRUE(p.ok()) << p.describe();
@@ -272,8 +276,8 @@ TEST_F(workflows_test, event_trigger_runs_by_priority_and_ignores_its_own_events
   EXPECT_EQ(events("loop.again").size(), 2u);
   const auto& d = ok[0]["data"];
   for (auto f : {"trigger_id", "trigger_name", "trigger_priority", "flow_id",
-                 "flow_name", "inputs", "outputs", "duration_ms", "ok",
-                 "error", "event_id", "event_type", "status", "status_msg"})
+                 "flow_name", "inputs", "outputs", "duration_ms", "ok", "error",
+                 "event_id", "event_type", "status", "status_msg"})
     EXPECT_TRUE(d.contains(f)) << f << " missing: " << d.dump();
 }
 
@@ -284,8 +288,9 @@ TEST_F(workflows_test, previews_follow_the_dst_rule) {
                          {"timezone", "Europe/Berlin"},
                          {"workflow", "w"},
                          {"enabled", false}});
-  auto r = http().get(with_query("/api/v1/triggers/berlin/preview",
-                                 {{"n", "3"}, {"from", "2026-03-28T00:00:00Z"}}));
+  auto r =
+      http().get(with_query("/api/v1/triggers/berlin/preview",
+                            {{"n", "3"}, {"from", "2026-03-28T00:00:00Z"}}));
   ASSERT_EQ(r.status, 200) << r.describe();
   // 02:30 does not exist on 29 March: once, at the transition (01:00Z).
   EXPECT_EQ(r.json()["fires"],
@@ -315,31 +320,37 @@ TEST_F(workflows_test, previews_follow_the_dst_rule) {
   EXPECT_EQ(r.json()["fires"],
             json({"2026-11-01T05:30:00Z", "2026-11-01T06:30:00Z",
                   "2026-11-01T07:30:00Z"}));
-  EXPECT_TRUE(is_api_error(
-      http().get("/api/v1/triggers/ny/preview?from=yesterday"), 400,
-      {"invalid_time"}, "from"));
+  EXPECT_TRUE(
+      is_api_error(http().get("/api/v1/triggers/ny/preview?from=yesterday"),
+                   400, {"invalid_time"}, "from"));
 }
 
 TEST_F(workflows_test, bad_definitions_are_refused_naming_the_field) {
   auto bad_wf = [&](const json& doc, std::optional<std::string_view> field) {
     auto r = http().put_json("/api/v1/workflows/bad", doc);
-    EXPECT_TRUE(is_api_error(r, 0, {"invalid_field", "unknown_field",
-                                    "missing_field", "invalid_pattern",
-                                    "invalid_filter", "invalid_json"},
-                             field))
+    EXPECT_TRUE(
+        is_api_error(r, 0,
+                     {"invalid_field", "unknown_field", "missing_field",
+                      "invalid_pattern", "invalid_filter", "invalid_json"},
+                     field))
         << doc.dump();
   };
   auto emit = json{{"emit", {{"name", "a.b"}}}};
-  bad_wf({{"steps", {{{"name", "x"}, {"emit", {{"name", "a"}, {"data", "${nothing.x}"}}}}}}},
+  bad_wf({{"steps",
+           {{{"name", "x"},
+             {"emit", {{"name", "a"}, {"data", "${nothing.x}"}}}}}}},
          "/steps/0/emit/data");
-  bad_wf({{"steps", {{{"name", "x"}, {"emit", {{"name", "a"}}}},
-                     {{"name", "x"}, {"emit", {{"name", "b"}}}}}}},
+  bad_wf({{"steps",
+           {{{"name", "x"}, {"emit", {{"name", "a"}}}},
+            {{"name", "x"}, {"emit", {{"name", "b"}}}}}}},
          "/steps/1/name");
   bad_wf({{"steps", {{{"name", "x"}, {"teleport", json::object()}}}}},
          std::nullopt /* the helper picks the field of an unknown kind */);
-  bad_wf({{"steps", {{{"name", "x"}, {"emit", {{"name", "a"}}}, {"timeout", "0s"}}}}},
+  bad_wf({{"steps",
+           {{{"name", "x"}, {"emit", {{"name", "a"}}}, {"timeout", "0s"}}}}},
          "/steps/0/timeout");
-  bad_wf({{"steps", {{{"name", "x"}, {"emit", {{"name", "a"}}}, {"timeout", "400d"}}}}},
+  bad_wf({{"steps",
+           {{{"name", "x"}, {"emit", {{"name", "a"}}}, {"timeout", "400d"}}}}},
          "/steps/0/timeout");
   bad_wf({{"steps", {{{"name", "x"}, {"http", {{"url", "ftp//nowhere"}}}}}}},
          "/steps/0/http/url");
@@ -348,9 +359,9 @@ TEST_F(workflows_test, bad_definitions_are_refused_naming_the_field) {
 
   auto bad_trigger = [&](json doc, std::optional<std::string_view> field) {
     auto r = http().put_json("/api/v1/triggers/badt", doc);
-    EXPECT_TRUE(is_api_error(r, 0, {"invalid_field", "unknown_field",
-                                    "missing_field", "invalid_pattern",
-                                    "invalid_filter"},
+    EXPECT_TRUE(is_api_error(r, 0,
+                             {"invalid_field", "unknown_field", "missing_field",
+                              "invalid_pattern", "invalid_filter"},
                              field))
         << doc.dump() << " " << r.describe();
   };
@@ -359,8 +370,10 @@ TEST_F(workflows_test, bad_definitions_are_refused_naming_the_field) {
               "/cron");
   bad_trigger({{"type", "schedule"}, {"cron", "@often"}, {"workflow", "w"}},
               "/cron");
-  bad_trigger({{"type", "schedule"}, {"cron", "0 * * * *"},
-               {"timezone", "Nowhere/City"}, {"workflow", "w"}},
+  bad_trigger({{"type", "schedule"},
+               {"cron", "0 * * * *"},
+               {"timezone", "Nowhere/City"},
+               {"workflow", "w"}},
               "/timezone");
   bad_trigger({{"type", "schedule"}, {"every", "0s"}, {"workflow", "w"}},
               "/every");
@@ -368,32 +381,37 @@ TEST_F(workflows_test, bad_definitions_are_refused_naming_the_field) {
               "/every");
   bad_trigger({{"type", "event"}, {"event", "a..b"}, {"workflow", "w"}},
               "/event");
-  bad_trigger({{"type", "event"}, {"event", "a.b"},
-               {"filter", {{"x", "notalist"}}}, {"workflow", "w"}},
+  bad_trigger({{"type", "event"},
+               {"event", "a.b"},
+               {"filter", {{"x", "notalist"}}},
+               {"workflow", "w"}},
               std::nullopt);
   bad_trigger({{"type", "event"}, {"event", "a.b"}, {"workflow", "missing"}},
               "/workflow");
-  bad_trigger({{"type", "event"}, {"event", "a.b"}, {"workflow", "w"},
+  bad_trigger({{"type", "event"},
+               {"event", "a.b"},
+               {"workflow", "w"},
                {"input", {{"x", "${steps.a.output}"}}}},
               "/input/x");
   EXPECT_EQ(http().get("/api/v1/triggers/badt").status, 404);
   auto pt = http().post_json("/api/v1/patterns/test",
                              {{"pattern", "iam.*.created"},
                               {"filter", {{"tenant", {"acme"}}}},
-                              {"event", {{"name", "iam.user.created"},
-                                         {"source", "iam"},
-                                         {"tenant", "acme"}}}});
+                              {"event",
+                               {{"name", "iam.user.created"},
+                                {"source", "iam"},
+                                {"tenant", "acme"}}}});
   ASSERT_EQ(pt.status, 200) << pt.describe();
   EXPECT_EQ(pt.json()["match"], true);
-  pt = http().post_json("/api/v1/patterns/test",
-                        {{"pattern", "iam.*.created"},
-                         {"event", {{"name", "iam.user.deleted"},
-                                    {"source", "iam"}}}});
+  pt = http().post_json(
+      "/api/v1/patterns/test",
+      {{"pattern", "iam.*.created"},
+       {"event", {{"name", "iam.user.deleted"}, {"source", "iam"}}}});
   EXPECT_EQ(pt.json()["match"], false);
-  EXPECT_TRUE(is_api_error(http().post_json("/api/v1/patterns/test",
-                                            {{"pattern", "a.>.b"},
-                                             {"event", {{"name", "a"}}}}),
-                           400, {"invalid_pattern"}, "/pattern"));
+  EXPECT_TRUE(is_api_error(
+      http().post_json("/api/v1/patterns/test",
+                       {{"pattern", "a.>.b"}, {"event", {{"name", "a"}}}}),
+      400, {"invalid_pattern"}, "/pattern"));
 }
 
 /// A TCP port that accepts connections and never answers (an http step
@@ -425,14 +443,14 @@ TEST_F(workflows_test, tasks_survive_kill9_resumed_or_failed_with_a_reason) {
       {"name": "first", "emit": {"name": "waits.first"}},
       {"name": "await", "wait_for_event": {"name": "go.ahead"}, "timeout": "5m"},
       {"name": "last", "emit": {"name": "waits.last"}}]})"));
-  put_workflow("calls", {{"steps",
-                          {{{"name", "call"},
-                            {"http",
-                             {{"method", "POST"},
-                              {"url", "http://127.0.0.1:" +
-                                          std::to_string(silent.port()) +
-                                          "/hook"}}},
-                            {"timeout", "5m"}}}}});
+  put_workflow("calls",
+               {{"steps",
+                 {{{"name", "call"},
+                   {"http",
+                    {{"method", "POST"},
+                     {"url", "http://127.0.0.1:" +
+                                 std::to_string(silent.port()) + "/hook"}}},
+                   {"timeout", "5m"}}}}});
   auto w = http().post_json("/api/v1/workflows/waits/run", json::object());
   ASSERT_EQ(w.status, 202) << w.describe();
   auto c = http().post_json("/api/v1/workflows/calls/run", json::object());
@@ -458,7 +476,8 @@ TEST_F(workflows_test, tasks_survive_kill9_resumed_or_failed_with_a_reason) {
             std::string::npos)
       << calls.dump();
   // The waiting task resumed: the event it waits for lets it finish.
-  auto go = http().post_json(events_path, {{"name", "go.ahead"}, {"source", "t"}});
+  auto go =
+      http().post_json(events_path, {{"name", "go.ahead"}, {"source", "t"}});
   ASSERT_TRUE(go.ok());
   auto waits = wait_task_end(waits_id);
   EXPECT_EQ(waits["state"], "succeeded") << waits.dump();
@@ -529,22 +548,24 @@ TEST_F(workflows_test, definitions_honour_if_match) {
       http().put_json("/api/v1/workflows/w", doc, {{"If-Match", "*"}}), 409,
       {"conflict"}, "If-Match"));
   EXPECT_EQ(http().get("/api/v1/workflows/w").status, 404);
-  auto first = http().put_json("/api/v1/workflows/w", doc,
-                               {{"If-None-Match", "*"}});
+  auto first =
+      http().put_json("/api/v1/workflows/w", doc, {{"If-None-Match", "*"}});
   ASSERT_EQ(first.status, 201) << first.describe();
   EXPECT_EQ(first.header("etag"), "\"1\"");
-  auto second = http().put_json("/api/v1/workflows/w", doc, {{"If-Match", "*"}});
+  auto second =
+      http().put_json("/api/v1/workflows/w", doc, {{"If-Match", "*"}});
   ASSERT_EQ(second.status, 200) << second.describe();
   EXPECT_TRUE(is_api_error(
-      http().put_json("/api/v1/workflows/w", doc, {{"If-Match", "\"1\""}}),
-      409, {"conflict"}, "If-Match"));
-  EXPECT_TRUE(is_api_error(
-      http().request("DELETE", "/api/v1/workflows/w", {}, {{"If-Match", "\"1\""}}),
-      409, {"conflict"}, "If-Match"));
-  EXPECT_EQ(http().request("DELETE", "/api/v1/workflows/w", {},
-                           {{"If-Match", "\"2\""}})
-                .status,
-            204);
+      http().put_json("/api/v1/workflows/w", doc, {{"If-Match", "\"1\""}}), 409,
+      {"conflict"}, "If-Match"));
+  EXPECT_TRUE(is_api_error(http().request("DELETE", "/api/v1/workflows/w", {},
+                                          {{"If-Match", "\"1\""}}),
+                           409, {"conflict"}, "If-Match"));
+  EXPECT_EQ(
+      http()
+          .request("DELETE", "/api/v1/workflows/w", {}, {{"If-Match", "\"2\""}})
+          .status,
+      204);
   EXPECT_EQ(http().get("/api/v1/workflows/w").status, 404);
 }
 
@@ -556,8 +577,10 @@ protected:
 };
 
 TEST_F(tasks_kept_test, only_the_newest_ended_tasks_are_kept) {
-  put_workflow("quick", json::parse(
-                            R"({"overlap": "queue", "steps": [{"emit": {"name": "q.x"}}]})"));
+  put_workflow(
+      "quick",
+      json::parse(
+          R"({"overlap": "queue", "steps": [{"emit": {"name": "q.x"}}]})"));
   std::vector<std::string> ids;
   for (int i = 0; i < 4; ++i) {
     auto r = http().post_json("/api/v1/workflows/quick/run", json::object());

@@ -143,9 +143,9 @@ void automation_api::remove(const http::request_context& ctx,
   const auto version = ctx.version();
   const bool keep_alive = ctx.keep_alive();
   std::vector<v1::Event> evs;
-  evs.push_back(runtime::make_system_event(
-      std::move(event_name), {{"id", id}, {"by", who.name}},
-      runtime::now_unix_ns()));
+  evs.push_back(runtime::make_system_event(std::move(event_name),
+                                           {{"id", id}, {"by", who.name}},
+                                           runtime::now_unix_ns()));
   with_precondition(ctx, key, reply,
                     [this, key, evs = std::move(evs), reply, version,
                      keep_alive](std::optional<uint64_t> want) mutable {
@@ -162,22 +162,21 @@ void automation_api::commit(std::string key, std::optional<std::string> value,
                             std::vector<v1::Event> evs, unsigned version,
                             bool keep_alive, http::reply_fn reply,
                             std::function<void(uint64_t)> on_ok) {
-  admin_.define(
-      protocol::definition_change{key, value, expect}, std::move(evs), version,
-      keep_alive, reply,
-      [this, key, value, version, keep_alive, reply,
-       on_ok = std::move(on_ok)](uint64_t v) {
-        if (!handles_.flow)
-          return on_ok(v);
-        ask(
-            admin_.sys(), handles_.flow, flow_timeout,
-            [on_ok, v](bool) { on_ok(v); },
-            [reply, version, keep_alive](caf::error& err) {
-              reply(error_response(err, version, keep_alive));
-            },
-            automation::apply_atom_v, key, value.has_value(),
-            value.value_or(std::string{}), v);
-      });
+  admin_.define(protocol::definition_change{key, value, expect}, std::move(evs),
+                version, keep_alive, reply,
+                [this, key, value, version, keep_alive, reply,
+                 on_ok = std::move(on_ok)](uint64_t v) {
+                  if (!handles_.flow)
+                    return on_ok(v);
+                  ask(
+                      admin_.sys(), handles_.flow, flow_timeout,
+                      [on_ok, v](bool) { on_ok(v); },
+                      [reply, version, keep_alive](caf::error& err) {
+                        reply(error_response(err, version, keep_alive));
+                      },
+                      automation::apply_atom_v, key, value.has_value(),
+                      value.value_or(std::string{}), v);
+                });
 }
 
 // -- workflows ----------------------------------------------------------------
@@ -250,15 +249,16 @@ void automation_api::workflow(http::request_context& ctx,
       ctx, key, reply,
       [this, key, text, evs = std::move(evs), id = *id, reply, version,
        keep_alive](std::optional<uint64_t> want) mutable {
-  commit(key, text, want, std::move(evs), version, keep_alive, reply,
-         [id, text, reply, version, keep_alive](uint64_t v) {
-           std::string out = R"({"id":)" + json(id).dump() +
-                             R"(,"version":)" + std::to_string(v) +
-                             R"(,"definition":)" + text + "}";
-           reply(with_etag(json_response(v == 1 ? 201 : 200, std::move(out),
-                                         version, keep_alive),
-                           v));
-         });
+        commit(key, text, want, std::move(evs), version, keep_alive, reply,
+               [id, text, reply, version, keep_alive](uint64_t v) {
+                 std::string out = R"({"id":)" + json(id).dump() +
+                                   R"(,"version":)" + std::to_string(v) +
+                                   R"(,"definition":)" + text + "}";
+                 reply(
+                     with_etag(json_response(v == 1 ? 201 : 200, std::move(out),
+                                             version, keep_alive),
+                               v));
+               });
       });
 }
 
@@ -290,25 +290,24 @@ void automation_api::run(http::request_context& ctx,
 // -- tasks --------------------------------------------------------------------
 
 void automation_api::tasks(http::request_context& ctx,
-                           const runtime::identity& who,
-                           http::reply_fn reply) {
+                           const runtime::identity& who, http::reply_fn reply) {
   const auto version = ctx.version();
   const bool keep_alive = ctx.keep_alive();
   if (ctx.req.method() != verb::get)
     return reply(wrong_method(ctx.req, "/api/v1/tasks takes GET"));
   if (auto err = need(who, role_reader))
     return reply(error_response(err, version, keep_alive));
-  if (auto err = http::check_known_params(ctx.query,
-                                          {"state", "workflow", "limit"}))
+  if (auto err =
+          http::check_known_params(ctx.query, {"state", "workflow", "limit"}))
     return reply(error_response(err, version, keep_alive));
   std::optional<flow::task_state> state;
   if (auto s = ctx.query.find("state")) {
     state = flow::parse_task_state(*s);
     if (!state)
-      return reply(error_response(
-          errc::invalid_parameter,
-          "state is running, succeeded, failed or cancelled", "state",
-          version, keep_alive));
+      return reply(
+          error_response(errc::invalid_parameter,
+                         "state is running, succeeded, failed or cancelled",
+                         "state", version, keep_alive));
   }
   std::string workflow;
   if (auto w = ctx.query.find("workflow"))
@@ -318,9 +317,8 @@ void automation_api::tasks(http::request_context& ctx,
     char* end = nullptr;
     const auto v = std::strtoull(l->c_str(), &end, 10);
     if (l->empty() || *end != '\0' || v < 1 || v > 1000)
-      return reply(error_response(errc::invalid_parameter,
-                                  "limit is 1 to 1000", "limit", version,
-                                  keep_alive));
+      return reply(error_response(errc::invalid_parameter, "limit is 1 to 1000",
+                                  "limit", version, keep_alive));
     limit = v;
   }
   admin_.list(
@@ -359,8 +357,8 @@ void automation_api::task(http::request_context& ctx,
     return reply(error_response(err, version, keep_alive));
   auto id = ctx.params.get("id");
   if (!id || id->size() > 256)
-    return reply(error_response(errc::not_found, "no such task", "id",
-                                version, keep_alive));
+    return reply(error_response(errc::not_found, "no such task", "id", version,
+                                keep_alive));
   admin_.read(
       "task/" + *id,
       [id = *id, reply, version,
@@ -387,8 +385,8 @@ void automation_api::cancel(http::request_context& ctx,
     return reply(error_response(err, version, keep_alive));
   auto id = ctx.params.get("id");
   if (!id || id->size() > 256 || !handles_.flow)
-    return reply(error_response(errc::not_found, "no such task", "id",
-                                version, keep_alive));
+    return reply(error_response(errc::not_found, "no such task", "id", version,
+                                keep_alive));
   ask(
       admin_.sys(), handles_.flow, flow_timeout,
       [this, id = *id, reply, version, keep_alive](bool cancelled) {
@@ -474,8 +472,8 @@ void automation_api::trigger(http::request_context& ctx,
          keep_alive](std::optional<protocol::definition> d) {
           if (!d)
             return reply(error_response(errc::not_found,
-                                        "no such trigger: " + id, "id",
-                                        version, keep_alive));
+                                        "no such trigger: " + id, "id", version,
+                                        keep_alive));
           auto doc = json::parse(d->value, nullptr, false);
           const auto v = d->version;
           ask_flow(
@@ -525,8 +523,7 @@ void automation_api::trigger(http::request_context& ctx,
                   {{"id", id}, {"type", kind}, {"by", who_name}},
                   runtime::now_unix_ns()));
               commit(key, text, want, std::move(evs), version, keep_alive,
-                     reply,
-                     [id, text, reply, version, keep_alive](uint64_t v) {
+                     reply, [id, text, reply, version, keep_alive](uint64_t v) {
                        auto out = json::parse(text);
                        out["id"] = id;
                        out["version"] = v;
@@ -555,8 +552,8 @@ void automation_api::trigger_action(http::request_context& ctx,
   const auto version = ctx.version();
   const bool keep_alive = ctx.keep_alive();
   if (ctx.req.method() != verb::post)
-    return reply(wrong_method(ctx.req, "…/" + std::string{action} +
-                                           " takes POST"));
+    return reply(
+        wrong_method(ctx.req, "…/" + std::string{action} + " takes POST"));
   auto id = ctx.params.get("id");
   if (!id || !id_ok(*id))
     return reply(error_response(errc::not_found, "no such trigger", "id",
@@ -581,9 +578,8 @@ void automation_api::trigger_action(http::request_context& ctx,
       [this, key, id = *id, on, who_name = who.name, reply, version,
        keep_alive](std::optional<protocol::definition> d) {
         if (!d)
-          return reply(error_response(errc::not_found,
-                                      "no such trigger: " + id, "id", version,
-                                      keep_alive));
+          return reply(error_response(errc::not_found, "no such trigger: " + id,
+                                      "id", version, keep_alive));
         auto doc = json::parse(d->value, nullptr, false);
         if (!doc.is_object())
           return reply(error_response(errc::internal,
@@ -594,17 +590,16 @@ void automation_api::trigger_action(http::request_context& ctx,
         evs.push_back(runtime::make_system_event(
             on ? "trigger.enabled" : "trigger.disabled_by_user",
             {{"id", id}, {"by", who_name}}, runtime::now_unix_ns()));
-        commit(key, doc.dump(), d->version, std::move(evs), version,
-               keep_alive, reply,
-               [this, id, reply, version, keep_alive](uint64_t) {
+        commit(key, doc.dump(), d->version, std::move(evs), version, keep_alive,
+               reply, [this, id, reply, version, keep_alive](uint64_t) {
                  ask_flow(
                      admin_, handles_, version, keep_alive, reply,
                      [id, reply, version, keep_alive](std::string text) {
                        auto st = json::parse(text, nullptr, false);
                        if (st.is_object())
                          st["id"] = id;
-                       reply(json_response(200, st.dump(), version,
-                                           keep_alive));
+                       reply(
+                           json_response(200, st.dump(), version, keep_alive));
                      },
                      automation::state_atom_v, id);
                });
@@ -650,9 +645,8 @@ void automation_api::preview(http::request_context& ctx,
       [id = *id, n, from, reply, version,
        keep_alive](std::optional<protocol::definition> d) {
         if (!d)
-          return reply(error_response(errc::not_found,
-                                      "no such trigger: " + id, "id", version,
-                                      keep_alive));
+          return reply(error_response(errc::not_found, "no such trigger: " + id,
+                                      "id", version, keep_alive));
         auto def =
             flow::trigger_def::parse(id, json::parse(d->value, nullptr, false));
         if (!def)
@@ -699,8 +693,8 @@ void automation_api::pattern_test(http::request_context& ctx,
   if (auto f = b.find("filter"); f != b.end()) {
     if (!f->is_object())
       return reply(error_response(errc::invalid_filter,
-                                  "filter is a JSON object", "/filter",
-                                  version, keep_alive));
+                                  "filter is a JSON object", "/filter", version,
+                                  keep_alive));
     auto parsed = runtime::content_filter::parse(*f, "/filter");
     if (!parsed)
       return reply(error_response(parsed.error(), version, keep_alive));
@@ -709,10 +703,10 @@ void automation_api::pattern_test(http::request_context& ctx,
   auto e = b.find("event");
   if (e == b.end() || !e->is_object())
     return reply(error_response(errc::missing_field,
-                                "event (an event object) is required",
-                                "/event", version, keep_alive));
-  auto ev = runtime::decode_event_object(*e, "/event", runtime::publish_limits{},
-                                          runtime::now_unix_ns());
+                                "event (an event object) is required", "/event",
+                                version, keep_alive));
+  auto ev = runtime::decode_event_object(
+      *e, "/event", runtime::publish_limits{}, runtime::now_unix_ns());
   if (!ev)
     return reply(error_response(ev.error(), version, keep_alive));
   bool match = true;
@@ -720,8 +714,7 @@ void automation_api::pattern_test(http::request_context& ctx,
     match = runtime::pattern_matches(*pattern, ev->name());
   if (match && filter)
     match = filter->matches(*ev);
-  reply(json_response(200, json{{"match", match}}.dump(), version,
-                      keep_alive));
+  reply(json_response(200, json{{"match", match}}.dump(), version, keep_alive));
 }
 
 } // namespace herald::api

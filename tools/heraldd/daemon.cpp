@@ -206,9 +206,8 @@ int run_daemon(const daemon_config& cfg) {
 
     // Workflows, triggers and runs (DESIGN §5): fires are committed through
     // the coordinator (in-process here: this node owns everything).
-    auto coordinator =
-        cluster::spawn_local_coordinator(
-            sys, store, cluster::local_coordinator_options{{*node_id, {}, {}}});
+    auto coordinator = cluster::spawn_local_coordinator(
+        sys, store, cluster::local_coordinator_options{{*node_id, {}, {}}});
     // Listeners (DESIGN §4, §5): the hub writes its events through the
     // node's writer; runs send it their actions.
     auto hub_metrics = std::make_shared<automation::listener_hub_metrics>();
