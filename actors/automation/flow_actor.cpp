@@ -14,9 +14,9 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/automation/registry_subscribe.hpp"
 #include "actors/automation/task_actor.hpp"
 #include "actors/automation/trigger_actor.hpp"
-#include "actors/routing_table.hpp"
 #include "runtime/content_filter.hpp"
 #include "runtime/errc.hpp"
 #include "runtime/event_codec.hpp"
@@ -210,18 +210,13 @@ void update_subscription(self_ptr self) {
                std::string{event_sub_id});
     return;
   }
-  actors::subscription sub;
-  sub.id = event_sub_id;
-  sub.who = runtime::identity::anonymous_admin();
-  self->request(st.deps.registry, caf::infinite, actors::subscribe_atom_v,
-                std::move(sub),
-                caf::actor_cast<protocol::subscriber_actor>(self))
-      .then([](uint64_t) {},
-            [self](const caf::error& err) {
-              spdlog::error("flow: cannot subscribe for event triggers: {}",
-                            runtime::describe(err).message);
-              self->state.subscribed = false;
-            });
+  subscribe_to_trail(self, st.deps.registry, event_sub_id, std::nullopt,
+                     std::nullopt, [self](const caf::error& err) {
+                       spdlog::error(
+                           "flow: cannot subscribe for event triggers: {}",
+                           runtime::describe(err).message);
+                       self->state.subscribed = false;
+                     });
 }
 
 /// Runs trigger `e` on this node: its actor (schedule) or its place in the

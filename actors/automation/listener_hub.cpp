@@ -57,9 +57,8 @@ struct hub_state {
 
   /// Publishes the table's size to the metrics (after every change).
   void count() {
-    metrics->connected.store(
-        static_cast<int64_t>(table.connected_ids().size()),
-        std::memory_order_relaxed);
+    metrics->connected.store(static_cast<int64_t>(table.connected_ids().size()),
+                             std::memory_order_relaxed);
     metrics->actions_out.store(static_cast<int64_t>(table.pending()),
                                std::memory_order_relaxed);
   }
@@ -103,14 +102,21 @@ void emit(hub_pointer self, std::string name, const json& data) {
           });
 }
 
-void deliver(hub_pointer self, listener_table::finished done) {
+/// Answers the perform request waiting under `serial` (if any) with
+/// `answer`: an outcome, or an error.
+template <class Answer>
+void answer_waiting(hub_pointer self, uint64_t serial, Answer answer) {
   auto& waiting = self->state.waiting;
-  auto it = waiting.find(done.serial);
+  auto it = waiting.find(serial);
   if (it == waiting.end())
     return;
-  it->second.deliver(std::move(done.outcome));
+  it->second.deliver(std::move(answer));
   waiting.erase(it);
   self->state.count();
+}
+
+void deliver(hub_pointer self, listener_table::finished done) {
+  answer_waiting(self, done.serial, std::move(done.outcome));
 }
 
 void send_frame(hub_pointer self, const std::string& id, std::string frame) {
@@ -146,14 +152,10 @@ void stop(hub_pointer self, caf::error reason) {
   st.exit_reason = std::move(reason);
   // Waiting steps get an error, not an outcome: the node is stopping, so
   // the step did not fail (its task resumes it after the restart).
-  for (auto& done : st.table.finish_all("listener hub stopped")) {
-    auto it = st.waiting.find(done.serial);
-    if (it == st.waiting.end())
-      continue;
-    it->second.deliver(runtime::make_api_error(errc::unavailable,
-                                               "listener hub stopped"));
-    st.waiting.erase(it);
-  }
+  for (auto& done : st.table.finish_all("listener hub stopped"))
+    answer_waiting(
+        self, done.serial,
+        runtime::make_api_error(errc::unavailable, "listener hub stopped"));
   for (const auto& id : st.table.connected_ids()) {
     if (auto it = st.sinks.find(id); it != st.sinks.end())
       self->send(it->second, close_atom_v, std::string{"shutdown"});

@@ -33,10 +33,10 @@
 //   session, which disconnects it here).
 // - Stopping (an exit message): waiting actions end ok=false "listener hub
 //   stopped" as an unavailable error (not an
-//   outcome: the step did not fail), connected listeners get message-listener-disconnected
-//   (reason "shutdown") and their sinks a close; the hub quits once the
-//   writer has answered every write of its events, these and earlier ones
-//   (stop_listener_hub waits for that).
+//   outcome: the step did not fail), connected listeners get
+//   message-listener-disconnected (reason "shutdown") and their sinks a close;
+//   the hub quits once the writer has answered every write of its events, these
+//   and earlier ones (stop_listener_hub waits for that).
 //
 // The bookkeeping is a plain class, listener_table (listener_table.hpp);
 // frames are encoded by listener_codec.hpp.
@@ -50,8 +50,8 @@
 //      "step":…,"error":…,"percent":…,"message":…}
 // The session parses listener frames and sends the typed messages below.
 
-#include <chrono>
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>

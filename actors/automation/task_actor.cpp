@@ -9,7 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/automation/http_call.hpp"
-#include "actors/routing_table.hpp"
+#include "actors/automation/registry_subscribe.hpp"
 #include "runtime/errc.hpp"
 #include "runtime/event_codec.hpp"
 #include "runtime/time_format.hpp"
@@ -135,22 +135,15 @@ void step_done(self_ptr self, bool ok, json output, std::string error) {
 void start_wait(self_ptr self, const flow::step_plan& step) {
   auto& st = self->state;
   const auto& rec = st.machine->record();
-  actors::subscription sub;
-  sub.id = "task/" + rec.id + "/" + step.name;
-  sub.name = step.wait->pattern;
-  sub.filter = step.wait->filter;
-  sub.who = runtime::identity::anonymous_admin();
-  st.wait_sub = sub.id;
+  st.wait_sub = "task/" + rec.id + "/" + step.name;
   const auto g = st.gen;
-  self->request(st.deps.registry, caf::infinite, actors::subscribe_atom_v,
-                std::move(sub),
-                caf::actor_cast<protocol::subscriber_actor>(self))
-      .then([](uint64_t) {},
-            [self, g](const caf::error& err) {
-              if (self->state.gen == g)
-                step_done(self, false, nullptr,
-                          "cannot wait: " + runtime::describe(err).message);
-            });
+  subscribe_to_trail(self, st.deps.registry, st.wait_sub, step.wait->pattern,
+                     step.wait->filter, [self, g](const caf::error& err) {
+                       if (self->state.gen == g)
+                         step_done(self, false, nullptr,
+                                   "cannot wait: " +
+                                       runtime::describe(err).message);
+                     });
   self->delayed_send(self, step.timeout, tick_atom_v, g);
 }
 

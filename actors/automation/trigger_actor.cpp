@@ -8,8 +8,8 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/automation/registry_subscribe.hpp"
 #include "actors/cluster/errc.hpp"
-#include "actors/routing_table.hpp"
 #include "runtime/errc.hpp"
 #include "runtime/event_codec.hpp"
 #include "runtime/time_format.hpp"
@@ -123,20 +123,12 @@ void start_wait(self_ptr self, int64_t instant) {
   auto& st = self->state;
   const auto& w = *st.def->wait();
   st.waiting = instant;
-  actors::subscription sub;
-  sub.id = st.wait_sub();
-  sub.name = w.pattern;
-  sub.filter = w.filter;
-  sub.who = runtime::identity::anonymous_admin();
-  self->request(st.deps.registry, caf::infinite, actors::subscribe_atom_v,
-                std::move(sub),
-                caf::actor_cast<protocol::subscriber_actor>(self))
-      .then([](uint64_t) {},
-            [self](const caf::error& err) {
-              spdlog::warn("trigger {}: cannot wait for its event: {}",
-                           self->state.def->id(),
-                           runtime::describe(err).message);
-            });
+  subscribe_to_trail(self, st.deps.registry, st.wait_sub(), w.pattern, w.filter,
+                     [self](const caf::error& err) {
+                       spdlog::warn("trigger {}: cannot wait for its event: {}",
+                                    self->state.def->id(),
+                                    runtime::describe(err).message);
+                     });
   self->delayed_send(self, w.timeout, tick_atom_v, -instant);
 }
 

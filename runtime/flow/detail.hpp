@@ -16,21 +16,6 @@ struct step_plan;
 
 namespace herald::flow::detail {
 
-/// `key` as one JSON Pointer token (RFC 6901: `~` → `~0`, `/` → `~1`).
-inline std::string pointer_token(std::string_view key) {
-  std::string out;
-  out.reserve(key.size());
-  for (char c : key) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
-  return out;
-}
-
 /// Checks and compiles `steps` (a non-empty array: the caller checked) into
 /// `out`, expanding phases; errors as workflow_plan::parse documents them.
 caf::error parse_steps(const nlohmann::json& steps,

@@ -9,6 +9,7 @@
 #include "runtime/errc.hpp"
 #include "runtime/flow/detail.hpp"
 #include "runtime/flow/workflow.hpp"
+#include "runtime/text_util.hpp"
 
 namespace herald::flow {
 
@@ -131,7 +132,7 @@ caf::expected<std::unique_ptr<node>> compile_node(const json& schema,
   for (auto it = schema.begin(); it != schema.end(); ++it) {
     const auto& key = it.key();
     const auto& v = it.value();
-    auto field = ptr + "/" + detail::pointer_token(key);
+    auto field = runtime::json_pointer_append(ptr, key);
     auto number = [&](std::optional<double>& dst) -> caf::error {
       if (!v.is_number())
         return invalid(key + " must be a number", field);
@@ -183,7 +184,7 @@ caf::expected<std::unique_ptr<node>> compile_node(const json& schema,
         return invalid("properties must be an object of schemas", field);
       for (auto p = v.begin(); p != v.end(); ++p) {
         auto sub = compile_node(p.value(),
-                                field + "/" + detail::pointer_token(p.key()));
+                                runtime::json_pointer_append(field, p.key()));
         if (!sub)
           return std::move(sub.error());
         out->properties.emplace(p.key(), std::move(*sub));
@@ -320,7 +321,7 @@ bool check_node(const node& n, const json& v, std::string& ptr,
   } else if (v.is_object()) {
     for (const auto& name : n.required)
       if (!v.contains(name)) {
-        ptr += "/" + detail::pointer_token(name);
+        ptr = runtime::json_pointer_append(ptr, name);
         return fail("required property missing");
       }
     for (auto it = v.begin(); it != v.end(); ++it) {
@@ -328,7 +329,7 @@ bool check_node(const node& n, const json& v, std::string& ptr,
       if (p == n.properties.end() && n.additional)
         continue;
       auto saved = ptr.size();
-      ptr += "/" + detail::pointer_token(it.key());
+      ptr = runtime::json_pointer_append(ptr, it.key());
       if (p == n.properties.end())
         return fail("property not allowed");
       if (!check_node(*p->second, it.value(), ptr, out))

@@ -1,4 +1,5 @@
 #include "runtime/flow/template.hpp"
+#include "runtime/text_util.hpp"
 
 #include <charconv>
 #include <cstdint>
@@ -371,8 +372,7 @@ caf::error walk(json& node, const template_scope& scope,
   if (node.is_object()) {
     for (auto it = node.begin(); it != node.end(); ++it) {
       auto saved = pointer.size();
-      pointer += '/';
-      pointer += detail::pointer_token(it.key());
+      pointer = runtime::json_pointer_append(pointer, it.key());
       where.push_back({it.key(), 0, false});
       auto err = walk(it.value(), scope, where, pointer, prefix, out);
       where.pop_back();

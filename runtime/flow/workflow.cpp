@@ -1,4 +1,5 @@
 #include "runtime/flow/workflow.hpp"
+#include "runtime/text_util.hpp"
 
 #include <algorithm>
 #include <array>
@@ -142,7 +143,7 @@ caf::expected<workflow_plan> workflow_plan::parse(std::string_view id,
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     const auto& key = it.key();
     const auto& v = it.value();
-    auto field = "/" + detail::pointer_token(key);
+    auto field = runtime::json_pointer_append("", key);
     if (key == "name") {
       if (!v.is_string() || v.get_ref<const std::string&>().empty() ||
           v.get_ref<const std::string&>().size() > max_workflow_name)

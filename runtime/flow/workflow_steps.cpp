@@ -10,6 +10,7 @@
 #include "runtime/flow/detail.hpp"
 #include "runtime/flow/workflow.hpp"
 #include "runtime/subject.hpp"
+#include "runtime/text_util.hpp"
 
 namespace herald::flow::detail {
 
@@ -78,7 +79,7 @@ caf::error only_members(const json& obj,
     if (!ok)
       return error(errc::unknown_field,
                    label + ": unknown member '" + it.key() + "'",
-                   ptr + "/" + pointer_token(it.key()));
+                   runtime::json_pointer_append(ptr, it.key()));
   }
   return {};
 }
@@ -252,7 +253,7 @@ caf::error parse_http(const json& v, const step_context& sc, step_plan& out) {
       return sc.fail(errc::invalid_field,
                      "headers must be an object of strings", sub + "/headers");
     for (auto it = headers->begin(); it != headers->end(); ++it) {
-      auto hsub = sub + "/headers/" + pointer_token(it.key());
+      auto hsub = runtime::json_pointer_append(sub + "/headers", it.key());
       if (!is_token(it.key()))
         return sc.fail(errc::invalid_field,
                        "'" + it.key() + "' is not a header name", hsub);
@@ -398,7 +399,7 @@ caf::error parse_steps(const json& steps, std::vector<step_plan>& out) {
       return sc.fail(errc::unknown_field,
                      kind ? "unknown member '" + unknown + "'"
                           : "unknown step type '" + unknown + "'",
-                     "/" + pointer_token(unknown));
+                     runtime::json_pointer_append("", unknown));
     if (!kind)
       return sc.fail(errc::missing_field,
                      "needs one of emit, perform_action, wait_for_event, "

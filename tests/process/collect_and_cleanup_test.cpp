@@ -28,10 +28,12 @@ const std::vector<std::string> seed000_sequence{"pre_collect",
 /// A listener answering every action on its own thread until stopped.
 class listener {
 public:
-  /// `answer(frame)` returns the reply frame for one action.
+  /// Sends the frames a listener sends back.
+  using send_fn = std::function<void(const json&)>;
+  /// `answer(action, send)` answers one action (on the listener's thread).
   listener(uint16_t port, const std::string& id, const std::string& handles,
            const ws_connect_options& opts,
-           std::function<std::vector<json>(const json&)> answer)
+           std::function<void(const json&, const send_fn&)> answer)
       : answer_(std::move(answer)) {
     auto up = ws_.connect(
         port, "/api/v1/listeners/" + id + "?handles=" + handles, opts);
@@ -51,8 +53,8 @@ public:
         if ((*frame).value("kind", "") != "action")
           continue;
         ++actions_;
-        for (const auto& reply : answer_(*frame))
-          ws_.send_text(reply.dump());
+        answer_(*frame,
+                [this](const json& reply) { ws_.send_text(reply.dump()); });
       }
     });
   }
@@ -67,7 +69,7 @@ public:
 
 private:
   ws_client ws_;
-  std::function<std::vector<json>(const json&)> answer_;
+  std::function<void(const json&, const send_fn&)> answer_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<int> actions_{0};
@@ -83,21 +85,38 @@ class collect_and_cleanup_test : public process_test {};
 
 TEST_F(collect_and_cleanup_test, runs_seed_000s_sequence_with_real_listeners) {
   const auto port = node().http_port();
-  // Slow: reports progress, works a little, then answers done.
-  listener slow(port, "slow", "collect,cleanup", ws_options(),
-                [](const json& a) {
-                  auto p = reply(a, "progress");
-                  p["percent"] = 50;
-                  p["message"] = "halfway";
-                  std::this_thread::sleep_for(100ms); // the listener's work
-                  return std::vector<json>{p, reply(a, "action_done")};
-                });
-  // Failing: its cleanup fails.
-  listener failing(port, "failing", "cleanup", ws_options(), [](const json& a) {
-    auto e = reply(a, "action_error");
-    e["error"] = "disk full";
-    return std::vector<json>{e};
-  });
+  // Slow: reports progress and answers done only once that progress is in
+  // the trail (a round trip through the node per action).
+  const http_client trail = http();
+  listener slow(
+      port, "slow", "collect,cleanup", ws_options(),
+      [trail](const json& a, const listener::send_fn& send) {
+        auto p = reply(a, "progress");
+        p["percent"] = 50;
+        p["message"] = "halfway";
+        send(p);
+        wait_for(
+            [&] {
+              auto r = trail.get(with_query(
+                  events_path, {{"name", "progress"}, {"limit", "1000"}}));
+              if (r.status != 200)
+                return false;
+              for (const auto& e : r.json()["events"])
+                if (e["data"]["step"] == a["step"] &&
+                    e["data"]["task_id"] == a["task_id"])
+                  return true;
+              return false;
+            },
+            10s);
+        send(reply(a, "action_done"));
+      });
+  // Failing: its cleanup fails at once.
+  listener failing(port, "failing", "cleanup", ws_options(),
+                   [](const json& a, const listener::send_fn& send) {
+                     auto e = reply(a, "action_error");
+                     e["error"] = "disk full";
+                     send(e);
+                   });
   ASSERT_TRUE(slow.connected() && failing.connected());
   // Each connect is announced (stored asynchronously by the hub).
   ASSERT_TRUE(wait_for(

@@ -159,6 +159,12 @@ http::http_response wrong_method(const http::http_request& req,
                         req.version(), req.keep_alive());
 }
 
+http::http_response with_etag(http::http_response res, uint64_t version) {
+  res.set(boost::beast::http::field::etag,
+          "\"" + std::to_string(version) + "\"");
+  return res;
+}
+
 http::http_response no_content(unsigned version, bool keep_alive) {
   http::http_response res{boost::beast::http::status::no_content, version};
   res.keep_alive(keep_alive);

@@ -111,6 +111,9 @@ caf::error need(const runtime::identity& who, std::string_view role);
 http::http_response wrong_method(const http::http_request& req,
                                  std::string what);
 
+/// `res` with `ETag: "<version>"` (definitions' versions, DESIGN §7).
+http::http_response with_etag(http::http_response res, uint64_t version);
+
 /// 204 without a body.
 http::http_response no_content(unsigned version, bool keep_alive);
 

@@ -13,6 +13,7 @@
 #include "runtime/subject.hpp"
 #include "runtime/time_format.hpp"
 #include "tools/api/actor_bridge.hpp"
+#include "tools/api/query_params.hpp"
 
 namespace herald::api {
 
@@ -39,9 +40,21 @@ bool id_ok(std::string_view id) {
   return true;
 }
 
-http::http_response with_etag(http::http_response res, uint64_t v) {
-  res.set(boost::beast::http::field::etag, "\"" + std::to_string(v) + "\"");
-  return res;
+/// The `{id}` of the path when it is a valid id; otherwise replies `code`
+/// (invalid_id naming the rule, or not_found) and returns nullopt.
+std::optional<std::string> id_param(http::request_context& ctx,
+                                    std::string_view kind, errc code,
+                                    const http::reply_fn& reply) {
+  auto id = ctx.params.get("id");
+  if (id && id_ok(*id))
+    return std::string{*id};
+  auto message = code == errc::invalid_id
+                     ? "a " + std::string{kind} +
+                           " id is 1-128 characters of [A-Za-z0-9._-]"
+                     : "no such " + std::string{kind};
+  reply(error_response(code, std::move(message), "id", ctx.version(),
+                       ctx.keep_alive()));
+  return std::nullopt;
 }
 
 /// The body as JSON (empty: `empty_as`), or the error replied.
@@ -205,12 +218,9 @@ void automation_api::workflow(http::request_context& ctx,
   const auto& req = ctx.req;
   const auto version = ctx.version();
   const bool keep_alive = ctx.keep_alive();
-  auto id = ctx.params.get("id");
-  if (!id || !id_ok(*id))
-    return reply(error_response(errc::invalid_id,
-                                "a workflow id is 1-128 characters of "
-                                "[A-Za-z0-9._-]",
-                                "id", version, keep_alive));
+  auto id = id_param(ctx, "workflow", errc::invalid_id, reply);
+  if (!id)
+    return;
   const auto method = req.method();
   if (method == verb::get) {
     if (auto err = need(who, role_reader))
@@ -271,10 +281,9 @@ void automation_api::run(http::request_context& ctx,
     return reply(wrong_method(req, "…/run takes POST"));
   if (auto err = need(who, role_publisher))
     return reply(error_response(err, version, keep_alive));
-  auto id = ctx.params.get("id");
-  if (!id || !id_ok(*id))
-    return reply(error_response(errc::not_found, "no such workflow", "id",
-                                version, keep_alive));
+  auto id = id_param(ctx, "workflow", errc::not_found, reply);
+  if (!id)
+    return;
   auto input = json_body(req, reply, json::object());
   if (!input)
     return;
@@ -312,15 +321,10 @@ void automation_api::tasks(http::request_context& ctx,
   std::string workflow;
   if (auto w = ctx.query.find("workflow"))
     workflow = *w;
-  size_t limit = 100;
-  if (auto l = ctx.query.find("limit")) {
-    char* end = nullptr;
-    const auto v = std::strtoull(l->c_str(), &end, 10);
-    if (l->empty() || *end != '\0' || v < 1 || v > 1000)
-      return reply(error_response(errc::invalid_parameter, "limit is 1 to 1000",
-                                  "limit", version, keep_alive));
-    limit = v;
-  }
+  uint64_t limit = 100;
+  if (auto l = ctx.query.find("limit"))
+    if (auto err = parse_u64(*l, "limit", 1, max_query_limit, limit))
+      return reply(error_response(err, version, keep_alive));
   admin_.list(
       "task/",
       [state, workflow, limit, reply, version,
@@ -455,12 +459,9 @@ void automation_api::trigger(http::request_context& ctx,
   const auto& req = ctx.req;
   const auto version = ctx.version();
   const bool keep_alive = ctx.keep_alive();
-  auto id = ctx.params.get("id");
-  if (!id || !id_ok(*id))
-    return reply(error_response(errc::invalid_id,
-                                "a trigger id is 1-128 characters of "
-                                "[A-Za-z0-9._-]",
-                                "id", version, keep_alive));
+  auto id = id_param(ctx, "trigger", errc::invalid_id, reply);
+  if (!id)
+    return;
   const auto key = "trigger/" + *id;
   const auto method = req.method();
   if (method == verb::get) {
@@ -554,10 +555,9 @@ void automation_api::trigger_action(http::request_context& ctx,
   if (ctx.req.method() != verb::post)
     return reply(
         wrong_method(ctx.req, "…/" + std::string{action} + " takes POST"));
-  auto id = ctx.params.get("id");
-  if (!id || !id_ok(*id))
-    return reply(error_response(errc::not_found, "no such trigger", "id",
-                                version, keep_alive));
+  auto id = id_param(ctx, "trigger", errc::not_found, reply);
+  if (!id)
+    return;
   if (action == "fire") {
     if (auto err = need(who, role_publisher))
       return reply(error_response(err, version, keep_alive));
@@ -618,15 +618,10 @@ void automation_api::preview(http::request_context& ctx,
     return reply(error_response(err, version, keep_alive));
   if (auto err = http::check_known_params(ctx.query, {"n", "from"}))
     return reply(error_response(err, version, keep_alive));
-  size_t n = 10;
-  if (auto s = ctx.query.find("n")) {
-    char* end = nullptr;
-    const auto v = std::strtoull(s->c_str(), &end, 10);
-    if (s->empty() || *end != '\0' || v < 1 || v > 1000)
-      return reply(error_response(errc::invalid_parameter, "n is 1 to 1000",
-                                  "n", version, keep_alive));
-    n = v;
-  }
+  uint64_t n = 10;
+  if (auto s = ctx.query.find("n"))
+    if (auto err = parse_u64(*s, "n", 1, 1000, n))
+      return reply(error_response(err, version, keep_alive));
   int64_t from = runtime::now_unix_ns();
   if (auto s = ctx.query.find("from")) {
     auto t = runtime::parse_rfc3339(*s);
@@ -636,10 +631,9 @@ void automation_api::preview(http::request_context& ctx,
                                   keep_alive));
     from = *t;
   }
-  auto id = ctx.params.get("id");
-  if (!id || !id_ok(*id))
-    return reply(error_response(errc::not_found, "no such trigger", "id",
-                                version, keep_alive));
+  auto id = id_param(ctx, "trigger", errc::not_found, reply);
+  if (!id)
+    return;
   admin_.read(
       "trigger/" + *id,
       [id = *id, n, from, reply, version,

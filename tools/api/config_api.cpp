@@ -29,9 +29,6 @@ bool config_key_ok(std::string_view key) {
   return true;
 }
 
-std::string etag(uint64_t version) {
-  return "\"" + std::to_string(version) + "\"";
-}
 } // namespace
 
 config_api::config_api(admin_context& admin) : admin_(admin) {}
@@ -84,15 +81,11 @@ void config_api::item(http::request_context& ctx, const runtime::identity& who,
                                 "[A-Za-z0-9._:-]",
                                 "key", version, keep_alive));
   const auto def_key = "config/" + *key;
-  auto with_etag = [](http::http_response res, uint64_t v) {
-    res.set(field::etag, etag(v));
-    return res;
-  };
   if (method == verb::get) {
     return admin_.read(
         def_key,
-        [key = *key, reply, version, keep_alive,
-         with_etag](std::optional<protocol::definition> d) {
+        [key = *key, reply, version,
+         keep_alive](std::optional<protocol::definition> d) {
           if (!d)
             return reply(error_response(errc::not_found, "no such key: " + key,
                                         "key", version, keep_alive));
@@ -121,8 +114,8 @@ void config_api::item(http::request_context& ctx, const runtime::identity& who,
       def_key,
       [this, key = *key, def_key, expect = *expect,
        is_delete = method == verb::delete_, body = req.body(),
-       precondition_header, who_name = who.name, reply, version, keep_alive,
-       with_etag](std::optional<protocol::definition> current) mutable {
+       precondition_header, who_name = who.name, reply, version,
+       keep_alive](std::optional<protocol::definition> current) mutable {
         const uint64_t stored = current ? current->version : uint64_t{0};
         if (expect == http::any_version_precondition) {
           if (stored == 0)
@@ -162,7 +155,7 @@ void config_api::item(http::request_context& ctx, const runtime::identity& who,
         admin_.define(
             protocol::definition_change{def_key, text, base}, std::move(evs),
             version, keep_alive, reply,
-            [key, text, reply, version, keep_alive, with_etag](uint64_t v) {
+            [key, text, reply, version, keep_alive](uint64_t v) {
               std::string out = R"({"key":)" + json(key).dump() +
                                 R"(,"value":)" + text + R"(,"version":)" +
                                 std::to_string(v) + "}";

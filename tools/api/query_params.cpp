@@ -13,19 +13,6 @@ namespace {
 using runtime::errc;
 using runtime::make_api_error;
 
-caf::error parse_u64(const std::string& text, std::string_view field,
-                     uint64_t min, uint64_t max, uint64_t& out) {
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size() ||
-      out < min || out > max)
-    return make_api_error(errc::invalid_parameter,
-                          std::string{field} + " must be an integer from " +
-                              std::to_string(min) + " to " +
-                              std::to_string(max),
-                          std::string{field});
-  return {};
-}
-
 caf::error parse_time(const std::string& text, std::string_view field,
                       std::optional<int64_t>& out) {
   auto ns = runtime::parse_rfc3339(text);
@@ -86,6 +73,19 @@ caf::error parse_common(const http::query_string& q,
 }
 
 } // namespace
+
+caf::error parse_u64(const std::string& text, std::string_view field,
+                     uint64_t min, uint64_t max, uint64_t& out) {
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size() ||
+      out < min || out > max)
+    return runtime::make_api_error(
+        runtime::errc::invalid_parameter,
+        std::string{field} + " must be an integer from " + std::to_string(min) +
+            " to " + std::to_string(max),
+        std::string{field});
+  return {};
+}
 
 /// `format`: native (default) or cloudevents.
 caf::error parse_format(const http::query_string& q, bool& cloudevents) {

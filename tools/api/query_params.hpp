@@ -22,6 +22,11 @@ struct event_query_request {
   bool cloudevents = false; ///< format=cloudevents
 };
 
+/// `text` as an integer in [min, max] into `out`; invalid_parameter naming
+/// `field` otherwise (a query parameter such as `limit`).
+caf::error parse_u64(const std::string& text, std::string_view field,
+                     uint64_t min, uint64_t max, uint64_t& out);
+
 caf::expected<event_query_request>
 parse_event_query(const http::query_string& q);
 
