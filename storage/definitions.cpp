@@ -4,6 +4,8 @@
 
 #include "storage/definitions.hpp"
 
+#include <algorithm>
+#include <limits>
 #include <mutex>
 
 #include <nlohmann/json.hpp>
@@ -208,6 +210,12 @@ event_store::get_definition(const std::string& key) const {
 
 caf::expected<std::vector<definition>>
 event_store::list_definitions(const std::string& prefix) const {
+  return list_definitions(prefix, {}, std::numeric_limits<size_t>::max());
+}
+
+caf::expected<std::vector<definition>>
+event_store::list_definitions(const std::string& prefix,
+                              const std::string& after, size_t limit) const {
   std::shared_lock lock{impl_->life_mtx};
   if (impl_->closed)
     return closed_error();
@@ -215,7 +223,16 @@ event_store::list_definitions(const std::string& prefix) const {
   const auto full = def_key(prefix);
   std::unique_ptr<rocksdb::Iterator> it{
       impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->cf[cf_meta])};
-  for (it->Seek(full); it->Valid() && it->key().starts_with(full); it->Next()) {
+  if (after.empty()) {
+    it->Seek(full);
+  } else {
+    const auto from = def_key(after);
+    it->Seek(std::max(from, full));
+    if (it->Valid() && it->key() == rocksdb::Slice{from})
+      it->Next();
+  }
+  for (; out.size() < limit && it->Valid() && it->key().starts_with(full);
+       it->Next()) {
     auto key = it->key().ToStringView().substr(meta_definition_prefix.size());
     auto d = decode_definition(key, it->value().ToString());
     if (!d)

@@ -284,6 +284,13 @@ public:
   caf::expected<std::vector<definition>>
   list_definitions(const std::string& prefix) const;
 
+  /// At most `limit` definitions under `prefix` whose keys come after
+  /// `after` (empty: from the start), in key order: a page of a prefix
+  /// that may hold many (dead letters).
+  caf::expected<std::vector<definition>>
+  list_definitions(const std::string& prefix, const std::string& after,
+                   size_t limit) const;
+
   /// The progress stored under `key`, nullopt when none was committed.
   caf::expected<std::optional<progress>>
   get_progress(const std::string& key) const;

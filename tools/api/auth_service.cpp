@@ -326,6 +326,22 @@ bool auth_service::predates(const runtime::auth::jwt_claims& claims,
          claims.issued_at < u.tokens_after_s;
 }
 
+std::optional<runtime::identity>
+auth_service::principal(std::string_view name) const {
+  std::shared_lock guard{mtx_};
+  if (name.starts_with("token/")) {
+    auto t = tokens_.find(std::string{name.substr(6)});
+    if (t == tokens_.end())
+      return std::nullopt;
+    return runtime::identity{std::string{name}, t->second.groups,
+                             t->second.roles};
+  }
+  auto u = users_.find(std::string{name});
+  if (u == users_.end())
+    return std::nullopt;
+  return identity_of(u->second);
+}
+
 runtime::identity auth_service::identity_of(const user_record& u) {
   return runtime::identity{u.name, u.groups, u.roles};
 }

@@ -154,6 +154,11 @@ public:
   std::optional<user_record> user(std::string_view name) const;
   /// Whether service token `id` is known (not revoked).
   bool has_token(const std::string& id) const;
+  /// The identity of principal `name` now, as a credential of it would
+  /// prove: a user name, or "token/<id>" for a service token; nullopt when
+  /// it no longer exists. For what acts on a principal's behalf later
+  /// (a subscription delivers what its creator may see).
+  std::optional<runtime::identity> principal(std::string_view name) const;
   std::vector<user_record> users() const;
   std::vector<token_record> tokens() const;
 

@@ -29,7 +29,8 @@ node_api::node_api(caf::actor_system& sys, actors::node_handles handles,
               }),
       compat_(sys, handles, opts, state_), auth_api_(admin_), users_(admin_),
       tokens_(admin_), sources_(admin_), config_(admin_),
-      automation_api_(admin_, automation_), sys_(sys), opts_(opts) {
+      automation_api_(admin_, automation_), delivery_api_(admin_, delivery_),
+      sys_(sys), opts_(opts) {
   nodes_.add_routes(routes_);
   auth_api_.add_routes(routes_);
   events_.add_routes(routes_);
@@ -40,6 +41,7 @@ node_api::node_api(caf::actor_system& sys, actors::node_handles handles,
   sources_.add_routes(routes_);
   config_.add_routes(routes_);
   automation_api_.add_routes(routes_);
+  delivery_api_.add_routes(routes_);
   // Every refused publish counts, whichever check refused it (the table's
   // 404/405/403 included; a 401 does not).
   routes_.after_authentication(

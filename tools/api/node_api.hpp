@@ -23,6 +23,8 @@
 #include "tools/api/auth_service.hpp"
 #include "tools/api/automation_api.hpp"
 #include "tools/api/automation_handles.hpp"
+#include "tools/api/delivery_api.hpp"
+#include "tools/api/delivery_handles.hpp"
 #include "tools/api/compat004_api.hpp"
 #include "tools/api/config_api.hpp"
 #include "tools/api/events_api.hpp"
@@ -75,6 +77,9 @@ public:
   /// The automation actors (DESIGN §4, §5): registers their resources
   /// (`/api/v1/listeners`). Call once, before serving.
   void set_automation(automation_handles handles);
+  /// The delivery actor (DESIGN §4): topics, subscriptions, dead letters.
+  /// Call once, before serving.
+  void set_delivery(delivery_handles handles) { delivery_ = handles; }
 
   /// Closes every open stream and listener connection with 1001 (going
   /// away).
@@ -102,6 +107,7 @@ private:
   routes routes_;
   admin_context admin_;
   automation_handles automation_;
+  delivery_handles delivery_;
   nodes_api nodes_;
   events_api events_;
   compat004_api compat_;
@@ -112,6 +118,7 @@ private:
   sources_api sources_;
   config_api config_;
   automation_api automation_api_;
+  delivery_api delivery_api_;
   /// Set by set_automation().
   std::unique_ptr<listeners_api> listeners_;
   caf::actor_system& sys_;

@@ -21,6 +21,7 @@
 #include "actors/automation/http_call.hpp"
 #include "actors/automation/listener_hub.hpp"
 #include "actors/cluster/local_coordinator.hpp"
+#include "actors/delivery/delivery_actor.hpp"
 #include "actors/cluster/type_ids.hpp"
 #include "actors/definition_actor.hpp"
 #include "actors/node.hpp"
@@ -222,10 +223,36 @@ int run_daemon(const daemon_config& cfg) {
         automation::flow_deps{handles.writer, handles.registry,
                               handles.definitions, coordinator, hub},
         fopts);
+    // Delivery (DESIGN §4): one curl multi pool for every subscription;
+    // cursors are committed through the same coordinator.
+    auto pool = std::make_shared<delivery::http_pool>();
+    auto delivery_metrics = std::make_shared<delivery::delivery_metrics>();
+    delivery::subscription_env denv;
+    denv.writer = handles.writer;
+    denv.registry = handles.registry;
+    denv.readers = handles.readers;
+    denv.coordinator = coordinator;
+    denv.store = store;
+    denv.pool = pool;
+    denv.resolve = [auth = *auth](const std::string& name) {
+      return auth->principal(name);
+    };
+    auto deliveries = delivery::spawn_delivery(
+        sys, denv, delivery::delivery_options{*node_id, delivery_metrics});
+    if (!deliveries) {
+      spdlog::error("cannot load subscriptions: {}",
+                    runtime::describe(deliveries.error()).message);
+      caf::anon_send_exit(flow, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(coordinator, caf::exit_reason::user_shutdown);
+      actors::stop_node(sys, handles);
+      return 1;
+    }
     // Before the writer stops. Runs first (a run cut here resumes after the
     // restart); then the hub, which stores the disconnects of listeners
     // still connected.
     auto stop_automation = [&] {
+      caf::anon_send_exit(*deliveries, caf::exit_reason::user_shutdown);
+      pool->stop(); // deliveries in flight go again after a restart
       caf::anon_send_exit(flow, caf::exit_reason::user_shutdown);
       automation::abort_http_calls(); // their runs resume (fail) later
       if (!automation::stop_listener_hub(sys, hub, drain_bound))
@@ -236,6 +263,7 @@ int run_daemon(const daemon_config& cfg) {
     net::io_context ioc{static_cast<int>(cfg.http_threads)};
     api::node_api api{sys, handles, api_options_of(cfg), *auth};
     api.set_automation(api::automation_handles{flow, hub});
+    api.set_delivery(api::delivery_handles{*deliveries});
     // GET /metrics; sources beyond the built-in ones go into `extra`.
     api::metrics_sources metrics_src;
     metrics_src.writer = handles.metrics;
@@ -298,6 +326,55 @@ int run_daemon(const daemon_config& cfg) {
       out.histogram("herald_trigger_fire_lateness_seconds",
                     "Seconds between a schedule instant and its fire",
                     fm->fire_lateness_seconds.snapshot());
+    });
+    metrics_src.extra.push_back([dm = delivery_metrics, pool,
+                                 store](runtime::metrics_text_writer& out) {
+      const auto rows = dm->rows();
+      const auto last = store->last_seq();
+      out.counter("herald_delivery_requests_total",
+                  "Outbound delivery requests sent (every attempt)",
+                  pool->requests_sent());
+      auto each = [&](std::string_view name, runtime::metric_type type,
+                      std::string_view help, auto value) {
+        out.family(name, type, help);
+        for (const auto& r : rows)
+          out.sample(name, value(*r.counters), {{"subscription", r.id}});
+      };
+      each("herald_subscription_lag_events", runtime::metric_type::gauge,
+           "Events stored after the subscription's cursor",
+           [last](const delivery::subscription_metrics& m) {
+             const auto c = m.cursor.load();
+             return last > c ? last - c : uint64_t{0};
+           });
+      each("herald_subscription_lag_seconds", runtime::metric_type::gauge,
+           "Age of the oldest event read and not yet delivered",
+           [](const delivery::subscription_metrics& m) {
+             const auto t = m.oldest_pending_ns.load();
+             return t == 0 ? 0.0
+                           : std::max(0.0, static_cast<double>(
+                                               runtime::now_unix_ns() - t) /
+                                               1e9);
+           });
+      each("herald_subscription_delivered_total",
+           runtime::metric_type::counter, "Events delivered (2xx)",
+           [](const delivery::subscription_metrics& m) {
+             return m.delivered.load();
+           });
+      each("herald_subscription_attempts_total",
+           runtime::metric_type::counter, "Delivery attempts",
+           [](const delivery::subscription_metrics& m) {
+             return m.attempts.load();
+           });
+      each("herald_subscription_failures_total",
+           runtime::metric_type::counter, "Delivery attempts that failed",
+           [](const delivery::subscription_metrics& m) {
+             return m.failures.load();
+           });
+      each("herald_subscription_dead_letters_total",
+           runtime::metric_type::counter, "Events dead-lettered",
+           [](const delivery::subscription_metrics& m) {
+             return m.dead_letters.load();
+           });
     });
     api.set_metrics_sources(std::move(metrics_src));
     http::http_limits limits;
@@ -388,6 +465,13 @@ int run_daemon(const daemon_config& cfg) {
           .receive([](bool) {},
                    [](const caf::error& err) {
                      spdlog::warn("triggers did not start in time: {}",
+                                  runtime::describe(err).message);
+                   });
+      starter->request(*deliveries, std::chrono::seconds{60},
+                       delivery::start_atom_v)
+          .receive([](bool) {},
+                   [](const caf::error& err) {
+                     spdlog::warn("subscriptions did not start in time: {}",
                                   runtime::describe(err).message);
                    });
     }
