@@ -39,7 +39,7 @@
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
-#include "proto/herald/v1/event.pb.h"
+#include "herald/v1/event.pb.h"
 #include "runtime/content_filter.hpp"
 #include "runtime/flow/duration.hpp"
 
