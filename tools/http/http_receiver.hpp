@@ -62,6 +62,9 @@ public:
   std::vector<received_request> requests() const;
   /// Requests received so far.
   size_t count() const;
+  /// Connections accepted so far (keep-alive: a client that reuses its
+  /// connection opens one for many requests).
+  size_t connections() const;
   /// Forgets the recorded requests (the count restarts at 0).
   void clear();
   /// Keep only the count, not the requests (benchmarks).

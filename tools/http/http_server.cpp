@@ -27,17 +27,17 @@ namespace {
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
   http_session(tcp::socket socket, http_router& router, http_limits limits,
-               std::atomic<size_t>& open)
+               std::shared_ptr<std::atomic<size_t>> open)
       : stream_(std::move(socket)), router_(router), limits_(limits),
-        open_(open) {
-    ++open_;
+        open_(std::move(open)) {
+    ++*open_;
     beast::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec)
       remote_ip_ = ep.address().to_string();
   }
 
-  ~http_session() { --open_; }
+  ~http_session() { --*open_; }
 
   void run() {
     net::dispatch(
@@ -280,7 +280,7 @@ private:
   bool head_ = false;                ///< the request being answered is HEAD
   http_router& router_;
   http_limits limits_;
-  std::atomic<size_t>& open_;
+  std::shared_ptr<std::atomic<size_t>> open_;
   std::string remote_ip_;
 };
 
@@ -340,6 +340,7 @@ void http_server::do_accept() {
           spdlog::warn("http: accept failed: {}", ec.message());
         } else {
           socket.set_option(tcp::no_delay(true), ec);
+          ++self->accepted_;
           std::make_shared<http_session>(std::move(socket), self->router_,
                                          self->limits_, self->open_)
               ->run();

@@ -65,7 +65,9 @@ public:
   void stop_accepting();
 
   /// Connections accepted so far and open now (for logs and metrics).
-  size_t open_connections() const noexcept { return open_.load(); }
+  size_t open_connections() const noexcept { return open_->load(); }
+  /// Connections accepted since listen() (keep-alive checks in tests).
+  size_t accepted_connections() const noexcept { return accepted_.load(); }
 
 private:
   void do_accept();
@@ -74,7 +76,11 @@ private:
   http_router& router_;
   http_limits limits_;
   boost::asio::ip::tcp::acceptor acceptor_;
-  std::atomic<size_t> open_{0};
+  /// Shared with the sessions: a session destroyed after the server (with
+  /// the io_context, when it still held one) counts down a live counter.
+  std::shared_ptr<std::atomic<size_t>> open_ =
+      std::make_shared<std::atomic<size_t>>(0);
+  std::atomic<size_t> accepted_{0};
 };
 
 } // namespace herald::http
