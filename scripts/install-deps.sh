@@ -16,6 +16,8 @@ packages=(
   libcctz-dev tzdata libcurl4-openssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # delivery tests check webhook signatures with OpenSSL's HMAC
+  libssl-dev
   # the README tour and process-level helpers
   curl ca-certificates procps
   # promtool (/usr/bin/promtool) for the /metrics test; the package is the
