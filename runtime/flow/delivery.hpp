@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-#include "proto/herald/v1/event.pb.h"
+#include "herald/v1/event.pb.h"
 #include "runtime/flow/subscription.hpp"
 
 namespace herald::flow {
