@@ -3,7 +3,9 @@
 // Standard Webhooks signatures (https://www.standardwebhooks.com, DESIGN
 // §4): a secret is "whsec_" + base64 of 24 random bytes; a signature is
 // "v1," + base64(HMAC-SHA256(key, "<webhook-id>.<webhook-timestamp>.<body>"))
-// where key is the decoded secret. HMAC by libsodium; thread-safe.
+// where key is the decoded secret. HMAC by libsodium; thread-safe. A
+// process where libsodium cannot initialise aborts on first use (there is
+// no safe way to make a secret without its random source).
 
 #include <cstdint>
 #include <optional>

@@ -12,6 +12,7 @@
 
 namespace herald::flow {
 struct step_plan;
+struct destination;
 } // namespace herald::flow
 
 namespace herald::flow::detail {
@@ -20,5 +21,10 @@ namespace herald::flow::detail {
 /// `out`, expanding phases; errors as workflow_plan::parse documents them.
 caf::error parse_steps(const nlohmann::json& steps,
                        std::vector<step_plan>& out);
+
+/// Checks and compiles the "destination" member of a subscription document
+/// `doc` (an object: the caller checked) into `out`; errors as
+/// subscription_def::parse documents them.
+caf::error parse_destination(const nlohmann::json& doc, destination& out);
 
 } // namespace herald::flow::detail

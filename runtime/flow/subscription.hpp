@@ -3,8 +3,9 @@
 // Topics and subscriptions as users define them (DESIGN §4, seeds 002 and
 // 004):
 //
-//   topic        {"description"?: …, "rules": [{"source"?: "…", "name"?: pattern,
-//                                        "filter"?: {…}}, …]}
+//   topic        {"description"?: …,
+//                 "rules": [{"source"?: "…", "name"?: pattern,
+//                            "filter"?: {…}}, …]}
 //   subscription {"description"?: …, "topic": "t" | "name": pattern,
 //                 "filter"?: {…}, "scope"?: "project/x",
 //                 "destination": {"type": "webhook", "url": …,
@@ -83,7 +84,8 @@ struct destination {
   /// http:// or https:// with a host; any host (loopback and private
   /// addresses included: Herald runs inside its users' networks).
   std::string url;
-  /// Webhook only: extra request headers, in the document's order. Names
+  /// Webhook only: extra request headers, ordered by name (nlohmann::json
+  /// keeps an object's members sorted), names unique ignoring case. Names
   /// are HTTP tokens; the Standard Webhooks headers, Content-Type,
   /// Content-Length, Host and Transfer-Encoding cannot be set.
   std::vector<std::pair<std::string, std::string>> headers;
@@ -156,9 +158,7 @@ public:
   const std::optional<std::string>& scope() const noexcept { return scope_; }
   const struct destination& destination() const noexcept { return dest_; }
   const retry_policy& retry() const noexcept { return retry_; }
-  const std::optional<uint64_t>& from_seq() const noexcept {
-    return from_seq_;
-  }
+  const std::optional<uint64_t>& from_seq() const noexcept { return from_seq_; }
   bool enabled() const noexcept { return enabled_; }
 
   const server_fields& server() const noexcept { return server_; }
