@@ -50,10 +50,13 @@ protected:
     for (int i = 0; i < n; ++i)
       batch.push_back({{"name", name}, {"data", {{"n", i}}}});
     auto r = http().post_json(std::string{events_path}, batch);
-    EXPECT_EQ(r.status, 200) << r.describe();
+    EXPECT_TRUE(r.ok()) << r.describe();
     std::vector<std::string> ids;
-    for (const auto& e : r.json()["events"])
-      ids.push_back(e["id"].get<std::string>());
+    auto body = r.json();
+    if (body.is_object() && body["events"].is_array())
+      for (const auto& e : body["events"])
+        ids.push_back(e["id"].get<std::string>());
+    EXPECT_EQ(ids.size(), static_cast<size_t>(n)) << r.describe();
     return ids;
   }
 
@@ -98,6 +101,7 @@ TEST_F(delivery_test, ReceiverDownThenUpGetsEveryEventInOrder) {
   put_sub("orders", webhook("orders.>"));
   auto ids = publish_n("orders.created", 20);
   // The receiver is down: the first event is retried, nothing after it.
+  ASSERT_EQ(ids.size(), 20u);
   ASSERT_TRUE(wait_for([&] { return rx.count() >= 5; }, 20s));
   for (const auto& r : rx.requests())
     EXPECT_EQ(r.headers.at("webhook-id"), ids.front());
@@ -440,7 +444,8 @@ TEST_F(delivery_test, ScopeAndTopicDecideWhatIsSent) {
 TEST_F(delivery_test, BadInputNamesTheFieldAndStoresNothing) {
   auto bad = [&](json body, const std::string& field) {
     auto r = http().put_json("/api/v1/subscriptions/bad", body);
-    EXPECT_TRUE(is_api_error(r, 400, {}, field)) << r.describe();
+    EXPECT_TRUE(is_api_error(r, 400, {"invalid_field", "invalid_filter"}, field))
+        << r.describe();
   };
   json ok = webhook("a.>");
   auto with = [&](const json::json_pointer& p, json v) {
@@ -455,7 +460,7 @@ TEST_F(delivery_test, BadInputNamesTheFieldAndStoresNothing) {
   bad(with("/retry/max_age"_json_pointer, "8d"), "/retry/max_age");
   bad(with("/retry/max_backoff"_json_pointer, "1ms"), "/retry/max_backoff");
   bad(with("/filter"_json_pointer, json{{"data.x", {{"$nope", 1}}}}),
-      "/filter/data.x");
+      "/filter/data.x/$nope");
   json by_topic = ok;
   by_topic.erase("name");
   by_topic["topic"] = "nope";
@@ -466,7 +471,8 @@ TEST_F(delivery_test, BadInputNamesTheFieldAndStoresNothing) {
   bad(slack, "/destination/template");
   EXPECT_EQ(http().get("/api/v1/subscriptions/bad").status, 404);
   auto t = http().put_json("/api/v1/topics/t", {{"rules", json::array()}});
-  EXPECT_TRUE(is_api_error(t, 400, {}, "/rules")) << t.describe();
+  EXPECT_TRUE(is_api_error(t, 400, {"invalid_field"}, "/rules"))
+      << t.describe();
 }
 
 TEST_F(delivery_test, OnlyItsCreatorOrAnAdminSeesAndChangesIt) {
@@ -550,7 +556,8 @@ TEST_F(delivery_test, Seed004ProjectSubscriptionsReadAndReplace) {
   EXPECT_TRUE(got2.contains("chat"));
   EXPECT_EQ(http().get("/api/v1/subscriptions/hook").status, 404);
   auto bad = http().put_json(path, {{"x", {{"type", "fax"}, {"url", rx.url()}}}});
-  EXPECT_TRUE(is_api_error(bad, 400, {}, "/x/type")) << bad.describe();
+  EXPECT_TRUE(is_api_error(bad, 400, {"invalid_field"}, "/x/type"))
+      << bad.describe();
 }
 
 } // namespace

@@ -6,11 +6,14 @@
 // event (`name: ">"`) under scope `project/{p}`, delivered as its creator
 // may see them.
 
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "runtime/errc.hpp"
 #include "runtime/event_codec.hpp"
 #include "runtime/flow/subscription.hpp"
+#include "runtime/time_format.hpp"
 #include "runtime/uuid.hpp"
 #include "runtime/webhook_signature.hpp"
 #include "tools/api/actor_bridge.hpp"
@@ -251,17 +254,20 @@ void delivery_api::put_project(std::string project, json body,
                     {id, def.to_stored().dump(), 0, "subscription.updated"});
               }
               // One change after the other; the reply is the new state.
+              // The chain holds itself weakly; each pending commit holds
+              // it strongly until its step has run.
               auto step = std::make_shared<std::function<void(size_t)>>();
-              *step = [this, changes, defs, step, who, reply, version,
+              std::weak_ptr<std::function<void(size_t)>> weak = step;
+              *step = [this, changes, defs, weak, who, reply, version,
                        keep_alive](size_t i) {
                 if (i == changes->size()) {
                   json out = json::object();
                   for (const auto& [id, def] : *defs)
                     out[id] = to_004(def);
-                  *step = nullptr; // break the cycle
                   return reply(json_response(200, out.dump(), version,
                                              keep_alive));
                 }
+                auto self = weak.lock();
                 const auto& c = (*changes)[i];
                 std::vector<v1::Event> evs;
                 evs.push_back(runtime::make_system_event(
@@ -269,7 +275,7 @@ void delivery_api::put_project(std::string project, json body,
                     runtime::now_unix_ns()));
                 commit("subscription/" + c.id, c.value, c.expect,
                        std::move(evs), version, keep_alive, reply,
-                       [step, i](uint64_t) { (*step)(i + 1); });
+                       [self, i](uint64_t) { (*self)(i + 1); });
               };
               (*step)(0);
             },
