@@ -29,11 +29,15 @@ struct retention_state {
     const size_t chunk = std::max<size_t>(opts.chunk_events, 1);
     while (deleted < opts.tick_events) {
       const size_t want = std::min<size_t>(chunk, opts.tick_events - deleted);
+      if (opts.hold)
+        opts.policy.hold_from_seq = opts.hold();
       auto r = store->expire(opts.policy, opts.clock(), want);
       if (!r) {
         m.failed_runs.fetch_add(1, std::memory_order_relaxed);
         return std::move(r.error());
       }
+      if (!r->forced.empty() && opts.on_forced)
+        opts.on_forced(std::move(r->forced));
       deleted += r->events_deleted;
       m.events_deleted.fetch_add(r->events_deleted, std::memory_order_relaxed);
       m.bytes_deleted.fetch_add(r->bytes_deleted, std::memory_order_relaxed);

@@ -65,6 +65,13 @@ struct retention_options {
   bool inline_io = false;
   /// Where the sweeper counts; created when null.
   std::shared_ptr<retention_metrics> metrics;
+  /// Asked before each expire() call: the lowest seq something still
+  /// needs (subscriptions' cursors + 1); the age rules stop there
+  /// (storage::retention_policy::hold_from_seq). Empty: nothing held.
+  std::function<uint64_t()> hold;
+  /// Gets the held events the size budget forced out (on the sweeper's
+  /// thread, after they were deleted). Empty: they are just gone.
+  std::function<void(std::vector<v1::Event>)> on_forced;
 };
 
 /// Messages of the retention actor.

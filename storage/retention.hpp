@@ -20,6 +20,8 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include "herald/v1/event.pb.h"
+
 namespace herald::storage {
 
 /// One `PATTERN=DURATION` rule.
@@ -38,6 +40,12 @@ struct retention_policy {
   std::optional<uint64_t> max_bytes;
   /// Ordered: the first matching rule decides.
   std::vector<retention_rule> rules;
+  /// Events from this seq on are held: the age rules never delete them
+  /// (an enabled subscription has not delivered them yet); only the size
+  /// budget may, and expire() then hands them back in
+  /// retention_result::forced. Set per sweep by the caller (not part of
+  /// the configured policy); UINT64_MAX holds nothing.
+  uint64_t hold_from_seq = UINT64_MAX;
 
   /// True when nothing would ever be deleted.
   bool keeps_everything() const noexcept;
@@ -65,6 +73,10 @@ struct retention_result {
   uint64_t bytes_deleted = 0;
   /// The call stopped at its event limit and more is expired already.
   bool more = false;
+  /// Events at or above policy.hold_from_seq that the size budget forced
+  /// out (at most the call's max_events): whoever held them keeps them
+  /// (subscriptions turn them into dead letters, "expired").
+  std::vector<v1::Event> forced;
 };
 
 /// Parses `30d`, `12h`, `90m`, `45s`, `250ms` (a positive integer and one

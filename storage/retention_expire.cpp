@@ -278,7 +278,7 @@ private:
         return err;
       if (auto err = parse_event(value, seq, ev))
         return err;
-      if (ev.accept_time_ns() >= limit)
+      if (ev.accept_time_ns() >= limit || seq >= policy_.hold_from_seq)
         break;
       if (!take())
         break;
@@ -310,7 +310,8 @@ private:
         floor = seq + 1; // its rule's pass owns it
         continue;
       }
-      if (ev.accept_time_ns() >= limit || !take())
+      if (ev.accept_time_ns() >= limit || seq >= policy_.hold_from_seq ||
+          !take())
         break;
       if (auto err = add(ev, it->value().size())) {
         s_.age_walk_floor = 0;
@@ -381,6 +382,8 @@ private:
         break;
       --target;
       any = true;
+      if (seq >= policy_.hold_from_seq)
+        result_.forced.push_back(ev);
       del_.add(std::move(ev), it->value().size());
       ev = v1::Event{};
       if (del_.size() >= chunk_events || target == 0) {

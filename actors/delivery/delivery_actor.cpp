@@ -14,6 +14,8 @@
 #include "runtime/event_codec.hpp"
 #include "runtime/flow/dead_letter.hpp"
 #include "runtime/flow/subscription_progress.hpp"
+#include "runtime/identity.hpp"
+#include "runtime/time_format.hpp"
 #include "storage/event_store.hpp"
 
 namespace herald::delivery {
@@ -48,6 +50,25 @@ void delivery_metrics::put(const std::string& id,
 void delivery_metrics::erase(const std::string& id) {
   std::lock_guard guard{mtx_};
   rows_.erase(id);
+}
+
+void delivery_metrics::expired(std::vector<v1::Event> events) const {
+  std::function<void(std::vector<v1::Event>)> sink;
+  {
+    std::lock_guard guard{mtx_};
+    sink = sink_;
+  }
+  if (sink)
+    sink(std::move(events));
+  else
+    spdlog::warn("retention forced out {} held events before delivery ran",
+                 events.size());
+}
+
+void delivery_metrics::set_expired_sink(
+    std::function<void(std::vector<v1::Event>)> sink) {
+  std::lock_guard guard{mtx_};
+  sink_ = std::move(sink);
 }
 
 namespace {
@@ -429,6 +450,45 @@ delivery_actor::behavior_type manager_impl(self_ptr self, subscription_env env,
         }
         return not_found("dead letter", "event_id");
       },
+      [self](expired_atom, const std::vector<v1::Event>& evs) {
+        auto& s = self->state;
+        const auto now = runtime::now_unix_ns();
+        for (auto& [id, e] : s.subs) {
+          if (!e.def->enabled())
+            continue;
+          auto who = s.env.resolve(e.def->server().created_by);
+          if (!who)
+            continue;
+          const auto cursor = e.metrics->cursor.load();
+          auto topic = topic_of(s, *e.def);
+          for (const auto& ev : evs) {
+            if (ev.seq() <= cursor || !e.def->matches(ev, topic.get()) ||
+                !runtime::can_see(*who, ev))
+              continue;
+            flow::dead_letter letter{ev, 0, "expired", now, now};
+            std::vector<v1::Event> note;
+            note.push_back(runtime::make_system_event(
+                "subscription.dead_lettered",
+                {{"subscription_id", id},
+                 {"event_id", ev.id()},
+                 {"attempts", 0},
+                 {"last_error", "expired"}},
+                now));
+            ++e.metrics->dead_letters;
+            self->request(s.env.writer, ask_timeout, actors::define_atom_v,
+                          protocol::definition_change{
+                              flow::dead_letter_key(id, ev.seq()),
+                              letter.to_stored(), std::nullopt},
+                          std::move(note))
+                .then([](protocol::definition_result&) {},
+                      [id](caf::error& err) {
+                        spdlog::warn("subscription {}: an expired event is "
+                                     "lost: {}",
+                                     id, runtime::describe(err).message);
+                      });
+          }
+        }
+      },
       [self](cluster::view_atom, const cluster::membership&) {
         // Ownership may have moved: stop what is not ours, start the rest
         // (the actor of a subscription owned elsewhere is fenced anyway).
@@ -476,8 +536,13 @@ caf::expected<delivery_actor> spawn_delivery(caf::actor_system& sys,
             loaded, d.key.substr(subscription_prefix.size()), d.value))
       spdlog::error("subscription {} is not loaded: {}", d.key,
                     runtime::describe(err).message);
-  return sys.spawn<caf::detached>(manager_impl, std::move(env),
-                                  std::move(opts), std::move(loaded));
+  auto metrics = opts.metrics;
+  auto actor = sys.spawn<caf::detached>(manager_impl, std::move(env),
+                                        std::move(opts), std::move(loaded));
+  metrics->set_expired_sink([actor](std::vector<v1::Event> evs) {
+    caf::anon_send(actor, expired_atom_v, std::move(evs));
+  });
+  return actor;
 }
 
 } // namespace herald::delivery

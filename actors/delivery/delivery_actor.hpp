@@ -58,9 +58,17 @@ public:
            bool active);
   void erase(const std::string& id);
 
+  /// Held events that retention's size budget forced out (any thread):
+  /// passed to the sink the delivery actor set, which keeps each as a
+  /// dead letter ("expired") of every subscription that had not delivered
+  /// it. Before the sink is set they are only logged.
+  void expired(std::vector<v1::Event> events) const;
+  void set_expired_sink(std::function<void(std::vector<v1::Event>)> sink);
+
 private:
   mutable std::mutex mtx_;
   std::map<std::string, row> rows_;
+  std::function<void(std::vector<v1::Event>)> sink_;
 };
 
 struct delivery_options {
@@ -102,6 +110,10 @@ struct delivery_options {
 /// - `(drop_atom, std::string id, std::string event_id) -> bool`
 ///   Deletes that dead letter. Errors: not_found "event_id".
 ///
+/// - `(expired_atom, std::vector<v1::Event> events)`: held events the
+///   size budget deleted (delivery_metrics::expired): each becomes a dead
+///   letter with last_error "expired" of every enabled subscription whose
+///   cursor is below it and that matches and may see it.
 /// - `(cluster::view_atom, membership)`: from the coordinator.
 using delivery_actor = caf::typed_actor<
     caf::replies_to<start_atom>::with<bool>,
@@ -115,6 +127,7 @@ using delivery_actor = caf::typed_actor<
     caf::replies_to<dead_letters_atom, std::string, std::string,
                     uint64_t>::with<std::string>,
     caf::replies_to<drop_atom, std::string, std::string>::with<bool>,
+    caf::reacts_to<expired_atom, std::vector<v1::Event>>,
     caf::reacts_to<cluster::view_atom, cluster::membership>>;
 
 /// Loads the topics and subscriptions from env.store (on the calling

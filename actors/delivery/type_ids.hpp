@@ -46,6 +46,7 @@ CAF_ADD_ATOM(herald_delivery, herald::delivery, page_atom, "hdpage")
 CAF_ADD_ATOM(herald_delivery, herald::delivery, sent_atom, "hdsent")
 CAF_ADD_ATOM(herald_delivery, herald::delivery, retry_atom, "hdretry")
 CAF_ADD_ATOM(herald_delivery, herald::delivery, poll_atom, "hdpoll")
+CAF_ADD_ATOM(herald_delivery, herald::delivery, expired_atom, "hdexpired")
 
 CAF_ADD_TYPE_ID(herald_delivery, (herald::delivery::http_answer))
 CAF_ADD_TYPE_ID(herald_delivery, (herald::delivery::batch_result))

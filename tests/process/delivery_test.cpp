@@ -509,6 +509,27 @@ TEST_F(delivery_test, DeliversOnlyWhatItsCreatorMaySee) {
             std::vector<std::string>{r.json()["events"][1]["id"]});
 }
 
+TEST_F(delivery_test, ADeletedCreatorDisablesItsSubscriptions) {
+  answer(200);
+  auto ann = login_as("ann", {"reader"});
+  ASSERT_EQ(ann.put_json("/api/v1/subscriptions/anns", webhook("c.>")).status,
+            201);
+  ASSERT_EQ(http().request("DELETE", "/api/v1/users/ann").status, 204);
+  publish_n("c.x", 1);
+  json st;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        st = http().get("/api/v1/subscriptions/anns").json();
+        return st["state"] == "disabled";
+      },
+      20s))
+      << st.dump();
+  EXPECT_NE(st["reason"].get<std::string>().find("ann"), std::string::npos);
+  auto ev = query_all(http(), {{"name", "subscription.disabled"}});
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(rx.count(), 0u);
+}
+
 TEST_F(delivery_test, Seed004ProjectSubscriptionsReadAndReplace) {
   answer(200);
   const std::string path = "/api/v1/events/subscriptions/project/shop/";

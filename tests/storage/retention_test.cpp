@@ -428,6 +428,56 @@ TEST_F(retention_test, size_budget_removes_the_oldest_events_first) {
   check_raw();
 }
 
+TEST_F(retention_test, held_events_outlive_their_age_rules) {
+  std::vector<v1::Event> evs;
+  for (int i = 0; i < 6; ++i) {
+    evs.push_back(full_event("h-" + std::to_string(i), "progress"));
+    evs.push_back(full_event("d-" + std::to_string(i), "job.done"));
+  }
+  append(evs, t0); // seqs 1..12
+  retention_policy p;
+  p.max_age_ns = day;          // the default pass
+  p.rules = {{"progress", day}}; // and a rule's pass
+  p.hold_from_seq = 7; // a subscription delivered up to seq 6
+  auto r = expire(p, t0 + 2 * day);
+  EXPECT_EQ(r.events_deleted, 6u);
+  EXPECT_TRUE(r.forced.empty());
+  EXPECT_EQ(seqs_where({}), (std::vector<uint64_t>{7, 8, 9, 10, 11, 12}));
+  // The subscription moves on: the rest goes too.
+  p.hold_from_seq = UINT64_MAX;
+  EXPECT_EQ(expire(p, t0 + 2 * day).events_deleted, 6u);
+  check_raw();
+}
+
+TEST_F(retention_test, size_budget_forces_out_held_events_and_hands_them_back) {
+  std::mt19937_64 rng{11};
+  std::string payload(1000, ' ');
+  std::vector<v1::Event> evs;
+  for (int i = 0; i < 1000; ++i) {
+    for (auto& c : payload)
+      c = static_cast<char>('a' + rng() % 26);
+    auto ev = full_event("f-" + std::to_string(i), "big");
+    ev.set_data_json("\"" + payload + "\"");
+    evs.push_back(std::move(ev));
+  }
+  append(evs, t0);
+  ASSERT_FALSE(store_->flush());
+  auto before = store_->estimated_live_bytes();
+  ASSERT_TRUE(before);
+  retention_policy p;
+  p.max_bytes = *before / 2;
+  p.hold_from_seq = 101; // held from seq 101 on
+  auto r = expire(p, t0 + sec);
+  ASSERT_GT(r.events_deleted, 100u);
+  // Every deleted event from 101 on is handed back, in seq order.
+  ASSERT_EQ(r.forced.size(), r.events_deleted - 100);
+  for (size_t i = 0; i < r.forced.size(); ++i) {
+    EXPECT_EQ(r.forced[i].seq(), 101 + i);
+    EXPECT_EQ(r.forced[i].id(), "f-" + std::to_string(100 + i));
+    EXPECT_FALSE(r.forced[i].data_json().empty());
+  }
+}
+
 // --- concurrency ---------------------------------------------------------
 
 TEST_F(retention_test, appends_during_expiry_lose_nothing) {

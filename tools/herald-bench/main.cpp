@@ -185,6 +185,27 @@ int main(int argc, char** argv) {
   add_node_flags(c9, wr.node);
   add_common(c9, wr.out, &wr.repeat);
 
+  deliveries_options dl;
+  auto* c10 = app.add_subcommand(
+      "deliveries", "Webhook deliveries: one subscription, many, an outage, "
+                    "stalled subscriptions (issue 11)");
+  c10->add_option("--events", dl.events, "Events through one subscription")
+      ->check(CLI::Range(1, 100000000));
+  c10->add_option("--events-many", dl.events_many,
+                  "Events through each of --subscriptions")
+      ->check(CLI::Range(1, 10000000));
+  c10->add_option("--subscriptions", dl.subscriptions,
+                  "Subscriptions of the many and stalled phases")
+      ->check(CLI::Range(1, 10000));
+  c10->add_option("--outage", dl.outage_s, "Seconds of the 50% outage");
+  c10->add_option("--rate", dl.rate, "Events/s during the outage phase");
+  c10->add_option("--stall", dl.stall_s, "Seconds of the stalled phase");
+  c10->add_option("--stall-rate", dl.stall_rate,
+                  "Events/s during the stalled phase");
+  c10->add_option("--timeout", dl.timeout_s, "Seconds any phase may take");
+  add_node_flags(c10, dl.node);
+  add_common(c10, dl.out, &dl.repeat);
+
   CLI11_PARSE(app, argc, argv);
 
   if (*c1)
@@ -203,5 +224,7 @@ int main(int argc, char** argv) {
     return run_schedule_lateness(sl);
   if (*c9)
     return run_workflow_runs(wr);
+  if (*c10)
+    return run_deliveries(dl);
   return run_rss(rss);
 }

@@ -143,4 +143,22 @@ struct workflow_runs_options {
 };
 int run_workflow_runs(const workflow_runs_options& opts);
 
+/// Issue 11: webhook deliveries to a receiver in this process: one
+/// subscription, many, an outage with half the requests failing, and RSS
+/// with subscriptions stalled on a dead receiver (deliveries.cpp).
+struct deliveries_options {
+  node_target node;
+  uint64_t events = 50000;     ///< delivered through one subscription
+  uint64_t events_many = 2000; ///< delivered through each of `subscriptions`
+  size_t subscriptions = 100;
+  double outage_s = 30;
+  double rate = 500; ///< events/s published during and after the outage
+  double stall_s = 60;
+  double stall_rate = 2000;
+  double timeout_s = 300;
+  int repeat = 1;
+  report_options out;
+};
+int run_deliveries(const deliveries_options& opts);
+
 } // namespace herald::bench

@@ -186,6 +186,16 @@ int run_daemon(const daemon_config& cfg) {
     nopts.node_id = *node_id;
     nopts.retention = cfg.retention;
     nopts.retention_tuning.interval = cfg.retention_interval;
+    // Retention holds what enabled subscriptions have not delivered; the
+    // size budget may still force it out, then it becomes a dead letter.
+    auto delivery_metrics = std::make_shared<delivery::delivery_metrics>();
+    nopts.retention_tuning.hold = [delivery_metrics] {
+      return delivery_metrics->hold_seq();
+    };
+    nopts.retention_tuning.on_forced =
+        [delivery_metrics](std::vector<v1::Event> evs) {
+          delivery_metrics->expired(std::move(evs));
+        };
     auto handles = actors::spawn_node(sys, store, nopts);
     // The definition actor loads auth_service (its view: stored users and
     // tokens, then the users file); on the first start the admin token is
@@ -226,7 +236,6 @@ int run_daemon(const daemon_config& cfg) {
     // Delivery (DESIGN §4): one curl multi pool for every subscription;
     // cursors are committed through the same coordinator.
     auto pool = std::make_shared<delivery::http_pool>();
-    auto delivery_metrics = std::make_shared<delivery::delivery_metrics>();
     delivery::subscription_env denv;
     denv.writer = handles.writer;
     denv.registry = handles.registry;
