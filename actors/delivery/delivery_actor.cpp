@@ -100,8 +100,8 @@ caf::error not_found(const std::string& what, const std::string& field) {
   return runtime::make_api_error(errc::not_found, "no such " + what, field);
 }
 
-std::shared_ptr<const flow::topic_def> topic_of(const manager_state& st,
-                                                const flow::subscription_def& d) {
+std::shared_ptr<const flow::topic_def>
+topic_of(const manager_state& st, const flow::subscription_def& d) {
   if (!d.topic())
     return nullptr;
   auto i = st.topics.find(*d.topic());
@@ -259,10 +259,10 @@ void purge_dead_letters(self_ptr self, const std::string& id) {
     }
     for (const auto& d : *page) {
       after = d.key;
-      self->request(st.env.writer, ask_timeout, actors::define_atom_v,
-                    protocol::definition_change{d.key, std::nullopt,
-                                                std::nullopt},
-                    std::vector<v1::Event>{})
+      self->request(
+              st.env.writer, ask_timeout, actors::define_atom_v,
+              protocol::definition_change{d.key, std::nullopt, std::nullopt},
+              std::vector<v1::Event>{})
           .then([](protocol::definition_result&) {}, [](caf::error&) {});
     }
     if (page->size() < 1000)
@@ -380,8 +380,7 @@ delivery_actor::behavior_type manager_impl(self_ptr self, subscription_env env,
           return std::move(a.error());
         return self->delegate(*a, redrive_atom_v, std::move(ids));
       },
-      [self](dead_letters_atom, const std::string& id,
-             const std::string& after,
+      [self](dead_letters_atom, const std::string& id, const std::string& after,
              uint64_t limit) -> caf::result<std::string> {
         auto& s = self->state;
         if (!s.subs.count(id))
@@ -394,8 +393,8 @@ delivery_actor::behavior_type manager_impl(self_ptr self, subscription_env env,
                                            "not a dead-letter cursor", "after");
           after_key = flow::dead_letter_key(id, std::stoull(after));
         }
-        auto page = s.env.store->list_definitions(
-            flow::dead_letter_prefix(id), after_key, limit + 1);
+        auto page = s.env.store->list_definitions(flow::dead_letter_prefix(id),
+                                                  after_key, limit + 1);
         if (!page)
           return std::move(page.error());
         json out{{"dead_letters", json::array()}};
@@ -467,13 +466,13 @@ delivery_actor::behavior_type manager_impl(self_ptr self, subscription_env env,
               continue;
             flow::dead_letter letter{ev, 0, "expired", now, now};
             std::vector<v1::Event> note;
-            note.push_back(runtime::make_system_event(
-                "subscription.dead_lettered",
-                {{"subscription_id", id},
-                 {"event_id", ev.id()},
-                 {"attempts", 0},
-                 {"last_error", "expired"}},
-                now));
+            note.push_back(
+                runtime::make_system_event("subscription.dead_lettered",
+                                           {{"subscription_id", id},
+                                            {"event_id", ev.id()},
+                                            {"attempts", 0},
+                                            {"last_error", "expired"}},
+                                           now));
             ++e.metrics->dead_letters;
             self->request(s.env.writer, ask_timeout, actors::define_atom_v,
                           protocol::definition_change{
@@ -524,8 +523,8 @@ caf::expected<delivery_actor> spawn_delivery(caf::actor_system& sys,
   if (!topics)
     return std::move(topics.error());
   for (const auto& d : *topics)
-    if (auto err = add_topic(loaded, d.key.substr(topic_prefix.size()),
-                             d.value))
+    if (auto err =
+            add_topic(loaded, d.key.substr(topic_prefix.size()), d.value))
       spdlog::error("topic {} is not loaded: {}", d.key,
                     runtime::describe(err).message);
   auto subs = env.store->list_definitions(std::string{subscription_prefix});

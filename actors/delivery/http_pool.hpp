@@ -39,10 +39,10 @@ struct http_pool_options {
 
 /// One request's answer.
 struct http_answer {
-  long status = 0;          ///< 0: no answer (see error)
-  std::string error;        ///< transport error text when status is 0
-  std::string retry_after;  ///< the Retry-After header, when sent
-  std::string body;         ///< up to max_response_bytes
+  long status = 0;         ///< 0: no answer (see error)
+  std::string error;       ///< transport error text when status is 0
+  std::string retry_after; ///< the Retry-After header, when sent
+  std::string body;        ///< up to max_response_bytes
 };
 
 /// What a batch did: `delivered` requests got a 2xx, in order; when fewer

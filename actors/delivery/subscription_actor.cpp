@@ -61,7 +61,7 @@ struct sub_state {
   std::vector<std::function<void()>> waiters;
 
   // -- reading ------------------------------------------------------------
-  uint64_t position = 0; ///< every seq ≤ position was read (or skipped)
+  uint64_t position = 0;  ///< every seq ≤ position was read (or skipped)
   uint64_t known_seq = 0; ///< the highest seq known to be stored
   bool reading = false;
   std::deque<item> pending;
@@ -69,8 +69,8 @@ struct sub_state {
   // -- re-drive -----------------------------------------------------------
   std::deque<item> redrive;
   bool redrive_active = false;
-  std::string redrive_after;  ///< last dead-letter key read
-  std::string redrive_until;  ///< last key of the snapshot (inclusive)
+  std::string redrive_after; ///< last dead-letter key read
+  std::string redrive_until; ///< last key of the snapshot (inclusive)
   std::vector<std::string> redrive_ids; ///< empty: all
 
   // -- sending --------------------------------------------------------------
@@ -197,7 +197,9 @@ void flush_progress(self_ptr self) {
           });
 }
 
-void maybe_commit(self_ptr self) { flush_progress(self); }
+void maybe_commit(self_ptr self) {
+  flush_progress(self);
+}
 
 void set_state(self_ptr self, subscription_state s, std::string reason,
                std::function<void()> then) {
@@ -224,8 +226,8 @@ void read(self_ptr self) {
   auto& st = self->state;
   auto who = st.env.resolve(st.def->server().created_by);
   if (!who) {
-    disable(self, "its creator " + st.def->server().created_by +
-                      " no longer exists");
+    disable(self,
+            "its creator " + st.def->server().created_by + " no longer exists");
     return;
   }
   protocol::event_query q;
@@ -278,8 +280,8 @@ void read(self_ptr self) {
 /// most redrive_page small values).
 void read_redrive(self_ptr self) {
   auto& st = self->state;
-  auto page = st.env.store->list_definitions(
-      flow::dead_letter_prefix(st.id()), st.redrive_after, redrive_page);
+  auto page = st.env.store->list_definitions(flow::dead_letter_prefix(st.id()),
+                                             st.redrive_after, redrive_page);
   if (!page || page->empty()) {
     st.redrive_active = false;
     return;
@@ -347,13 +349,12 @@ void dead_letter(self_ptr self) {
   letter.last_error = st.last_error;
   letter.last_attempt_ns = st.now();
   std::vector<v1::Event> evs;
-  evs.push_back(runtime::make_system_event(
-      "subscription.dead_lettered",
-      {{"subscription_id", st.id()},
-       {"event_id", head.ev.id()},
-       {"attempts", letter.attempts},
-       {"last_error", letter.last_error}},
-      runtime::now_unix_ns()));
+  evs.push_back(runtime::make_system_event("subscription.dead_lettered",
+                                           {{"subscription_id", st.id()},
+                                            {"event_id", head.ev.id()},
+                                            {"attempts", letter.attempts},
+                                            {"last_error", letter.last_error}},
+                                           runtime::now_unix_ns()));
   protocol::definition_change change{
       flow::dead_letter_key(st.id(), head.ev.seq()), letter.to_stored(),
       std::nullopt};
@@ -389,8 +390,7 @@ void dead_letter(self_ptr self) {
 /// The re-driven items delivered leave the dead letters.
 void forget_letters(self_ptr self, std::vector<std::string> keys) {
   for (auto& key : keys)
-    self->request(self->state.env.writer, write_timeout,
-                  actors::define_atom_v,
+    self->request(self->state.env.writer, write_timeout, actors::define_atom_v,
                   protocol::definition_change{std::move(key), std::nullopt,
                                               std::nullopt},
                   std::vector<v1::Event>{})
@@ -436,30 +436,29 @@ void on_sent(self_ptr self, batch_result r) {
     }
     const auto now = st.now();
     switch (flow::classify(r.failure.status)) {
-      case flow::answer_class::gone:
-        disable(self, "the receiver answered 410 Gone");
-        break;
-      case flow::answer_class::permanent:
-      case flow::answer_class::delivered: // not reached: failed means not 2xx
+    case flow::answer_class::gone:
+      disable(self, "the receiver answered 410 Gone");
+      break;
+    case flow::answer_class::permanent:
+    case flow::answer_class::delivered: // not reached: failed means not 2xx
+      dead_letter(self);
+      break;
+    case flow::answer_class::retry: {
+      const auto policy = st.def->retry();
+      auto wait = flow::next_backoff(
+          policy, st.head_attempts,
+          flow::parse_retry_after(r.failure.retry_after, now), st.rng);
+      if (flow::exhausted(
+              policy, st.head_attempts, st.head_first_ns,
+              now + std::chrono::duration_cast<std::chrono::nanoseconds>(wait)
+                        .count())) {
         dead_letter(self);
-        break;
-      case flow::answer_class::retry: {
-        const auto policy = st.def->retry();
-        auto wait = flow::next_backoff(
-            policy, st.head_attempts,
-            flow::parse_retry_after(r.failure.retry_after, now), st.rng);
-        if (flow::exhausted(
-                policy, st.head_attempts, st.head_first_ns,
-                now + std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          wait)
-                          .count())) {
-          dead_letter(self);
-        } else {
-          st.retry_pending = true;
-          self->delayed_send(self, wait, retry_atom_v, ++st.retry_token);
-        }
-        break;
+      } else {
+        st.retry_pending = true;
+        self->delayed_send(self, wait, retry_atom_v, ++st.retry_token);
       }
+      break;
+    }
     }
   }
   maybe_commit(self);
@@ -555,8 +554,8 @@ void start_redrive(self_ptr self, std::vector<std::string> ids,
         continue;
       }
       auto letter = flow::dead_letter::parse_stored(d.value);
-      if (letter && std::find(ids.begin(), ids.end(), letter->event.id()) !=
-                        ids.end()) {
+      if (letter &&
+          std::find(ids.begin(), ids.end(), letter->event.id()) != ids.end()) {
         ++count;
         until = d.key;
       }
@@ -601,90 +600,89 @@ subscription_impl(self_ptr self, subscription_env env,
       });
   load(self);
   self->delayed_send(self, st.env.poll_interval, poll_atom_v);
-  return {
-      [self](state_atom) {
-        auto& s = self->state;
-        const auto last = s.env.store ? s.env.store->last_seq() : 0;
-        const auto cursor = std::max(s.progress.cursor, s.cursor_target());
-        const auto oldest = s.metrics->oldest_pending_ns.load();
-        json j{{"state", std::string{flow::to_string(s.want_state)}},
-               {"cursor_seq", s.progress.cursor},
-               {"lag_events", last > cursor ? last - cursor : 0},
-               {"lag_seconds",
-                oldest == 0 ? 0.0
-                            : std::max(0.0, static_cast<double>(
-                                                runtime::now_unix_ns() -
-                                                oldest) /
-                                                1e9)},
-               {"attempts", s.metrics->attempts.load()},
-               {"failures", s.metrics->failures.load()},
-               {"dead_letters", s.metrics->dead_letters.load()}};
-        if (!s.last_error.empty())
-          j["last_error"] = s.last_error;
-        if (!s.want_reason.empty())
-          j["reason"] = s.want_reason;
-        return j.dump();
-      },
-      [self](pause_atom) {
-        auto rp = self->make_response_promise<bool>();
-        if (!self->state.loaded) {
-          rp.deliver(caf::make_error(runtime::errc::unavailable,
-                                     "the subscription is starting"));
-          return rp;
-        }
-        set_state(self, subscription_state::paused, {},
-                  [rp]() mutable { rp.deliver(true); });
-        return rp;
-      },
-      [self](resume_atom) {
-        auto rp = self->make_response_promise<bool>();
-        if (!self->state.loaded) {
-          rp.deliver(caf::make_error(runtime::errc::unavailable,
-                                     "the subscription is starting"));
-          return rp;
-        }
-        self->state.retry_pending = false;
-        self->state.head_attempts = 0;
-        set_state(self, subscription_state::active, {},
-                  [rp]() mutable { rp.deliver(true); });
-        return rp;
-      },
-      [self](redrive_atom, std::vector<std::string> ids) {
-        auto rp = self->make_response_promise<uint64_t>();
-        start_redrive(self, std::move(ids), rp);
-        return rp;
-      },
-      [self](deliver_atom, const protocol::event_ptrs& evs) {
-        auto& s = self->state;
-        for (const auto& ev : evs)
-          s.known_seq = std::max<uint64_t>(s.known_seq, ev->seq());
-        pump(self);
-      },
-      [self](sent_atom, batch_result r) { on_sent(self, std::move(r)); },
-      [self](retry_atom, uint64_t token) {
-        auto& s = self->state;
-        if (token != s.retry_token)
-          return;
-        s.retry_pending = false;
-        if (!s.loaded) {
-          load(self);
-          return;
-        }
-        flush_progress(self);
-        pump(self);
-      },
-      [self](poll_atom) {
-        // Catches what no wake-up announced (events that became visible to
-        // the creator, a creator deleted) and moves an idle cursor.
-        auto& s = self->state;
-        if (s.loaded) {
-          if (s.env.store)
-            s.known_seq = std::max(s.known_seq, s.env.store->last_seq());
-          flush_progress(self);
-          pump(self);
-        }
-        self->delayed_send(self, s.env.poll_interval, poll_atom_v);
-      }};
+  return {[self](state_atom) {
+            auto& s = self->state;
+            const auto last = s.env.store ? s.env.store->last_seq() : 0;
+            const auto cursor = std::max(s.progress.cursor, s.cursor_target());
+            const auto oldest = s.metrics->oldest_pending_ns.load();
+            json j{{"state", std::string{flow::to_string(s.want_state)}},
+                   {"cursor_seq", s.progress.cursor},
+                   {"lag_events", last > cursor ? last - cursor : 0},
+                   {"lag_seconds",
+                    oldest == 0
+                        ? 0.0
+                        : std::max(0.0, static_cast<double>(
+                                            runtime::now_unix_ns() - oldest) /
+                                            1e9)},
+                   {"attempts", s.metrics->attempts.load()},
+                   {"failures", s.metrics->failures.load()},
+                   {"dead_letters", s.metrics->dead_letters.load()}};
+            if (!s.last_error.empty())
+              j["last_error"] = s.last_error;
+            if (!s.want_reason.empty())
+              j["reason"] = s.want_reason;
+            return j.dump();
+          },
+          [self](pause_atom) {
+            auto rp = self->make_response_promise<bool>();
+            if (!self->state.loaded) {
+              rp.deliver(caf::make_error(runtime::errc::unavailable,
+                                         "the subscription is starting"));
+              return rp;
+            }
+            set_state(self, subscription_state::paused, {},
+                      [rp]() mutable { rp.deliver(true); });
+            return rp;
+          },
+          [self](resume_atom) {
+            auto rp = self->make_response_promise<bool>();
+            if (!self->state.loaded) {
+              rp.deliver(caf::make_error(runtime::errc::unavailable,
+                                         "the subscription is starting"));
+              return rp;
+            }
+            self->state.retry_pending = false;
+            self->state.head_attempts = 0;
+            set_state(self, subscription_state::active, {},
+                      [rp]() mutable { rp.deliver(true); });
+            return rp;
+          },
+          [self](redrive_atom, std::vector<std::string> ids) {
+            auto rp = self->make_response_promise<uint64_t>();
+            start_redrive(self, std::move(ids), rp);
+            return rp;
+          },
+          [self](deliver_atom, const protocol::event_ptrs& evs) {
+            auto& s = self->state;
+            for (const auto& ev : evs)
+              s.known_seq = std::max<uint64_t>(s.known_seq, ev->seq());
+            pump(self);
+          },
+          [self](sent_atom, batch_result r) { on_sent(self, std::move(r)); },
+          [self](retry_atom, uint64_t token) {
+            auto& s = self->state;
+            if (token != s.retry_token)
+              return;
+            s.retry_pending = false;
+            if (!s.loaded) {
+              load(self);
+              return;
+            }
+            flush_progress(self);
+            pump(self);
+          },
+          [self](poll_atom) {
+            // Catches what no wake-up announced (events that became visible to
+            // the creator, a creator deleted) and moves an idle cursor.
+            auto& s = self->state;
+            if (s.loaded) {
+              if (s.env.store)
+                s.known_seq = std::max(s.known_seq, s.env.store->last_seq());
+              flush_progress(self);
+              pump(self);
+            }
+            self->delayed_send(self, s.env.poll_interval, poll_atom_v);
+          }};
 }
 
 } // namespace

@@ -80,8 +80,7 @@ struct subscription_env {
   std::shared_ptr<http_pool> pool;
   /// The identity of a principal (user name or "token/<id>") now; nullopt
   /// when it no longer exists. Empty name: the node itself (auth off).
-  std::function<std::optional<runtime::identity>(const std::string&)>
-      resolve;
+  std::function<std::optional<runtime::identity>(const std::string&)> resolve;
   std::function<int64_t()> clock; ///< Unix ns
   size_t batch_events = 64;       ///< requests per http_pool batch
   size_t read_events = 256;       ///< most events waiting in memory

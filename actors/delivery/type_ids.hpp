@@ -30,8 +30,7 @@ typename Inspector::result_type inspect(Inspector& f, batch_result& x) {
 
 } // namespace herald::delivery
 
-CAF_BEGIN_TYPE_ID_BLOCK(herald_delivery,
-                        caf::id_block::herald_automation::end)
+CAF_BEGIN_TYPE_ID_BLOCK(herald_delivery, caf::id_block::herald_automation::end)
 
 CAF_ADD_ATOM(herald_delivery, herald::delivery, start_atom, "hdstart")
 CAF_ADD_ATOM(herald_delivery, herald::delivery, apply_atom, "hdapply")

@@ -4,12 +4,10 @@
 // request looks like, what an answer means, when to try again.
 //
 //   answer ─▶ classify ─▶ delivered (2xx)
-//                      ├▶ retry     (no answer, 408, 429, 5xx) ─▶ backoff
-//                      │             (Retry-After honoured)        │
-//                      │             attempts ≥ max_attempts or ───┴▶ dead letter
-//                      │             first attempt older than max_age
-//                      ├▶ permanent (any other 4xx, 1xx/3xx) ──────▶ dead letter
-//                      └▶ gone      (410) ──▶ the subscription is disabled
+//     ├▶ retry (no answer, 408, 429, 5xx) ─▶ backoff (Retry-After honoured)
+//     │    └ attempts ≥ max_attempts, or past max_age ─▶ dead letter
+//     ├▶ permanent (any other 4xx, 1xx/3xx) ─▶ dead letter
+//     └▶ gone (410) ─▶ the subscription is disabled
 //
 // Pure: callers pass the clock and the random source.
 

@@ -8,12 +8,12 @@ namespace herald::flow {
 
 std::string_view to_string(subscription_state s) noexcept {
   switch (s) {
-    case subscription_state::active:
-      return "active";
-    case subscription_state::paused:
-      return "paused";
-    case subscription_state::disabled:
-      return "disabled";
+  case subscription_state::active:
+    return "active";
+  case subscription_state::paused:
+    return "paused";
+  case subscription_state::disabled:
+    return "disabled";
   }
   return "active";
 }

@@ -19,8 +19,8 @@ namespace herald::test {
 namespace {
 
 using http::http_receiver;
-using http::receiver_answer;
 using http::received_request;
+using http::receiver_answer;
 
 /// Fast retries: the outage tests take milliseconds, not minutes.
 json fast_retry(int max_attempts = 100) {
@@ -148,9 +148,9 @@ TEST_F(delivery_test, AlwaysFailingBecomesDeadLettersThenRedriveInOrder) {
   auto first = http().get("/api/v1/subscriptions/failing/dead-letters?limit=1");
   ASSERT_EQ(first.status, 200);
   ASSERT_TRUE(first.json().contains("next"));
-  auto second = http().get(
-      "/api/v1/subscriptions/failing/dead-letters?limit=1&after=" +
-      first.json()["next"].get<std::string>());
+  auto second =
+      http().get("/api/v1/subscriptions/failing/dead-letters?limit=1&after=" +
+                 first.json()["next"].get<std::string>());
   EXPECT_EQ(second.json()["dead_letters"][0]["event"]["id"], ids[1]);
 
   // The receiver recovers; a re-drive sends them in seq order, same ids.
@@ -164,9 +164,9 @@ TEST_F(delivery_test, AlwaysFailingBecomesDeadLettersThenRedriveInOrder) {
   ASSERT_TRUE(wait_for(
       [&] {
         return http()
-                   .get("/api/v1/subscriptions/failing/dead-letters")
-                   .json()["dead_letters"]
-                   .empty();
+            .get("/api/v1/subscriptions/failing/dead-letters")
+            .json()["dead_letters"]
+            .empty();
       },
       10s));
   auto redriven = query_all(http(), {{"name", "subscription.redriven"}});
@@ -265,8 +265,8 @@ TEST_F(delivery_test, SignatureVerifiesWithAnIndependentHmac) {
   const auto secret = created["secret"].get<std::string>();
   ASSERT_TRUE(secret.starts_with("whsec_"));
   // The secret is shown once.
-  EXPECT_FALSE(http().get("/api/v1/subscriptions/signed").json().contains(
-      "secret"));
+  EXPECT_FALSE(
+      http().get("/api/v1/subscriptions/signed").json().contains("secret"));
   auto ids = publish_n("signed.thing", 1);
   ASSERT_TRUE(wait_delivered(1));
   auto r = rx.requests().at(0);
@@ -330,24 +330,23 @@ TEST_F(delivery_test, CloudEventsFormat) {
 
 TEST_F(delivery_test, SlackDestinationPostsSlacksShape) {
   answer(200);
-  put_sub("slack",
-          {{"name", "deploy.>"},
-           {"destination",
-            {{"type", "slack"},
-             {"url", rx.url("/services/T/B/X")},
-             {"slack_username", "herald"},
-             {"slack_icon", ":rocket:"},
-             {"template", "${event.name} by ${event.data.user}"}}}});
-  auto r = http().post_json(std::string{events_path},
-                            {{"name", "deploy.done"}, {"data", {{"user", "ann"}}}});
+  put_sub("slack", {{"name", "deploy.>"},
+                    {"destination",
+                     {{"type", "slack"},
+                      {"url", rx.url("/services/T/B/X")},
+                      {"slack_username", "herald"},
+                      {"slack_icon", ":rocket:"},
+                      {"template", "${event.name} by ${event.data.user}"}}}});
+  auto r =
+      http().post_json(std::string{events_path},
+                       {{"name", "deploy.done"}, {"data", {{"user", "ann"}}}});
   ASSERT_EQ(r.status, 200);
   ASSERT_TRUE(wait_for([&] { return rx.count() >= 1; }, 20s));
   auto req = rx.requests().at(0);
   EXPECT_EQ(req.target, "/services/T/B/X");
-  EXPECT_EQ(json::parse(req.body),
-            json({{"text", "deploy.done by ann"},
-                  {"username", "herald"},
-                  {"icon_emoji", ":rocket:"}}));
+  EXPECT_EQ(json::parse(req.body), json({{"text", "deploy.done by ann"},
+                                         {"username", "herald"},
+                                         {"icon_emoji", ":rocket:"}}));
 }
 
 TEST_F(delivery_test, GoneDisablesTheSubscription) {
@@ -365,8 +364,8 @@ TEST_F(delivery_test, GoneDisablesTheSubscription) {
   EXPECT_EQ(ev[0]["data"]["subscription_id"], "gone");
   // Resume re-enables it; the event is delivered once the receiver is back.
   answer(200);
-  auto res = http().post_json("/api/v1/subscriptions/gone/resume",
-                              json::object());
+  auto res =
+      http().post_json("/api/v1/subscriptions/gone/resume", json::object());
   EXPECT_EQ(res.status, 200) << res.describe();
   EXPECT_TRUE(wait_delivered(1));
 }
@@ -376,7 +375,8 @@ TEST_F(delivery_test, PauseKeepsTheCursorAndResumeDelivers) {
   put_sub("p", webhook("p.>"));
   auto first = publish_n("p.a", 1);
   ASSERT_TRUE(wait_delivered(1));
-  auto paused = http().post_json("/api/v1/subscriptions/p/pause", json::object());
+  auto paused =
+      http().post_json("/api/v1/subscriptions/p/pause", json::object());
   ASSERT_EQ(paused.status, 200) << paused.describe();
   EXPECT_EQ(paused.json()["state"], "paused");
   auto more = publish_n("p.a", 3);
@@ -398,10 +398,9 @@ TEST_F(delivery_test, PauseKeepsTheCursorAndResumeDelivers) {
     if (r.target == "/hook")
       EXPECT_EQ(r.headers.at("webhook-id"), first[0]);
   EXPECT_EQ(http().get("/api/v1/subscriptions/p").json()["state"], "paused");
-  ASSERT_EQ(http()
-                .post_json("/api/v1/subscriptions/p/resume", json::object())
-                .status,
-            200);
+  ASSERT_EQ(
+      http().post_json("/api/v1/subscriptions/p/resume", json::object()).status,
+      200);
   ASSERT_TRUE(wait_for(
       [&] {
         size_t n = 0;
@@ -414,21 +413,22 @@ TEST_F(delivery_test, PauseKeepsTheCursorAndResumeDelivers) {
 
 TEST_F(delivery_test, ScopeAndTopicDecideWhatIsSent) {
   answer(200);
-  ASSERT_EQ(http()
-                .put_json("/api/v1/topics/billing",
-                          {{"rules",
-                            {{{"source", "billing"}},
-                             {{"name", "invoice.*"}}}}})
-                .status,
-            201);
-  put_sub("bytopic", {{"topic", "billing"},
-                      {"scope", "project/a"},
-                      {"destination",
-                       {{"type", "webhook"}, {"url", rx.url("/t")}}},
-                      {"retry", fast_retry()}});
+  ASSERT_EQ(
+      http()
+          .put_json(
+              "/api/v1/topics/billing",
+              {{"rules", {{{"source", "billing"}}, {{"name", "invoice.*"}}}}})
+          .status,
+      201);
+  put_sub("bytopic",
+          {{"topic", "billing"},
+           {"scope", "project/a"},
+           {"destination", {{"type", "webhook"}, {"url", rx.url("/t")}}},
+           {"retry", fast_retry()}});
   json batch = json::array(
-      {{{"name", "invoice.paid"}, {"scope", "project/a/x"}},   // rule 2
-       {{"name", "other.thing"}, {"source", "billing"},
+      {{{"name", "invoice.paid"}, {"scope", "project/a/x"}}, // rule 2
+       {{"name", "other.thing"},
+        {"source", "billing"},
         {"scope", "project/a"}},                             // rule 1
        {{"name", "invoice.paid"}, {"scope", "project/ab"}},  // scope no
        {{"name", "other.thing"}, {"scope", "project/a"}},    // no rule
@@ -437,14 +437,15 @@ TEST_F(delivery_test, ScopeAndTopicDecideWhatIsSent) {
   ASSERT_EQ(r.status, 200);
   auto ids = r.json()["events"];
   ASSERT_TRUE(wait_delivered(3));
-  EXPECT_EQ(delivered(),
-            (std::vector<std::string>{ids[0]["id"], ids[1]["id"], ids[4]["id"]}));
+  EXPECT_EQ(delivered(), (std::vector<std::string>{ids[0]["id"], ids[1]["id"],
+                                                   ids[4]["id"]}));
 }
 
 TEST_F(delivery_test, BadInputNamesTheFieldAndStoresNothing) {
   auto bad = [&](json body, const std::string& field) {
     auto r = http().put_json("/api/v1/subscriptions/bad", body);
-    EXPECT_TRUE(is_api_error(r, 400, {"invalid_field", "invalid_filter"}, field))
+    EXPECT_TRUE(
+        is_api_error(r, 400, {"invalid_field", "invalid_filter"}, field))
         << r.describe();
   };
   json ok = webhook("a.>");
@@ -489,9 +490,9 @@ TEST_F(delivery_test, OnlyItsCreatorOrAnAdminSeesAndChangesIt) {
             1u);
   EXPECT_EQ(http().get("/api/v1/subscriptions/anns").status, 200);
   // Topics need admin.
-  EXPECT_EQ(ann.put_json("/api/v1/topics/t", {{"rules", {{{"name", "a"}}}}})
-                .status,
-            403);
+  EXPECT_EQ(
+      ann.put_json("/api/v1/topics/t", {{"rules", {{{"name", "a"}}}}}).status,
+      403);
 }
 
 TEST_F(delivery_test, DeliversOnlyWhatItsCreatorMaySee) {
@@ -499,14 +500,13 @@ TEST_F(delivery_test, DeliversOnlyWhatItsCreatorMaySee) {
   auto ann = login_as("ann", {"reader"}, {"team-a"});
   ASSERT_EQ(ann.put_json("/api/v1/subscriptions/anns", webhook("v.>")).status,
             201);
-  json batch = json::array(
-      {{{"name", "v.secret"}, {"allowed_groups", {"team-b"}}},
-       {{"name", "v.mine"}, {"allowed_groups", {"team-a"}}}});
+  json batch =
+      json::array({{{"name", "v.secret"}, {"allowed_groups", {"team-b"}}},
+                   {{"name", "v.mine"}, {"allowed_groups", {"team-a"}}}});
   auto r = http().post_json(std::string{events_path}, batch);
   ASSERT_EQ(r.status, 200) << r.describe();
   ASSERT_TRUE(wait_delivered(1));
-  EXPECT_EQ(delivered(),
-            std::vector<std::string>{r.json()["events"][1]["id"]});
+  EXPECT_EQ(delivered(), std::vector<std::string>{r.json()["events"][1]["id"]});
 }
 
 TEST_F(delivery_test, ADeletedCreatorDisablesItsSubscriptions) {
@@ -542,15 +542,16 @@ TEST_F(delivery_test, Seed004ProjectSubscriptionsReadAndReplace) {
                {"slack_icon", "https://example.com/i.png"}}}});
   ASSERT_EQ(put.status, 200) << put.describe();
   auto got = http().get(path).json();
-  EXPECT_EQ(got,
-            json({{"hook",
-                   {{"id", "hook"}, {"type", "webhook"}, {"url", rx.url("/004")}}},
-                  {"chat",
-                   {{"id", "chat"},
-                    {"type", "slack"},
-                    {"url", rx.url("/slack")},
-                    {"slack_username", "bot"},
-                    {"slack_icon", "https://example.com/i.png"}}}}));
+  EXPECT_EQ(
+      got,
+      json({{"hook",
+             {{"id", "hook"}, {"type", "webhook"}, {"url", rx.url("/004")}}},
+            {"chat",
+             {{"id", "chat"},
+              {"type", "slack"},
+              {"url", rx.url("/slack")},
+              {"slack_username", "bot"},
+              {"slack_icon", "https://example.com/i.png"}}}}));
   // Events under project/shop reach them; others do not (sentinel last).
   json batch = json::array({{{"name", "a.b"}, {"scope", "project/other"}},
                             {{"name", "a.b"}, {"scope", "project/shop/x"}}});
@@ -568,15 +569,16 @@ TEST_F(delivery_test, Seed004ProjectSubscriptionsReadAndReplace) {
     if (q.target == "/004")
       EXPECT_EQ(q.headers.at("webhook-id"), r.json()["events"][1]["id"]);
   // Replace: only chat stays.
-  auto put2 = http().put_json(
-      path, json::array({{{"id", "chat"}, {"type", "slack"},
-                          {"url", rx.url("/slack")}}}));
+  auto put2 = http().put_json(path, json::array({{{"id", "chat"},
+                                                  {"type", "slack"},
+                                                  {"url", rx.url("/slack")}}}));
   ASSERT_EQ(put2.status, 200) << put2.describe();
   auto got2 = http().get(path).json();
   EXPECT_EQ(got2.size(), 1u);
   EXPECT_TRUE(got2.contains("chat"));
   EXPECT_EQ(http().get("/api/v1/subscriptions/hook").status, 404);
-  auto bad = http().put_json(path, {{"x", {{"type", "fax"}, {"url", rx.url()}}}});
+  auto bad =
+      http().put_json(path, {{"x", {{"type", "fax"}, {"url", rx.url()}}}});
   EXPECT_TRUE(is_api_error(bad, 400, {"invalid_field"}, "/x/type"))
       << bad.describe();
 }

@@ -436,9 +436,9 @@ TEST_F(retention_test, held_events_outlive_their_age_rules) {
   }
   append(evs, t0); // seqs 1..12
   retention_policy p;
-  p.max_age_ns = day;          // the default pass
+  p.max_age_ns = day;            // the default pass
   p.rules = {{"progress", day}}; // and a rule's pass
-  p.hold_from_seq = 7; // a subscription delivered up to seq 6
+  p.hold_from_seq = 7;           // a subscription delivered up to seq 6
   auto r = expire(p, t0 + 2 * day);
   EXPECT_EQ(r.events_deleted, 6u);
   EXPECT_TRUE(r.forced.empty());

@@ -104,8 +104,7 @@ void delivery_api::add_routes(routes& table) {
       &delivery_api::redrive);
   add("/api/v1/subscriptions/{id}/dead-letters/{event_id}",
       &delivery_api::dead_letter);
-  add("/api/v1/events/subscriptions/project/{project}",
-      &delivery_api::project);
+  add("/api/v1/events/subscriptions/project/{project}", &delivery_api::project);
   for (std::string_view what : {"pause", "resume", "rotate-secret"})
     table.add({{},
                "/api/v1/subscriptions/{id}/" + std::string{what},
@@ -121,22 +120,21 @@ void delivery_api::commit(std::string key, std::optional<std::string> value,
                           std::vector<v1::Event> evs, unsigned version,
                           bool keep_alive, http::reply_fn reply,
                           std::function<void(uint64_t)> on_ok) {
-  admin_.define(
-      protocol::definition_change{key, value, expect}, std::move(evs), version,
-      keep_alive, reply,
-      [this, key, value, version, keep_alive, reply,
-       on_ok = std::move(on_ok)](uint64_t v) {
-        if (!handles_.delivery)
-          return on_ok(v);
-        ask(
-            admin_.sys(), handles_.delivery, delivery_timeout,
-            [on_ok, v](bool) { on_ok(v); },
-            [reply, version, keep_alive](caf::error& err) {
-              reply(error_response(err, version, keep_alive));
-            },
-            delivery::apply_atom_v, key, value.has_value(),
-            value.value_or(std::string{}));
-      });
+  admin_.define(protocol::definition_change{key, value, expect}, std::move(evs),
+                version, keep_alive, reply,
+                [this, key, value, version, keep_alive, reply,
+                 on_ok = std::move(on_ok)](uint64_t v) {
+                  if (!handles_.delivery)
+                    return on_ok(v);
+                  ask(
+                      admin_.sys(), handles_.delivery, delivery_timeout,
+                      [on_ok, v](bool) { on_ok(v); },
+                      [reply, version, keep_alive](caf::error& err) {
+                        reply(error_response(err, version, keep_alive));
+                      },
+                      delivery::apply_atom_v, key, value.has_value(),
+                      value.value_or(std::string{}));
+                });
 }
 
 void delivery_api::with_subscription(
@@ -232,9 +230,9 @@ void delivery_api::topic(http::request_context& ctx, const who_t& who,
     want.reset(); // "*": checked by the store as "exists" below
   std::vector<v1::Event> evs;
   if (method == verb::delete_) {
-    evs.push_back(runtime::make_system_event(
-        "topic.deleted", {{"id", *id}, {"by", who.name}},
-        runtime::now_unix_ns()));
+    evs.push_back(runtime::make_system_event("topic.deleted",
+                                             {{"id", *id}, {"by", who.name}},
+                                             runtime::now_unix_ns()));
     return commit(key, std::nullopt, want, std::move(evs), version, keep_alive,
                   reply, [reply, version, keep_alive](uint64_t) {
                     reply(no_content(version, keep_alive));
@@ -246,9 +244,9 @@ void delivery_api::topic(http::request_context& ctx, const who_t& who,
   auto def = flow::topic_def::parse(*id, *doc);
   if (!def)
     return reply(error_response(def.error(), version, keep_alive));
-  evs.push_back(runtime::make_system_event(
-      "topic.updated", {{"id", *id}, {"by", who.name}},
-      runtime::now_unix_ns()));
+  evs.push_back(runtime::make_system_event("topic.updated",
+                                           {{"id", *id}, {"by", who.name}},
+                                           runtime::now_unix_ns()));
   auto text = doc->dump();
   commit(key, text, want, std::move(evs), version, keep_alive, reply,
          [id = *id, doc = *doc, reply, version, keep_alive](uint64_t v) {
@@ -261,7 +259,8 @@ void delivery_api::topic(http::request_context& ctx, const who_t& who,
          });
 }
 
-// -- subscriptions -------------------------------------------------------------
+// -- subscriptions
+// -------------------------------------------------------------
 
 void delivery_api::subscriptions(http::request_context& ctx, const who_t& who,
                                  http::reply_fn reply) {
@@ -273,7 +272,8 @@ void delivery_api::subscriptions(http::request_context& ctx, const who_t& who,
     return reply(error_response(err, version, keep_alive));
   admin_.list(
       "subscription/",
-      [who, reply, version, keep_alive](std::vector<protocol::definition> defs) {
+      [who, reply, version,
+       keep_alive](std::vector<protocol::definition> defs) {
         json list = json::array();
         for (const auto& d : defs) {
           auto def = flow::subscription_def::parse_stored(
@@ -336,13 +336,11 @@ void delivery_api::subscription(http::request_context& ctx, const who_t& who,
       *id, who, version, keep_alive, reply,
       [this, who, expect = *expect, reply, version,
        keep_alive](flow::subscription_def def, uint64_t v) {
-        if (expect && *expect != http::any_version_precondition &&
-            *expect != v)
-          return reply(error_response(
-              errc::conflict,
-              "subscription " + def.id() + " is at version " +
-                  std::to_string(v),
-              "If-Match", version, keep_alive));
+        if (expect && *expect != http::any_version_precondition && *expect != v)
+          return reply(error_response(errc::conflict,
+                                      "subscription " + def.id() +
+                                          " is at version " + std::to_string(v),
+                                      "If-Match", version, keep_alive));
         std::vector<v1::Event> evs;
         evs.push_back(runtime::make_system_event(
             "subscription.deleted", {{"id", def.id()}, {"by", who.name}},
@@ -396,12 +394,12 @@ void delivery_api::put_subscription(http::request_context& ctx,
           if (expect) {
             const bool any = *expect == http::any_version_precondition;
             if ((any && !d) || (!any && *expect != current))
-              return reply(error_response(
-                  errc::conflict,
-                  d ? "subscription " + id + " is at version " +
-                          std::to_string(current)
-                    : "subscription " + id + " does not exist",
-                  "If-Match", version, keep_alive));
+              return reply(
+                  error_response(errc::conflict,
+                                 d ? "subscription " + id + " is at version " +
+                                         std::to_string(current)
+                                   : "subscription " + id + " does not exist",
+                                 "If-Match", version, keep_alive));
           }
           auto finish = [this, key, id, parsed, who, current, created = !d,
                          reply, version, keep_alive](uint64_t start_seq) {
@@ -410,18 +408,18 @@ void delivery_api::put_subscription(http::request_context& ctx,
             evs.push_back(runtime::make_system_event(
                 "subscription.updated", {{"id", id}, {"by", who.name}},
                 runtime::now_unix_ns()));
-            commit(key, parsed->to_stored().dump(), current, std::move(evs),
-                   version, keep_alive, reply,
-                   [parsed, created, secret = s.secret, reply, version,
-                    keep_alive](uint64_t v) {
-                     auto out = subscription_json(*parsed, v);
-                     if (created)
-                       out["secret"] = secret; // shown once
-                     reply(with_etag(json_response(created ? 201 : 200,
-                                                   out.dump(), version,
-                                                   keep_alive),
-                                     v));
-                   });
+            commit(
+                key, parsed->to_stored().dump(), current, std::move(evs),
+                version, keep_alive, reply,
+                [parsed, created, secret = s.secret, reply, version,
+                 keep_alive](uint64_t v) {
+                  auto out = subscription_json(*parsed, v);
+                  if (created)
+                    out["secret"] = secret; // shown once
+                  reply(with_etag(json_response(created ? 201 : 200, out.dump(),
+                                                version, keep_alive),
+                                  v));
+                });
             (void)start_seq;
           };
           if (old) {
@@ -473,8 +471,8 @@ void delivery_api::action(http::request_context& ctx, const who_t& who,
   const auto version = ctx.version();
   const bool keep_alive = ctx.keep_alive();
   if (ctx.req.method() != verb::post)
-    return reply(wrong_method(ctx.req, "…/" + std::string{what} +
-                                           " takes POST"));
+    return reply(
+        wrong_method(ctx.req, "…/" + std::string{what} + " takes POST"));
   if (auto err = need(who, role_reader))
     return reply(error_response(err, version, keep_alive));
   auto id = id_param(ctx, "subscription", errc::not_found, reply);
@@ -490,8 +488,7 @@ void delivery_api::action(http::request_context& ctx, const who_t& who,
           return reply(error_response(errc::unavailable,
                                       "delivery is not running on this node",
                                       "", version, keep_alive));
-        auto on_ok = [this, id = def.id(), reply, version,
-                      keep_alive](bool) {
+        auto on_ok = [this, id = def.id(), reply, version, keep_alive](bool) {
           ask(
               admin_.sys(), handles_.delivery, delivery_timeout,
               [id, reply, version, keep_alive](std::string& text) {
@@ -533,18 +530,18 @@ void delivery_api::rotate(const std::string& id,
       "subscription.secret_rotated", {{"id", id}, {"by", who.name}}, now));
   commit("subscription/" + id, next.to_stored().dump(), def_version,
          std::move(evs), version, keep_alive, reply,
-         [secret = s.secret, until = s.previous_secret_until_ns, reply,
-          version, keep_alive](uint64_t v) {
+         [secret = s.secret, until = s.previous_secret_until_ns, reply, version,
+          keep_alive](uint64_t v) {
            json out{{"secret", secret},
-                    {"previous_secret_expires",
-                     runtime::format_rfc3339(until)},
+                    {"previous_secret_expires", runtime::format_rfc3339(until)},
                     {"version", v}};
            reply(with_etag(json_response(200, out.dump(), version, keep_alive),
                            v));
          });
 }
 
-// -- dead letters --------------------------------------------------------------
+// -- dead letters
+// --------------------------------------------------------------
 
 void delivery_api::dead_letters(http::request_context& ctx, const who_t& who,
                                 http::reply_fn reply) {
@@ -596,8 +593,8 @@ void delivery_api::redrive(http::request_context& ctx, const who_t& who,
   std::vector<std::string> ids;
   if (!body->is_object())
     return reply(error_response(errc::invalid_field,
-                                "the body is {} or {\"ids\":[…]}", "",
-                                version, keep_alive));
+                                "the body is {} or {\"ids\":[…]}", "", version,
+                                keep_alive));
   for (const auto& [k, v] : body->items()) {
     if (k != "ids")
       return reply(error_response(errc::unknown_field, "unknown member " + k,
@@ -654,20 +651,19 @@ void delivery_api::dead_letter(http::request_context& ctx, const who_t& who,
   if (!event_id || event_id->size() > 256 || !handles_.delivery)
     return reply(error_response(errc::not_found, "no such dead letter",
                                 "event_id", version, keep_alive));
-  with_subscription(
-      *id, who, version, keep_alive, reply,
-      [this, event_id = *event_id, reply, version,
-       keep_alive](flow::subscription_def def, uint64_t) {
-        ask(
-            admin_.sys(), handles_.delivery, delivery_timeout,
-            [reply, version, keep_alive](bool) {
-              reply(no_content(version, keep_alive));
-            },
-            [reply, version, keep_alive](caf::error& err) {
-              reply(error_response(err, version, keep_alive));
-            },
-            delivery::drop_atom_v, def.id(), event_id);
-      });
+  with_subscription(*id, who, version, keep_alive, reply,
+                    [this, event_id = *event_id, reply, version,
+                     keep_alive](flow::subscription_def def, uint64_t) {
+                      ask(
+                          admin_.sys(), handles_.delivery, delivery_timeout,
+                          [reply, version, keep_alive](bool) {
+                            reply(no_content(version, keep_alive));
+                          },
+                          [reply, version, keep_alive](caf::error& err) {
+                            reply(error_response(err, version, keep_alive));
+                          },
+                          delivery::drop_atom_v, def.id(), event_id);
+                    });
 }
 
 } // namespace herald::api

@@ -6,13 +6,13 @@
 //
 //   GET              /api/v1/topics                          reader
 //   GET|PUT|DELETE   /api/v1/topics/{id}                     reader | admin
-//   GET              /api/v1/subscriptions                   reader (own; admin: all)
-//   GET|PUT|DELETE   /api/v1/subscriptions/{id}              reader, creator or admin
-//   POST             /api/v1/subscriptions/{id}/pause|resume|rotate-secret
-//   GET              /api/v1/subscriptions/{id}/dead-letters?limit=&after=
-//   POST             /api/v1/subscriptions/{id}/dead-letters/redrive
-//   DELETE           /api/v1/subscriptions/{id}/dead-letters/{event_id}
-//   GET|PUT          /api/v1/events/subscriptions/project/{project}/  (004)
+//   GET              /api/v1/subscriptions                   reader (own;
+//   admin: all) GET|PUT|DELETE   /api/v1/subscriptions/{id} reader, creator or
+//   admin POST /api/v1/subscriptions/{id}/pause|resume|rotate-secret GET
+//   /api/v1/subscriptions/{id}/dead-letters?limit=&after= POST
+//   /api/v1/subscriptions/{id}/dead-letters/redrive DELETE
+//   /api/v1/subscriptions/{id}/dead-letters/{event_id} GET|PUT
+//   /api/v1/events/subscriptions/project/{project}/  (004)
 //
 // A PUT is validated here (runtime/flow/subscription.hpp: every error
 // names its field), committed through the definition actor with its event
@@ -68,10 +68,10 @@ private:
 
   /// Reads subscription `id` and checks that `who` may manage it (404
   /// otherwise), then `then(def, version)`.
-  void with_subscription(
-      const std::string& id, const who_t& who, unsigned version,
-      bool keep_alive, const http::reply_fn& reply,
-      std::function<void(flow::subscription_def, uint64_t)> then);
+  void
+  with_subscription(const std::string& id, const who_t& who, unsigned version,
+                    bool keep_alive, const http::reply_fn& reply,
+                    std::function<void(flow::subscription_def, uint64_t)> then);
   /// Commits `key` = `value` (nullopt: delete) with `evs`, applies it at
   /// the delivery actor, then calls `on_ok(version)`.
   void commit(std::string key, std::optional<std::string> value,

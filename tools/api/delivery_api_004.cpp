@@ -44,10 +44,10 @@ bool id_ok(std::string_view id) {
 /// 004's shape of a subscription.
 json to_004(const flow::subscription_def& def) {
   const auto& d = def.destination();
-  json out{{"id", def.id()},
-           {"type", d.type == flow::destination_type::slack ? "slack"
-                                                             : "webhook"},
-           {"url", d.url}};
+  json out{
+      {"id", def.id()},
+      {"type", d.type == flow::destination_type::slack ? "slack" : "webhook"},
+      {"url", d.url}};
   if (!d.slack_icon.empty())
     out["slack_icon"] = d.slack_icon;
   if (!d.slack_username.empty())
@@ -57,9 +57,9 @@ json to_004(const flow::subscription_def& def) {
 
 /// A field of the composed document as the 004 body names it.
 std::string field_004(const std::string& at, const std::string& field) {
-  for (std::string_view f : {"/destination/url", "/destination/type",
-                             "/destination/slack_icon",
-                             "/destination/slack_username"})
+  for (std::string_view f :
+       {"/destination/url", "/destination/type", "/destination/slack_icon",
+        "/destination/slack_username"})
     if (field == f)
       return at + std::string{f.substr(12)};
   return at;
@@ -80,7 +80,8 @@ void delivery_api::project(http::request_context& ctx, const who_t& who,
   const bool keep_alive = ctx.keep_alive();
   const auto method = ctx.req.method();
   if (method != verb::get && method != verb::put)
-    return reply(wrong_method(ctx.req, "project subscriptions take GET or PUT"));
+    return reply(
+        wrong_method(ctx.req, "project subscriptions take GET or PUT"));
   if (auto err = need(who, role_reader))
     return reply(error_response(err, version, keep_alive));
   auto project = ctx.params.get("project");
@@ -118,9 +119,9 @@ void delivery_api::project(http::request_context& ctx, const who_t& who,
       version, keep_alive, reply);
 }
 
-void delivery_api::put_project(std::string project, json body,
-                               const who_t& who, unsigned version,
-                               bool keep_alive, http::reply_fn reply) {
+void delivery_api::put_project(std::string project, json body, const who_t& who,
+                               unsigned version, bool keep_alive,
+                               http::reply_fn reply) {
   const auto scope = "project/" + project;
   // Body: {"id": Subscription, …} or [Subscription, …].
   std::vector<std::pair<std::string, json>> wanted; // (pointer, item)
@@ -159,9 +160,8 @@ void delivery_api::put_project(std::string project, json body,
                  k == "slack_username") {
         dest[k] = v;
       } else {
-        return reply(error_response(errc::unknown_field,
-                                    "unknown member " + k, at + "/" + k,
-                                    version, keep_alive));
+        return reply(error_response(errc::unknown_field, "unknown member " + k,
+                                    at + "/" + k, version, keep_alive));
       }
     }
     if (body.is_object()) {
@@ -173,8 +173,8 @@ void delivery_api::put_project(std::string project, json body,
       id = key;
       if (!id_ok(id))
         return reply(error_response(
-            errc::invalid_id, "an id is 1-128 characters of [A-Za-z0-9._-]",
-            at, version, keep_alive));
+            errc::invalid_id, "an id is 1-128 characters of [A-Za-z0-9._-]", at,
+            version, keep_alive));
     }
     if (id.empty())
       return reply(error_response(errc::missing_field, "id is required",
@@ -219,25 +219,25 @@ void delivery_api::put_project(std::string project, json body,
                   if (!in_scope)
                     continue;
                   if (!who.is_admin() && old->server().created_by != who.name)
-                    return reply(error_response(
-                        errc::forbidden,
-                        "subscription " + id + " belongs to another user",
-                        "/" + id, version, keep_alive));
+                    return reply(error_response(errc::forbidden,
+                                                "subscription " + id +
+                                                    " belongs to another user",
+                                                "/" + id, version, keep_alive));
                   changes->push_back(
                       {id, std::nullopt, d.version, "subscription.deleted"});
                   continue;
                 }
                 seen.insert(id);
                 if (!in_scope)
-                  return reply(error_response(
-                      errc::conflict,
-                      "subscription " + id + " exists outside " + scope,
-                      "/" + id, version, keep_alive));
+                  return reply(error_response(errc::conflict,
+                                              "subscription " + id +
+                                                  " exists outside " + scope,
+                                              "/" + id, version, keep_alive));
                 if (!who.is_admin() && old->server().created_by != who.name)
-                  return reply(error_response(
-                      errc::forbidden,
-                      "subscription " + id + " belongs to another user",
-                      "/" + id, version, keep_alive));
+                  return reply(error_response(errc::forbidden,
+                                              "subscription " + id +
+                                                  " belongs to another user",
+                                              "/" + id, version, keep_alive));
                 want->second.server() = old->server();
                 changes->push_back({id, want->second.to_stored().dump(),
                                     d.version, "subscription.updated"});
@@ -264,8 +264,8 @@ void delivery_api::put_project(std::string project, json body,
                   json out = json::object();
                   for (const auto& [id, def] : *defs)
                     out[id] = to_004(def);
-                  return reply(json_response(200, out.dump(), version,
-                                             keep_alive));
+                  return reply(
+                      json_response(200, out.dump(), version, keep_alive));
                 }
                 auto self = weak.lock();
                 const auto& c = (*changes)[i];

@@ -175,8 +175,9 @@ json deliveries_once(const deliveries_options& opts, int run_no) {
     rx.clear();
     const auto start = clock_type::now();
     for (size_t i = 0; i < opts.subscriptions; ++i)
-      if (auto err = put_sub(conn, "bench-many-" + tag + "-" + std::to_string(i),
-                             "bench.many", from, rx.url("/many"));
+      if (auto err =
+              put_sub(conn, "bench-many-" + tag + "-" + std::to_string(i),
+                      "bench.many", from, rx.url("/many"));
           !err.empty())
         return {{"error", err}};
     const auto want = ids.size() * opts.subscriptions;
@@ -206,8 +207,8 @@ json deliveries_once(const deliveries_options& opts, int run_no) {
     std::atomic<bool> stop{false};
     std::thread publisher([&] {
       http_conn pc{node.host(), node.port(), node.token()};
-      const auto per_tick = std::max<uint64_t>(
-          1, static_cast<uint64_t>(opts.rate / 10));
+      const auto per_tick =
+          std::max<uint64_t>(1, static_cast<uint64_t>(opts.rate / 10));
       auto next = clock_type::now();
       while (!stop) {
         std::string err;
@@ -222,9 +223,9 @@ json deliveries_once(const deliveries_options& opts, int run_no) {
     const uint64_t backlog = published - delivered;
     outage = false;
     const auto end = clock_type::now();
-    const bool drained = wait_until(
-        [&] { return delivered >= published && published > 0; },
-        opts.timeout_s);
+    const bool drained =
+        wait_until([&] { return delivered >= published && published > 0; },
+                   opts.timeout_s);
     const double recovery_s = seconds_since(end);
     stop = true;
     publisher.join();
@@ -243,9 +244,9 @@ json deliveries_once(const deliveries_options& opts, int run_no) {
   {
     const auto dead = "http://127.0.0.1:" + std::to_string(closed_port()) + "/";
     for (size_t i = 0; i < opts.subscriptions; ++i)
-      if (auto err = put_sub(conn, "bench-stall-" + tag + "-" +
-                                       std::to_string(i),
-                             "bench.stall", 0, dead);
+      if (auto err =
+              put_sub(conn, "bench-stall-" + tag + "-" + std::to_string(i),
+                      "bench.stall", 0, dead);
           !err.empty())
         return {{"error", err}};
     std::optional<rss_sampler> rss;
@@ -280,8 +281,8 @@ json deliveries_once(const deliveries_options& opts, int run_no) {
       " subscriptions " + fixed(run["many_per_s"].get<double>(), 0) +
       " deliveries/s; outage " + fixed(opts.outage_s, 0) + " s at " +
       fixed(opts.rate, 0) + "/s: backlog " +
-      std::to_string(run["outage_backlog"].get<uint64_t>()) +
-      ", drained in " + fixed(run["outage_recovery_s"].get<double>(), 2) +
+      std::to_string(run["outage_backlog"].get<uint64_t>()) + ", drained in " +
+      fixed(run["outage_recovery_s"].get<double>(), 2) +
       " s = " + fixed(run["outage_drain_x_publish"].get<double>(), 1) +
       "x the publish rate; stalled: RSS " +
       (run.contains("stall_rss_mib_start")

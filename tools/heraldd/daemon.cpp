@@ -21,9 +21,9 @@
 #include "actors/automation/http_call.hpp"
 #include "actors/automation/listener_hub.hpp"
 #include "actors/cluster/local_coordinator.hpp"
-#include "actors/delivery/delivery_actor.hpp"
 #include "actors/cluster/type_ids.hpp"
 #include "actors/definition_actor.hpp"
+#include "actors/delivery/delivery_actor.hpp"
 #include "actors/node.hpp"
 #include "actors/protocol/type_ids.hpp"
 #include "runtime/event_codec.hpp"
@@ -364,18 +364,17 @@ int run_daemon(const daemon_config& cfg) {
                                                runtime::now_unix_ns() - t) /
                                                1e9);
            });
-      each("herald_subscription_delivered_total",
-           runtime::metric_type::counter, "Events delivered (2xx)",
+      each("herald_subscription_delivered_total", runtime::metric_type::counter,
+           "Events delivered (2xx)",
            [](const delivery::subscription_metrics& m) {
              return m.delivered.load();
            });
-      each("herald_subscription_attempts_total",
-           runtime::metric_type::counter, "Delivery attempts",
-           [](const delivery::subscription_metrics& m) {
+      each("herald_subscription_attempts_total", runtime::metric_type::counter,
+           "Delivery attempts", [](const delivery::subscription_metrics& m) {
              return m.attempts.load();
            });
-      each("herald_subscription_failures_total",
-           runtime::metric_type::counter, "Delivery attempts that failed",
+      each("herald_subscription_failures_total", runtime::metric_type::counter,
+           "Delivery attempts that failed",
            [](const delivery::subscription_metrics& m) {
              return m.failures.load();
            });
@@ -476,8 +475,9 @@ int run_daemon(const daemon_config& cfg) {
                      spdlog::warn("triggers did not start in time: {}",
                                   runtime::describe(err).message);
                    });
-      starter->request(*deliveries, std::chrono::seconds{60},
-                       delivery::start_atom_v)
+      starter
+          ->request(*deliveries, std::chrono::seconds{60},
+                    delivery::start_atom_v)
           .receive([](bool) {},
                    [](const caf::error& err) {
                      spdlog::warn("subscriptions did not start in time: {}",
