@@ -55,7 +55,13 @@ std::vector<std::string> publish(http_conn& conn, const std::string& name,
               " " + res.body.substr(0, 200);
       return ids;
     }
-    for (const auto& e : json::parse(res.body)["events"])
+    const auto reply = json::parse(res.body, nullptr, false);
+    if (!reply.is_object() || !reply.contains("events") ||
+        reply["events"].size() != k) {
+      error = "publish: unexpected reply " + res.body.substr(0, 200);
+      return ids;
+    }
+    for (const auto& e : reply["events"])
       ids.push_back(e["id"].get<std::string>());
   }
   return ids;
