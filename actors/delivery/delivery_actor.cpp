@@ -111,6 +111,7 @@ topic_of(const manager_state& st, const flow::subscription_def& d) {
 void stop_actor(self_ptr self, entry& e) {
   if (e.actor) {
     self->demonitor(e.actor.address());
+    self->unlink_from(e.actor.address());
     caf::anon_send_exit(e.actor, caf::exit_reason::user_shutdown);
     e.actor = nullptr;
   }
@@ -135,6 +136,11 @@ void start_actor(self_ptr self, const std::string& id) {
             auto& e = j->second;
             e.actor = spawn_subscription(self->system(), s.env, e.def,
                                          topic_of(s, *e.def), e.metrics);
+            // Linked: when the delivery actor stops (shutdown), its
+            // subscription actors stop too (their timers would keep the
+            // actor system alive otherwise); one that quits on its own
+            // (fenced) exits normally, which a link does not propagate.
+            self->link_to(e.actor.address());
             self->monitor(e.actor);
           },
           [id](caf::error& err) {

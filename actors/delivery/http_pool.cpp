@@ -11,6 +11,12 @@
 #include <unordered_map>
 #include <utility>
 
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <chrono>
+
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
@@ -25,9 +31,9 @@ void global_init() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-/// Easy handles kept for reuse (the connections live in the multi's cache,
-/// not in them: this only saves allocations).
-constexpr size_t max_free_handles = 64;
+/// Easy handles kept for reuse, configured (the connections live in the
+/// multi's cache, not in them: this saves allocations and option calls).
+constexpr size_t max_free_handles = 1024;
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() &&
@@ -126,6 +132,21 @@ struct http_pool::impl {
       throw std::runtime_error{"http_pool: cannot create a curl multi handle"};
     curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS,
                       static_cast<long>(opts.max_idle_connections));
+    // curl's socket interface: the loop waits on epoll for the sockets
+    // curl names, so a wake-up costs the sockets that are ready, not all
+    // of them (curl_multi_poll polls every connection every time).
+    epfd = ::epoll_create1(EPOLL_CLOEXEC);
+    wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (epfd < 0 || wake_fd < 0)
+      throw std::runtime_error{"http_pool: cannot create epoll/eventfd"};
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = wake_fd;
+    ::epoll_ctl(epfd, EPOLL_CTL_ADD, wake_fd, &ev);
+    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &impl::on_socket);
+    curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &impl::on_timer);
+    curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
     connect_ms =
         std::max<long>(1, static_cast<long>(opts.connect_timeout.count()));
     total_ms = std::max<long>(1, static_cast<long>(opts.total_timeout.count()));
@@ -135,6 +156,40 @@ struct http_pool::impl {
     for (CURL* h : free_handles)
       curl_easy_cleanup(h);
     curl_multi_cleanup(multi);
+    ::close(wake_fd);
+    ::close(epfd);
+  }
+
+  /// curl: watch `fd` for `what` (or stop watching it).
+  static int on_socket(CURL*, curl_socket_t fd, int what, void* user, void*) {
+    auto* self = static_cast<impl*>(user);
+    if (what == CURL_POLL_REMOVE) {
+      ::epoll_ctl(self->epfd, EPOLL_CTL_DEL, fd, nullptr);
+      return 0;
+    }
+    epoll_event ev{};
+    ev.data.fd = fd;
+    if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+      ev.events |= EPOLLIN;
+    if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+      ev.events |= EPOLLOUT;
+    if (::epoll_ctl(self->epfd, EPOLL_CTL_MOD, fd, &ev) != 0 &&
+        errno == ENOENT)
+      ::epoll_ctl(self->epfd, EPOLL_CTL_ADD, fd, &ev);
+    return 0;
+  }
+
+  /// curl: call socket_action(TIMEOUT) in `ms` (-1: no timer).
+  static int on_timer(CURLM*, long ms, void* user) {
+    auto* self = static_cast<impl*>(user);
+    self->timer_due = ms < 0 ? clock::time_point::max()
+                             : clock::now() + std::chrono::milliseconds(ms);
+    return 0;
+  }
+
+  void wake() {
+    const uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(wake_fd, &one, sizeof one);
   }
 
   void submit(std::unique_ptr<batch> b) {
@@ -150,7 +205,7 @@ struct http_pool::impl {
       b->done(std::move(r)); // at once: the pool stopped
       return;
     }
-    curl_multi_wakeup(multi);
+    wake();
   }
 
   void stop() {
@@ -160,11 +215,13 @@ struct http_pool::impl {
         return;
       stopping = true;
     }
-    curl_multi_wakeup(multi);
+    wake();
   }
 
   /// The pool's thread.
   void run() {
+    epoll_event events[256];
+    int running_handles = 0;
     for (;;) {
       std::vector<std::unique_ptr<batch>> fresh;
       {
@@ -178,15 +235,40 @@ struct http_pool::impl {
         running.emplace(p, std::move(b));
         start(p);
       }
-      int still_running = 0;
-      curl_multi_perform(multi, &still_running);
+      // Wait for a socket, curl's timer, or a wake-up (submit, stop).
+      int wait_ms = 1000;
+      if (timer_due != clock::time_point::max()) {
+        auto left = std::chrono::ceil<std::chrono::milliseconds>(
+            timer_due - clock::now());
+        wait_ms = static_cast<int>(
+            std::clamp<int64_t>(left.count(), 0, 1000));
+      }
+      const int n = ::epoll_wait(epfd, events, 256, wait_ms);
+      for (int i = 0; i < n; ++i) {
+        const int fd = events[i].data.fd;
+        if (fd == wake_fd) {
+          uint64_t count = 0;
+          [[maybe_unused]] auto r = ::read(wake_fd, &count, sizeof count);
+          continue;
+        }
+        int action = 0;
+        if (events[i].events & EPOLLIN)
+          action |= CURL_CSELECT_IN;
+        if (events[i].events & EPOLLOUT)
+          action |= CURL_CSELECT_OUT;
+        if (events[i].events & (EPOLLERR | EPOLLHUP))
+          action |= CURL_CSELECT_ERR;
+        curl_multi_socket_action(multi, fd, action, &running_handles);
+      }
+      if (timer_due != clock::time_point::max() && clock::now() >= timer_due) {
+        timer_due = clock::time_point::max();
+        curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0,
+                                 &running_handles);
+      }
       int left = 0;
       while (CURLMsg* m = curl_multi_info_read(multi, &left))
         if (m->msg == CURLMSG_DONE)
           completed(m->easy_handle, m->data.result);
-      // Wakes for socket activity, curl's timers, or curl_multi_wakeup
-      // (a submission, stop()); a handle just added has a timer of 0.
-      curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
     }
     cancel_all();
   }
@@ -199,7 +281,7 @@ struct http_pool::impl {
       return finish(b, std::move(r));
     }
     const auto& req = b->requests[b->next];
-    CURL* h = take_handle();
+    CURL* h = b->easy ? b->easy : take_handle();
     if (!h) {
       batch_result r;
       r.delivered = b->next;
@@ -209,6 +291,10 @@ struct http_pool::impl {
     }
     b->answer = {};
     b->errbuf[0] = '\0';
+    if (b->headers) {
+      curl_slist_free_all(b->headers);
+      b->headers = nullptr;
+    }
     for (const auto& [name, value] : req.headers) {
       if (name.empty() || has_line_break(name) || has_line_break(value))
         continue; // never a header that would smuggle another
@@ -219,27 +305,18 @@ struct http_pool::impl {
     // No "Expect: 100-continue" wait for larger bodies.
     b->headers = curl_slist_append(b->headers, "Expect:");
     curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, req.body.data());
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(req.body.size()));
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, b->headers);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, total_ms);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, b);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, b->errbuf);
-    curl_easy_setopt(h, CURLOPT_PRIVATE, b);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "herald/0.1");
-    b->cap = opts.max_response_bytes;
-    b->easy = h;
+    if (b->easy != h) { // the batch's first request: point it at the batch
+      curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
+      curl_easy_setopt(h, CURLOPT_HEADERDATA, b);
+      curl_easy_setopt(h, CURLOPT_ERRORBUFFER, b->errbuf);
+      curl_easy_setopt(h, CURLOPT_PRIVATE, b);
+      b->cap = opts.max_response_bytes;
+      b->easy = h;
+    }
     if (curl_multi_add_handle(multi, h) != CURLM_OK) {
       release(b);
       batch_result r;
@@ -260,9 +337,10 @@ struct http_pool::impl {
     if (rc == CURLE_OK)
       curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     if (rc == CURLE_OK && status >= 200 && status < 300) {
-      release(b);
       ++b->next;
-      return start(b);
+      if (b->next >= b->requests.size())
+        release(b);
+      return start(b); // the next request on the same handle
     }
     batch_result r;
     r.delivered = b->next;
@@ -314,11 +392,27 @@ struct http_pool::impl {
     }
   }
 
+  /// A handle with the options every request shares (kept across reuse).
   CURL* take_handle() {
-    if (free_handles.empty())
-      return curl_easy_init();
-    CURL* h = free_handles.back();
-    free_handles.pop_back();
+    if (!free_handles.empty()) {
+      CURL* h = free_handles.back();
+      free_handles.pop_back();
+      return h;
+    }
+    CURL* h = curl_easy_init();
+    if (!h)
+      return nullptr;
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, total_ms);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "herald/0.1");
     return h;
   }
 
@@ -332,7 +426,8 @@ struct http_pool::impl {
       return;
     CURL* h = std::exchange(b->easy, nullptr);
     if (free_handles.size() < max_free_handles) {
-      curl_easy_reset(h); // options back to defaults; caches are kept
+      // Options stay (take_handle set the shared ones; the next user sets
+      // its own pointers before the handle runs again).
       free_handles.push_back(h);
     } else {
       curl_easy_cleanup(h);
@@ -344,6 +439,11 @@ struct http_pool::impl {
   long total_ms = 0;
   CURLM* multi = nullptr;
   std::atomic<uint64_t> sent{0};
+  using clock = std::chrono::steady_clock;
+  int epfd = -1;
+  int wake_fd = -1;
+  clock::time_point timer_due = clock::time_point::max(); ///< pool thread
+
 
   std::mutex mu;
   std::vector<std::unique_ptr<batch>> queued; ///< guarded by mu

@@ -535,6 +535,12 @@ void load(self_ptr self) {
 void start_redrive(self_ptr self, std::vector<std::string> ids,
                    caf::typed_response_promise<uint64_t> rp) {
   auto& st = self->state;
+  if ((st.in_flight || st.writing) && st.in_flight_redrive) {
+    rp.deliver(caf::make_error(runtime::errc::conflict,
+                               "a re-drive is being sent; try again when it "
+                               "has ended"));
+    return;
+  }
   // Count what will go, and where the snapshot ends.
   const auto prefix = flow::dead_letter_prefix(st.id());
   uint64_t count = 0;
@@ -569,8 +575,13 @@ void start_redrive(self_ptr self, std::vector<std::string> ids,
     st.redrive_after.clear();
     st.redrive_until = until;
     st.redrive_ids = std::move(ids);
-    if (!st.in_flight)
+    // The re-drive goes first, now: a retry waiting for the trail's head
+    // event is dropped (its count starts again after the re-drive).
+    if (!st.in_flight && !st.writing) {
       st.head_attempts = 0;
+      st.retry_pending = false;
+      ++st.retry_token;
+    }
   }
   emit(self, "subscription.redriven",
        {{"subscription_id", st.id()}, {"count", count}});
