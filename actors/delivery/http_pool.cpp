@@ -124,8 +124,9 @@ std::string describe_error(CURLcode rc, const char* errbuf, long os_errno,
 
 } // namespace
 
-struct http_pool::impl {
-  explicit impl(http_pool_options o) : opts(o) {
+/// One loop: a curl multi handle, its epoll set and its thread.
+struct loop_impl {
+  explicit loop_impl(http_pool_options o) : opts(o) {
     global_init();
     multi = curl_multi_init();
     if (!multi)
@@ -143,16 +144,16 @@ struct http_pool::impl {
     ev.events = EPOLLIN;
     ev.data.fd = wake_fd;
     ::epoll_ctl(epfd, EPOLL_CTL_ADD, wake_fd, &ev);
-    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &impl::on_socket);
+    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &loop_impl::on_socket);
     curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
-    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &impl::on_timer);
+    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &loop_impl::on_timer);
     curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
     connect_ms =
         std::max<long>(1, static_cast<long>(opts.connect_timeout.count()));
     total_ms = std::max<long>(1, static_cast<long>(opts.total_timeout.count()));
   }
 
-  ~impl() {
+  ~loop_impl() {
     for (CURL* h : free_handles)
       curl_easy_cleanup(h);
     curl_multi_cleanup(multi);
@@ -162,7 +163,7 @@ struct http_pool::impl {
 
   /// curl: watch `fd` for `what` (or stop watching it).
   static int on_socket(CURL*, curl_socket_t fd, int what, void* user, void*) {
-    auto* self = static_cast<impl*>(user);
+    auto* self = static_cast<loop_impl*>(user);
     if (what == CURL_POLL_REMOVE) {
       ::epoll_ctl(self->epfd, EPOLL_CTL_DEL, fd, nullptr);
       return 0;
@@ -173,15 +174,14 @@ struct http_pool::impl {
       ev.events |= EPOLLIN;
     if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
       ev.events |= EPOLLOUT;
-    if (::epoll_ctl(self->epfd, EPOLL_CTL_MOD, fd, &ev) != 0 &&
-        errno == ENOENT)
+    if (::epoll_ctl(self->epfd, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT)
       ::epoll_ctl(self->epfd, EPOLL_CTL_ADD, fd, &ev);
     return 0;
   }
 
   /// curl: call socket_action(TIMEOUT) in `ms` (-1: no timer).
   static int on_timer(CURLM*, long ms, void* user) {
-    auto* self = static_cast<impl*>(user);
+    auto* self = static_cast<loop_impl*>(user);
     self->timer_due = ms < 0 ? clock::time_point::max()
                              : clock::now() + std::chrono::milliseconds(ms);
     return 0;
@@ -238,10 +238,9 @@ struct http_pool::impl {
       // Wait for a socket, curl's timer, or a wake-up (submit, stop).
       int wait_ms = 1000;
       if (timer_due != clock::time_point::max()) {
-        auto left = std::chrono::ceil<std::chrono::milliseconds>(
-            timer_due - clock::now());
-        wait_ms = static_cast<int>(
-            std::clamp<int64_t>(left.count(), 0, 1000));
+        auto left = std::chrono::ceil<std::chrono::milliseconds>(timer_due -
+                                                                 clock::now());
+        wait_ms = static_cast<int>(std::clamp<int64_t>(left.count(), 0, 1000));
       }
       const int n = ::epoll_wait(epfd, events, 256, wait_ms);
       for (int i = 0; i < n; ++i) {
@@ -444,7 +443,6 @@ struct http_pool::impl {
   int wake_fd = -1;
   clock::time_point timer_due = clock::time_point::max(); ///< pool thread
 
-
   std::mutex mu;
   std::vector<std::unique_ptr<batch>> queued; ///< guarded by mu
   bool stopping = false;                      ///< guarded by mu
@@ -456,31 +454,50 @@ struct http_pool::impl {
   std::thread thread;
 };
 
-http_pool::http_pool(http_pool_options opts)
-    : impl_(std::make_unique<impl>(opts)) {
-  impl_->thread = std::thread{[p = impl_.get()] { p->run(); }};
+struct http_pool::impl {
+  std::vector<std::unique_ptr<loop_impl>> loops;
+};
+
+http_pool::http_pool(http_pool_options opts) : impl_(std::make_unique<impl>()) {
+  const size_t n = std::max<size_t>(1, opts.threads);
+  for (size_t i = 0; i < n; ++i) {
+    auto loop = std::make_unique<loop_impl>(opts);
+    loop->thread = std::thread{[p = loop.get()] { p->run(); }};
+    impl_->loops.push_back(std::move(loop));
+  }
 }
 
 http_pool::~http_pool() {
-  impl_->stop();
-  if (impl_->thread.joinable())
-    impl_->thread.join();
+  for (auto& l : impl_->loops)
+    l->stop();
+  for (auto& l : impl_->loops)
+    if (l->thread.joinable())
+      l->thread.join();
 }
 
 void http_pool::submit(std::vector<flow::delivery_request> requests,
                        std::function<void(batch_result)> done) {
+  submit(0, std::move(requests), std::move(done));
+}
+
+void http_pool::submit(size_t key, std::vector<flow::delivery_request> requests,
+                       std::function<void(batch_result)> done) {
   auto b = std::make_unique<batch>();
   b->requests = std::move(requests);
   b->done = std::move(done);
-  impl_->submit(std::move(b));
+  impl_->loops[key % impl_->loops.size()]->submit(std::move(b));
 }
 
 void http_pool::stop() {
-  impl_->stop();
+  for (auto& l : impl_->loops)
+    l->stop();
 }
 
 uint64_t http_pool::requests_sent() const noexcept {
-  return impl_->sent.load(std::memory_order_relaxed);
+  uint64_t n = 0;
+  for (const auto& l : impl_->loops)
+    n += l->sent.load(std::memory_order_relaxed);
+  return n;
 }
 
 } // namespace herald::delivery

@@ -325,9 +325,9 @@ void send(self_ptr self) {
     st.head_first_ns = now;
   st.in_flight = true;
   auto me = caf::actor_cast<subscription_actor>(self);
-  st.env.pool->submit(std::move(reqs), [me](batch_result r) {
-    caf::anon_send(me, sent_atom_v, std::move(r));
-  });
+  st.env.pool->submit(
+      std::hash<std::string>{}(st.id()), std::move(reqs),
+      [me](batch_result r) { caf::anon_send(me, sent_atom_v, std::move(r)); });
 }
 
 /// Stores the head item as a dead letter and moves past it.
