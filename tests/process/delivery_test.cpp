@@ -530,6 +530,19 @@ TEST_F(delivery_test, ADeletedCreatorDisablesItsSubscriptions) {
   EXPECT_EQ(rx.count(), 0u);
 }
 
+TEST_F(delivery_test, ANodeStopsCleanlyWithADeliveryInFlight) {
+  rx.respond_with([](const received_request&) {
+    return receiver_answer{200, "", {}, true}; // never answers
+  });
+  put_sub("hang", webhook("h.>"));
+  publish_n("h.x", 1);
+  ASSERT_TRUE(wait_for([&] { return rx.count() >= 1; }, 20s));
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(node().stop(std::chrono::seconds{15}), 0);
+  // The drain bound (10 s) is not spent on the receiver.
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds{8});
+}
+
 TEST_F(delivery_test, Seed004ProjectSubscriptionsReadAndReplace) {
   answer(200);
   const std::string path = "/api/v1/events/subscriptions/project/shop/";
