@@ -228,6 +228,63 @@ TEST(HttpPool, ConnectionRefusedIsStatusZero) {
   EXPECT_EQ(r->failure.error, "connection refused");
 }
 
+/// A listener that answers every connection with `reply` (bytes that are
+/// not HTTP) and closes it; stops when destroyed.
+class garbage_server {
+public:
+  explicit garbage_server(std::string reply) : reply_(std::move(reply)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(::listen(fd_, 8), 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread{[this] {
+      for (;;) {
+        int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0)
+          return; // shut down
+        char buf[4096];
+        [[maybe_unused]] auto got = ::recv(c, buf, sizeof buf, 0);
+        [[maybe_unused]] auto sent =
+            ::send(c, reply_.data(), reply_.size(), MSG_NOSIGNAL);
+        ::close(c);
+      }
+    }};
+  }
+  ~garbage_server() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(port_) + "/";
+  }
+
+private:
+  std::string reply_;
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+TEST(HttpPool, AReceiverAnsweringGarbageCostsOneFailedAttempt) {
+  garbage_server server{"SSH-2.0-OpenSSH_9.2\r\nnot http at all\r\n\r\n"};
+  http_pool pool;
+  result_box box;
+  pool.submit(make_batch(server.url(), 3), box.callback());
+  auto r = box.wait(10s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->delivered, 0u);
+  EXPECT_TRUE(r->failed);
+  EXPECT_EQ(r->failure.status, 0);
+  EXPECT_FALSE(r->failure.error.empty());
+  EXPECT_EQ(pool.requests_sent(), 1u); // the batch stopped there
+}
+
 TEST(HttpPool, OtherSchemesAreRefused) {
   http_pool pool;
   result_box box;

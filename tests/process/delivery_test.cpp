@@ -530,6 +530,28 @@ TEST_F(delivery_test, ADeletedCreatorDisablesItsSubscriptions) {
   EXPECT_EQ(rx.count(), 0u);
 }
 
+TEST_F(delivery_test, ADeadReceiverDoesNotHoldUpAnotherSubscription) {
+  rx.respond_with([this](const received_request& r) {
+    if (r.target == "/slow")
+      return receiver_answer{200, "", {}, true}; // never answers
+    std::lock_guard guard{mtx};
+    ok_ids.push_back(r.headers.at("webhook-id"));
+    return receiver_answer{};
+  });
+  auto slow = webhook("s.>");
+  slow["destination"]["url"] = rx.url("/slow");
+  put_sub("slow", slow);
+  put_sub("fast", webhook("s.>"));
+  auto ids = publish_n("s.x", 50);
+  ASSERT_TRUE(wait_delivered(ids.size()));
+  EXPECT_EQ(delivered(), ids);
+  // The slow one holds its first event, nothing more.
+  size_t slow_requests = 0;
+  for (const auto& r : rx.requests())
+    slow_requests += r.target == "/slow";
+  EXPECT_EQ(slow_requests, 1u);
+}
+
 TEST_F(delivery_test, ANodeStopsCleanlyWithADeliveryInFlight) {
   rx.respond_with([](const received_request&) {
     return receiver_answer{200, "", {}, true}; // never answers

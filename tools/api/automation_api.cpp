@@ -13,6 +13,7 @@
 #include "runtime/subject.hpp"
 #include "runtime/time_format.hpp"
 #include "tools/api/actor_bridge.hpp"
+#include "tools/api/definition_helpers.hpp"
 #include "tools/api/query_params.hpp"
 
 namespace herald::api {
@@ -27,49 +28,6 @@ using verb = boost::beast::http::verb;
 namespace field = boost::beast::http;
 
 constexpr std::chrono::milliseconds flow_timeout{30000};
-
-/// Workflow and trigger ids: 1-128 of [A-Za-z0-9_.-] (they are file names
-/// in the workflows dir and parts of definition keys).
-bool id_ok(std::string_view id) {
-  if (id.empty() || id.size() > 128 || id == "." || id == "..")
-    return false;
-  for (char c : id)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' &&
-        c != '-')
-      return false;
-  return true;
-}
-
-/// The `{id}` of the path when it is a valid id; otherwise replies `code`
-/// (invalid_id naming the rule, or not_found) and returns nullopt.
-std::optional<std::string> id_param(http::request_context& ctx,
-                                    std::string_view kind, errc code,
-                                    const http::reply_fn& reply) {
-  auto id = ctx.params.get("id");
-  if (id && id_ok(*id))
-    return std::string{*id};
-  auto message = code == errc::invalid_id
-                     ? "a " + std::string{kind} +
-                           " id is 1-128 characters of [A-Za-z0-9._-]"
-                     : "no such " + std::string{kind};
-  reply(error_response(code, std::move(message), "id", ctx.version(),
-                       ctx.keep_alive()));
-  return std::nullopt;
-}
-
-/// The body as JSON (empty: `empty_as`), or the error replied.
-std::optional<json> json_body(const http::http_request& req,
-                              const http::reply_fn& reply, json empty_as) {
-  if (req.body().empty())
-    return empty_as;
-  auto doc = json::parse(req.body(), nullptr, false);
-  if (doc.is_discarded()) {
-    reply(error_response(errc::invalid_json, "the body is not valid JSON", "",
-                         req.version(), req.keep_alive()));
-    return std::nullopt;
-  }
-  return doc;
-}
 
 /// A flow actor answer as JSON text.
 template <class... Ts>
@@ -218,7 +176,7 @@ void automation_api::workflow(http::request_context& ctx,
   const auto& req = ctx.req;
   const auto version = ctx.version();
   const bool keep_alive = ctx.keep_alive();
-  auto id = id_param(ctx, "workflow", errc::invalid_id, reply);
+  auto id = definition_id(ctx, "workflow", errc::invalid_id, reply);
   if (!id)
     return;
   const auto method = req.method();
@@ -281,7 +239,7 @@ void automation_api::run(http::request_context& ctx,
     return reply(wrong_method(req, "…/run takes POST"));
   if (auto err = need(who, role_publisher))
     return reply(error_response(err, version, keep_alive));
-  auto id = id_param(ctx, "workflow", errc::not_found, reply);
+  auto id = definition_id(ctx, "workflow", errc::not_found, reply);
   if (!id)
     return;
   auto input = json_body(req, reply, json::object());
@@ -459,7 +417,7 @@ void automation_api::trigger(http::request_context& ctx,
   const auto& req = ctx.req;
   const auto version = ctx.version();
   const bool keep_alive = ctx.keep_alive();
-  auto id = id_param(ctx, "trigger", errc::invalid_id, reply);
+  auto id = definition_id(ctx, "trigger", errc::invalid_id, reply);
   if (!id)
     return;
   const auto key = "trigger/" + *id;
@@ -555,7 +513,7 @@ void automation_api::trigger_action(http::request_context& ctx,
   if (ctx.req.method() != verb::post)
     return reply(
         wrong_method(ctx.req, "…/" + std::string{action} + " takes POST"));
-  auto id = id_param(ctx, "trigger", errc::not_found, reply);
+  auto id = definition_id(ctx, "trigger", errc::not_found, reply);
   if (!id)
     return;
   if (action == "fire") {
@@ -631,7 +589,7 @@ void automation_api::preview(http::request_context& ctx,
                                   keep_alive));
     from = *t;
   }
-  auto id = id_param(ctx, "trigger", errc::not_found, reply);
+  auto id = definition_id(ctx, "trigger", errc::not_found, reply);
   if (!id)
     return;
   admin_.read(

@@ -9,6 +9,7 @@
 #include "runtime/uuid.hpp"
 #include "runtime/webhook_signature.hpp"
 #include "tools/api/actor_bridge.hpp"
+#include "tools/api/definition_helpers.hpp"
 #include "tools/api/query_params.hpp"
 
 namespace herald::api {
@@ -24,45 +25,6 @@ using verb = boost::beast::http::verb;
 constexpr std::chrono::milliseconds delivery_timeout{30000};
 /// How long a rotated-out secret still signs (receivers switch over).
 constexpr int64_t rotation_overlap_ns = 24LL * 3600 * 1'000'000'000;
-
-/// Topic and subscription ids: 1-128 of [A-Za-z0-9_.-].
-bool id_ok(std::string_view id) {
-  if (id.empty() || id.size() > 128 || id == "." || id == "..")
-    return false;
-  for (char c : id)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' &&
-        c != '-')
-      return false;
-  return true;
-}
-
-std::optional<std::string> id_param(http::request_context& ctx,
-                                    std::string_view kind, errc code,
-                                    const http::reply_fn& reply) {
-  auto id = ctx.params.get("id");
-  if (id && id_ok(*id))
-    return std::string{*id};
-  reply(error_response(code,
-                       code == errc::invalid_id
-                           ? "a " + std::string{kind} +
-                                 " id is 1-128 characters of [A-Za-z0-9._-]"
-                           : "no such " + std::string{kind},
-                       "id", ctx.version(), ctx.keep_alive()));
-  return std::nullopt;
-}
-
-std::optional<json> json_body(const http::http_request& req,
-                              const http::reply_fn& reply, json empty_as) {
-  if (req.body().empty())
-    return empty_as;
-  auto doc = json::parse(req.body(), nullptr, false);
-  if (doc.is_discarded()) {
-    reply(error_response(errc::invalid_json, "the body is not valid JSON", "",
-                         req.version(), req.keep_alive()));
-    return std::nullopt;
-  }
-  return doc;
-}
 
 bool may_manage(const runtime::identity& who,
                 const flow::subscription_def& def) {
@@ -195,7 +157,7 @@ void delivery_api::topic(http::request_context& ctx, const who_t& who,
   const auto& req = ctx.req;
   const auto version = ctx.version();
   const bool keep_alive = ctx.keep_alive();
-  auto id = id_param(ctx, "topic", errc::invalid_id, reply);
+  auto id = definition_id(ctx, "topic", errc::invalid_id, reply);
   if (!id)
     return;
   const auto key = "topic/" + *id;
@@ -296,14 +258,14 @@ void delivery_api::subscription(http::request_context& ctx, const who_t& who,
     return reply(error_response(err, version, keep_alive));
   const auto method = req.method();
   if (method == verb::put) {
-    auto id = id_param(ctx, "subscription", errc::invalid_id, reply);
+    auto id = definition_id(ctx, "subscription", errc::invalid_id, reply);
     if (id)
       put_subscription(ctx, who, *id, std::move(reply));
     return;
   }
   if (method != verb::get && method != verb::delete_)
     return reply(wrong_method(req, "a subscription takes GET, PUT or DELETE"));
-  auto id = id_param(ctx, "subscription", errc::not_found, reply);
+  auto id = definition_id(ctx, "subscription", errc::not_found, reply);
   if (!id)
     return;
   if (method == verb::get)
@@ -475,7 +437,7 @@ void delivery_api::action(http::request_context& ctx, const who_t& who,
         wrong_method(ctx.req, "…/" + std::string{what} + " takes POST"));
   if (auto err = need(who, role_reader))
     return reply(error_response(err, version, keep_alive));
-  auto id = id_param(ctx, "subscription", errc::not_found, reply);
+  auto id = definition_id(ctx, "subscription", errc::not_found, reply);
   if (!id)
     return;
   with_subscription(
@@ -560,7 +522,7 @@ void delivery_api::dead_letters(http::request_context& ctx, const who_t& who,
   std::string after;
   if (auto a = ctx.query.find("after"))
     after = std::string{*a};
-  auto id = id_param(ctx, "subscription", errc::not_found, reply);
+  auto id = definition_id(ctx, "subscription", errc::not_found, reply);
   if (!id || !handles_.delivery)
     return;
   with_subscription(
@@ -612,7 +574,7 @@ void delivery_api::redrive(http::request_context& ctx, const who_t& who,
       ids.push_back(v[i].get<std::string>());
     }
   }
-  auto id = id_param(ctx, "subscription", errc::not_found, reply);
+  auto id = definition_id(ctx, "subscription", errc::not_found, reply);
   if (!id)
     return;
   with_subscription(
@@ -645,7 +607,7 @@ void delivery_api::dead_letter(http::request_context& ctx, const who_t& who,
   if (auto err = need(who, role_reader))
     return reply(error_response(err, version, keep_alive));
   auto event_id = ctx.params.get("event_id");
-  auto id = id_param(ctx, "subscription", errc::not_found, reply);
+  auto id = definition_id(ctx, "subscription", errc::not_found, reply);
   if (!id)
     return;
   if (!event_id || event_id->size() > 256 || !handles_.delivery)

@@ -17,6 +17,7 @@
 #include "runtime/uuid.hpp"
 #include "runtime/webhook_signature.hpp"
 #include "tools/api/actor_bridge.hpp"
+#include "tools/api/definition_helpers.hpp"
 #include "tools/api/delivery_api.hpp"
 
 namespace herald::api {
@@ -30,16 +31,6 @@ using runtime::errc;
 using verb = boost::beast::http::verb;
 
 constexpr std::chrono::milliseconds delivery_timeout{30000};
-
-bool id_ok(std::string_view id) {
-  if (id.empty() || id.size() > 128 || id == "." || id == "..")
-    return false;
-  for (char c : id)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' &&
-        c != '-')
-      return false;
-  return true;
-}
 
 /// 004's shape of a subscription.
 json to_004(const flow::subscription_def& def) {
@@ -151,7 +142,7 @@ void delivery_api::put_project(std::string project, json body, const who_t& who,
     std::string id;
     for (auto& [k, v] : item.items()) {
       if (k == "id") {
-        if (!v.is_string() || !id_ok(v.get<std::string>()))
+        if (!v.is_string() || !definition_id_ok(v.get<std::string>()))
           return reply(error_response(
               errc::invalid_id, "an id is 1-128 characters of [A-Za-z0-9._-]",
               at + "/id", version, keep_alive));
@@ -171,7 +162,7 @@ void delivery_api::put_project(std::string project, json body, const who_t& who,
                                     "id differs from its key", at + "/id",
                                     version, keep_alive));
       id = key;
-      if (!id_ok(id))
+      if (!definition_id_ok(id))
         return reply(error_response(
             errc::invalid_id, "an id is 1-128 characters of [A-Za-z0-9._-]", at,
             version, keep_alive));
