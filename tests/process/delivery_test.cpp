@@ -113,7 +113,12 @@ TEST_F(delivery_test, ReceiverDownThenUpGetsEveryEventInOrder) {
   EXPECT_GE(st["failures"].get<uint64_t>(), 5u);
   EXPECT_EQ(st["dead_letters"], 0);
   // failing, then recovered, once each.
-  EXPECT_EQ(query_all(http(), {{"name", "subscription.failing"}}).size(), 1u);
+  EXPECT_TRUE(wait_for(
+      [&] {
+        return query_all(http(), {{"name", "subscription.failing"}}).size() ==
+               1;
+      },
+      10s));
   EXPECT_TRUE(wait_for(
       [&] {
         return query_all(http(), {{"name", "subscription.recovered"}}).size() ==
@@ -169,7 +174,13 @@ TEST_F(delivery_test, AlwaysFailingBecomesDeadLettersThenRedriveInOrder) {
             .empty();
       },
       10s));
-  auto redriven = query_all(http(), {{"name", "subscription.redriven"}});
+  std::vector<json> redriven;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        redriven = query_all(http(), {{"name", "subscription.redriven"}});
+        return !redriven.empty();
+      },
+      10s));
   ASSERT_EQ(redriven.size(), 1u);
   EXPECT_EQ(redriven[0]["data"]["count"], 3);
   EXPECT_EQ(redriven[0]["data"]["subscription_id"], "failing");
@@ -359,7 +370,14 @@ TEST_F(delivery_test, GoneDisablesTheSubscription) {
                "disabled";
       },
       20s));
-  auto ev = query_all(http(), {{"name", "subscription.disabled"}});
+  // The event follows the committed state (stored asynchronously).
+  std::vector<json> ev;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        ev = query_all(http(), {{"name", "subscription.disabled"}});
+        return !ev.empty();
+      },
+      20s));
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0]["data"]["subscription_id"], "gone");
   // Resume re-enables it; the event is delivered once the receiver is back.
@@ -525,8 +543,15 @@ TEST_F(delivery_test, ADeletedCreatorDisablesItsSubscriptions) {
       20s))
       << st.dump();
   EXPECT_NE(st["reason"].get<std::string>().find("ann"), std::string::npos);
-  auto ev = query_all(http(), {{"name", "subscription.disabled"}});
+  std::vector<json> ev;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        ev = query_all(http(), {{"name", "subscription.disabled"}});
+        return !ev.empty();
+      },
+      20s));
   ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0]["data"]["subscription_id"], "anns");
   EXPECT_EQ(rx.count(), 0u);
 }
 
