@@ -235,7 +235,9 @@ int run_daemon(const daemon_config& cfg) {
         fopts);
     // Delivery (DESIGN §4): one curl multi pool for every subscription;
     // cursors are committed through the same coordinator.
-    auto pool = std::make_shared<delivery::http_pool>();
+    delivery::http_pool_options popts;
+    popts.threads = cfg.delivery_threads;
+    auto pool = std::make_shared<delivery::http_pool>(popts);
     delivery::subscription_env denv;
     denv.writer = handles.writer;
     denv.registry = handles.registry;
@@ -243,6 +245,8 @@ int run_daemon(const daemon_config& cfg) {
     denv.coordinator = coordinator;
     denv.store = store;
     denv.pool = pool;
+    denv.read_events = cfg.delivery_read_ahead;
+    denv.batch_events = std::min(cfg.delivery_batch, cfg.delivery_read_ahead);
     denv.resolve = [auth = *auth](const std::string& name) {
       return auth->principal(name);
     };

@@ -156,6 +156,20 @@ std::optional<daemon_config> parse_command_line(int argc, char** argv,
                  "Ended task records kept; the oldest beyond are deleted")
       ->check(CLI::Range(size_t{1}, size_t{10000000}))
       ->capture_default_str();
+  app.add_option("--delivery-threads", cfg.delivery_threads,
+                 "Threads sending subscriptions' HTTP requests (libcurl)")
+      ->check(CLI::Range(size_t{1}, size_t{64}))
+      ->capture_default_str();
+  app.add_option("--delivery-read-ahead", cfg.delivery_read_ahead,
+                 "Events a subscription reads ahead of its receiver (its "
+                 "memory bound)")
+      ->check(CLI::Range(size_t{1}, size_t{10000}))
+      ->capture_default_str();
+  app.add_option("--delivery-batch", cfg.delivery_batch,
+                 "Requests a subscription hands the HTTP threads at once, "
+                 "sent in order")
+      ->check(CLI::Range(size_t{1}, size_t{1000}))
+      ->capture_default_str();
   app.add_option("--token-ttl", cfg.token_ttl_s,
                  "Seconds a login token (JWT) stays valid")
       ->check(CLI::Range(1u, 31u * 86400u))

@@ -52,6 +52,11 @@ struct daemon_config {
   std::filesystem::path workflows_dir;
   /// Ended task records kept (the oldest beyond are deleted).
   size_t tasks_kept = 10000;
+  /// Outbound delivery (DESIGN §4): curl threads, events each subscription
+  /// reads ahead (its memory bound), requests per in-order batch.
+  size_t delivery_threads = 2;
+  size_t delivery_read_ahead = 256;
+  size_t delivery_batch = 64;
   /// Lifetime of a login token (--token-ttl, seconds).
   unsigned token_ttl_s = 3600;
 
