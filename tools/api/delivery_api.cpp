@@ -364,7 +364,7 @@ void delivery_api::put_subscription(http::request_context& ctx,
                                  "If-Match", version, keep_alive));
           }
           auto finish = [this, key, id, parsed, who, current, created = !d,
-                         reply, version, keep_alive](uint64_t start_seq) {
+                         reply, version, keep_alive]() {
             auto& s = parsed->server();
             std::vector<v1::Event> evs;
             evs.push_back(runtime::make_system_event(
@@ -382,11 +382,10 @@ void delivery_api::put_subscription(http::request_context& ctx,
                                                 version, keep_alive),
                                   v));
                 });
-            (void)start_seq;
           };
           if (old) {
             parsed->server() = old->server();
-            return finish(0);
+            return finish();
           }
           auto& s = parsed->server();
           s.created_by = who.name;
@@ -394,7 +393,7 @@ void delivery_api::put_subscription(http::request_context& ctx,
           s.secret = runtime::make_webhook_secret();
           if (parsed->from_seq()) {
             s.start_seq = *parsed->from_seq() - 1;
-            return finish(s.start_seq);
+            return finish();
           }
           if (!handles_.delivery)
             return reply(error_response(errc::unavailable,
@@ -404,7 +403,7 @@ void delivery_api::put_subscription(http::request_context& ctx,
               admin_.sys(), handles_.delivery, delivery_timeout,
               [parsed, finish](uint64_t last) {
                 parsed->server().start_seq = last;
-                finish(last);
+                finish();
               },
               [reply, version, keep_alive](caf::error& err) {
                 reply(error_response(err, version, keep_alive));
