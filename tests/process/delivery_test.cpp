@@ -108,6 +108,12 @@ TEST_F(delivery_test, ReceiverDownThenUpGetsEveryEventInOrder) {
   answer(200);
   ASSERT_TRUE(wait_delivered(ids.size()));
   EXPECT_EQ(squeeze(delivered()), ids);
+  auto metrics = http().get("/metrics");
+  EXPECT_NE(
+      metrics.body.find(
+          "herald_subscription_delivered_total{subscription=\"orders\"} 20"),
+      std::string::npos)
+      << metrics.body;
   auto st = http().get("/api/v1/subscriptions/orders").json();
   EXPECT_EQ(st["state"], "active");
   EXPECT_GE(st["failures"].get<uint64_t>(), 5u);
