@@ -23,6 +23,9 @@ packages=(
   # promtool (/usr/bin/promtool) for the /metrics test; the package is the
   # whole Prometheus server (~19 MB download, ~96 MB installed)
   prometheus
+  # etcd 3.4 for the cluster's coordinator and its tests (a test starts its
+  # own on loopback ports; the packaged service is not used)
+  etcd-server
 )
 
 # Node.js + npm run the official CloudEvents SDK check (tests/cloudevents-sdk,
