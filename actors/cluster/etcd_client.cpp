@@ -351,6 +351,149 @@ etcd_client::txn(const std::vector<etcd_compare>& compares,
   }
 }
 
+caf::error etcd_client::watch_prefix(
+    const std::string& prefix, int64_t start_revision,
+    const std::function<void(std::vector<etcd_event>, int64_t)>& on_events,
+    const std::function<bool()>& stop, std::chrono::milliseconds idle_timeout) {
+  json create{{"key", b64(prefix)},
+              {"range_end", b64(etcd_prefix_end(prefix))}};
+  if (start_revision > 0)
+    create["start_revision"] = std::to_string(start_revision);
+  const auto body = json{{"create_request", create}}.dump();
+  const auto& ep = impl_->endpoints[impl_->preferred % impl_->endpoints.size()];
+  net::io_context ioc;
+  beast::tcp_stream stream{ioc};
+  http::request<http::string_body> req{http::verb::post, "/v3/watch", 11};
+  req.set(http::field::host, ep.host + ":" + ep.port);
+  req.set(http::field::content_type, "application/json");
+  req.body() = body;
+  req.prepare_payload();
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(boost::none);
+  beast::error_code failed;
+  bool header_done = false;
+  size_t consumed = 0; ///< of the body: complete lines handled
+  auto last_data = clock_type::now();
+  caf::error outcome;
+  bool finished = false;
+
+  // Handles the complete lines of the body so far; false to end.
+  auto drain = [&]() -> bool {
+    auto& text = parser.get().body();
+    for (;;) {
+      auto nl = text.find('\n', consumed);
+      if (nl == std::string::npos)
+        break;
+      auto line = text.substr(consumed, nl - consumed);
+      consumed = nl + 1;
+      auto doc = json::parse(line, nullptr, false);
+      if (!doc.is_object())
+        continue;
+      auto result = doc.find("result");
+      if (result == doc.end()) {
+        outcome = unavailable("etcd watch: " + line.substr(0, 200));
+        return false;
+      }
+      if (num(*result, "compact_revision") != 0) {
+        outcome = caf::make_error(errc::conflict,
+                                  "etcd watch: the start revision was "
+                                  "compacted");
+        return false;
+      }
+      if (result->value("canceled", false)) {
+        outcome = unavailable("etcd watch canceled");
+        return false;
+      }
+      auto evs = result->find("events");
+      if (evs == result->end() || !evs->is_array() || evs->empty())
+        continue;
+      std::vector<etcd_event> out;
+      try {
+        for (const auto& e : *evs) {
+          etcd_event ev;
+          ev.deleted = e.value("type", "") == "DELETE";
+          if (auto kv = e.find("kv"); kv != e.end())
+            ev.kv = parse_kv(*kv);
+          out.push_back(std::move(ev));
+        }
+      } catch (const std::exception& ex) {
+        outcome = malformed(ex.what());
+        return false;
+      }
+      on_events(std::move(out), num((*result)["header"], "revision"));
+    }
+    if (consumed > 64 * 1024) { // keep the body small
+      text.erase(0, consumed);
+      consumed = 0;
+    }
+    return true;
+  };
+
+  std::function<void()> read_more = [&] {
+    http::async_read_some(stream, buffer, parser,
+                          [&](beast::error_code ec, size_t) {
+                            if (ec) {
+                              failed = ec;
+                              return;
+                            }
+                            last_data = clock_type::now();
+                            if (!drain()) {
+                              finished = true;
+                              return;
+                            }
+                            if (parser.is_done()) {
+                              failed = net::error::eof;
+                              return;
+                            }
+                            read_more();
+                          });
+  };
+  net::ip::tcp::resolver resolver{ioc};
+  resolver.async_resolve(
+      ep.host, ep.port,
+      [&](beast::error_code ec, net::ip::tcp::resolver::results_type rs) {
+        if (ec)
+          return void(failed = ec);
+        stream.async_connect(rs, [&](beast::error_code ec2, auto) {
+          if (ec2)
+            return void(failed = ec2);
+          http::async_write(stream, req, [&](beast::error_code ec3, size_t) {
+            if (ec3)
+              return void(failed = ec3);
+            http::async_read_header(stream, buffer, parser,
+                                    [&](beast::error_code ec4, size_t) {
+                                      if (ec4)
+                                        return void(failed = ec4);
+                                      header_done = true;
+                                      last_data = clock_type::now();
+                                      read_more();
+                                    });
+          });
+        });
+      });
+  for (;;) {
+    ioc.run_for(std::chrono::milliseconds(100));
+    if (finished || failed)
+      break;
+    if (stop()) {
+      beast::error_code ignored;
+      stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+      stream.close();
+      return {};
+    }
+    if (clock_type::now() - last_data > idle_timeout) {
+      outcome = unavailable(header_done ? "etcd watch: idle too long"
+                                        : "etcd watch: no answer");
+      break;
+    }
+  }
+  stream.close();
+  if (!outcome && failed)
+    outcome = unavailable("etcd watch: " + failed.message());
+  return outcome;
+}
+
 caf::expected<int64_t> etcd_client::grant(int64_t ttl_s) {
   auto doc =
       impl_->call("/v3/lease/grant", json{{"TTL", std::to_string(ttl_s)}});

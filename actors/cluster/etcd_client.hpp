@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,12 @@ struct etcd_op {
   static etcd_op get(std::string key);
 };
 
+/// One change a watch saw.
+struct etcd_event {
+  bool deleted = false; ///< a delete (kv holds the key and mod_revision)
+  etcd_kv kv;
+};
+
 struct etcd_txn_result {
   bool succeeded = false;
   int64_t revision = 0; ///< the store's revision after the transaction
@@ -97,6 +104,21 @@ public:
   caf::expected<etcd_txn_result> txn(const std::vector<etcd_compare>& compares,
                                      const std::vector<etcd_op>& success,
                                      const std::vector<etcd_op>& failure = {});
+
+  /// Watches the keys starting with `prefix` from `start_revision`
+  /// (inclusive; 0: from now) on the calling thread: `on_events` gets each
+  /// batch of changes in revision order with the revision they bring the
+  /// watcher to. Returns when `stop()` says so (asked at least every
+  /// 100 ms) with no error, or with errc::unavailable when the stream
+  /// breaks, no endpoint answers, or nothing (not even the watch's own
+  /// answer) came for `idle_timeout`: the caller resumes from the last
+  /// revision + 1. A compacted start revision is errc::conflict (read the
+  /// prefix again, then watch from its revision + 1).
+  caf::error watch_prefix(
+      const std::string& prefix, int64_t start_revision,
+      const std::function<void(std::vector<etcd_event>, int64_t)>& on_events,
+      const std::function<bool()>& stop,
+      std::chrono::milliseconds idle_timeout);
 
   /// A new lease of `ttl_s` seconds; its id.
   caf::expected<int64_t> grant(int64_t ttl_s);

@@ -6,13 +6,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <mutex>
+#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "actors/cluster/errc.hpp"
 #include "actors/cluster/etcd_client.hpp"
 #include "tests/support/etcd_process.hpp"
+#include "tests/support/heraldd_process.hpp"
 
 namespace herald::cluster {
 namespace {
@@ -115,6 +119,62 @@ TEST_F(etcd_client_test, ACommitFencedOnTheMemberKeyFailsOnceTheLeaseIsGone) {
   auto gone = etcd().get(member);
   ASSERT_TRUE(gone);
   EXPECT_FALSE(*gone);
+}
+
+TEST_F(etcd_client_test, AWatchSeesChangesInOrderAndResumesFromARevision) {
+  auto before = etcd().put("/herald/w/a", "0");
+  ASSERT_TRUE(before);
+  std::mutex mtx;
+  std::vector<etcd_event> seen;
+  int64_t at = 0;
+  std::atomic<bool> stop{false};
+  caf::error ended;
+  std::thread watcher{[&] {
+    etcd_client w{{etcd_.url()}, 2s};
+    ended = w.watch_prefix(
+        "/herald/w/", *before + 1,
+        [&](std::vector<etcd_event> evs, int64_t rev) {
+          std::lock_guard guard{mtx};
+          for (auto& e : evs)
+            seen.push_back(std::move(e));
+          at = rev;
+        },
+        [&] { return stop.load(); }, 30s);
+  }};
+  ASSERT_TRUE(etcd().put("/herald/w/b", "1"));
+  ASSERT_TRUE(etcd().put("/herald/x", "not watched"));
+  ASSERT_TRUE(etcd().put("/herald/w/a", "2"));
+  auto last = etcd().del("/herald/w/b");
+  ASSERT_TRUE(last);
+  auto count = [&] {
+    std::lock_guard guard{mtx};
+    return seen.size();
+  };
+  EXPECT_TRUE(test::wait_for([&] { return count() >= 3; }, 10s));
+  stop = true;
+  watcher.join();
+  EXPECT_FALSE(ended) << caf::to_string(ended);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].kv.key, "/herald/w/b");
+  EXPECT_EQ(seen[0].kv.value, "1");
+  EXPECT_FALSE(seen[0].deleted);
+  EXPECT_EQ(seen[1].kv.key, "/herald/w/a");
+  EXPECT_EQ(seen[1].kv.value, "2");
+  EXPECT_TRUE(seen[2].deleted);
+  EXPECT_EQ(seen[2].kv.key, "/herald/w/b");
+  // Resuming after the second change replays only the third.
+  std::vector<etcd_event> again;
+  auto ended2 = etcd().watch_prefix(
+      "/herald/w/", seen[1].kv.mod_revision + 1,
+      [&](std::vector<etcd_event> evs, int64_t) {
+        for (auto& e : evs)
+          again.push_back(std::move(e));
+      },
+      [&] { return !again.empty(); }, 10s);
+  EXPECT_FALSE(ended2);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_TRUE(again[0].deleted);
+  EXPECT_EQ(at, seen[2].kv.mod_revision); // where the watcher stands
 }
 
 TEST_F(etcd_client_test, ASilentEndpointCostsTheDeadlineThenTheNextAnswers) {
