@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -63,21 +64,38 @@ caf::expected<enrolment> enrol(etcd_client& etcd,
   return enrolment{*lease, (*got)->create_revision};
 }
 
-/// The poller: keeps the lease alive, reads the members, and tells the
-/// actor every new view. Owns its own etcd client (one call at a time).
+/// The member key's value as a member.
+member parse_member(const std::string& cluster, const etcd_kv& kv) {
+  member m;
+  m.id = kv.key.substr(members_prefix(cluster).size());
+  auto doc = json::parse(kv.value, nullptr, false);
+  if (doc.is_object()) {
+    m.caf_address = doc.value("caf", "");
+    m.http_address = doc.value("http", "");
+  }
+  return m;
+}
+
+/// The membership's two threads: one keeps the lease alive (and decides,
+/// on this node's own clock, whether it may still count itself live), one
+/// follows the member keys with a watch (a snapshot, then the changes from
+/// its revision on; a broken watch reads a new snapshot). Each new view
+/// goes to the actor. Each thread owns its etcd client.
 class poller {
 public:
   poller(etcd_coordinator_options opts, enrolment e,
          std::shared_ptr<std::atomic<int64_t>> fence)
-      : opts_(std::move(opts)), etcd_(opts_.endpoints, opts_.deadline),
-        enrolled_(e), fence_(std::move(fence)) {}
+      : opts_(std::move(opts)), enrolled_(e), fence_(std::move(fence)),
+        table_(opts_.self.id) {}
 
   void start(caf::actor target) {
-    thread_ = std::thread{[this, target] { run(target); }};
+    target_ = caf::actor_cast<etcd_coordinator_actor>(std::move(target));
+    keeper_ = std::thread{[this] { keep_alive_loop(); }};
+    watcher_ = std::thread{[this] { watch_loop(); }};
   }
 
-  /// Stops the thread; revokes the lease when `leave` (others take over at
-  /// once).
+  /// Stops both threads; revokes the lease when `leave` (others take over
+  /// at once).
   void stop(bool leave) {
     {
       std::lock_guard guard{mtx_};
@@ -87,79 +105,130 @@ public:
       leave_ = leave;
     }
     cv_.notify_all();
-    if (thread_.joinable())
-      thread_.join();
+    if (watcher_.joinable())
+      watcher_.join();
+    if (keeper_.joinable())
+      keeper_.join();
   }
 
   ~poller() { stop(false); }
 
 private:
-  void run(caf::actor target) {
-    membership_table table{opts_.self.id};
+  bool stopping() {
+    std::lock_guard guard{mtx_};
+    return stopping_;
+  }
+
+  /// Waits `d` or until stop(); true when stopping.
+  bool pause(std::chrono::milliseconds d) {
+    std::unique_lock guard{mtx_};
+    return cv_.wait_for(guard, d, [this] { return stopping_; });
+  }
+
+  /// Sends the actor the view of the members known now (this node only
+  /// while it may count itself live), if it changed. Under mtx_.
+  void publish_locked() {
+    std::vector<member> live;
+    for (const auto& [id, m] : members_)
+      if (id != opts_.self.id || alive_)
+        live.push_back(m);
+    if (table_.update(std::move(live)))
+      caf::anon_send(target_, view_atom_v, table_.current());
+  }
+
+  void keep_alive_loop() {
+    etcd_client etcd{opts_.endpoints, opts_.deadline};
     auto last_alive = clock_type::now();
-    auto next_keep_alive = clock_type::now();
     const auto margin = std::chrono::milliseconds(300);
-    for (;;) {
-      {
-        std::unique_lock guard{mtx_};
-        if (cv_.wait_for(guard, opts_.poll_every, [this] { return stopping_; }))
-          break;
-      }
+    while (!pause(opts_.keep_alive_every)) {
       const auto now = clock_type::now();
-      bool alive = now - last_alive < opts_.lease_ttl - margin;
-      if (now >= next_keep_alive) {
-        next_keep_alive = now + opts_.keep_alive_every;
-        auto ttl = etcd_.keep_alive(enrolled_.lease);
-        if (ttl && *ttl > 0) {
-          last_alive = now;
-          alive = true;
-        } else if (ttl) {
-          // The lease expired (etcd says TTL 0): enrol again; the new
-          // member key has a new create_revision, so old fences fail.
-          if (auto e = enrol(etcd_, opts_)) {
-            enrolled_ = *e;
-            fence_->store(e->fence);
-            last_alive = now;
-            alive = true;
-            spdlog::warn("cluster: the lease had lapsed; joined again");
-          }
+      bool ok = false;
+      auto ttl = etcd.keep_alive(enrolled_.lease);
+      if (ttl && *ttl > 0) {
+        ok = true;
+      } else if (ttl) {
+        // The lease expired (etcd says TTL 0): enrol again; the new member
+        // key has a new create_revision, so old fences fail.
+        if (auto e = enrol(etcd, opts_)) {
+          enrolled_ = *e;
+          fence_->store(e->fence);
+          ok = true;
+          spdlog::warn("cluster: the lease had lapsed; joined again");
         }
       }
-      auto members = etcd_.get_prefix(members_prefix(opts_.cluster));
-      if (!members)
-        continue; // keep the last view until etcd answers (own clock below)
-      std::vector<member> live;
-      for (const auto& kv : members->first) {
-        member m;
-        m.id = kv.key.substr(members_prefix(opts_.cluster).size());
-        auto doc = json::parse(kv.value, nullptr, false);
-        if (doc.is_object()) {
-          m.caf_address = doc.value("caf", "");
-          m.http_address = doc.value("http", "");
-        }
-        if (m.id == opts_.self.id && !alive)
-          continue; // on our own clock: we may have lapsed
-        live.push_back(std::move(m));
+      if (ok)
+        last_alive = now;
+      std::lock_guard guard{mtx_};
+      const bool alive = now - last_alive < opts_.lease_ttl - margin;
+      if (alive != alive_) {
+        alive_ = alive;
+        publish_locked();
       }
-      if (table.update(std::move(live)))
-        caf::anon_send(caf::actor_cast<etcd_coordinator_actor>(target),
-                       view_atom_v, table.current());
     }
-    if (leave_) {
-      if (auto err = etcd_.revoke(enrolled_.lease))
+    bool leave = false;
+    {
+      std::lock_guard guard{mtx_};
+      leave = leave_;
+    }
+    if (leave)
+      if (auto err = etcd.revoke(enrolled_.lease))
         spdlog::warn("cluster: cannot revoke the lease on leaving");
+  }
+
+  void watch_loop() {
+    etcd_client etcd{opts_.endpoints, opts_.deadline};
+    const auto prefix = members_prefix(opts_.cluster);
+    while (!stopping()) {
+      auto snapshot = etcd.get_prefix(prefix);
+      if (!snapshot) {
+        if (pause(opts_.poll_every))
+          return;
+        continue;
+      }
+      {
+        std::lock_guard guard{mtx_};
+        members_.clear();
+        for (const auto& kv : snapshot->first) {
+          auto m = parse_member(opts_.cluster, kv);
+          members_[m.id] = m;
+        }
+        publish_locked();
+      }
+      auto err = etcd.watch_prefix(
+          prefix, snapshot->second + 1,
+          [this](std::vector<etcd_event> evs, int64_t) {
+            std::lock_guard guard{mtx_};
+            for (const auto& ev : evs) {
+              auto m = parse_member(opts_.cluster, ev.kv);
+              if (ev.deleted)
+                members_.erase(m.id);
+              else
+                members_[m.id] = m;
+            }
+            publish_locked();
+          },
+          [this] { return stopping(); },
+          // The gateway sends nothing while nothing changes: a quiet watch
+          // is re-established now and then, from a fresh snapshot.
+          std::chrono::seconds{30});
+      if (err && pause(opts_.poll_every))
+        return;
     }
   }
 
   etcd_coordinator_options opts_;
-  etcd_client etcd_;
-  enrolment enrolled_;
+  enrolment enrolled_; ///< keeper thread only
   std::shared_ptr<std::atomic<int64_t>> fence_;
+  etcd_coordinator_actor target_;
   std::mutex mtx_;
   std::condition_variable cv_;
-  bool stopping_ = false;
-  bool leave_ = false;
-  std::thread thread_;
+  bool stopping_ = false;                 ///< guarded by mtx_
+  bool leave_ = false;                    ///< guarded by mtx_
+  bool alive_ = true;                     ///< guarded by mtx_
+  std::map<std::string, member> members_; ///< guarded by mtx_
+  membership_table table_;                ///< guarded by mtx_
+  std::thread keeper_;
+  std::thread watcher_;
 };
 
 struct coordinator_state {

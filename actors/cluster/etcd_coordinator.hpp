@@ -4,8 +4,9 @@
 // interface over etcd 3.4 (etcd_client.hpp).
 //
 //   member key /herald/<cluster>/members/<id> = {"caf","http"} on a lease
-//   (TTL 2 s) kept alive every 0.5 s by a poller thread, which also reads
-//   the live members every `poll` and sends the actor each new view
+//   (TTL 2 s) kept alive every 0.5 s by one thread; another follows the
+//   member keys with a watch (snapshot, then changes from its revision)
+//   and sends the actor each new view
 //   ──▶ membership_table (rendezvous ownership) ──▶ watchers
 //
 //   commit(key, rev, value): one transaction
@@ -19,8 +20,7 @@
 // local=false, commits are fenced) until it is a member again — with a new
 // lease and member key, so a stale fence never matches.
 //
-// First version: the member set is read by polling (every 250 ms), not yet
-// from a watch. Detached (every call blocks on etcd, with a deadline).
+// Detached (every call blocks on etcd, with a deadline).
 
 #include <chrono>
 #include <string>
@@ -40,6 +40,8 @@ struct etcd_coordinator_options {
   member self;                        ///< this node (id not empty)
   std::chrono::seconds lease_ttl{2};
   std::chrono::milliseconds keep_alive_every{500};
+  /// Pause before reading the members again after a failed read or a
+  /// broken watch.
   std::chrono::milliseconds poll_every{250};
   std::chrono::milliseconds deadline{1000}; ///< per etcd call
 };
