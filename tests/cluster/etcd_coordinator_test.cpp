@@ -138,6 +138,29 @@ TEST_F(etcd_coordinator_test, AWatcherGetsEveryNewView) {
   EXPECT_TRUE(saw_two);
 }
 
+TEST_F(etcd_coordinator_test, CutOffFromEtcdANodeStopsOwningOnItsOwnClock) {
+  auto n1 = join("n1");
+  ASSERT_TRUE(wait_for([&] { return live(n1) == 1; }, 10s));
+  auto o = ask<ownership>(n1, owner_atom_v, std::string{"trigger/x"});
+  ASSERT_TRUE(o);
+  EXPECT_TRUE(o->local);
+  etcd_.stop(); // etcd gone: no keep-alive succeeds any more
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto now = ask<ownership>(n1, owner_atom_v, std::string{"trigger/x"});
+        return now && !now->local;
+      },
+      5s));
+  // Within about its lease (2 s, counted from its last keep-alive, which
+  // came up to 0.5 s before etcd went), so no later owner overlaps it.
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+  auto commit = ask<uint64_t>(n1, commit_atom_v, std::string{"trigger/x"},
+                              uint64_t{0}, std::string{"fire"});
+  ASSERT_FALSE(commit);
+  EXPECT_EQ(commit.error(), errc::fenced);
+}
+
 TEST_F(etcd_coordinator_test, NoEtcdNoJoin) {
   etcd_coordinator_options o;
   o.cluster = "t";
