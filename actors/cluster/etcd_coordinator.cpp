@@ -15,6 +15,7 @@
 
 #include "actors/cluster/errc.hpp"
 #include "actors/cluster/etcd_client.hpp"
+#include "actors/cluster/membership_listeners.hpp"
 #include "actors/cluster/membership_table.hpp"
 #include "runtime/errc.hpp"
 
@@ -237,15 +238,14 @@ struct coordinator_state {
   std::shared_ptr<std::atomic<int64_t>> fence;
   std::shared_ptr<poller> poll;
   std::unique_ptr<membership_table> table;
-  std::vector<membership_listener> listeners;
+  membership_listeners listeners;
   bool left = false;
 };
 
 using self_ptr = etcd_coordinator_actor::stateful_pointer<coordinator_state>;
 
 void publish_view(self_ptr self) {
-  for (auto& l : self->state.listeners)
-    self->send(l, view_atom_v, self->state.table->current());
+  self->state.listeners.send(self, self->state.table->current());
 }
 
 etcd_coordinator_actor::behavior_type
@@ -258,14 +258,8 @@ coordinator_impl(self_ptr self, etcd_coordinator_options opts, enrolment e) {
   st.poll = std::make_shared<poller>(st.opts, e, st.fence);
   st.poll->start(caf::actor_cast<caf::actor>(self));
   self->attach_functor([p = st.poll] { p->stop(false); });
-  self->set_down_handler([self](caf::down_msg& msg) {
-    auto& ls = self->state.listeners;
-    ls.erase(std::remove_if(ls.begin(), ls.end(),
-                            [&](const membership_listener& l) {
-                              return l.address() == msg.source;
-                            }),
-             ls.end());
-  });
+  self->set_down_handler(
+      [self](caf::down_msg& msg) { self->state.listeners.down(msg); });
   return {
       [self](members_atom) { return self->state.table->current(); },
       [self](self_atom) { return self->state.opts.self; },
@@ -273,20 +267,11 @@ coordinator_impl(self_ptr self, etcd_coordinator_options opts, enrolment e) {
         return self->state.table->owner_of(key);
       },
       [self](watch_atom, const membership_listener& l) {
-        auto& ls = self->state.listeners;
-        if (l && std::find(ls.begin(), ls.end(), l) == ls.end()) {
-          self->monitor(l);
-          ls.push_back(l);
-        }
+        self->state.listeners.add(self, l);
         return self->state.table->current();
       },
       [self](unwatch_atom, const membership_listener& l) {
-        auto& ls = self->state.listeners;
-        auto i = std::find(ls.begin(), ls.end(), l);
-        if (i != ls.end()) {
-          self->demonitor(l.address());
-          ls.erase(i);
-        }
+        self->state.listeners.remove(self, l);
       },
       [self](view_atom, membership& m) {
         auto& st = self->state;

@@ -12,6 +12,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "actors/cluster/membership_listeners.hpp"
 #include "actors/cluster/membership_table.hpp"
 #include "runtime/errc.hpp"
 #include "storage/event_store.hpp"
@@ -76,7 +77,7 @@ struct local_coordinator_state {
   std::shared_ptr<storage::event_store> store;
   member self;
   membership_table table{std::string{}};
-  std::vector<membership_listener> listeners;
+  membership_listeners listeners;
 
   committer_actor committer;
   size_t max_group = 4096;
@@ -127,8 +128,7 @@ membership leave_now(local_coordinator_actor self) {
   auto& st = self->state;
   st.leaving = false;
   if (st.table.update({}))
-    for (auto& l : st.listeners)
-      self->send(l, view_atom::value, st.table.current());
+    st.listeners.send(self, st.table.current());
   auto view = st.table.current();
   for (auto& rp : st.leaves)
     rp.deliver(view);
@@ -221,14 +221,8 @@ local_coordinator(local_coordinator_actor self,
     st.leaves.clear();
     self->quit(msg.reason);
   });
-  self->set_down_handler([self](caf::down_msg& msg) {
-    auto& ls = self->state.listeners;
-    ls.erase(std::remove_if(ls.begin(), ls.end(),
-                            [&](const membership_listener& l) {
-                              return l.address() == msg.source;
-                            }),
-             ls.end());
-  });
+  self->set_down_handler(
+      [self](caf::down_msg& msg) { self->state.listeners.down(msg); });
   return {
       [self](members_atom) { return self->state.table.current(); },
       [self](self_atom) { return self->state.self; },
@@ -236,20 +230,11 @@ local_coordinator(local_coordinator_actor self,
         return self->state.table.owner_of(key);
       },
       [self](watch_atom, const membership_listener& l) {
-        auto& ls = self->state.listeners;
-        if (l && std::find(ls.begin(), ls.end(), l) == ls.end()) {
-          self->monitor(l);
-          ls.push_back(l);
-        }
+        self->state.listeners.add(self, l);
         return self->state.table.current();
       },
       [self](unwatch_atom, const membership_listener& l) {
-        auto& ls = self->state.listeners;
-        auto i = std::find(ls.begin(), ls.end(), l);
-        if (i != ls.end()) {
-          self->demonitor(l.address());
-          ls.erase(i);
-        }
+        self->state.listeners.remove(self, l);
       },
       [self](progress_atom, const std::string& key) -> caf::result<progress> {
         auto got = self->state.store->get_progress(key);
