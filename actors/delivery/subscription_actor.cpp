@@ -54,6 +54,9 @@ struct sub_state {
   uint64_t revision = 0;
   bool loaded = false;
   bool committing = false;
+  /// Nothing of this incarnation is committed yet: the next flush writes
+  /// its first progress even when nothing moved.
+  bool unsaved = false;
   /// The state asked for (pause, resume, disable); committed with the
   /// cursor by the next commit, after which `waiters` run.
   subscription_state want_state = subscription_state::active;
@@ -167,8 +170,8 @@ void flush_progress(self_ptr self) {
   next.cursor = std::max(next.cursor, st.cursor_target());
   next.state = st.want_state;
   next.reason = st.want_reason;
-  if (next.cursor == st.progress.cursor && next.state == st.progress.state &&
-      next.reason == st.progress.reason) {
+  if (!st.unsaved && next.cursor == st.progress.cursor &&
+      next.state == st.progress.state && next.reason == st.progress.reason) {
     auto done = std::move(st.waiters);
     st.waiters.clear();
     for (auto& f : done)
@@ -184,6 +187,7 @@ void flush_progress(self_ptr self) {
           [self, next, covered](uint64_t rev) {
             auto& s = self->state;
             s.committing = false;
+            s.unsaved = false;
             s.revision = rev;
             s.progress = next;
             s.metrics->cursor = next.cursor;
@@ -254,7 +258,9 @@ void read(self_ptr self) {
               last = std::max<uint64_t>(last, ev.seq());
               if (ev.seq() <= s.position)
                 continue;
-              if (s.def->matches(ev, s.topic.get()))
+              // By pattern, the query applied name, filter and scope
+              // already; a topic's rules are matched here.
+              if (!s.def->topic() || s.def->matches(ev, s.topic.get()))
                 s.pending.push_back(item{std::move(ev), false, {}});
             }
             if (page.next.empty())
@@ -515,13 +521,11 @@ void load(self_ptr self) {
             fresh.incarnation = s.def->server().incarnation;
             fresh.cursor = s.def->server().start_seq;
             s.progress = fresh;
-            s.progress.cursor = 0; // so that flush_progress commits it
-            s.progress.state = subscription_state::active;
             s.want_state = subscription_state::active;
             s.want_reason.clear();
             s.position = std::max(s.position, fresh.cursor);
             s.loaded = true;
-            s.progress.reason = "new"; // differs: the first commit goes out
+            s.unsaved = true;
             flush_progress(self);
           },
           [self](const caf::error& err) {

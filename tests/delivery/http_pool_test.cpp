@@ -31,6 +31,7 @@ using herald::flow::delivery_request;
 using herald::http::http_receiver;
 using herald::http::received_request;
 using herald::http::receiver_answer;
+using herald::test::free_port;
 using herald::test::wait_for;
 using steady = std::chrono::steady_clock;
 
@@ -77,20 +78,6 @@ struct result_box {
     return result;
   }
 };
-
-/// A loopback port nothing listens on: bound, then closed.
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 receiver_answer answer(int status, std::string body = {}) {
   receiver_answer a;

@@ -331,24 +331,6 @@ inline std::string text_between(const std::string& text,
   return {};
 }
 
-/// A loopback TCP port that was free a moment ago (bind to port 0, read the
-/// port, close). Only for flags that cannot take port 0.
-inline uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  uint16_t port = 0;
-  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-    port = ntohs(addr.sin_port);
-  if (fd >= 0)
-    ::close(fd);
-  return port;
-}
-
 /// Reads frames until `count` events arrived, the stream ended, or no frame
 /// came for `idle`. Frames that are not JSON objects record a failure.
 inline std::vector<json> read_events(ws_client& ws, size_t count,

@@ -20,19 +20,6 @@ namespace herald::test {
 
 namespace {
 
-/// A loopback port that was free a moment ago (bound, then closed).
-uint16_t some_free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 std::string binary() {
   if (const char* b = std::getenv("HERALD_TEST_ETCD"))
     return b;
@@ -73,8 +60,8 @@ bool etcd_process::start(std::chrono::milliseconds deadline) {
   // A port taken between the probe and etcd's bind fails the start: try
   // again with others (bounded).
   for (int attempt = 0; attempt < 3; ++attempt) {
-    client_port_ = some_free_port();
-    peer_port_ = some_free_port();
+    client_port_ = free_port();
+    peer_port_ = free_port();
     const auto client = url();
     const auto peer = "http://127.0.0.1:" + std::to_string(peer_port_);
     std::vector<std::string> args{

@@ -38,6 +38,11 @@ bool wait_for(Predicate&& pred, std::chrono::milliseconds deadline) {
   }
 }
 
+/// A loopback TCP port that was free a moment ago (bind to port 0, read the
+/// port, close). Only for flags that cannot take port 0; 0 when none could
+/// be had.
+uint16_t free_port();
+
 /// How to start a `heraldd_process`.
 struct heraldd_options {
   /// The binary; empty = $HERALD_TEST_HERALDD, else the default binary

@@ -34,17 +34,10 @@ template <class... Ts>
 void ask_flow(admin_context& admin, const automation_handles& h,
               unsigned version, bool keep_alive, http::reply_fn reply,
               std::function<void(std::string)> on_ok, Ts... xs) {
-  if (!h.flow)
-    return reply(error_response(errc::unavailable,
-                                "workflows are not running on this node", "",
-                                version, keep_alive));
-  ask(
-      admin.sys(), h.flow, flow_timeout,
-      [on_ok](std::string& text) { on_ok(std::move(text)); },
-      [reply, version, keep_alive](caf::error& err) {
-        reply(error_response(err, version, keep_alive));
-      },
-      std::move(xs)...);
+  ask_or_reply(
+      admin.sys(), h.flow, "workflows are not running on this node",
+      flow_timeout, version, keep_alive, std::move(reply),
+      [on_ok](std::string& text) { on_ok(std::move(text)); }, std::move(xs)...);
 }
 
 } // namespace

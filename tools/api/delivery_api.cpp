@@ -22,7 +22,6 @@ using json = nlohmann::json;
 using runtime::errc;
 using verb = boost::beast::http::verb;
 
-constexpr std::chrono::milliseconds delivery_timeout{30000};
 /// How long a rotated-out secret still signs (receivers switch over).
 constexpr int64_t rotation_overlap_ns = 24LL * 3600 * 1'000'000'000;
 
@@ -88,14 +87,10 @@ void delivery_api::commit(std::string key, std::optional<std::string> value,
                  on_ok = std::move(on_ok)](uint64_t v) {
                   if (!handles_.delivery)
                     return on_ok(v);
-                  ask(
-                      admin_.sys(), handles_.delivery, delivery_timeout,
-                      [on_ok, v](bool) { on_ok(v); },
-                      [reply, version, keep_alive](caf::error& err) {
-                        reply(error_response(err, version, keep_alive));
-                      },
-                      delivery::apply_atom_v, key, value.has_value(),
-                      value.value_or(std::string{}));
+                  ask_delivery(
+                      version, keep_alive, reply,
+                      [on_ok, v](bool) { on_ok(v); }, delivery::apply_atom_v,
+                      key, value.has_value(), value.value_or(std::string{}));
                 });
 }
 
@@ -277,17 +272,14 @@ void delivery_api::subscription(http::request_context& ctx, const who_t& who,
           if (!handles_.delivery)
             return reply(with_etag(
                 json_response(200, out.dump(), version, keep_alive), v));
-          ask(
-              admin_.sys(), handles_.delivery, delivery_timeout,
+          ask_delivery(
+              version, keep_alive, reply,
               [out, v, reply, version, keep_alive](std::string& text) mutable {
                 auto st = json::parse(text, nullptr, false);
                 if (st.is_object())
                   out.update(st);
                 reply(with_etag(
                     json_response(200, out.dump(), version, keep_alive), v));
-              },
-              [reply, version, keep_alive](caf::error& err) {
-                reply(error_response(err, version, keep_alive));
               },
               delivery::state_atom_v, def.id());
         });
@@ -395,18 +387,11 @@ void delivery_api::put_subscription(http::request_context& ctx,
             s.start_seq = *parsed->from_seq() - 1;
             return finish();
           }
-          if (!handles_.delivery)
-            return reply(error_response(errc::unavailable,
-                                        "delivery is not running on this node",
-                                        "", version, keep_alive));
-          ask(
-              admin_.sys(), handles_.delivery, delivery_timeout,
+          ask_delivery(
+              version, keep_alive, reply,
               [parsed, finish](uint64_t last) {
                 parsed->server().start_seq = last;
                 finish();
-              },
-              [reply, version, keep_alive](caf::error& err) {
-                reply(error_response(err, version, keep_alive));
               },
               delivery::seq_atom_v);
         },
@@ -445,33 +430,23 @@ void delivery_api::action(http::request_context& ctx, const who_t& who,
                                                     uint64_t v) {
         if (what == "rotate-secret")
           return rotate(def.id(), def, v, who, version, keep_alive, reply);
-        if (!handles_.delivery)
-          return reply(error_response(errc::unavailable,
-                                      "delivery is not running on this node",
-                                      "", version, keep_alive));
         auto on_ok = [this, id = def.id(), reply, version, keep_alive](bool) {
-          ask(
-              admin_.sys(), handles_.delivery, delivery_timeout,
+          ask_delivery(
+              version, keep_alive, reply,
               [id, reply, version, keep_alive](std::string& text) {
                 auto st = json::parse(text, nullptr, false);
                 if (st.is_object())
                   st["id"] = id;
                 reply(json_response(200, st.dump(), version, keep_alive));
               },
-              [reply, version, keep_alive](caf::error& err) {
-                reply(error_response(err, version, keep_alive));
-              },
               delivery::state_atom_v, id);
         };
-        auto on_err = [reply, version, keep_alive](caf::error& err) {
-          reply(error_response(err, version, keep_alive));
-        };
         if (what == "pause")
-          ask(admin_.sys(), handles_.delivery, delivery_timeout, on_ok, on_err,
-              delivery::pause_atom_v, def.id());
+          ask_delivery(version, keep_alive, reply, on_ok,
+                       delivery::pause_atom_v, def.id());
         else
-          ask(admin_.sys(), handles_.delivery, delivery_timeout, on_ok, on_err,
-              delivery::resume_atom_v, def.id());
+          ask_delivery(version, keep_alive, reply, on_ok,
+                       delivery::resume_atom_v, def.id());
       });
 }
 
@@ -528,13 +503,10 @@ void delivery_api::dead_letters(http::request_context& ctx, const who_t& who,
       *id, who, version, keep_alive, reply,
       [this, after, limit, reply, version,
        keep_alive](flow::subscription_def def, uint64_t) {
-        ask(
-            admin_.sys(), handles_.delivery, delivery_timeout,
+        ask_delivery(
+            version, keep_alive, reply,
             [reply, version, keep_alive](std::string& text) {
               reply(json_response(200, std::move(text), version, keep_alive));
-            },
-            [reply, version, keep_alive](caf::error& err) {
-              reply(error_response(err, version, keep_alive));
             },
             delivery::dead_letters_atom_v, def.id(), after, limit);
       });
@@ -576,25 +548,18 @@ void delivery_api::redrive(http::request_context& ctx, const who_t& who,
   auto id = definition_id(ctx, "subscription", errc::not_found, reply);
   if (!id)
     return;
-  with_subscription(
-      *id, who, version, keep_alive, reply,
-      [this, ids, reply, version, keep_alive](flow::subscription_def def,
-                                              uint64_t) {
-        if (!handles_.delivery)
-          return reply(error_response(errc::unavailable,
-                                      "delivery is not running on this node",
-                                      "", version, keep_alive));
-        ask(
-            admin_.sys(), handles_.delivery, delivery_timeout,
-            [reply, version, keep_alive](uint64_t count) {
-              reply(json_response(202, json{{"count", count}}.dump(), version,
-                                  keep_alive));
-            },
-            [reply, version, keep_alive](caf::error& err) {
-              reply(error_response(err, version, keep_alive));
-            },
-            delivery::redrive_atom_v, def.id(), ids);
-      });
+  with_subscription(*id, who, version, keep_alive, reply,
+                    [this, ids, reply, version,
+                     keep_alive](flow::subscription_def def, uint64_t) {
+                      ask_delivery(
+                          version, keep_alive, reply,
+                          [reply, version, keep_alive](uint64_t count) {
+                            reply(json_response(202,
+                                                json{{"count", count}}.dump(),
+                                                version, keep_alive));
+                          },
+                          delivery::redrive_atom_v, def.id(), ids);
+                    });
 }
 
 void delivery_api::dead_letter(http::request_context& ctx, const who_t& who,
@@ -615,13 +580,10 @@ void delivery_api::dead_letter(http::request_context& ctx, const who_t& who,
   with_subscription(*id, who, version, keep_alive, reply,
                     [this, event_id = *event_id, reply, version,
                      keep_alive](flow::subscription_def def, uint64_t) {
-                      ask(
-                          admin_.sys(), handles_.delivery, delivery_timeout,
+                      ask_delivery(
+                          version, keep_alive, reply,
                           [reply, version, keep_alive](bool) {
                             reply(no_content(version, keep_alive));
-                          },
-                          [reply, version, keep_alive](caf::error& err) {
-                            reply(error_response(err, version, keep_alive));
                           },
                           delivery::drop_atom_v, def.id(), event_id);
                     });

@@ -20,6 +20,7 @@
 // actor before the reply. A subscription someone else created is not
 // found for a reader (404); admins see and change every one.
 
+#include "tools/api/actor_bridge.hpp"
 #include "tools/api/admin_context.hpp"
 #include "tools/api/delivery_handles.hpp"
 #include "tools/api/types.hpp"
@@ -78,6 +79,16 @@ private:
               std::optional<uint64_t> expect, std::vector<v1::Event> evs,
               unsigned version, bool keep_alive, http::reply_fn reply,
               std::function<void(uint64_t)> on_ok);
+
+  /// Asks the delivery actor; its errors (and its absence) are the reply.
+  template <class OnOk, class... Ts>
+  void ask_delivery(unsigned version, bool keep_alive, http::reply_fn reply,
+                    OnOk on_ok, Ts... xs) const {
+    ask_or_reply(admin_.sys(), handles_.delivery,
+                 "delivery is not running on this node",
+                 std::chrono::milliseconds{30000}, version, keep_alive,
+                 std::move(reply), std::move(on_ok), std::move(xs)...);
+  }
 
   admin_context& admin_;
   const delivery_handles& handles_;

@@ -30,8 +30,6 @@ using json = nlohmann::json;
 using runtime::errc;
 using verb = boost::beast::http::verb;
 
-constexpr std::chrono::milliseconds delivery_timeout{30000};
-
 /// 004's shape of a subscription.
 json to_004(const flow::subscription_def& def) {
   const auto& d = def.destination();
@@ -185,12 +183,8 @@ void delivery_api::put_project(std::string project, json body, const who_t& who,
                                   at + "/id", version, keep_alive));
     defs->emplace(id, std::move(*def));
   }
-  if (!handles_.delivery)
-    return reply(error_response(errc::unavailable,
-                                "delivery is not running on this node", "",
-                                version, keep_alive));
-  ask(
-      admin_.sys(), handles_.delivery, delivery_timeout,
+  ask_delivery(
+      version, keep_alive, reply,
       [this, defs, scope, who, reply, version, keep_alive](uint64_t last) {
         admin_.list(
             "subscription/",
@@ -271,9 +265,6 @@ void delivery_api::put_project(std::string project, json body, const who_t& who,
               (*step)(0);
             },
             version, keep_alive, reply);
-      },
-      [reply, version, keep_alive](caf::error& err) {
-        reply(error_response(err, version, keep_alive));
       },
       delivery::seq_atom_v);
 }
