@@ -48,13 +48,7 @@ automation_api::automation_api(admin_context& admin,
 
 void automation_api::add_routes(routes& table) {
   auto add = [&](std::string pattern, auto fn) {
-    table.add({{},
-               std::move(pattern),
-               std::string{http::any_caller},
-               [this, fn](http::request_context& ctx, const caller* from,
-                          http::reply_fn reply) {
-                 (this->*fn)(ctx, from->who, std::move(reply));
-               }});
+    add_caller_route(table, this, std::move(pattern), fn);
   };
   add("/api/v1/workflows", &automation_api::workflows);
   add("/api/v1/workflows/{id}", &automation_api::workflow);

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/errc.hpp"
+#include "tools/api/types.hpp"
 #include "tools/http/route_table.hpp"
 
 namespace herald::api {
@@ -32,5 +33,21 @@ std::optional<std::string> definition_id(http::request_context& ctx,
 std::optional<nlohmann::json> json_body(const http::http_request& req,
                                         const http::reply_fn& reply,
                                         nlohmann::json empty_as);
+
+/// Routes every method of `pattern` to `api->*fn` for any authenticated
+/// caller (the handler checks roles and methods itself).
+template <class Api>
+void add_caller_route(routes& table, Api* api, std::string pattern,
+                      void (Api::*fn)(http::request_context&,
+                                      const runtime::identity&,
+                                      http::reply_fn)) {
+  table.add({{},
+             std::move(pattern),
+             std::string{http::any_caller},
+             [api, fn](http::request_context& ctx, const caller* from,
+                       http::reply_fn reply) {
+               (api->*fn)(ctx, from->who, std::move(reply));
+             }});
+}
 
 } // namespace herald::api

@@ -48,13 +48,7 @@ delivery_api::delivery_api(admin_context& admin,
 
 void delivery_api::add_routes(routes& table) {
   auto add = [&](std::string pattern, auto fn) {
-    table.add({{},
-               std::move(pattern),
-               std::string{http::any_caller},
-               [this, fn](http::request_context& ctx, const caller* from,
-                          http::reply_fn reply) {
-                 (this->*fn)(ctx, from->who, std::move(reply));
-               }});
+    add_caller_route(table, this, std::move(pattern), fn);
   };
   add("/api/v1/topics", &delivery_api::topics);
   add("/api/v1/topics/{id}", &delivery_api::topic);
