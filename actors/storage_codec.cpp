@@ -48,11 +48,12 @@ storage::event_query to_storage(protocol::event_query&& q) {
 }
 
 storage::definition_write to_storage(const protocol::definition_change& c) {
-  return {c.key, c.value, c.expect_version};
+  return {c.key, c.value, c.expect_version, c.replica_version};
 }
 
 storage::definition_write to_storage(protocol::definition_change&& c) {
-  return {std::move(c.key), std::move(c.value), c.expect_version};
+  return {std::move(c.key), std::move(c.value), c.expect_version,
+          c.replica_version};
 }
 
 } // namespace herald::actors

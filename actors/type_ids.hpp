@@ -18,6 +18,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/type_id.hpp>
 
+#include "actors/cluster/etcd_definitions.hpp"
 #include "actors/cluster/type_ids.hpp"
 #include "actors/protocol/type_ids.hpp"
 #include "actors/routing_table.hpp"
@@ -76,6 +77,15 @@ CAF_BEGIN_TYPE_ID_BLOCK(herald_actors, caf::id_block::herald_cluster::end)
 
 CAF_ADD_TYPE_ID(herald_actors, (herald::actors::subscription))
 
+// definition_actor.cpp: the cluster's definition records, from the watch
+// thread to the node's definition actor.
+CAF_ADD_ATOM(herald_actors, herald::actors, replicate_atom, "hdefrepl")
+CAF_ADD_TYPE_ID(herald_actors,
+                (std::vector<herald::cluster::replicated_definition>))
+
 CAF_END_TYPE_ID_BLOCK(herald_actors)
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
+    std::vector<herald::cluster::replicated_definition>)
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::subscription)

@@ -95,6 +95,21 @@ caf::error check_definition(uint64_t current, pending_definition& def) {
   if (w.key.empty())
     return runtime::make_api_error(api::invalid_field,
                                    "definition key is empty", "key");
+  if (w.replica_version) {
+    // Replicated: ordered by the cluster's revisions, never refused.
+    if (current >= *w.replica_version || (!w.value && current == 0)) {
+      def.skip = true;
+      def.version = current;
+      return caf::error{};
+    }
+    if (w.value && w.key.starts_with(source_definition_prefix)) {
+      def.source_enabled = parse_source_setting(*w.value);
+      if (!def.source_enabled)
+        def.source_enabled = true; // accepted by a peer: keep events flowing
+    }
+    def.version = *w.replica_version;
+    return caf::error{};
+  }
   if (w.expect_version && *w.expect_version != current)
     return runtime::make_api_error(
         api::conflict,
@@ -124,6 +139,8 @@ caf::error put_definition(const event_store::impl& s,
                           rocksdb::WriteBatch& batch,
                           const pending_definition& def) {
   const auto& w = *def.change;
+  if (def.skip)
+    return caf::error{};
   if (!w.value)
     return to_error(batch.Delete(s[cf_meta], def_key(w.key)),
                     "build write batch");
@@ -136,12 +153,13 @@ caf::error put_definition(const event_store::impl& s,
 }
 
 bool may_group_commit(const definition_write& w) {
-  return !w.expect_version && !w.key.starts_with(source_definition_prefix);
+  return (w.replica_version || !w.expect_version) &&
+         !w.key.starts_with(source_definition_prefix);
 }
 
 void apply_definition(event_store::impl& s, const pending_definition& def) {
   const auto& key = def.change->key;
-  if (!key.starts_with(source_definition_prefix))
+  if (def.skip || !key.starts_with(source_definition_prefix))
     return;
   auto id = key.substr(source_definition_prefix.size());
   std::unique_lock guard{s.sources_mtx};

@@ -25,6 +25,9 @@ struct pending_definition {
   const definition_write* change = nullptr;
   uint64_t version = 0;               ///< new version (put) or deleted version
   std::optional<bool> source_enabled; ///< for "source/<id>" puts
+  /// A replicated change already applied (or older than what is stored):
+  /// nothing to write.
+  bool skip = false;
 };
 
 /// Sources whose setting a change earlier in the same commit decided (id →

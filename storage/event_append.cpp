@@ -226,7 +226,8 @@ write_locked(event_store::impl& s, std::vector<v1::Event>& events,
         refuse(r, std::move(err));
         continue;
       }
-      versions_now[change->key] = change->value ? pending[r].version : 0;
+      versions_now[change->key] =
+          pending[r].skip ? current : (change->value ? pending[r].version : 0);
       if (change->key.starts_with(source_definition_prefix))
         sources_now[change->key.substr(source_definition_prefix.size())] =
             pending[r].source_enabled.value_or(true);

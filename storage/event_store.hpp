@@ -126,6 +126,12 @@ struct definition_write {
   /// Optimistic concurrency: the version the caller last saw (0 = "must not
   /// exist yet"); nullopt writes unconditionally.
   std::optional<uint64_t> expect_version;
+  /// A replicated change (cluster, DESIGN §6): store exactly this version
+  /// (the etcd revision that decided it). Idempotent and ordered: applied
+  /// only when the stored version is older (an older or equal one is
+  /// skipped, its events still appended); a delete of an absent key is a
+  /// no-op. `expect_version` is ignored.
+  std::optional<uint64_t> replica_version;
 };
 
 struct definition_result {

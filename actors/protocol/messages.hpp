@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/meta/type_name.hpp>
@@ -97,17 +98,28 @@ typename Inspector::result_type inspect(Inspector& f, definition& x) {
 
 /// One change of a definition.
 struct definition_change {
+  definition_change() = default;
+  definition_change(std::string k, std::optional<std::string> v,
+                    std::optional<uint64_t> expect = std::nullopt,
+                    std::optional<uint64_t> replica = std::nullopt)
+      : key(std::move(k)), value(std::move(v)), expect_version(expect),
+        replica_version(replica) {}
+
   std::string key;
   std::optional<std::string> value; ///< nullopt deletes the definition
   /// Optimistic concurrency: the version the caller last saw (0 = "must
   /// not exist yet"); nullopt writes unconditionally.
   std::optional<uint64_t> expect_version;
+  /// Node-internal, set only by a node's definition actor when it applies a
+  /// cluster-wide change (storage::definition_write::replica_version);
+  /// ignored from any other caller.
+  std::optional<uint64_t> replica_version;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, definition_change& x) {
   return f(caf::meta::type_name("herald.definition_change"), x.key,
-           opt(x.value), opt(x.expect_version));
+           opt(x.value), opt(x.expect_version), opt(x.replica_version));
 }
 
 /// What a committed definition change answers.

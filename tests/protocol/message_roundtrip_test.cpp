@@ -105,7 +105,8 @@ std::vector<definition> sample() {
 }
 template <>
 definition_change sample() {
-  return {"user/alice", std::string{R"({"roles":["admin"]})"}, uint64_t{3}};
+  return {"user/alice", std::string{R"({"roles":["admin"]})"}, uint64_t{3},
+          uint64_t{9}};
 }
 template <>
 definition_result sample() {
@@ -167,7 +168,8 @@ bool same(const definition& a, const definition& b) {
 }
 bool same(const definition_change& a, const definition_change& b) {
   return a.key == b.key && a.value == b.value &&
-         a.expect_version == b.expect_version;
+         a.expect_version == b.expect_version &&
+         a.replica_version == b.replica_version;
 }
 bool same(const definition_result& a, const definition_result& b) {
   return a.version == b.version && same(a.events, b.events);

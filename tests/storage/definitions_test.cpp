@@ -86,6 +86,44 @@ TEST_F(definitions_test, delete_removes_and_a_missing_key_is_not_found) {
   EXPECT_EQ(re->version, 1u);
 }
 
+TEST_F(definitions_test, a_replicated_change_stores_its_version_once_in_order) {
+  auto replicate = [&](std::string key, std::optional<std::string> value,
+                       uint64_t rev, std::vector<v1::Event> evs = {}) {
+    definition_write w{std::move(key), std::move(value), uint64_t{999}, rev};
+    return store_->commit_definition(w, evs, "n1", 5);
+  };
+  // The cluster's revision is the version; expect_version is ignored.
+  auto a = replicate("config/a", "1", 40,
+                     {make_event("e1", "config-updated")});
+  ASSERT_TRUE(a) << caf::to_string(a.error());
+  EXPECT_EQ(a->version, 40u);
+  EXPECT_EQ((*store_->get_definition("config/a"))->version, 40u);
+  // Applied again (a watch resumed, a restart re-read the snapshot): no
+  // change, and the event is not stored twice.
+  auto again = replicate("config/a", "1", 40,
+                         {make_event("e1", "config-updated")});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->version, 40u);
+  ASSERT_EQ(again->events.size(), 1u);
+  EXPECT_TRUE(again->events[0].duplicate);
+  EXPECT_EQ(store_->last_seq(), 1u);
+  // An older revision never overwrites a newer one.
+  ASSERT_TRUE(replicate("config/a", "2", 45));
+  ASSERT_TRUE(replicate("config/a", "stale", 44));
+  EXPECT_EQ((*store_->get_definition("config/a"))->value, "2");
+  EXPECT_EQ((*store_->get_definition("config/a"))->version, 45u);
+  // A replicated delete of what is absent is a no-op, not not_found; of
+  // what is present, a delete.
+  EXPECT_TRUE(replicate("config/none", std::nullopt, 46));
+  EXPECT_TRUE(replicate("config/a", std::nullopt, 47));
+  EXPECT_FALSE(*store_->get_definition("config/a"));
+  // A local change after it counts on from the replicated version.
+  auto local = commit("config/b", "x");
+  ASSERT_TRUE(local);
+  ASSERT_TRUE(replicate("config/b", "y", 50));
+  EXPECT_EQ((*store_->get_definition("config/b"))->version, 50u);
+}
+
 TEST_F(definitions_test, list_returns_one_prefix_in_key_order) {
   ASSERT_TRUE(commit("user/bob", "b"));
   ASSERT_TRUE(commit("user/alice", "a"));

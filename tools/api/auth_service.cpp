@@ -150,7 +150,9 @@ std::string auth_service::encode(const token_record& t) {
 
 caf::expected<std::shared_ptr<auth_service>>
 auth_service::open(const auth_options& opts) {
-  auto key = runtime::auth::load_or_create_key(opts.data_dir / "jwt.key");
+  auto key = opts.signing_key
+                 ? caf::expected<std::string>{*opts.signing_key}
+                 : runtime::auth::load_or_create_key(opts.data_dir / "jwt.key");
   if (!key)
     return std::move(key.error());
   std::shared_ptr<auth_service> self{new auth_service(std::move(*key), opts)};

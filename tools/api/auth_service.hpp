@@ -73,11 +73,15 @@ struct auth_options {
   std::filesystem::path data_dir;
   std::optional<std::filesystem::path> users_file;
   std::chrono::seconds token_ttl{3600};
+  /// The JWT signing key to use instead of DIR/jwt.key (a cluster's, kept
+  /// in etcd so a token works on every node).
+  std::optional<std::string> signing_key;
 };
 
 class auth_service : public actors::definition_view {
 public:
-  /// Loads the signing key (DIR/jwt.key, created 0600 on first start).
+  /// Loads the signing key (opts.signing_key, else DIR/jwt.key, created
+  /// 0600 on first start).
   /// Users and tokens arrive through load() (the definition actor's spawn);
   /// then call ensure_admin_token(). Errors name the file at fault.
   static caf::expected<std::shared_ptr<auth_service>>

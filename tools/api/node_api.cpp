@@ -22,7 +22,7 @@ node_api::node_api(caf::actor_system& sys, actors::node_handles handles,
           [](const caller& from, std::string_view role) {
             return from.who.may(role);
           }),
-      admin_(sys, handles, auth, streams_), nodes_(state_),
+      admin_(sys, handles, auth, streams_), nodes_(sys, state_, tracker_),
       events_(sys, handles, opts, state_, auth, streams_, api_metrics_,
               [this](boost::beast::tcp_stream stream, http::http_response res) {
                 refuse(std::move(stream), std::move(res));

@@ -80,6 +80,10 @@ public:
   /// The delivery actor (DESIGN §4): topics, subscriptions, dead letters.
   /// Call once, before serving.
   void set_delivery(delivery_handles handles) { delivery_ = handles; }
+  /// The node tracker (GET /api/v1/nodes). Call once, before serving.
+  void set_node_tracker(actors::node_tracker_actor tracker) {
+    tracker_ = std::move(tracker);
+  }
 
   /// Closes every open stream and listener connection with 1001 (going
   /// away).
@@ -108,6 +112,7 @@ private:
   admin_context admin_;
   automation_handles automation_;
   delivery_handles delivery_;
+  actors::node_tracker_actor tracker_;
   nodes_api nodes_;
   events_api events_;
   compat004_api compat_;

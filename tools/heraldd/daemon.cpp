@@ -20,12 +20,16 @@
 #include "actors/automation/flow_actor.hpp"
 #include "actors/automation/http_call.hpp"
 #include "actors/automation/listener_hub.hpp"
+#include "actors/cluster/etcd_coordinator.hpp"
+#include "actors/cluster/etcd_definitions.hpp"
 #include "actors/cluster/local_coordinator.hpp"
 #include "actors/cluster/type_ids.hpp"
 #include "actors/definition_actor.hpp"
 #include "actors/delivery/delivery_actor.hpp"
 #include "actors/node.hpp"
+#include "actors/node_tracker_actor.hpp"
 #include "actors/protocol/type_ids.hpp"
+#include "runtime/auth.hpp"
 #include "runtime/event_codec.hpp"
 #include "runtime/time_format.hpp"
 #include "runtime/uuid.hpp"
@@ -160,6 +164,45 @@ int run_daemon(const daemon_config& cfg) {
   aopts.data_dir = data_dir;
   aopts.users_file = cfg.users_file;
   aopts.token_ttl = std::chrono::seconds{cfg.token_ttl_s};
+  // A cluster (DESIGN §6): definitions, the JWT signing key and the node
+  // port's secret are the cluster's, kept in etcd; the first node's become
+  // them.
+  std::optional<cluster::etcd_definitions_options> cluster_opts;
+  std::string node_secret;
+  if (!cfg.etcd.empty()) {
+    cluster_opts = cluster::etcd_definitions_options{};
+    cluster_opts->cluster = cfg.cluster;
+    cluster_opts->endpoints = cfg.etcd;
+    cluster_opts->self = *node_id;
+    auto local_key = runtime::auth::load_or_create_key(data_dir / "jwt.key");
+    if (!local_key) {
+      spdlog::error("{}", runtime::describe(local_key.error()).message);
+      return 2;
+    }
+    auto key = cluster::shared_cluster_value(*cluster_opts, "jwt-key",
+                                             *local_key);
+    auto secret = cluster::shared_cluster_value(
+        *cluster_opts, "node-secret", runtime::auth::random_token(32));
+    if (!key || !secret) {
+      spdlog::error("cluster {}: etcd ({}) does not answer: {}", cfg.cluster,
+                    cfg.etcd.front(),
+                    runtime::describe(key ? secret.error() : key.error())
+                        .message);
+      return 1;
+    }
+    aopts.signing_key = std::move(*key);
+    node_secret = std::move(*secret);
+    if (!cfg.cluster_secret_file.empty()) {
+      std::ifstream in{cfg.cluster_secret_file};
+      std::string line;
+      if (!in || !std::getline(in, line) || line.empty()) {
+        spdlog::error("cannot read the cluster secret from {}",
+                      cfg.cluster_secret_file);
+        return 2;
+      }
+      node_secret = line;
+    }
+  }
   auto auth_failed = [](const caf::error& e) {
     // The field names the entry at fault ("/users/1/roles/0").
     const auto err = runtime::describe(e);
@@ -200,7 +243,12 @@ int run_daemon(const daemon_config& cfg) {
     // The definition actor loads auth_service (its view: stored users and
     // tokens, then the users file); on the first start the admin token is
     // committed through it.
-    auto defs = actors::spawn_definitions(sys, store, handles.writer, {*auth});
+    auto followers = std::make_shared<actors::definition_followers>();
+    actors::definitions_options dopts;
+    dopts.cluster = cluster_opts;
+    dopts.followers = followers;
+    auto defs = actors::spawn_definitions(sys, store, handles.writer, {*auth},
+                                          std::move(dopts));
     if (!defs) {
       actors::stop_node(sys, handles);
       return auth_failed(defs.error());
@@ -215,10 +263,70 @@ int run_daemon(const daemon_config& cfg) {
                    "it as 'Authorization: Bearer <token>'",
                    (data_dir / "admin.token").string());
 
-    // Workflows, triggers and runs (DESIGN §5): fires are committed through
-    // the coordinator (in-process here: this node owns everything).
-    auto coordinator = cluster::spawn_local_coordinator(
-        sys, store, cluster::local_coordinator_options{{*node_id, {}, {}}});
+    net::io_context ioc{static_cast<int>(cfg.http_threads)};
+    api::node_api api{sys, handles, api_options_of(cfg), *auth};
+    http::http_limits limits;
+    limits.max_body_bytes = cfg.max_body_bytes;
+    limits.idle_timeout_s = cfg.http_idle_timeout_s;
+    auto server = std::make_shared<http::http_server>(ioc, api, limits);
+    auto http_port = server->listen(cfg.http);
+    if (!http_port) {
+      spdlog::error("{}", runtime::describe(http_port.error()).message);
+      actors::stop_node(sys, handles);
+      return 1;
+    }
+
+    // The CAF node port: peers of a cluster connect here (DESIGN §6).
+    auto node_port =
+        sys.middleman().publish(caf::actor_cast<caf::actor>(handles.registry),
+                                cfg.node_port, cfg.node_host.c_str(), true);
+    if (!node_port) {
+      spdlog::error("cannot open the node port {}:{}: {}", cfg.node_host,
+                    cfg.node_port, caf::to_string(node_port.error()));
+      actors::stop_node(sys, handles);
+      return 1;
+    }
+
+    // Workflows, triggers and runs (DESIGN §5) and deliveries (§4): each
+    // fire and cursor is committed through the coordinator. Alone, it is
+    // in-process (this node owns everything); in a cluster, etcd's.
+    const std::string advertised_host =
+        cfg.http.host == "0.0.0.0" ? std::string{"127.0.0.1"} : cfg.http.host;
+    cluster::member self_member{
+        *node_id,
+        (cfg.node_host == "0.0.0.0" ? std::string{"127.0.0.1"}
+                                    : cfg.node_host) +
+            ":" + std::to_string(*node_port),
+        advertised_host + ":" + std::to_string(*http_port)};
+    cluster::coordinator_actor coordinator;
+    if (cluster_opts) {
+      cluster::etcd_coordinator_options copts;
+      copts.cluster = cfg.cluster;
+      copts.endpoints = cfg.etcd;
+      copts.self = self_member;
+      auto joined = cluster::spawn_etcd_coordinator(sys, copts);
+      if (!joined) {
+        spdlog::error("cluster {}: cannot join through etcd: {}", cfg.cluster,
+                      runtime::describe(joined.error()).message);
+        actors::stop_node(sys, handles);
+        return 1;
+      }
+      coordinator = *joined;
+      spdlog::info("cluster {}: joined as {} (node port {}, http {})",
+                   cfg.cluster, *node_id, self_member.caf_address,
+                   self_member.http_address);
+    } else {
+      coordinator = cluster::spawn_local_coordinator(
+          sys, store, cluster::local_coordinator_options{self_member});
+    }
+    actors::node_tracker_options topts;
+    topts.self = *node_id;
+    topts.store = store;
+    topts.writer = handles.writer;
+    topts.coordinator = coordinator;
+    topts.announce = cluster_opts.has_value();
+    auto tracker = actors::spawn_node_tracker(sys, std::move(topts));
+    api.set_node_tracker(tracker);
     // Listeners (DESIGN §4, §5): the hub writes its events through the
     // node's writer; runs send it their actions.
     auto hub_metrics = std::make_shared<automation::listener_hub_metrics>();
@@ -256,10 +364,30 @@ int run_daemon(const daemon_config& cfg) {
       spdlog::error("cannot load subscriptions: {}",
                     runtime::describe(deliveries.error()).message);
       caf::anon_send_exit(flow, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(tracker, caf::exit_reason::user_shutdown);
       caf::anon_send_exit(coordinator, caf::exit_reason::user_shutdown);
       actors::stop_node(sys, handles);
       return 1;
     }
+    // Changes other nodes made (and this node's own, applied after a
+    // restart) reach the actors built from definitions; a change accepted
+    // here reaches them through the API before its reply.
+    followers->add({"workflow/", "trigger/", "trigger-state/"},
+                   [flow](const std::string& key,
+                          const std::optional<protocol::definition>& now) {
+                     caf::anon_send(flow, automation::apply_atom_v, key,
+                                    now.has_value(),
+                                    now ? now->value : std::string{},
+                                    now ? now->version : uint64_t{0});
+                   });
+    followers->add({"topic/", "subscription/"},
+                   [d = *deliveries](
+                       const std::string& key,
+                       const std::optional<protocol::definition>& now) {
+                     caf::anon_send(d, delivery::apply_atom_v, key,
+                                    now.has_value(),
+                                    now ? now->value : std::string{});
+                   });
     // Before the writer stops. Runs first (a run cut here resumes after the
     // restart); then the hub, which stores the disconnects of listeners
     // still connected.
@@ -270,11 +398,10 @@ int run_daemon(const daemon_config& cfg) {
       automation::abort_http_calls(); // their runs resume (fail) later
       if (!automation::stop_listener_hub(sys, hub, drain_bound))
         spdlog::warn("the listener hub did not stop within the drain bound");
+      caf::anon_send_exit(tracker, caf::exit_reason::user_shutdown);
       caf::anon_send_exit(coordinator, caf::exit_reason::user_shutdown);
     };
 
-    net::io_context ioc{static_cast<int>(cfg.http_threads)};
-    api::node_api api{sys, handles, api_options_of(cfg), *auth};
     api.set_automation(api::automation_handles{flow, hub});
     api.set_delivery(api::delivery_handles{*deliveries});
     // GET /metrics; sources beyond the built-in ones go into `extra`.
@@ -389,30 +516,6 @@ int run_daemon(const daemon_config& cfg) {
            });
     });
     api.set_metrics_sources(std::move(metrics_src));
-    http::http_limits limits;
-    limits.max_body_bytes = cfg.max_body_bytes;
-    limits.idle_timeout_s = cfg.http_idle_timeout_s;
-    auto server = std::make_shared<http::http_server>(ioc, api, limits);
-    auto http_port = server->listen(cfg.http);
-    if (!http_port) {
-      spdlog::error("{}", runtime::describe(http_port.error()).message);
-      stop_automation();
-      actors::stop_node(sys, handles);
-      return 1;
-    }
-
-    // The CAF node port: peers of a cluster connect here (DESIGN §6).
-    auto node_port =
-        sys.middleman().publish(caf::actor_cast<caf::actor>(handles.registry),
-                                cfg.node_port, cfg.node_host.c_str(), true);
-    if (!node_port) {
-      spdlog::error("cannot open the node port {}:{}: {}", cfg.node_host,
-                    cfg.node_port, caf::to_string(node_port.error()));
-      stop_automation();
-      actors::stop_node(sys, handles);
-      return 1;
-    }
-
     nlohmann::json ports{{"http", *http_port}, {"node", *node_port}};
     if (!write_file_atomically(data_dir / "ports.json", ports.dump() + "\n")) {
       spdlog::error("cannot write {}", (data_dir / "ports.json").string());
@@ -510,6 +613,17 @@ int run_daemon(const daemon_config& cfg) {
       if (!bye_res)
         spdlog::warn("cannot store server.shutdown: {}",
                      runtime::describe(bye_res.error()).message);
+    }
+    if (cluster_opts) {
+      // Leave before the work stops: the others take this node's triggers
+      // and subscriptions over at once instead of after its lease.
+      caf::scoped_actor leaver{sys};
+      leaver->request(coordinator, std::chrono::seconds{3}, cluster::leave_atom_v)
+          .receive([](const cluster::membership&) {},
+                   [](const caf::error& err) {
+                     spdlog::warn("cluster: leaving failed: {}",
+                                  runtime::describe(err).message);
+                   });
     }
 
     // Drain: streams get a 1001 close, in-flight requests their reply, all

@@ -201,6 +201,17 @@ std::optional<daemon_config> parse_command_line(int argc, char** argv,
                  "CAF scheduler worker threads")
       ->check(CLI::Range(1u, 64u))
       ->capture_default_str();
+  std::string etcd;
+  app.add_option("--cluster", cfg.cluster,
+                 "Cluster name: nodes with the same name and etcd form one "
+                 "cluster (needs --etcd)");
+  app.add_option("--etcd", etcd,
+                 "etcd client URLs, comma-separated (http://HOST:PORT,…); "
+                 "without it the node is a cluster of one");
+  app.add_option("--cluster-secret-file", cfg.cluster_secret_file,
+                 "File holding the secret every node of the cluster presents "
+                 "on the node port (default: one kept in etcd for the "
+                 "cluster, created by its first node)");
   app.add_option("--log-level", cfg.log_level, "trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
@@ -216,6 +227,28 @@ std::optional<daemon_config> parse_command_line(int argc, char** argv,
     return std::nullopt;
   }
   cfg.data_dir = data_dir;
+  for (size_t at = 0; at < etcd.size();) {
+    auto comma = etcd.find(',', at);
+    if (comma == std::string::npos)
+      comma = etcd.size();
+    auto url = etcd.substr(at, comma - at);
+    if (!url.empty())
+      cfg.etcd.push_back(std::move(url));
+    at = comma + 1;
+  }
+  for (const auto& url : cfg.etcd)
+    if (!url.starts_with("http://")) {
+      std::cerr << "heraldd: --etcd: '" << url
+                << "' is not an http:// URL (etcd's client URL)\n";
+      exit_code = 2;
+      return std::nullopt;
+    }
+  if (cfg.etcd.empty() != cfg.cluster.empty()) {
+    std::cerr << "heraldd: --cluster and --etcd go together (a cluster name "
+                 "and where its etcd is)\n";
+    exit_code = 2;
+    return std::nullopt;
+  }
   if (!users_file.empty())
     cfg.users_file = users_file;
   if (!workflows_dir.empty())

@@ -31,6 +31,10 @@ struct daemon_config {
   std::string
       node_id; ///< empty: the id persisted in the data dir, or a new one
   bool durability_sync = true;
+  /// DESIGN §6: --cluster NAME --etcd URL,… (both or neither).
+  std::string cluster;
+  std::vector<std::string> etcd;
+  std::string cluster_secret_file;
 
   // Limits (DESIGN §7 defaults).
   size_t max_body_bytes = 1024 * 1024;
