@@ -1,0 +1,376 @@
+#include "actors/cluster/basp_link.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/io/middleman_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/cluster/errc.hpp"
+#include "runtime/errc.hpp"
+
+namespace herald::cluster {
+
+bool equal_constant_time(const std::string& given, const std::string& secret) {
+  // Every byte of `secret` is looked at; a shorter `given` reads as zeros.
+  unsigned diff = given.size() == secret.size() ? 0u : 1u;
+  for (size_t i = 0; i < secret.size(); ++i) {
+    const auto g = i < given.size() ? static_cast<unsigned char>(given[i]) : 0;
+    diff |= g ^ static_cast<unsigned char>(secret[i]);
+  }
+  return diff == 0;
+}
+
+namespace {
+
+/// "host:port" or "[v6]:port"; nothing when malformed.
+std::optional<std::pair<std::string, uint16_t>>
+split_address(const std::string& addr) {
+  auto colon = addr.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == addr.size())
+    return std::nullopt;
+  auto host = addr.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  unsigned long port = 0;
+  for (size_t i = colon + 1; i < addr.size(); ++i) {
+    if (addr[i] < '0' || addr[i] > '9')
+      return std::nullopt;
+    port = port * 10 + static_cast<unsigned long>(addr[i] - '0');
+    if (port > 65535)
+      return std::nullopt;
+  }
+  if (port == 0 || host.empty())
+    return std::nullopt;
+  return std::pair{std::move(host), static_cast<uint16_t>(port)};
+}
+
+struct link_state {
+  basp_link_options opts;
+  /// Invalid while none is attached: then no peer is up.
+  peer_endpoint endpoint;
+  /// The members of the last view but this node: id → caf_address.
+  std::map<std::string, std::string> members;
+  /// Authenticated peers: id → their link; and back by address.
+  std::map<std::string, basp_link_actor> up;
+  std::map<caf::actor_addr, std::string> by_addr;
+  /// Handshakes in flight: id → attempt number. A handshake whose entry is
+  /// gone or newer (view changed, endpoint replaced) is stale.
+  std::map<std::string, uint64_t> connecting;
+  uint64_t attempts = 0;
+  bool retry_scheduled = false;
+
+  static inline const char* name = "herald.basp_link";
+};
+
+using link_pointer = basp_link_actor::stateful_pointer<link_state>;
+
+caf::actor_addr sender_addr(link_pointer self) {
+  return caf::actor_cast<caf::actor_addr>(self->current_sender());
+}
+
+/// `id` is down here: forgets its handle, tells the endpoint (unless it
+/// is gone or replaced) and the peer (unless it is dead or told us).
+void mark_down(link_pointer self, const std::string& id, bool say_bye,
+               bool tell_endpoint) {
+  auto& st = self->state;
+  auto i = st.up.find(id);
+  if (i == st.up.end())
+    return;
+  auto handle = std::move(i->second);
+  st.up.erase(i);
+  st.by_addr.erase(handle.address());
+  self->demonitor(handle.address());
+  if (say_bye)
+    self->send(handle, link_bye_atom::value);
+  if (tell_endpoint && st.endpoint)
+    self->send(st.endpoint, link_down_atom::value, id);
+}
+
+/// Every peer goes down and is told so (endpoint replaced or gone); the
+/// endpoint hears nothing. Handshakes in flight become stale.
+void drop_all(link_pointer self) {
+  auto& st = self->state;
+  std::vector<std::string> ids;
+  for (auto& [id, h] : st.up)
+    ids.push_back(id);
+  for (auto& id : ids)
+    mark_down(self, id, true, false);
+  st.connecting.clear();
+}
+
+/// `id` authenticated with `handle`: up (a new handle replaces the old one:
+/// down, then up). False if `handle` is already up under another id.
+bool mark_up(link_pointer self, const std::string& id,
+             const basp_link_actor& handle) {
+  auto& st = self->state;
+  auto known = st.by_addr.find(handle.address());
+  if (known != st.by_addr.end())
+    return known->second == id;
+  if (st.up.count(id) != 0)
+    mark_down(self, id, false, true); // restarted: the old link is gone
+  st.up.emplace(id, handle);
+  st.by_addr.emplace(handle.address(), id);
+  self->monitor(handle);
+  self->send(st.endpoint, link_up_atom::value, id);
+  return true;
+}
+
+bool wants(link_pointer self, const std::string& id) {
+  auto& st = self->state;
+  return st.endpoint && st.members.count(id) != 0 && st.up.count(id) == 0;
+}
+
+void schedule_retry(link_pointer self) {
+  auto& st = self->state;
+  if (st.retry_scheduled || !st.endpoint)
+    return;
+  for (auto& [id, addr] : st.members)
+    if (st.up.count(id) == 0) {
+      st.retry_scheduled = true;
+      self->delayed_send(self, st.opts.retry_every, link_retry_atom::value);
+      return;
+    }
+}
+
+bool current(link_pointer self, const std::string& id, uint64_t attempt) {
+  auto i = self->state.connecting.find(id);
+  return i != self->state.connecting.end() && i->second == attempt;
+}
+
+/// Our hello to `peer` (expected to be `id`) came back: `their_id` on
+/// success. Takes the peer up if still wanted; otherwise, unless the
+/// peer is already up here under that handle, says bye so it does not
+/// keep us up alone (it may have accepted the hello).
+void hello_answered(link_pointer self, const std::string& id, uint64_t attempt,
+                    const basp_link_actor& peer,
+                    const std::optional<std::string>& their_id) {
+  auto& st = self->state;
+  const bool live = current(self, id, attempt);
+  if (live)
+    st.connecting.erase(id);
+  if (st.by_addr.count(peer.address()) != 0)
+    return; // up already (its own hello came first)
+  if (their_id && *their_id != id)
+    spdlog::warn("cluster link: {} answered as '{}', expected '{}'; dropped",
+                 st.members.count(id) ? st.members[id] : "a peer", *their_id,
+                 id);
+  if (live && their_id && *their_id == id && wants(self, id) &&
+      mark_up(self, id, peer))
+    return;
+  self->send(peer, link_bye_atom::value);
+}
+
+void start_handshake(link_pointer self, const std::string& id,
+                     const std::string& addr) {
+  auto& st = self->state;
+  auto where = split_address(addr);
+  if (!where) {
+    spdlog::warn("cluster link: member '{}' has no valid CAF address '{}'", id,
+                 addr);
+    return;
+  }
+  const auto attempt = ++st.attempts;
+  st.connecting[id] = attempt;
+  auto fail = [self, id, attempt](const caf::error& err) {
+    if (!current(self, id, attempt))
+      return;
+    self->state.connecting.erase(id);
+    spdlog::debug("cluster link: no link to '{}' yet: {}", id,
+                  caf::to_string(err));
+    schedule_retry(self);
+  };
+  self->request(self->system().middleman().actor_handle(),
+                st.opts.handshake_timeout, caf::connect_atom::value,
+                where->first, where->second)
+      .then(
+          [self, id, attempt, fail](const caf::node_id&,
+                                    caf::strong_actor_ptr& ptr,
+                                    const std::set<std::string>& ifs) {
+            if (!current(self, id, attempt))
+              return;
+            auto& st = self->state;
+            if (!ptr) {
+              fail(caf::make_error(errc::unavailable,
+                                   "no actor published at the node port"));
+              return;
+            }
+            // An empty set: published as a dynamically typed actor.
+            if (!ifs.empty() &&
+                ifs != self->system().message_types<basp_link_actor>()) {
+              spdlog::warn("cluster link: '{}' does not speak this version "
+                           "of the peer link; not connecting",
+                           id);
+              fail(caf::make_error(errc::unavailable, "interface mismatch"));
+              return;
+            }
+            auto peer = caf::actor_cast<basp_link_actor>(std::move(ptr));
+            self->request(peer, st.opts.handshake_timeout,
+                          link_hello_atom::value, st.opts.self, st.opts.secret,
+                          caf::actor_cast<caf::actor>(self))
+                .then(
+                    [self, id, attempt, peer](std::string& their_id) {
+                      hello_answered(self, id, attempt, peer,
+                                     std::move(their_id));
+                      schedule_retry(self);
+                    },
+                    [self, id, attempt, peer, fail](caf::error& err) {
+                      const bool live = current(self, id, attempt);
+                      hello_answered(self, id, attempt, peer, std::nullopt);
+                      if (live) {
+                        spdlog::debug("cluster link: hello to '{}' failed: {}",
+                                      id, caf::to_string(err));
+                        schedule_retry(self);
+                      }
+                    });
+          },
+          fail);
+}
+
+/// Starts a handshake with every member of the view that is neither up
+/// nor connecting; keeps the retry tick going while any is not up.
+void connect_missing(link_pointer self) {
+  auto& st = self->state;
+  if (!st.endpoint)
+    return;
+  for (auto& [id, addr] : st.members)
+    if (st.up.count(id) == 0 && st.connecting.count(id) == 0)
+      start_handshake(self, id, addr);
+  schedule_retry(self);
+}
+
+basp_link_actor::behavior_type basp_link(link_pointer self,
+                                         basp_link_options opts) {
+  self->state.opts = std::move(opts);
+  self->set_down_handler([self](caf::down_msg& msg) {
+    auto& st = self->state;
+    if (st.endpoint && msg.source == st.endpoint.address()) {
+      // Peers see this node down; it stays out until an endpoint attaches.
+      drop_all(self);
+      st.endpoint = peer_endpoint{};
+      return;
+    }
+    auto i = st.by_addr.find(msg.source);
+    if (i == st.by_addr.end())
+      return;
+    auto id = i->second;
+    mark_down(self, id, false, true);
+    schedule_retry(self);
+  });
+  return {
+      [self](link_send_atom, const std::string& to, std::string& payload) {
+        auto& st = self->state;
+        auto i = st.up.find(to);
+        if (i == st.up.end())
+          return; // not up: dropped, as peer_link.hpp says
+        self->send(i->second, link_recv_atom::value, st.opts.self,
+                   std::move(payload));
+      },
+      [self](link_attach_atom, const peer_endpoint& ep) {
+        auto& st = self->state;
+        if (!ep || ep == st.endpoint)
+          return;
+        if (st.endpoint) {
+          self->demonitor(st.endpoint.address());
+          drop_all(self);
+        }
+        st.endpoint = ep;
+        self->monitor(ep);
+        connect_missing(self);
+      },
+      [self](link_peers_atom) {
+        std::vector<std::string> out;
+        for (auto& [id, h] : self->state.up)
+          out.push_back(id);
+        return out;
+      },
+      [self](view_atom, const membership& m) {
+        auto& st = self->state;
+        st.members.clear();
+        for (auto& x : m.members)
+          if (x.id != st.opts.self)
+            st.members.emplace(x.id, x.caf_address);
+        std::vector<std::string> gone;
+        for (auto& [id, h] : st.up)
+          if (st.members.count(id) == 0)
+            gone.push_back(id);
+        for (auto& id : gone)
+          mark_down(self, id, true, true);
+        for (auto i = st.connecting.begin(); i != st.connecting.end();)
+          i = st.members.count(i->first) == 0 ? st.connecting.erase(i) : ++i;
+        connect_missing(self);
+      },
+      [self](link_hello_atom, const std::string& node,
+             const std::string& secret,
+             const caf::actor& handle) -> caf::result<std::string> {
+        auto& st = self->state;
+        if (!equal_constant_time(secret, st.opts.secret)) {
+          spdlog::warn("cluster link: refused a hello from '{}': wrong "
+                       "cluster secret",
+                       node);
+          return runtime::make_api_error(runtime::errc::unauthorized,
+                                         "wrong cluster secret");
+        }
+        if (node.empty() || node == st.opts.self)
+          return runtime::make_api_error(runtime::errc::unauthorized,
+                                         "a hello must name another node");
+        if (!handle || handle.address() != sender_addr(self))
+          return runtime::make_api_error(
+              runtime::errc::unauthorized,
+              "a hello must come from the link it names");
+        if (!st.endpoint)
+          return caf::make_error(errc::unavailable, "no endpoint attached yet");
+        if (st.members.count(node) == 0)
+          return caf::make_error(errc::unavailable,
+                                 "'" + node + "' is not in the view of '" +
+                                     st.opts.self + "'");
+        if (!mark_up(self, node, caf::actor_cast<basp_link_actor>(handle))) {
+          spdlog::warn("cluster link: a link up under another id said "
+                       "hello as '{}'; refused",
+                       node);
+          return runtime::make_api_error(runtime::errc::unauthorized,
+                                         "this link is up under another id");
+        }
+        return st.opts.self;
+      },
+      [self](link_recv_atom, const std::string&, std::string& payload) {
+        auto& st = self->state;
+        auto i = st.by_addr.find(sender_addr(self));
+        if (i == st.by_addr.end() || !st.endpoint)
+          return; // not an authenticated peer link: dropped
+        self->send(st.endpoint, link_recv_atom::value, i->second,
+                   std::move(payload));
+      },
+      [self](link_bye_atom) {
+        auto& st = self->state;
+        auto i = st.by_addr.find(sender_addr(self));
+        if (i == st.by_addr.end())
+          return;
+        auto id = i->second;
+        mark_down(self, id, false, true);
+        schedule_retry(self);
+      },
+      [self](link_retry_atom) {
+        self->state.retry_scheduled = false;
+        connect_missing(self);
+      },
+  };
+}
+
+} // namespace
+
+basp_link_actor spawn_basp_link(caf::actor_system& sys,
+                                basp_link_options opts) {
+  return sys.spawn(basp_link, std::move(opts));
+}
+
+} // namespace herald::cluster
