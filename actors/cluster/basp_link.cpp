@@ -295,10 +295,18 @@ basp_link_actor::behavior_type basp_link(link_pointer self,
       },
       [self](view_atom, const membership& m) {
         auto& st = self->state;
+        auto before = std::move(st.members);
         st.members.clear();
         for (auto& x : m.members)
           if (x.id != st.opts.self)
             st.members.emplace(x.id, x.caf_address);
+        // A handshake with a member that moved (restarted elsewhere) is
+        // stale: the next one goes to the new address.
+        for (auto& [id, addr] : before) {
+          auto now = st.members.find(id);
+          if (now != st.members.end() && now->second != addr)
+            st.connecting.erase(id);
+        }
         std::vector<std::string> gone;
         for (auto& [id, h] : st.up)
           if (st.members.count(id) == 0)
