@@ -67,6 +67,10 @@ struct link_state {
   /// gone or newer (view changed, endpoint replaced) is stale.
   std::map<std::string, uint64_t> connecting;
   uint64_t attempts = 0;
+  /// The attempt of the last hello sent to each peer link (until its
+  /// answer): an answer to an older hello must not say bye, as the bye
+  /// would arrive after the newer hello and end its session.
+  std::map<caf::actor_addr, uint64_t> last_hello;
   bool retry_scheduled = false;
 
   static inline const char* name = "herald.basp_link";
@@ -130,12 +134,21 @@ bool wants(link_pointer self, const std::string& id) {
   return st.endpoint && st.members.count(id) != 0 && st.up.count(id) == 0;
 }
 
+/// This node opens the connection to `id` (the lower id connects, the
+/// higher waits for its hello): two nodes never dial each other at once,
+/// which CAF 0.17's BASP does not handle cleanly (two TCP connections per
+/// pair, routes switched between them while messages are in flight,
+/// spurious request_receiver_down).
+bool dials(const link_state& st, const std::string& id) {
+  return st.opts.self < id;
+}
+
 void schedule_retry(link_pointer self) {
   auto& st = self->state;
   if (st.retry_scheduled || !st.endpoint)
     return;
   for (auto& [id, addr] : st.members)
-    if (st.up.count(id) == 0) {
+    if (dials(st, id) && st.up.count(id) == 0) {
       st.retry_scheduled = true;
       self->delayed_send(self, st.opts.retry_every, link_retry_atom::value);
       return;
@@ -149,8 +162,9 @@ bool current(link_pointer self, const std::string& id, uint64_t attempt) {
 
 /// Our hello to `peer` (expected to be `id`) came back: `their_id` on
 /// success. Takes the peer up if still wanted; otherwise, unless the
-/// peer is already up here under that handle, says bye so it does not
-/// keep us up alone (it may have accepted the hello).
+/// peer is already up here under that handle or a newer hello to it is
+/// on its way, says bye so it does not keep us up alone (it may have
+/// accepted the hello, or have answered after our deadline).
 void hello_answered(link_pointer self, const std::string& id, uint64_t attempt,
                     const basp_link_actor& peer,
                     const std::optional<std::string>& their_id) {
@@ -158,6 +172,10 @@ void hello_answered(link_pointer self, const std::string& id, uint64_t attempt,
   const bool live = current(self, id, attempt);
   if (live)
     st.connecting.erase(id);
+  auto last = st.last_hello.find(peer.address());
+  const bool latest = last != st.last_hello.end() && last->second == attempt;
+  if (latest)
+    st.last_hello.erase(last);
   if (st.by_addr.count(peer.address()) != 0)
     return; // up already (its own hello came first)
   if (their_id && *their_id != id)
@@ -167,7 +185,8 @@ void hello_answered(link_pointer self, const std::string& id, uint64_t attempt,
   if (live && their_id && *their_id == id && wants(self, id) &&
       mark_up(self, id, peer))
     return;
-  self->send(peer, link_bye_atom::value);
+  if (latest)
+    self->send(peer, link_bye_atom::value);
 }
 
 void start_handshake(link_pointer self, const std::string& id,
@@ -214,6 +233,7 @@ void start_handshake(link_pointer self, const std::string& id,
               return;
             }
             auto peer = caf::actor_cast<basp_link_actor>(std::move(ptr));
+            st.last_hello[peer.address()] = attempt;
             self->request(peer, st.opts.handshake_timeout,
                           link_hello_atom::value, st.opts.self, st.opts.secret,
                           caf::actor_cast<caf::actor>(self))
@@ -243,7 +263,7 @@ void connect_missing(link_pointer self) {
   if (!st.endpoint)
     return;
   for (auto& [id, addr] : st.members)
-    if (st.up.count(id) == 0 && st.connecting.count(id) == 0)
+    if (dials(st, id) && st.up.count(id) == 0 && st.connecting.count(id) == 0)
       start_handshake(self, id, addr);
   schedule_retry(self);
 }

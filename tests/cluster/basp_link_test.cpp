@@ -239,10 +239,12 @@ TEST_F(basp_link_test, simultaneous_connects_among_three_end_in_one_link_each) {
   view_all({&a, &b, &c});
   for (auto* n : {&a, &b, &c})
     for (auto* m : {&a, &b, &c})
-      if (n != m) {
+      if (n != m)
         ASSERT_TRUE(n->log->wait_count("up " + m->id)) << n->id << m->id;
-        EXPECT_TRUE(flush(*m, *n));
-      }
+  for (auto* n : {&a, &b, &c})
+    for (auto* m : {&a, &b, &c})
+      if (n != m)
+        EXPECT_TRUE(flush(*m, *n)) << m->id << " to " << n->id;
   // A second view with the same members changes nothing.
   view_all({&a, &b, &c});
   for (auto* n : {&a, &b, &c})
@@ -292,6 +294,8 @@ TEST_F(basp_link_test, from_is_the_authenticated_sender_never_the_field) {
   view_all({&a, &b, &c});
   ASSERT_TRUE(a.log->wait_count("up b"));
   ASSERT_TRUE(a.log->wait_count("up c"));
+  ASSERT_TRUE(b.log->wait_count("up a"));
+  ASSERT_TRUE(c.log->wait_count("up a"));
   // c's link itself claims to be b: a believes the handle, not the field.
   auto a_at_c =
       c.sys->middleman().remote_actor<basp_link_actor>("127.0.0.1", a.port);
@@ -321,8 +325,9 @@ TEST_F(basp_link_test, from_is_the_authenticated_sender_never_the_field) {
 TEST_F(basp_link_test, a_wrong_secret_is_refused_and_nothing_goes_up) {
   auto& a = start("a", "right");
   auto& b = start("b", "wrong");
-  view_all({&a, &b});
-  // The refusal itself, as b's link gets it.
+  // The refusal itself, as b's link would get it. Asked before the views:
+  // a second connection between two nodes while their links connect
+  // trips CAF 0.17's BASP (see dials() in basp_link.cpp).
   auto a_at_b =
       b.sys->middleman().remote_actor<basp_link_actor>("127.0.0.1", a.port);
   ASSERT_TRUE(a_at_b);
@@ -334,7 +339,9 @@ TEST_F(basp_link_test, a_wrong_secret_is_refused_and_nothing_goes_up) {
         .receive([](std::string&) { ADD_FAILURE() << "accepted"; },
                  [&](caf::error& err) { refused = err; });
   }
-  EXPECT_EQ(refused, runtime::errc::unauthorized) << caf::to_string(refused);
+  EXPECT_TRUE(refused == runtime::errc::unauthorized)
+      << caf::to_string(refused);
+  view_all({&a, &b}); // a dials b, b refuses a's secret
   // Several retry periods (100 ms each) pass without an up on either side.
   EXPECT_FALSE(a.log->wait_count("up b", 1, 600ms));
   EXPECT_FALSE(b.log->wait_count("up a", 1, 10ms));
@@ -345,7 +352,8 @@ TEST_F(basp_link_test, a_wrong_secret_is_refused_and_nothing_goes_up) {
 TEST_F(basp_link_test, a_hello_must_come_from_the_link_it_names) {
   auto& a = start("a");
   auto& b = start("b");
-  view(a, {a.as_member(), b.as_member()});
+  // No views: links stay idle while the test's own connection is made
+  // (see a_wrong_secret_is_refused_and_nothing_goes_up).
   auto a_at_b =
       b.sys->middleman().remote_actor<basp_link_actor>("127.0.0.1", a.port);
   ASSERT_TRUE(a_at_b);
@@ -358,7 +366,8 @@ TEST_F(basp_link_test, a_hello_must_come_from_the_link_it_names) {
         .receive([](std::string&) { ADD_FAILURE() << "accepted"; },
                  [&](caf::error& err) { refused = err; });
   }
-  EXPECT_EQ(refused, runtime::errc::unauthorized) << caf::to_string(refused);
+  EXPECT_TRUE(refused == runtime::errc::unauthorized)
+      << caf::to_string(refused);
   EXPECT_EQ(a.log->count("up b"), 0u);
 }
 
@@ -423,6 +432,7 @@ TEST_F(basp_link_test, replacing_the_endpoint_is_a_reconnect_for_peers) {
   auto& b = start("b");
   view_all({&a, &b});
   ASSERT_TRUE(b.log->wait_count("up a"));
+  ASSERT_TRUE(a.log->wait_count("up b"));
   auto old_log = a.log;
   a.log = std::make_shared<endpoint_log>();
   auto old_probe = a.probe;
@@ -441,6 +451,7 @@ TEST_F(basp_link_test, an_endpoint_that_terminates_takes_the_node_down) {
   auto& b = start("b");
   view_all({&a, &b});
   ASSERT_TRUE(b.log->wait_count("up a"));
+  ASSERT_TRUE(a.log->wait_count("up b"));
   caf::anon_send_exit(a.probe, caf::exit_reason::user_shutdown);
   ASSERT_TRUE(b.log->wait_count("down a"));
   EXPECT_EQ(a.peers(), strings{});
