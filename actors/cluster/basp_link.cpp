@@ -1,5 +1,6 @@
 #include "actors/cluster/basp_link.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -72,6 +73,9 @@ struct link_state {
   /// would arrive after the newer hello and end its session.
   std::map<caf::actor_addr, uint64_t> last_hello;
   bool retry_scheduled = false;
+  /// When a wrong secret from a claimed id was last logged (a handful of
+  /// entries: cleared when it grows past 1024).
+  std::map<std::string, std::chrono::steady_clock::time_point> refused;
 
   static inline const char* name = "herald.basp_link";
 };
@@ -271,6 +275,19 @@ void connect_missing(link_pointer self) {
 basp_link_actor::behavior_type basp_link(link_pointer self,
                                          basp_link_options opts) {
   self->state.opts = std::move(opts);
+  // The node port lets anyone connected send anything. Unknown messages
+  // are dropped without an answer (caf::drop would answer an error, and
+  // two links answering each other's errors would never stop), and a
+  // stray error message must not end the link (CAF's default quits).
+  self->set_default_handler(
+      [](caf::scheduled_actor*,
+         caf::message_view&) -> caf::result<caf::message> {
+        return caf::delegated<caf::message>{};
+      });
+  self->set_error_handler([](caf::error& err) {
+    spdlog::debug("cluster link: ignored an error message: {}",
+                  caf::to_string(err));
+  });
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& st = self->state;
     if (st.endpoint && msg.source == st.endpoint.address()) {
@@ -342,9 +359,19 @@ basp_link_actor::behavior_type basp_link(link_pointer self,
              const caf::actor& handle) -> caf::result<std::string> {
         auto& st = self->state;
         if (!equal_constant_time(secret, st.opts.secret)) {
-          spdlog::warn("cluster link: refused a hello from '{}': wrong "
-                       "cluster secret",
-                       node);
+          // A misconfigured peer retries every retry_every: warn once a
+          // minute per claimed node id.
+          auto now = std::chrono::steady_clock::now();
+          if (st.refused.size() > 1024)
+            st.refused.clear();
+          auto& last = st.refused[node.substr(0, 64)];
+          if (last == std::chrono::steady_clock::time_point{} ||
+              now - last > std::chrono::minutes{1}) {
+            last = now;
+            spdlog::warn("cluster link: refused a hello from '{}': wrong "
+                         "cluster secret",
+                         node.substr(0, 64));
+          }
           return runtime::make_api_error(runtime::errc::unauthorized,
                                          "wrong cluster secret");
         }

@@ -257,6 +257,27 @@ TEST_F(basp_link_test, simultaneous_connects_among_three_end_in_one_link_each) {
   EXPECT_EQ(a.peers(), (strings{"b", "c"}));
 }
 
+TEST_F(basp_link_test, a_second_hello_from_an_up_peer_changes_nothing) {
+  auto& a = start("a");
+  auto& b = start("b");
+  view_all({&a, &b}); // a dials b
+  ASSERT_TRUE(a.log->wait_count("up b"));
+  ASSERT_TRUE(b.log->wait_count("up a"));
+  // b's link says hello to a as well (as if both had dialed): the same
+  // handle, so one logical link stays. Over the connection that exists.
+  auto a_at_b =
+      b.sys->middleman().remote_actor<basp_link_actor>("127.0.0.1", a.port);
+  ASSERT_TRUE(a_at_b);
+  caf::send_as(caf::actor_cast<caf::actor>(b.link),
+               caf::actor_cast<caf::actor>(*a_at_b), link_hello_atom::value,
+               std::string{"b"}, std::string{"s3cret"},
+               caf::actor_cast<caf::actor>(b.link));
+  EXPECT_TRUE(flush(b, a));
+  EXPECT_TRUE(flush(a, b));
+  EXPECT_EQ(a.log->entries(), (strings{"up b", "b>flush-1"}));
+  EXPECT_EQ(b.log->entries(), (strings{"up a", "a>flush-2"}));
+}
+
 TEST_F(basp_link_test, payloads_arrive_in_order_and_once) {
   auto& a = start("a");
   auto& b = start("b");
@@ -320,6 +341,31 @@ TEST_F(basp_link_test, from_is_the_authenticated_sender_never_the_field) {
   for (auto& e : a.log->entries())
     EXPECT_EQ(e.find("stranger"), std::string::npos) << e;
   EXPECT_EQ(a.log->from("b").size(), 1u) << "only b's flush marker";
+}
+
+TEST_F(basp_link_test, stray_messages_and_errors_do_not_end_the_link) {
+  auto& a = start("a");
+  auto& b = start("b");
+  view_all({&a, &b});
+  ASSERT_TRUE(a.log->wait_count("up b"));
+  ASSERT_TRUE(b.log->wait_count("up a"));
+  auto a_at_b =
+      b.sys->middleman().remote_actor<basp_link_actor>("127.0.0.1", a.port);
+  ASSERT_TRUE(a_at_b);
+  {
+    // From b's node: an error message (CAF's default handler would quit)
+    // and a message the link does not know, also as b's own link.
+    caf::scoped_actor stranger{*b.sys};
+    auto dyn_a = caf::actor_cast<caf::actor>(*a_at_b);
+    stranger->send(dyn_a, caf::make_error(caf::sec::unexpected_message));
+    stranger->send(dyn_a, std::string{"what"}, 42);
+    caf::send_as(caf::actor_cast<caf::actor>(b.link), dyn_a,
+                 std::string{"huh"});
+  }
+  EXPECT_TRUE(flush(b, a));
+  EXPECT_TRUE(flush(a, b));
+  EXPECT_EQ(a.log->entries(), (strings{"up b", "b>flush-1"}));
+  EXPECT_EQ(b.log->entries(), (strings{"up a", "a>flush-2"}));
 }
 
 TEST_F(basp_link_test, a_wrong_secret_is_refused_and_nothing_goes_up) {
