@@ -6,9 +6,9 @@
 // (peer_link.hpp, with its per-pair guarantees) and is a
 // membership_listener: the coordinator's views say whom to connect to.
 //
-// Per peer P, seen from this node:
+// Per peer P, seen from this node (the node with the lower id dials):
 //
-//          view lists P, endpoint attached
+//          view lists P, endpoint attached, our id < P's
 //   down ──────────────────────────────────▶ connecting ─┐ connect_atom to
 //    ▲  ▲                                       │ fails   │ P's caf_address,
 //    │  └── retry every retry_every ◀───────────┘         │ then our hello
@@ -17,17 +17,23 @@
 //    └─ P's bye, our endpoint replaced or gone ──┘  ◀── or P's hello with
 //                                                       the secret arrived
 //
-// - Up needs one handshake in either direction: our hello answered by P
-//   with P's id (P checked our secret), or P's hello with the right secret,
-//   P's id and P's own handle (it must be the sender). Both directions
-//   yield the same handle (one link actor per node), so two nodes that
-//   connect to each other at once end with one logical link: the second
-//   handshake finds P up with that handle and changes nothing.
+// - Only the lower node id dials; the higher waits for its hello. CAF
+//   0.17's BASP does not cope with two nodes dialing each other at once
+//   (two TCP connections, routes switched between them with messages in
+//   flight, spurious request_receiver_down), so a pair never does. A node
+//   whose view lists a lower member does nothing until that member dials.
+// - Up takes one handshake: the dialer's hello answered with the expected
+//   id (the answerer checked the secret, the id it gave must be the
+//   member we dialed), or, on the answering side, a hello with the right
+//   secret, a member's id and the sender's own handle. A hello from a
+//   peer that is up with that handle (both sides dialing after all)
+//   changes nothing: one logical link per pair, one link_up.
 // - A hello is refused (error reply, nothing changes) with a wrong secret
-//   (runtime::errc::unauthorized, logged without the secret), from this
-//   node's own id, from an id not in the current view, or before an
-//   endpoint is attached (cluster::errc::unavailable: the view may lag, the
-//   peer retries).
+//   (runtime::errc::unauthorized; warned once a minute per claimed id,
+//   never with the secret), from this node's own id, from an actor that is
+//   not the handle it presents, from a handle up under another id, from an
+//   id not in the current view or before an endpoint is attached
+//   (cluster::errc::unavailable: the view may lag, the dialer retries).
 // - `from` of every received payload is the id under which its sender's
 //   handle was authenticated (current_sender()), never the message's own
 //   `from` field; payloads from any other sender are dropped.
@@ -36,24 +42,34 @@
 //   (P is told with a bye), when P says bye, when P authenticates with a
 //   new handle (restarted: down then up), or when the endpoint is replaced
 //   or terminates (every peer gets a bye: peers see down, then up again
-//   after our next hello).
+//   after the next hello). A dialer whose hello was answered after it
+//   stopped wanting the answer (view changed, endpoint replaced, deadline
+//   passed) says bye, unless a newer hello is already on its way, so
+//   neither side stays up alone.
 // - Nothing connects and no hello is accepted while no endpoint is
 //   attached, so a peer is up only while both nodes have an endpoint and a
 //   payload is never accepted with nowhere to deliver it.
-// - Retries: one delayed tick every retry_every while some member of the
-//   view is neither up nor connecting and an endpoint is attached; none
-//   otherwise. A connect or hello in flight is not started twice.
+// - Retries: one delayed tick every retry_every while some member this
+//   node dials is not up and an endpoint is attached; none otherwise. A
+//   connect or hello in flight is not started twice.
+// - Unknown messages are dropped without an answer and error messages are
+//   ignored (CAF's default would quit): anyone connected to the node port
+//   can send the link anything.
 //
 // FIFO per pair holds because all traffic of a pair is messages between the
-// two link actors over one BASP connection (CAF closes a second connection
-// between the same two nodes), and the handshake replies travel the same
-// way. Peer-link messages are fire and forget: no flow control (a fast
-// sender buffers in CAF; see TOOLCHAIN.md).
+// two link actors over the one BASP connection the dialer opened, and the
+// handshake replies travel the same way. Peer-link messages are fire and
+// forget: no flow control (a fast sender buffers in CAF; see TOOLCHAIN.md).
+// A hung peer is noticed only with CAF's heartbeats configured
+// (middleman.heartbeat-interval; TOOLCHAIN.md).
 //
 // Security: the secret crosses the wire in the hello in clear text unless
-// the node port runs over TLS (not done yet). A peer that answered our
-// hello proved nothing by itself: we trust its address because the
-// coordinator gave it to us.
+// the node port runs over TLS (not done yet). The answering side of a
+// hello proves nothing by answering: the dialer trusts its address
+// because the coordinator gave it. CAF 0.17 cannot tell a remote
+// anonymous sender from a local one, so whoever reaches the node port can
+// still send the link an exit or a forged down_msg (DoS, not
+// impersonation): bind the port to loopback or a private network.
 //
 // Thread-safety: an actor; talk to it with messages only.
 
