@@ -8,8 +8,15 @@
 #include <utility>
 #include <vector>
 
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/io/middleman_actor.hpp>
 #include <caf/stateful_actor.hpp>
@@ -53,6 +60,59 @@ split_address(const std::string& addr) {
   if (port == 0 || host.empty())
     return std::nullopt;
   return std::pair{std::move(host), static_cast<uint16_t>(port)};
+}
+
+/// Whether a TCP connection to host:port opens within `timeout`. Blocks
+/// (name lookup, connect): only for tcp_probe's own thread.
+bool tcp_reachable(const std::string& host, uint16_t port,
+                   std::chrono::milliseconds timeout) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) !=
+      0)
+    return false;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool ok = false;
+  for (auto* ai = found; ai != nullptr && !ok; ai = ai->ai_next) {
+    int fd =
+        socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+               ai->ai_protocol);
+    if (fd < 0)
+      continue;
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+      ok = true;
+    } else if (errno == EINPROGRESS) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      pollfd p{fd, POLLOUT, 0};
+      int err = 0;
+      socklen_t len = sizeof(err);
+      ok = left.count() > 0 &&
+           poll(&p, 1, static_cast<int>(left.count())) == 1 &&
+           getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+    }
+    close(fd);
+  }
+  freeaddrinfo(found);
+  return ok;
+}
+
+/// `(host, port, timeout_ms) -> bool`, once, on a thread of its own, then
+/// quits. The middleman's connect is a blocking connect() on the
+/// middleman actor's thread: asked about a host that drops SYNs it would
+/// stall every other dial for minutes, so a dial asks it only after this
+/// probe reached the port.
+caf::behavior tcp_probe(caf::event_based_actor* self) {
+  return {
+      [self](const std::string& host, uint16_t port, int64_t timeout_ms) {
+        auto ok =
+            tcp_reachable(host, port, std::chrono::milliseconds{timeout_ms});
+        self->quit();
+        return ok;
+      },
+  };
 }
 
 struct link_state {
@@ -212,50 +272,69 @@ void start_handshake(link_pointer self, const std::string& id,
                   caf::to_string(err));
     schedule_retry(self);
   };
-  self->request(self->system().middleman().actor_handle(),
-                st.opts.handshake_timeout, caf::connect_atom::value,
-                where->first, where->second)
+  auto dial = [self, id, attempt, fail, host = where->first,
+               port = where->second] {
+    self->request(self->system().middleman().actor_handle(),
+                  self->state.opts.handshake_timeout, caf::connect_atom::value,
+                  host, port)
+        .then(
+            [self, id, attempt, fail](const caf::node_id&,
+                                      caf::strong_actor_ptr& ptr,
+                                      const std::set<std::string>& ifs) {
+              if (!current(self, id, attempt))
+                return;
+              auto& st = self->state;
+              if (!ptr) {
+                fail(caf::make_error(errc::unavailable,
+                                     "no actor published at the node port"));
+                return;
+              }
+              // An empty set: published as a dynamically typed actor.
+              if (!ifs.empty() &&
+                  ifs != self->system().message_types<basp_link_actor>()) {
+                spdlog::warn("cluster link: '{}' does not speak this version "
+                             "of the peer link; not connecting",
+                             id);
+                fail(caf::make_error(errc::unavailable, "interface mismatch"));
+                return;
+              }
+              auto peer = caf::actor_cast<basp_link_actor>(std::move(ptr));
+              st.last_hello[peer.address()] = attempt;
+              self->request(peer, st.opts.handshake_timeout,
+                            link_hello_atom::value, st.opts.self,
+                            st.opts.secret, caf::actor_cast<caf::actor>(self))
+                  .then(
+                      [self, id, attempt, peer](std::string& their_id) {
+                        hello_answered(self, id, attempt, peer,
+                                       std::move(their_id));
+                        schedule_retry(self);
+                      },
+                      [self, id, attempt, peer, fail](caf::error& err) {
+                        const bool live = current(self, id, attempt);
+                        hello_answered(self, id, attempt, peer, std::nullopt);
+                        if (live) {
+                          spdlog::debug(
+                              "cluster link: hello to '{}' failed: {}", id,
+                              caf::to_string(err));
+                          schedule_retry(self);
+                        }
+                      });
+            },
+            fail);
+  };
+  auto probe = self->spawn<caf::detached>(tcp_probe);
+  const auto ms = st.opts.handshake_timeout.count();
+  self->request(probe, st.opts.handshake_timeout * 2, where->first,
+                where->second, static_cast<int64_t>(ms))
       .then(
-          [self, id, attempt, fail](const caf::node_id&,
-                                    caf::strong_actor_ptr& ptr,
-                                    const std::set<std::string>& ifs) {
+          [self, id, attempt, fail, dial](bool reachable) {
             if (!current(self, id, attempt))
               return;
-            auto& st = self->state;
-            if (!ptr) {
-              fail(caf::make_error(errc::unavailable,
-                                   "no actor published at the node port"));
+            if (!reachable) {
+              fail(caf::make_error(errc::unavailable, "port not reachable"));
               return;
             }
-            // An empty set: published as a dynamically typed actor.
-            if (!ifs.empty() &&
-                ifs != self->system().message_types<basp_link_actor>()) {
-              spdlog::warn("cluster link: '{}' does not speak this version "
-                           "of the peer link; not connecting",
-                           id);
-              fail(caf::make_error(errc::unavailable, "interface mismatch"));
-              return;
-            }
-            auto peer = caf::actor_cast<basp_link_actor>(std::move(ptr));
-            st.last_hello[peer.address()] = attempt;
-            self->request(peer, st.opts.handshake_timeout,
-                          link_hello_atom::value, st.opts.self, st.opts.secret,
-                          caf::actor_cast<caf::actor>(self))
-                .then(
-                    [self, id, attempt, peer](std::string& their_id) {
-                      hello_answered(self, id, attempt, peer,
-                                     std::move(their_id));
-                      schedule_retry(self);
-                    },
-                    [self, id, attempt, peer, fail](caf::error& err) {
-                      const bool live = current(self, id, attempt);
-                      hello_answered(self, id, attempt, peer, std::nullopt);
-                      if (live) {
-                        spdlog::debug("cluster link: hello to '{}' failed: {}",
-                                      id, caf::to_string(err));
-                        schedule_retry(self);
-                      }
-                    });
+            dial();
           },
           fail);
 }

@@ -2,6 +2,10 @@
 // systems in one process, each with the middleman and a link published on
 // port 0, views sent by hand. Every wait is on a condition with a deadline.
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -501,6 +505,52 @@ TEST_F(basp_link_test, an_endpoint_that_terminates_takes_the_node_down) {
   caf::anon_send_exit(a.probe, caf::exit_reason::user_shutdown);
   ASSERT_TRUE(b.log->wait_count("down a"));
   EXPECT_EQ(a.peers(), strings{});
+}
+
+/// A loopback port whose connects hang: listening with a backlog of one
+/// that one connection already fills, so further SYNs are dropped (as a
+/// dead host's would be).
+class blackhole {
+public:
+  blackhole() {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    listener_ = socket(AF_INET, SOCK_STREAM, 0);
+    if (bind(listener_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        listen(listener_, 0) != 0 ||
+        getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+      ADD_FAILURE() << "blackhole: cannot listen";
+    port_ = ntohs(addr.sin_port);
+    filler_ = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(filler_, reinterpret_cast<sockaddr*>(&addr), len) != 0)
+      ADD_FAILURE() << "blackhole: cannot fill the backlog";
+  }
+  ~blackhole() {
+    close(filler_);
+    close(listener_);
+  }
+  uint16_t port() const { return port_; }
+
+private:
+  int listener_ = -1;
+  int filler_ = -1;
+  uint16_t port_ = 0;
+};
+
+TEST_F(basp_link_test, a_member_that_does_not_answer_stalls_no_other_dial) {
+  blackhole hole;
+  auto& a = start("a");
+  auto& b = start("b");
+  // "ab" is dialed first; its connect would block the middleman's thread
+  // for minutes without the link's own probe (handshake_timeout 2 s here).
+  member ghost{"ab", "127.0.0.1:" + std::to_string(hole.port()), ""};
+  view(a, {a.as_member(), ghost, b.as_member()});
+  view(b, {a.as_member(), ghost, b.as_member()});
+  EXPECT_TRUE(a.log->wait_count("up b", 1, 1500ms));
+  EXPECT_TRUE(b.log->wait_count("up a", 1, 100ms));
+  EXPECT_EQ(a.log->count("up ab"), 0u);
 }
 
 TEST(basp_link_secret, constant_time_compare) {
