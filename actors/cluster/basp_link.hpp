@@ -52,6 +52,11 @@
 // - Retries: one delayed tick every retry_every while some member this
 //   node dials is not up and an endpoint is attached; none otherwise. A
 //   connect or hello in flight is not started twice.
+// - A dial first probes the member's port from a detached helper (its own
+//   thread, deadline handshake_timeout), then asks the middleman: the
+//   middleman's connect is a blocking connect() on its one thread, and a
+//   dead host that drops SYNs would stall every other dial for minutes.
+//   A system's shutdown may wait up to handshake_timeout for a probe.
 // - Unknown messages are dropped without an answer and error messages are
 //   ignored (CAF's default would quit): anyone connected to the node port
 //   can send the link anything.
@@ -95,7 +100,7 @@ struct basp_link_options {
   std::string secret;
   /// Reconnect pacing for members of the view that are not up.
   std::chrono::milliseconds retry_every{500};
-  /// Deadline of one connect (middleman) and of one hello.
+  /// Deadline of one port probe, one middleman connect and one hello.
   std::chrono::milliseconds handshake_timeout{5000};
 };
 
