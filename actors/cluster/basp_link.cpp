@@ -504,6 +504,9 @@ basp_link_actor::behavior_type basp_link(link_pointer self,
 
 basp_link_actor spawn_basp_link(caf::actor_system& sys,
                                 basp_link_options opts) {
+  if (opts.secret.empty())
+    spdlog::warn("cluster link: no cluster secret; any node that reaches the "
+                 "node port can join as a peer");
   return sys.spawn(basp_link, std::move(opts));
 }
 

@@ -97,6 +97,7 @@ struct basp_link_options {
   std::string self;
   /// The cluster secret: a peer's hello must carry the same one before any
   /// of its messages is accepted (compared in constant time, never logged).
+  /// Empty: every peer's empty secret matches (warned at spawn).
   std::string secret;
   /// Reconnect pacing for members of the view that are not up.
   std::chrono::milliseconds retry_every{500};
