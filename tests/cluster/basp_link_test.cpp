@@ -236,7 +236,7 @@ TEST_F(basp_link_test, a_view_brings_the_link_up_on_both_sides_once) {
   EXPECT_EQ(b.peers(), strings{"a"});
 }
 
-TEST_F(basp_link_test, simultaneous_connects_among_three_end_in_one_link_each) {
+TEST_F(basp_link_test, views_at_once_among_three_end_in_one_link_per_pair) {
   auto& a = start("a");
   auto& b = start("b");
   auto& c = start("c");
