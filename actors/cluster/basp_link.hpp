@@ -112,9 +112,11 @@ struct basp_link_options {
 /// - `(link_hello_atom, std::string node, std::string secret, caf::actor
 ///    link) -> std::string`
 ///   A peer's link authenticates itself (sent by `link` itself); answers
-///   this node's id. Errors: runtime::errc::unauthorized (wrong secret,
-///   `link` is not the sender, `node` is this node), cluster::errc::
-///   unavailable (`node` not in the current view, no endpoint attached).
+///   this node's id; a link already up under `node` changes nothing.
+///   Errors: runtime::errc::unauthorized (wrong secret, `link` is not the
+///   sender, `node` is this node or empty, `link` is up under another id),
+///   cluster::errc::unavailable (`node` not in the current view, no
+///   endpoint attached).
 ///
 /// - `(link_recv_atom, std::string from, std::string payload) -> void`
 ///   A payload from an authenticated peer link (`from` is ignored: the
@@ -134,9 +136,10 @@ using basp_link_actor =
                       caf::reacts_to<link_retry_atom>>;
 
 /// Spawns the link of node `opts.self`. The caller publishes it on the node
-/// port (`sys.middleman().publish(link, port, host)`; `sys` must have
-/// loaded the middleman and add_message_types()), has it watch the
-/// coordinator, attaches the endpoint, and sends it an exit on shutdown.
+/// port (`sys.middleman().publish(link, port, host)` with this typed
+/// handle, so dialers can check the interface; `sys` must have loaded the
+/// middleman and both add_message_types()), has it watch the coordinator
+/// (watch_atom), attaches the endpoint, and sends it an exit on shutdown.
 basp_link_actor spawn_basp_link(caf::actor_system& sys, basp_link_options opts);
 
 /// Whether `given` equals `secret`, in time that depends only on
