@@ -44,6 +44,11 @@ CAF_ADD_ATOM(herald_cluster, herald::cluster, link_down_atom, "hldown")
 CAF_ADD_ATOM(herald_cluster, herald::cluster, link_attach_atom, "hlattach")
 CAF_ADD_ATOM(herald_cluster, herald::cluster, link_peers_atom, "hlpeers")
 
+// basp_link.hpp (between link actors; the retry tick is internal)
+CAF_ADD_ATOM(herald_cluster, herald::cluster, link_hello_atom, "hlhello")
+CAF_ADD_ATOM(herald_cluster, herald::cluster, link_bye_atom, "hlbye")
+CAF_ADD_ATOM(herald_cluster, herald::cluster, link_retry_atom, "hlretry")
+
 CAF_ADD_TYPE_ID(herald_cluster, (herald::cluster::member))
 CAF_ADD_TYPE_ID(herald_cluster, (std::vector<herald::cluster::member>))
 CAF_ADD_TYPE_ID(herald_cluster, (herald::cluster::membership))
