@@ -20,6 +20,7 @@
 #include "actors/automation/flow_actor.hpp"
 #include "actors/automation/http_call.hpp"
 #include "actors/automation/listener_hub.hpp"
+#include "actors/cluster/basp_link.hpp"
 #include "actors/cluster/etcd_coordinator.hpp"
 #include "actors/cluster/etcd_definitions.hpp"
 #include "actors/cluster/local_coordinator.hpp"
@@ -276,10 +277,22 @@ int run_daemon(const daemon_config& cfg) {
       return 1;
     }
 
-    // The CAF node port: peers of a cluster connect here (DESIGN §6).
+    // The CAF node port (DESIGN §6): the peer link is what is published
+    // there; a peer is heard only after a hello with the cluster's secret.
+    cluster::basp_link_options lopts;
+    lopts.self = *node_id;
+    lopts.secret = node_secret.empty() ? runtime::auth::random_token(32)
+                                       : node_secret;
+    auto link = cluster::spawn_basp_link(sys, lopts);
+    // Stopped on every way out of this block, before the actor system.
+    struct exit_at_scope_end {
+      caf::actor actor;
+      ~exit_at_scope_end() {
+        caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+      }
+    } link_guard{caf::actor_cast<caf::actor>(link)};
     auto node_port =
-        sys.middleman().publish(caf::actor_cast<caf::actor>(handles.registry),
-                                cfg.node_port, cfg.node_host.c_str(), true);
+        sys.middleman().publish(link, cfg.node_port, cfg.node_host.c_str(), true);
     if (!node_port) {
       spdlog::error("cannot open the node port {}:{}: {}", cfg.node_host,
                     cfg.node_port, caf::to_string(node_port.error()));
@@ -319,6 +332,9 @@ int run_daemon(const daemon_config& cfg) {
       coordinator = cluster::spawn_local_coordinator(
           sys, store, cluster::local_coordinator_options{self_member});
     }
+    // The link dials the members the coordinator reports.
+    caf::anon_send(coordinator, cluster::watch_atom_v,
+                   caf::actor_cast<cluster::membership_listener>(link));
     actors::node_tracker_options topts;
     topts.self = *node_id;
     topts.store = store;
@@ -637,8 +653,7 @@ int run_daemon(const daemon_config& cfg) {
       t.join();
     stop_automation();
     actors::stop_node(sys, handles);
-    sys.middleman().unpublish(caf::actor_cast<caf::actor>(handles.registry),
-                              *node_port);
+    sys.middleman().unpublish(caf::actor_cast<caf::actor>(link), *node_port);
   }
   store.reset();
   spdlog::info("stopped");
