@@ -17,6 +17,7 @@
 
 #include "actors/cluster/memory_network.hpp"
 #include "actors/registry_actor.hpp"
+#include "actors/stream_actor.hpp"
 #include "tests/support/actor_fixture.hpp"
 
 namespace herald::test {
@@ -443,6 +444,65 @@ TEST_F(peer_routing_test, a_queue_group_only_on_peers_gets_each_event_once) {
   unsubscribe("c", "c1");
   route("a", strings{"job.run", "job.run"});
   EXPECT_EQ(tally({b1, c1, c2}).size(), 12u);
+}
+
+/// Frames a stream's sink holds: "node:seq" of each (from its JSON).
+std::vector<std::string> frames(actors::stream_sink& sink) {
+  std::vector<std::string> out;
+  std::vector<actors::stream_frame> got;
+  while (sink.pop(got, 1000)) {
+    for (auto& f : got) {
+      auto node_at = f.text.find("\"node\":\"");
+      auto node = node_at == std::string::npos
+                      ? std::string{"?"}
+                      : f.text.substr(node_at + 8,
+                                      f.text.find('"', node_at + 8) -
+                                          node_at - 8);
+      out.push_back(node + ":" + std::to_string(f.seq));
+      sink.mark_written();
+    }
+    got.clear();
+  }
+  return out;
+}
+
+TEST_F(peer_routing_test, a_stream_takes_events_of_both_nodes_and_closes_on_loss) {
+  actors::peer_window_options window;
+  window.max_batches_in_flight = 1;
+  window.max_batch_events = 1;
+  window.max_queued_events = 0;
+  join("a", window);
+  actors::node_options opts;
+  opts.node_id = "b";
+  opts.peer_link = net_.add_node("b");
+  auto b = spawn_test_node(opts);
+  registries_["b"] = b.registry;
+  run();
+  auto sink = std::make_shared<actors::stream_sink>();
+  actors::stream_spec spec;
+  spec.id = "st";
+  spec.name = "x.*";
+  spec.who = runtime::identity::anonymous_admin();
+  auto stream = actors::spawn_stream(sys(), b, spec, sink);
+  probes_.push_back(stream);
+  run();
+  publish(b, {make_event("x.b"), make_event("x.b")});
+  route("a", strings{"x.a"});
+  route("a", strings{"x.a"});
+  publish(b, {make_event("x.b")});
+  EXPECT_EQ(frames(*sink), (strings{"b:1", "b:2", "a:1", "a:2", "b:3"}))
+      << "a's seqs are not b's: none is taken for a duplicate";
+  // a drops one event for b (window full, no queue): the stream closes.
+  net_.hold("a", "b");
+  route("a", strings{"x.a", "x.a"});
+  EXPECT_EQ(stats("a").peer_events_dropped, 1u);
+  net_.resume("a", "b");
+  run();
+  EXPECT_EQ(frames(*sink), (strings{"a:3"}));
+  auto closed = sink->closed();
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->first, 1008);
+  EXPECT_EQ(closed->second, "slow_consumer resume_from_seq=4 peer=a lost=4-4");
 }
 
 } // namespace
