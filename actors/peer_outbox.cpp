@@ -16,7 +16,8 @@ peer_group split_group_key(const std::string& key) {
 } // namespace
 
 peer_outbox::peer_outbox(peer_window_options opts) : opts_(opts) {
-  opts_.max_batches_in_flight = std::max<size_t>(opts_.max_batches_in_flight, 1);
+  opts_.max_batches_in_flight =
+      std::max<size_t>(opts_.max_batches_in_flight, 1);
   opts_.max_events_in_flight = std::max<size_t>(opts_.max_events_in_flight, 1);
   opts_.max_batch_events = std::max<size_t>(opts_.max_batch_events, 1);
 }

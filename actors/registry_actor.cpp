@@ -1,6 +1,7 @@
 #include "actors/registry_actor.hpp"
 
 #include <map>
+#include <optional>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
@@ -29,7 +30,8 @@ using cluster::link_send_atom;
 using cluster::link_up_atom;
 
 /// What a local subscription asks of peers: (pattern, principal, queue);
-/// principal is empty for plain subscriptions.
+/// principal is empty for plain subscriptions. Only subscriptions with
+/// peer_events ask.
 using interest_key = std::tuple<std::string, std::string, std::string>;
 
 interest_key interest_of(const subscription& sub) {
@@ -131,12 +133,17 @@ struct registry_state {
     auto i = interest_by_id.find(id);
     if (i == interest_by_id.end())
       return;
-    auto j = interest.find(i->second);
+    auto k = std::move(i->second);
+    interest_by_id.erase(i);
+    remove_key(k);
+  }
+
+  void remove_key(const interest_key& k) {
+    auto j = interest.find(k);
     if (j != interest.end() && --j->second == 0) {
       pending_delta.removed.push_back(to_peer_interest(j->first, 1));
       interest.erase(j);
     }
-    interest_by_id.erase(i);
   }
 
   /// Sends the pending interest changes to every peer that is up.
@@ -195,9 +202,8 @@ struct registry_state {
         auto i = owners.find(owner);
         if (i == owners.end())
           continue;
-        caf::anon_send(caf::actor_cast<caf::actor>(i->second),
-                       peer_gap_atom_v, from, x->first_seq, x->last_seq,
-                       x->count);
+        caf::anon_send(caf::actor_cast<caf::actor>(i->second), peer_gap_atom_v,
+                       from, x->first_seq, x->last_seq, x->count);
       }
     }
   }
@@ -244,17 +250,25 @@ registry_actor::behavior_type registry_impl(registry_pointer self,
         auto owner = subscriber.id();
         auto previous = st.table.owner_of(sub.id);
         auto id = sub.id;
-        auto key = interest_of(sub);
+        auto key =
+            sub.peer_events ? std::optional{interest_of(sub)} : std::nullopt;
         st.scratch.clear();
         if (auto err = st.table.add(std::move(sub), owner, &st.scratch))
           return err;
-        // Added before the replaced one is removed: replacing a
-        // subscription by one with the same pattern changes no count.
+        // The new interest is counted before the replaced one is dropped,
+        // so a pattern both share never flaps 1 -> 0 -> 1.
         auto old = st.interest_by_id.find(id);
-        if (old == st.interest_by_id.end() || old->second != key) {
-          if (old != st.interest_by_id.end())
+        if (old == st.interest_by_id.end() || !key || old->second != *key) {
+          if (key) {
+            auto prior = old == st.interest_by_id.end()
+                             ? std::optional<interest_key>{}
+                             : std::optional{old->second};
+            st.add_interest(id, *key);
+            if (prior)
+              st.remove_key(*prior);
+          } else if (old != st.interest_by_id.end()) {
             st.remove_interest(id);
-          st.add_interest(id, key);
+          }
         }
         if (previous && *previous != owner)
           st.prune_owner(self, *previous);

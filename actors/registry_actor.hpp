@@ -74,7 +74,7 @@ namespace herald::actors {
 ///   same filters and visibility; queue members only for the groups this
 ///   node was chosen for), then is acked; an ack opens the window; a loss
 ///   report becomes `(peer_gap_atom, from, first_seq, last_seq, count)` to
-///   each local subscription with gap_notices whose pattern matches a lost
+///   each local plain subscription with peer_events whose pattern matches a lost
 ///   name. A payload that does not decode, or from a node that is not up,
 ///   is dropped and counted (peer_rejected).
 ///

@@ -496,8 +496,7 @@ void routing_table::route_impl(
     if (!ev)
       continue;
     // From a peer: the groups this node was chosen for.
-    const auto& picked =
-        chosen && idx < chosen->size() ? (*chosen)[idx] : none;
+    const auto& picked = chosen && idx < chosen->size() ? (*chosen)[idx] : none;
     match_scratch_.clear();
     group_hits_.clear();
     trie_.match(ev->name(), match_scratch_);
@@ -509,6 +508,8 @@ void routing_table::route_impl(
         if (i == entries_.end())
           continue;
         auto& e = i->second;
+        if (chosen && !e.sub.peer_events)
+          continue;
         if (e.grp && chosen &&
             std::find(picked.begin(), picked.end(), e.grp->gkey) ==
                 picked.end())
@@ -530,8 +531,9 @@ void routing_table::route_impl(
     if (chosen) {
       // A peer's event: local subscriptions only, never forwarded again.
       for (const auto& gkey : picked)
-        if (std::none_of(group_hits_.begin(), group_hits_.end(),
-                         [&](const auto& hit) { return hit.first->gkey == gkey; }))
+        if (std::none_of(
+                group_hits_.begin(), group_hits_.end(),
+                [&](const auto& hit) { return hit.first->gkey == gkey; }))
           ++dropped_;
       if (!group_hits_.empty())
         route_to_groups(ev, out);
@@ -583,7 +585,7 @@ routing_table::gap_subscribers(const std::vector<std::string>& names,
   std::vector<std::pair<owner_id, std::string>> out;
   for (auto k : keys) {
     auto i = entries_.find(k);
-    if (i == entries_.end() || i->second.grp || !i->second.sub.gap_notices)
+    if (i == entries_.end() || i->second.grp || !i->second.sub.peer_events)
       continue;
     out.emplace_back(i->second.owner, i->second.sub.id);
   }

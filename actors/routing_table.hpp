@@ -77,15 +77,18 @@ struct subscription {
   /// member leaves and can prefer members with room. Null: no load is known
   /// and everything assigned counts as delivered (nothing handed back).
   std::shared_ptr<queue_gate> gate;
-  /// The subscriber handles `(peer_gap_atom, ...)`: it is told when a peer
-  /// lost events that may have matched (plain subscriptions only).
-  bool gap_notices = false;
+  /// The subscriber takes events of other nodes (forwarded by peers, with
+  /// their own node's seqs, which it must not take for this node's) and,
+  /// unless it is a queue member, `(peer_gap_atom, ...)` notices when a
+  /// peer lost events that may have matched. Without it the subscription
+  /// sees this node's events only and asks peers for nothing (subscribers
+  /// that keep a per-node seq cursor: triggers, delivery subscriptions).
+  bool peer_events = false;
 };
 
 /// The key of `principal`'s queue group `queue` (DESIGN §4: the same name
 /// from two principals is two groups). Also how peers name groups.
-std::string queue_group_key(std::string_view principal,
-                            std::string_view queue);
+std::string queue_group_key(std::string_view principal, std::string_view queue);
 
 /// Does `scope` equal `prefix` or lie below it by whole '/' segments?
 /// (`a/b` is under `a`, `a/bc` is not.) An empty prefix matches everything.
@@ -232,7 +235,8 @@ public:
   void route(const event_ptrs& events, route_result& out);
 
   /// Routes events a peer forwarded (its stored events, seq ascending) to
-  /// local subscriptions only; `out.peers` stays empty. `chosen[i]` lists
+  /// local subscriptions with peer_events only; `out.peers` stays empty.
+  /// `chosen[i]` lists
   /// the group keys this node was chosen for for `events[i]` (missing =
   /// none): each goes to exactly one matching local member, or is dropped
   /// (queue_dropped) when none matches; no other queue member gets the
@@ -241,7 +245,7 @@ public:
                        const std::vector<std::vector<std::string>>& chosen,
                        route_result& out);
 
-  /// Local plain subscriptions with gap_notices whose name pattern matches
+  /// Local plain subscriptions with peer_events whose name pattern matches
   /// one of `names` (every one if `all_names`): (owner, subscription id).
   std::vector<std::pair<owner_id, std::string>>
   gap_subscribers(const std::vector<std::string>& names, bool all_names) const;

@@ -269,9 +269,9 @@ caf::behavior stream_impl(stream_pointer self, node_handles node,
           return;
         finish(self, close_policy_violation,
                "slow_consumer resume_from_seq=" +
-                   std::to_string(st.cursor.last_sent() + 1) +
-                   " peer=" + node + " lost=" + std::to_string(first_seq) +
-                   "-" + std::to_string(last_seq));
+                   std::to_string(st.cursor.last_sent() + 1) + " peer=" + node +
+                   " lost=" + std::to_string(first_seq) + "-" +
+                   std::to_string(last_seq));
       },
       [self](drained_atom) {
         auto& st = self->state;
@@ -327,8 +327,9 @@ subscription to_subscription(const stream_spec& spec) {
   sub.filter = spec.filter;
   sub.who = spec.who;
   sub.queue = spec.queue;
-  // A plain stream closes when a peer lost events for it.
-  sub.gap_notices = spec.queue.empty();
+  // Streams take every node's events (replay_cursor::on_remote); a plain
+  // one closes when a peer lost events for it.
+  sub.peer_events = true;
   return sub;
 }
 

@@ -59,7 +59,8 @@ TEST(peer_codec, snapshot_and_delta_round_trip) {
   EXPECT_EQ(s.entries[0].count, 3u);
   EXPECT_EQ(s.entries[0].group, peer_group{});
   EXPECT_EQ(s.entries[1].group, (peer_group{"alice", "workers"}));
-  EXPECT_TRUE(std::get<peer_snapshot>(round_trip(peer_snapshot{})).entries.empty())
+  EXPECT_TRUE(
+      std::get<peer_snapshot>(round_trip(peer_snapshot{})).entries.empty())
       << "no interest is a valid snapshot";
 
   peer_delta delta;

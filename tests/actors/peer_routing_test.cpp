@@ -48,6 +48,7 @@ subscription sub_for(std::string id, std::optional<std::string> name = {}) {
   sub.id = std::move(id);
   sub.name = std::move(name);
   sub.who = runtime::identity::anonymous_admin();
+  sub.peer_events = true; // as a stream's
   return sub;
 }
 
@@ -95,10 +96,9 @@ protected:
                                              subscription sub) {
     auto log = std::make_shared<probe_log>();
     auto p = probe(log);
-    auto slot =
-        request<uint64_t>(registries_.at(node), actors::subscribe_atom::value,
-                          std::move(sub),
-                          caf::actor_cast<protocol::subscriber_actor>(p));
+    auto slot = request<uint64_t>(
+        registries_.at(node), actors::subscribe_atom::value, std::move(sub),
+        caf::actor_cast<protocol::subscriber_actor>(p));
     run();
     EXPECT_TRUE(slot->ok());
     return log;
@@ -134,7 +134,7 @@ protected:
 
   actors::registry_stats stats(const std::string& node) {
     auto slot = request<actors::registry_stats>(registries_.at(node),
-                                        actors::stats_atom::value);
+                                                actors::stats_atom::value);
     run();
     return slot->get();
   }
@@ -218,6 +218,23 @@ TEST_F(peer_routing_test, unsubscribe_sends_a_delta_then_nothing_more) {
   EXPECT_EQ(sent("a", "b"), to_b);
   EXPECT_TRUE(log->events().empty());
   EXPECT_TRUE(twin->events().empty());
+}
+
+TEST_F(peer_routing_test, subscribers_without_peer_events_stay_local) {
+  join("a");
+  join("b");
+  // Like a trigger or a delivery subscription: a cursor in b's own seqs.
+  auto local_sub = sub_for("trigger", "x.*");
+  local_sub.peer_events = false;
+  auto before = sent("b", "a");
+  auto log = subscribe_probe("b", local_sub);
+  EXPECT_EQ(sent("b", "a"), before) << "no interest to share";
+  auto stream = subscribe_probe("b", sub_for("stream", "x.*"));
+  route("a", strings{"x.y"});
+  EXPECT_TRUE(log->events().empty());
+  EXPECT_EQ(stream->events(), (strings{"a:1"}));
+  route("b", strings{"x.y"});
+  EXPECT_EQ(log->events(), (strings{"b:1"}));
 }
 
 TEST_F(peer_routing_test, a_dead_subscriber_withdraws_its_interest) {
@@ -304,12 +321,12 @@ TEST_F(peer_routing_test, the_ack_window_bounds_the_sender_and_reports_loss) {
   join("a", window);
   join("b");
   auto gap_sub = sub_for("s", "x.*");
-  gap_sub.gap_notices = true;
   auto log = subscribe_probe("b", gap_sub);
-  auto silent = subscribe_probe("b", sub_for("silent", "x.*"));
+  auto local_only = sub_for("local_only", "x.*");
+  local_only.peer_events = false;
+  auto silent = subscribe_probe("b", local_only);
   auto queued_sub = sub_for("q", "x.*");
   queued_sub.queue = "workers";
-  queued_sub.gap_notices = true; // ignored: queue members get none
   auto member = subscribe_probe("b", queued_sub);
   net_.hold("a", "b");
   for (int i = 0; i < 10; ++i)
@@ -332,15 +349,16 @@ TEST_F(peer_routing_test, the_ack_window_bounds_the_sender_and_reports_loss) {
   EXPECT_EQ(log->events().back(), "a:30");
   EXPECT_EQ(log->gaps, (strings{"a 31-50 20"}));
   EXPECT_TRUE(member->gaps.empty());
-  EXPECT_TRUE(silent->gaps.empty()) << "it did not ask for gap notices";
-  EXPECT_EQ(silent->events().size(), 30u);
+  EXPECT_TRUE(silent->gaps.empty()) << "it takes no peer events";
+  EXPECT_TRUE(silent->events().empty());
   EXPECT_EQ(stats("b").peer_events_lost, 20u);
   // The window is open again: new events go at once.
   route("a", strings{"x.z"});
   EXPECT_EQ(log->events().back(), "a:51");
 }
 
-TEST_F(peer_routing_test, a_link_down_drops_the_queue_and_the_next_up_starts_fresh) {
+TEST_F(peer_routing_test,
+       a_link_down_drops_the_queue_and_the_next_up_starts_fresh) {
   actors::peer_window_options window;
   window.max_batches_in_flight = 1;
   window.max_batch_events = 2;
@@ -389,8 +407,8 @@ subscription member_of(std::string id, std::string queue,
 }
 
 /// Every "node:seq" received by `logs`, with how many times.
-std::map<std::string, int> tally(
-    const std::vector<std::shared_ptr<probe_log>>& logs) {
+std::map<std::string, int>
+tally(const std::vector<std::shared_ptr<probe_log>>& logs) {
   std::map<std::string, int> out;
   for (auto& log : logs)
     for (auto& e : log->events())
@@ -453,11 +471,11 @@ std::vector<std::string> frames(actors::stream_sink& sink) {
   while (sink.pop(got, 1000)) {
     for (auto& f : got) {
       auto node_at = f.text.find("\"node\":\"");
-      auto node = node_at == std::string::npos
-                      ? std::string{"?"}
-                      : f.text.substr(node_at + 8,
-                                      f.text.find('"', node_at + 8) -
-                                          node_at - 8);
+      auto node =
+          node_at == std::string::npos
+              ? std::string{"?"}
+              : f.text.substr(node_at + 8,
+                              f.text.find('"', node_at + 8) - node_at - 8);
       out.push_back(node + ":" + std::to_string(f.seq));
       sink.mark_written();
     }
@@ -466,7 +484,8 @@ std::vector<std::string> frames(actors::stream_sink& sink) {
   return out;
 }
 
-TEST_F(peer_routing_test, a_stream_takes_events_of_both_nodes_and_closes_on_loss) {
+TEST_F(peer_routing_test,
+       a_stream_takes_events_of_both_nodes_and_closes_on_loss) {
   actors::peer_window_options window;
   window.max_batches_in_flight = 1;
   window.max_batch_events = 1;

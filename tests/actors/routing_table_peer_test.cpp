@@ -35,6 +35,7 @@ subscription member(std::string id, std::string queue = "workers",
   sub.name = "job.*";
   sub.who = runtime::identity{std::move(principal), {}, {"reader"}};
   sub.queue = std::move(queue);
+  sub.peer_events = true;
   return sub;
 }
 
@@ -80,7 +81,8 @@ TEST(routing_table_peers, a_group_spreads_over_this_node_and_peers_in_turn) {
     EXPECT_EQ(d.events.size(), 2u) << d.node_id;
 }
 
-TEST(routing_table_peers, plain_interest_gets_everything_choices_mark_the_group) {
+TEST(routing_table_peers,
+     plain_interest_gets_everything_choices_mark_the_group) {
   routing_table table;
   table.add_peer("b");
   ASSERT_FALSE(table.add_peer_interest("b", "job.*"));
@@ -104,7 +106,8 @@ TEST(routing_table_peers, plain_interest_gets_everything_choices_mark_the_group)
   EXPECT_EQ(res.peers[0].chosen.size(), 2u);
 }
 
-TEST(routing_table_peers, events_from_a_peer_reach_queue_members_only_when_chosen) {
+TEST(routing_table_peers,
+     events_from_a_peer_reach_queue_members_only_when_chosen) {
   routing_table table;
   ASSERT_FALSE(table.add(member("m1"), 1));
   ASSERT_FALSE(table.add(member("m2"), 2));
@@ -112,7 +115,7 @@ TEST(routing_table_peers, events_from_a_peer_reach_queue_members_only_when_chose
   subscription plain;
   plain.id = "plain";
   plain.who = runtime::identity::anonymous_admin();
-  plain.gap_notices = true;
+  plain.peer_events = true;
   ASSERT_FALSE(table.add(plain, 4));
   table.add_peer("b");
   ASSERT_FALSE(table.add_peer_interest("b", ">"));
