@@ -125,6 +125,9 @@ caf::expected<peer_message> take_batch(v1::PeerEventBatch& in) {
       return invalid("seqs not ascending");
     if (!runtime::is_valid_name(ev.name()))
       return invalid("invalid event name");
+    // Subscribers tell other nodes' events (their seqs) by the node.
+    if (ev.node().empty())
+      return invalid("event without node");
     last_seq = ev.seq();
     out.events.push_back(std::make_shared<const v1::Event>(std::move(ev)));
   }

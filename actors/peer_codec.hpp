@@ -95,9 +95,9 @@ std::string encode_peer_message(const peer_message& msg);
 /// Parses and validates a PeerMessage. Errors (runtime::errc::
 /// invalid_parameter, field "peer"): not a PeerMessage, no body, an invalid
 /// pattern or name, a zero count, batch number or seq, seqs not ascending in
-/// a batch, a choice outside its batch or without a queue, a principal with
-/// a NUL, an empty delta or ack, a loss with first_seq > last_seq or too
-/// many names.
+/// a batch, an event without its node, a choice outside its batch or without a
+/// queue, a principal with a NUL, an empty delta or ack, a loss with first_seq
+/// > last_seq or too many names.
 caf::expected<peer_message> decode_peer_message(std::string_view bytes);
 
 } // namespace herald::actors

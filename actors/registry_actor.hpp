@@ -9,7 +9,8 @@
 // shares its subscriptions' interest with every peer that is up and
 // forwards each stored event to the peers with a matching subscriber, once
 // per peer, in numbered batches under an ack window (peer_outbox.hpp);
-// events from peers go to local subscribers only. The peer protocol is
+// events from peers go to local subscribers only, those that take them
+// (subscription::peer_events: streams). The peer protocol is
 // actors/peer_codec.hpp; actors/README.md ("Peers") has the whole of it.
 //
 // Ordering contract: the writer sends (route_atom, events) only after the
@@ -70,12 +71,13 @@ namespace herald::actors {
 /// - `(cluster::link_recv_atom, std::string from, std::string payload)
 ///    -> void`
 ///   From the link: a peer message (peer_codec.hpp). Interest updates the
-///   table; an event batch goes to local subscribers only (as route does,
+///   table; an event batch goes to local subscribers with peer_events only
+///   (as route does,
 ///   same filters and visibility; queue members only for the groups this
 ///   node was chosen for), then is acked; an ack opens the window; a loss
 ///   report becomes `(peer_gap_atom, from, first_seq, last_seq, count)` to
-///   each local plain subscription with peer_events whose pattern matches a lost
-///   name. A payload that does not decode, or from a node that is not up,
+///   each local plain subscription with peer_events whose pattern matches a
+///   lost name. A payload that does not decode, or from a node that is not up,
 ///   is dropped and counted (peer_rejected).
 ///
 /// - `(stats_atom) -> registry_stats`

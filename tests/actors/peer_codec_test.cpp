@@ -135,6 +135,9 @@ TEST(peer_codec, refuses_messages_that_break_the_rules) {
   b->mutable_events(1)->set_name("a..b");
   expect_refused(m, "invalid event name");
   b->mutable_events(1)->set_name("a.c");
+  b->mutable_events(1)->clear_node();
+  expect_refused(m, "event without node");
+  b->mutable_events(1)->set_node("a");
   b->mutable_events(0)->set_seq(0);
   expect_refused(m, "seqs not ascending");
   b->mutable_events(0)->set_seq(1);
