@@ -242,9 +242,11 @@ caf::behavior stream_impl(stream_pointer self, node_handles node,
   return {
       [self](deliver_atom, const event_ptrs& events) {
         auto& st = self->state;
-        // Events forwarded by peers carry their own node's seqs.
+        // Events forwarded by peers carry their own node's seqs. Handles
+        // without a node id (a node of one) take every event as local.
         auto remote = [&](const event_ptr& ev) {
-          return ev && !ev->node().empty() && ev->node() != st.node.node_id;
+          return ev && !st.node.node_id.empty() && !ev->node().empty() &&
+                 ev->node() != st.node.node_id;
         };
         if (std::none_of(events.begin(), events.end(), remote)) {
           apply(self, st.cursor.on_live(events, st.out));
