@@ -17,7 +17,9 @@ node_handles spawn_node(caf::actor_system& sys,
                         std::shared_ptr<storage::event_store> store,
                         const node_options& opts) {
   node_handles out;
-  out.registry = spawn_registry(sys);
+  out.node_id = opts.node_id;
+  out.registry = spawn_registry(
+      sys, registry_options{opts.node_id, opts.peer_link, opts.peer_window});
   auto wopts = opts.writer;
   wopts.inline_io = opts.inline_io;
   if (!wopts.metrics)

@@ -44,11 +44,17 @@ struct node_options {
   /// The sweeper's interval, chunk sizes, clock and metrics; its policy and
   /// inline_io come from the two fields above.
   retention_options retention_tuning;
+  /// The node's end of the peer links (registry_options::link); invalid =
+  /// no peers.
+  cluster::peer_link peer_link;
+  /// Per-peer ack window and queue bounds (registry_options::window).
+  peer_window_options peer_window;
 };
 
 /// Handles to a node's actors. Copyable; holding them keeps nothing alive
 /// after stop_node.
 struct node_handles {
+  std::string node_id; ///< node_options::node_id
   writer_actor writer;
   registry_actor registry;
   caf::actor readers; ///< pool speaking reader_actor's messages

@@ -5,6 +5,14 @@
 // interest, and routes every event the writer has stored to the local
 // subscribers that match it and may see it.
 //
+// It is also the node's peer_endpoint (actors/cluster/peer_link.hpp): it
+// shares its subscriptions' interest with every peer that is up and
+// forwards each stored event to the peers with a matching subscriber, once
+// per peer, in numbered batches under an ack window (peer_outbox.hpp);
+// events from peers go to local subscribers only, those that take them
+// (subscription::peer_events: streams). The peer protocol is
+// actors/peer_codec.hpp; actors/README.md ("Peers") has the whole of it.
+//
 // Ordering contract: the writer sends (route_atom, events) only after the
 // events are durable, in seq order, from one actor; the registry handles
 // messages one at a time. Hence a subscriber whose subscribe reply says
@@ -18,6 +26,8 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/cluster/peer_link.hpp"
+#include "actors/peer_outbox.hpp"
 #include "actors/protocol/interfaces.hpp"
 #include "actors/type_ids.hpp"
 
@@ -46,15 +56,29 @@ namespace herald::actors {
 ///   From the writer only: newly stored events in ascending seq order. Each
 ///   local subscriber gets one `(deliver_atom, event_ptrs)` per matching
 ///   subscription holding exactly its matching, visible events, in seq
-///   order. Peers' interest is computed but not forwarded yet (cluster
-///   issue).
+///   order. Each peer that is up and whose interest matches gets the
+///   matching events as one batch (when its ack window allows; else they
+///   wait in its bounded queue).
 ///
-/// - `(peer_up_atom, std::string node_id, caf::actor registry) -> void`
-///   A peer node's registry is reachable (DESIGN §6); it is monitored and
-///   kept in the table (peer_down on its down_msg).
+/// - `(cluster::link_up_atom, std::string node) -> void`
+///   From the link: `node` is up. It becomes a peer (fresh: no interest, an
+///   empty outbox) and gets this node's interest snapshot.
 ///
-/// - `(peer_down_atom, std::string node_id) -> void`
-///   Forgets a peer node and its interest.
+/// - `(cluster::link_down_atom, std::string node) -> void`
+///   From the link: forgets `node`'s interest and drops its queue (counted
+///   in peer_events_dropped).
+///
+/// - `(cluster::link_recv_atom, std::string from, std::string payload)
+///    -> void`
+///   From the link: a peer message (peer_codec.hpp). Interest updates the
+///   table; an event batch goes to local subscribers with peer_events only
+///   (as route does,
+///   same filters and visibility; queue members only for the groups this
+///   node was chosen for), then is acked; an ack opens the window; a loss
+///   report becomes `(peer_gap_atom, from, first_seq, last_seq, count)` to
+///   each local plain subscription with peer_events whose pattern matches a
+///   lost name. A payload that does not decode, or from a node that is not up,
+///   is dropped and counted (peer_rejected).
 ///
 /// - `(stats_atom) -> registry_stats`
 ///   A snapshot of the table's size and counters.
@@ -64,12 +88,26 @@ using registry_actor = caf::typed_actor<
     caf::replies_to<identity_atom, std::string, runtime::identity>::with<bool>,
     caf::reacts_to<unsubscribe_atom, std::string>,
     caf::reacts_to<route_atom, event_ptrs>,
-    caf::reacts_to<peer_up_atom, std::string, caf::actor>,
-    caf::reacts_to<peer_down_atom, std::string>,
+    caf::reacts_to<cluster::link_recv_atom, std::string, std::string>,
+    caf::reacts_to<cluster::link_up_atom, std::string>,
+    caf::reacts_to<cluster::link_down_atom, std::string>,
     caf::replies_to<stats_atom>::with<registry_stats>>;
+
+struct registry_options {
+  /// This node's id (DESIGN §6 `--node-id`), for logs.
+  std::string node_id;
+  /// The node's end of the peer links; invalid = a node without peers. The
+  /// registry attaches itself as the endpoint when it starts.
+  cluster::peer_link link;
+  /// The ack window and queue bounds, per peer.
+  peer_window_options window;
+};
 
 /// Spawns the node's registry on the cooperative scheduler (it never
 /// blocks). Stop it with an exit message (stop_node does).
+registry_actor spawn_registry(caf::actor_system& sys, registry_options opts);
+
+/// A registry without peers.
 registry_actor spawn_registry(caf::actor_system& sys);
 
 } // namespace herald::actors

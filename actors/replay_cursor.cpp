@@ -81,6 +81,25 @@ step replay_cursor::on_live(const event_ptrs& events, output& out) {
   return {};
 }
 
+step replay_cursor::on_remote(const event_ptrs& events, output& out) {
+  if (phase_ == phase::closed)
+    return {};
+  for (const auto& ev : events) {
+    if (!ev)
+      continue;
+    if (!out.push(*ev)) {
+      auto s = make_step(step::kind::slow_consumer);
+      if (!opts_.queue_member)
+        s.resume_from = last_sent_ + 1;
+      return close(s);
+    }
+    bump(&stream_metrics::live);
+  }
+  if (out.consumer_gone())
+    return close(make_step(step::kind::stop));
+  return {};
+}
+
 step replay_cursor::on_drained(output& out) {
   waiting_drain_ = false;
   return pump(out);

@@ -30,6 +30,11 @@
 // given: events handed over from a member that left may be older than the
 // last one sent.
 //
+// Events of other nodes (forwarded by a peer's registry, DESIGN §6) have
+// their own node's seqs and are not in this node's store: on_remote()
+// pushes them as they come, in any phase, without the seq checks; they
+// never move last_sent().
+//
 // Thread-safety: none; the owner serializes access.
 
 #include <atomic>
@@ -124,6 +129,9 @@ public:
   step on_live(const event_ptrs& events, output& out);
   /// The sink has room again after push_paced() returned false.
   step on_drained(output& out);
+  /// Live events of other nodes (null entries ignored): pushed at once; a
+  /// full sink closes as a slow consumer resuming from last_sent() + 1.
+  step on_remote(const event_ptrs& events, output& out);
 
   phase current() const noexcept { return phase_; }
   /// Highest seq pushed (from_seq - 1 before the first).

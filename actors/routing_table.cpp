@@ -39,17 +39,22 @@ bool subscription_matches(const subscription& sub, const v1::Event& ev) {
 
 // -- local subscriptions ------------------------------------------------------
 
-namespace {
-
 /// A queue group belongs to the principal that opens it (DESIGN §4): the
 /// same NAME from two principals is two groups. NUL cannot occur in a
-/// principal name, so the key is unambiguous.
-std::string group_key(std::string_view principal, std::string_view queue) {
+/// principal name (the peer codec rejects it), so the key is unambiguous.
+std::string queue_group_key(std::string_view principal,
+                            std::string_view queue) {
   std::string key;
   key.reserve(principal.size() + 1 + queue.size());
   key.append(principal).push_back('\0');
   key.append(queue);
   return key;
+}
+
+namespace {
+
+std::string group_key(std::string_view principal, std::string_view queue) {
+  return queue_group_key(principal, queue);
 }
 
 std::string group_key(const subscription& sub) {
@@ -81,7 +86,9 @@ caf::error routing_table::add(subscription sub, owner_id owner,
   e.owner = owner;
   e.pattern = std::move(pattern);
   if (!e.sub.queue.empty()) {
-    e.grp = &groups_[group_key(e.sub)];
+    auto gkey = group_key(e.sub);
+    e.grp = &groups_[gkey];
+    e.grp->gkey = std::move(gkey);
     e.grp->members.push_back(k); // keys ascend: stays in join order
   }
   entries_.emplace(k, std::move(e));
@@ -305,28 +312,50 @@ bool routing_table::remove_peer(const std::string& node_id) {
     return false;
   for (auto& [pattern, count] : i->second.interest)
     peer_trie_.erase(pattern, node_id);
+  for (auto& [gp, count] : i->second.groups)
+    peer_group_trie_.erase(gp.second, {gp.first, node_id});
+  // No group spreads over peers any more: the turn counts go.
+  if (peer_group_trie_.empty())
+    turns_.clear();
   peers_.erase(i);
   return true;
 }
 
 caf::error routing_table::add_peer_interest(const std::string& node_id,
-                                            const std::string& pattern) {
+                                            const std::string& pattern,
+                                            const std::string& group) {
   auto i = peers_.find(node_id);
   if (i == peers_.end())
     return runtime::make_api_error(runtime::errc::not_found,
                                    "unknown peer node " + node_id, "node");
   if (auto err = runtime::validate_pattern(pattern, "name"))
     return err;
+  if (!group.empty()) {
+    if (i->second.groups[{group, pattern}]++ == 0)
+      peer_group_trie_.insert(pattern, {group, node_id});
+    return caf::error{};
+  }
   if (i->second.interest[pattern]++ == 0)
     peer_trie_.insert(pattern, node_id);
   return caf::error{};
 }
 
 bool routing_table::remove_peer_interest(const std::string& node_id,
-                                         const std::string& pattern) {
+                                         const std::string& pattern,
+                                         const std::string& group) {
   auto i = peers_.find(node_id);
   if (i == peers_.end())
     return false;
+  if (!group.empty()) {
+    auto j = i->second.groups.find({group, pattern});
+    if (j == i->second.groups.end())
+      return false;
+    if (--j->second == 0) {
+      peer_group_trie_.erase(pattern, {group, node_id});
+      i->second.groups.erase(j);
+    }
+    return true;
+  }
   auto j = i->second.interest.find(pattern);
   if (j == i->second.interest.end())
     return false;
@@ -371,12 +400,103 @@ void routing_table::route_to_groups(const event_ptr& ev, route_result& out) {
   }
 }
 
+routing_table::peer_delivery&
+routing_table::peer_slot(const std::string& node_id, route_result& out) {
+  auto& p = peers_.find(node_id)->second;
+  if (p.epoch != epoch_) {
+    p.epoch = epoch_;
+    p.out_index = out.peers.size();
+    out.peers.push_back(peer_delivery{node_id, {}, {}});
+  }
+  return out.peers[p.out_index];
+}
+
+void routing_table::route_to_peer_groups(const event_ptr& ev,
+                                         route_result& out) {
+  // peer_group_hits_: (group key, node) sorted and unique. Sort the local
+  // hits as route_to_groups does, then give each group one target in turn:
+  // this node (when a local member matches) or one of the peers.
+  std::sort(group_hits_.begin(), group_hits_.end(),
+            [](const auto& a, const auto& b) {
+              if (a.first != b.first)
+                return std::less<group*>{}(a.first, b.first);
+              return a.second < b.second;
+            });
+  peer_group_done_.assign(peer_group_hits_.size(), false);
+  auto remote_range = [this](std::string_view gkey) {
+    auto first = std::lower_bound(
+        peer_group_hits_.begin(), peer_group_hits_.end(), gkey,
+        [](const auto& hit, std::string_view k) { return hit.first < k; });
+    auto last = first;
+    while (last != peer_group_hits_.end() && last->first == gkey)
+      ++last;
+    return std::pair{first, last};
+  };
+  auto give_peer = [&](const std::string& gkey, const std::string& node_id) {
+    auto& d = peer_slot(node_id, out);
+    if (d.events.empty() || d.events.back() != ev)
+      d.events.push_back(ev);
+    d.chosen.emplace_back(d.events.size() - 1, gkey);
+  };
+  for (size_t i = 0; i < group_hits_.size();) {
+    auto* g = group_hits_[i].first;
+    candidates_.clear();
+    for (; i < group_hits_.size() && group_hits_[i].first == g; ++i)
+      candidates_.push_back(group_hits_[i].second);
+    auto [first, last] = remote_range(g->gkey);
+    auto remote = static_cast<size_t>(last - first);
+    size_t turn = 0;
+    if (remote > 0) {
+      for (auto j = first; j != last; ++j)
+        peer_group_done_[static_cast<size_t>(j - peer_group_hits_.begin())] =
+            true;
+      turn = turns_[g->gkey]++ % (remote + 1);
+    }
+    if (turn == 0) {
+      auto k = choose(*g, candidates_);
+      g->last = k;
+      assign(entries_.at(k), ev, out);
+    } else {
+      give_peer(g->gkey, (first + static_cast<ptrdiff_t>(turn - 1))->second);
+    }
+  }
+  // Groups with members on peers only.
+  for (size_t i = 0; i < peer_group_hits_.size();) {
+    if (peer_group_done_[i]) {
+      ++i;
+      continue;
+    }
+    const auto& gkey = peer_group_hits_[i].first;
+    auto [first, last] = remote_range(gkey);
+    auto remote = static_cast<size_t>(last - first);
+    auto turn = turns_[gkey]++ % remote;
+    give_peer(gkey, (first + static_cast<ptrdiff_t>(turn))->second);
+    i = static_cast<size_t>(last - peer_group_hits_.begin());
+  }
+}
+
 void routing_table::route(const event_ptrs& events, route_result& out) {
+  route_impl(events, nullptr, out);
+}
+
+void routing_table::route_from_peer(
+    const event_ptrs& events,
+    const std::vector<std::vector<std::string>>& chosen, route_result& out) {
+  route_impl(events, &chosen, out);
+}
+
+void routing_table::route_impl(
+    const event_ptrs& events,
+    const std::vector<std::vector<std::string>>* chosen, route_result& out) {
+  static const std::vector<std::string> none;
   out.clear();
   ++epoch_;
-  for (const auto& ev : events) {
+  for (size_t idx = 0; idx < events.size(); ++idx) {
+    const auto& ev = events[idx];
     if (!ev)
       continue;
+    // From a peer: the groups this node was chosen for.
+    const auto& picked = chosen && idx < chosen->size() ? (*chosen)[idx] : none;
     match_scratch_.clear();
     group_hits_.clear();
     trie_.match(ev->name(), match_scratch_);
@@ -388,6 +508,12 @@ void routing_table::route(const event_ptrs& events, route_result& out) {
         if (i == entries_.end())
           continue;
         auto& e = i->second;
+        if (chosen && !e.sub.peer_events)
+          continue;
+        if (e.grp && chosen &&
+            std::find(picked.begin(), picked.end(), e.grp->gkey) ==
+                picked.end())
+          continue;
         // One pattern per subscription, so a key appears at most once here.
         const auto& sub = e.sub;
         if (sub.scope && !scope_has_prefix(ev->scope(), *sub.scope))
@@ -401,29 +527,69 @@ void routing_table::route(const event_ptrs& events, route_result& out) {
         else
           assign(e, ev, out);
       }
+    }
+    if (chosen) {
+      // A peer's event: local subscriptions only, never forwarded again.
+      for (const auto& gkey : picked)
+        if (std::none_of(
+                group_hits_.begin(), group_hits_.end(),
+                [&](const auto& hit) { return hit.first->gkey == gkey; }))
+          ++dropped_;
       if (!group_hits_.empty())
         route_to_groups(ev, out);
+      continue;
+    }
+    peer_group_hits_.clear();
+    if (!peer_group_trie_.empty()) {
+      peer_group_trie_.match(ev->name(), peer_group_hits_);
+      std::sort(peer_group_hits_.begin(), peer_group_hits_.end());
+      peer_group_hits_.erase(
+          std::unique(peer_group_hits_.begin(), peer_group_hits_.end()),
+          peer_group_hits_.end());
+    }
+    if (peer_group_hits_.empty()) {
+      if (!group_hits_.empty())
+        route_to_groups(ev, out);
+    } else {
+      route_to_peer_groups(ev, out);
     }
     if (peer_trie_.empty())
       continue;
     peer_scratch_.clear();
     peer_trie_.match(ev->name(), peer_scratch_);
     for (auto& node_id : peer_scratch_) {
-      auto i = peers_.find(node_id);
-      if (i == peers_.end())
+      if (peers_.find(node_id) == peers_.end())
         continue;
-      auto& p = i->second;
-      if (p.epoch != epoch_) {
-        p.epoch = epoch_;
-        p.out_index = out.peers.size();
-        out.peers.push_back(peer_delivery{node_id, {}});
-      }
-      auto& evs = out.peers[p.out_index].events;
-      // Several patterns of one peer may match: forward the event once.
+      auto& evs = peer_slot(node_id, out).events;
+      // Several patterns of one peer may match, or a group chose it
+      // already: forward the event once.
       if (evs.empty() || evs.back() != ev)
         evs.push_back(ev);
     }
   }
+}
+
+std::vector<std::pair<routing_table::owner_id, std::string>>
+routing_table::gap_subscribers(const std::vector<std::string>& names,
+                               bool all_names) const {
+  std::vector<key> keys;
+  if (all_names) {
+    for (auto& [k, e] : entries_)
+      keys.push_back(k);
+  } else {
+    for (auto& name : names)
+      trie_.match(name, keys);
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  std::vector<std::pair<owner_id, std::string>> out;
+  for (auto k : keys) {
+    auto i = entries_.find(k);
+    if (i == entries_.end() || i->second.grp || !i->second.sub.peer_events)
+      continue;
+    out.emplace_back(i->second.owner, i->second.sub.id);
+  }
+  return out;
 }
 
 } // namespace herald::actors

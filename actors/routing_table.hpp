@@ -22,6 +22,17 @@
 // taken yet; when the member is removed its gate is closed and those events
 // are handed to the remaining matching members (seq order), or dropped and
 // counted when none is left.
+//
+// Peers (DESIGN §6): each peer node's interest is a set of name patterns,
+// plain (the peer gets every event a pattern matches, once however many
+// match) or for a queue group. route() adds to each peer's delivery the
+// events its plain patterns match, and spreads each group's events over
+// the targets that have members: this node (if a local member matches) and
+// each peer with a matching group pattern, in turn per group; a peer chosen
+// for a group gets the event with that group marked in `chosen`. Peers
+// apply scope, filter and visibility themselves. route_from_peer() routes a
+// peer's events to local subscriptions only: plain ones as route() does,
+// queue members only for the groups this node was chosen for.
 
 #include <cstddef>
 #include <cstdint>
@@ -66,7 +77,18 @@ struct subscription {
   /// member leaves and can prefer members with room. Null: no load is known
   /// and everything assigned counts as delivered (nothing handed back).
   std::shared_ptr<queue_gate> gate;
+  /// The subscriber takes events of other nodes (forwarded by peers, with
+  /// their own node's seqs, which it must not take for this node's) and,
+  /// unless it is a queue member, `(peer_gap_atom, ...)` notices when a
+  /// peer lost events that may have matched. Without it the subscription
+  /// sees this node's events only and asks peers for nothing (subscribers
+  /// that keep a per-node seq cursor: triggers, delivery subscriptions).
+  bool peer_events = false;
 };
+
+/// The key of `principal`'s queue group `queue` (DESIGN §4: the same name
+/// from two principals is two groups). Also how peers name groups.
+std::string queue_group_key(std::string_view principal, std::string_view queue);
 
 /// Does `scope` equal `prefix` or lie below it by whole '/' segments?
 /// (`a/b` is under `a`, `a/bc` is not.) An empty prefix matches everything.
@@ -91,9 +113,12 @@ public:
   };
 
   /// Events for one peer node whose interest matched, each event once.
+  /// `chosen`: (index into events, group key) for each queue group the peer
+  /// was chosen for, in event order.
   struct peer_delivery {
     std::string node_id;
     event_ptrs events;
+    std::vector<std::pair<size_t, std::string>> chosen;
   };
 
   struct route_result {
@@ -165,10 +190,12 @@ public:
   uint64_t queue_handed_over() const noexcept { return handed_over_; }
 
   /// Undelivered events of a leaving member that no remaining member of its
-  /// group matched (or that were handed back with a null `handoff`).
+  /// group matched (or that were handed back with a null `handoff`), and
+  /// peer events for a group this node was chosen for that no local member
+  /// matched.
   uint64_t queue_dropped() const noexcept { return dropped_; }
 
-  // -- peers (DESIGN §6; forwarding arrives with the cluster issue) ----------
+  // -- peers (DESIGN §6) -----------------------------------------------------
 
   /// Registers a peer node. Returns false if it was already known.
   bool add_peer(const std::string& node_id);
@@ -177,13 +204,17 @@ public:
   bool remove_peer(const std::string& node_id);
 
   /// Records that `node_id` has a subscriber for `pattern` (counted: add
-  /// twice, remove twice). Fails on an unknown peer or a bad pattern.
+  /// twice, remove twice), in queue group `group` (a queue_group_key; empty:
+  /// plain). Fails on an unknown peer or a bad pattern.
   caf::error add_peer_interest(const std::string& node_id,
-                               const std::string& pattern);
+                               const std::string& pattern,
+                               const std::string& group = {});
 
-  /// Drops one count of (`node_id`, `pattern`). Returns false if absent.
+  /// Drops one count of (`node_id`, `pattern`, `group`). Returns false if
+  /// absent.
   bool remove_peer_interest(const std::string& node_id,
-                            const std::string& pattern);
+                            const std::string& pattern,
+                            const std::string& group = {});
 
   bool has_peer(const std::string& node_id) const;
   std::vector<std::string> peers() const;
@@ -199,12 +230,31 @@ public:
   /// delivery holds the events whose name matches any of the peer's interest
   /// (peers apply filters and visibility themselves). Deliveries appear in
   /// the order of their first event.
+  /// Queue groups with members on peers are spread as the file comment
+  /// says; `out.peers` then carries the choices.
   void route(const event_ptrs& events, route_result& out);
+
+  /// Routes events a peer forwarded (its stored events, seq ascending) to
+  /// local subscriptions with peer_events only; `out.peers` stays empty.
+  /// `chosen[i]` lists
+  /// the group keys this node was chosen for for `events[i]` (missing =
+  /// none): each goes to exactly one matching local member, or is dropped
+  /// (queue_dropped) when none matches; no other queue member gets the
+  /// event.
+  void route_from_peer(const event_ptrs& events,
+                       const std::vector<std::vector<std::string>>& chosen,
+                       route_result& out);
+
+  /// Local plain subscriptions with peer_events whose name pattern matches
+  /// one of `names` (every one if `all_names`): (owner, subscription id).
+  std::vector<std::pair<owner_id, std::string>>
+  gap_subscribers(const std::vector<std::string>& names, bool all_names) const;
 
 private:
   using key = uint64_t;
 
   struct group {
+    std::string gkey;         // queue_group_key
     std::vector<key> members; // ascending key = join order
     key last = 0;             // member chosen last (round-robin)
   };
@@ -231,6 +281,8 @@ private:
 
   struct peer {
     std::map<std::string, size_t> interest; // pattern -> count
+    // (group key, pattern) -> count
+    std::map<std::pair<std::string, std::string>, size_t> groups;
     uint64_t epoch = 0;
     size_t out_index = 0;
   };
@@ -238,7 +290,12 @@ private:
   void erase_key(key k, orphan_map* orphans);
   void hand_over(orphan_map& orphans, route_result* out);
   void assign(entry& e, const event_ptr& ev, route_result& out);
+  void route_impl(const event_ptrs& events,
+                  const std::vector<std::vector<std::string>>* chosen,
+                  route_result& out);
+  peer_delivery& peer_slot(const std::string& node_id, route_result& out);
   void route_to_groups(const event_ptr& ev, route_result& out);
+  void route_to_peer_groups(const event_ptr& ev, route_result& out);
   bool has_room(const entry& e) const;
   key choose(group& g, const std::vector<key>& candidates) const;
 
@@ -253,11 +310,18 @@ private:
   uint64_t dropped_ = 0;
   std::map<std::string, peer, std::less<>> peers_;
   runtime::subject_trie<std::string> peer_trie_;
+  // (group key, node id) under each group pattern of each peer.
+  runtime::subject_trie<std::pair<std::string, std::string>> peer_group_trie_;
+  // Per group with members on peers: how many events were spread so far
+  // (the next target is turns % targets).
+  std::map<std::string, uint64_t, std::less<>> turns_;
   // Scratch buffers reused across route() calls.
   std::vector<key> match_scratch_;
   std::vector<std::pair<group*, key>> group_hits_;
   std::vector<key> candidates_;
   std::vector<std::string> peer_scratch_;
+  std::vector<std::pair<std::string, std::string>> peer_group_hits_;
+  std::vector<bool> peer_group_done_;
 };
 
 } // namespace herald::actors

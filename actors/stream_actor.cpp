@@ -242,7 +242,38 @@ caf::behavior stream_impl(stream_pointer self, node_handles node,
   return {
       [self](deliver_atom, const event_ptrs& events) {
         auto& st = self->state;
-        apply(self, st.cursor.on_live(events, st.out));
+        // Events forwarded by peers carry their own node's seqs. Handles
+        // without a node id (a node of one) take every event as local.
+        auto remote = [&](const event_ptr& ev) {
+          return ev && !st.node.node_id.empty() && !ev->node().empty() &&
+                 ev->node() != st.node.node_id;
+        };
+        if (std::none_of(events.begin(), events.end(), remote)) {
+          apply(self, st.cursor.on_live(events, st.out));
+          return;
+        }
+        event_ptrs local;
+        event_ptrs others;
+        for (auto& ev : events)
+          (remote(ev) ? others : local).push_back(ev);
+        if (!local.empty())
+          apply(self, st.cursor.on_live(local, st.out));
+        if (!others.empty())
+          apply(self, st.cursor.on_remote(others, st.out));
+      },
+      [self](peer_gap_atom, const std::string& node, uint64_t first_seq,
+             uint64_t last_seq, uint64_t) {
+        // A peer dropped events this stream may have wanted (its queue for
+        // this node overflowed): like a slow consumer, the stream closes;
+        // this node's own events resume from resume_from_seq.
+        auto& st = self->state;
+        if (st.cursor.current() == replay_cursor::phase::closed)
+          return;
+        finish(self, close_policy_violation,
+               "slow_consumer resume_from_seq=" +
+                   std::to_string(st.cursor.last_sent() + 1) + " peer=" + node +
+                   " lost=" + std::to_string(first_seq) + "-" +
+                   std::to_string(last_seq));
       },
       [self](drained_atom) {
         auto& st = self->state;
@@ -298,6 +329,9 @@ subscription to_subscription(const stream_spec& spec) {
   sub.filter = spec.filter;
   sub.who = spec.who;
   sub.queue = spec.queue;
+  // Streams take every node's events (replay_cursor::on_remote); a plain
+  // one closes when a peer lost events for it.
+  sub.peer_events = true;
   return sub;
 }
 

@@ -132,7 +132,13 @@ subscription to_subscription(const stream_spec& spec);
 /// Messages of a stream actor (a dynamically typed caf::actor, because the
 /// registry delivers to any subscriber actor):
 ///
-/// - `(deliver_atom, event_ptrs events) -> void`  from the registry.
+/// - `(deliver_atom, event_ptrs events) -> void`  from the registry. Events
+///   of other nodes (forwarded by peers) are pushed as they come
+///   (replay_cursor::on_remote).
+/// - `(peer_gap_atom, std::string node, uint64_t first, uint64_t last,
+///    uint64_t count) -> void`  from the registry: peer `node` dropped
+///   events that may have matched; a plain stream closes with 1008
+///   `slow_consumer resume_from_seq=N peer=NODE lost=FIRST-LAST`.
 /// - `(drained_atom) -> void`  from the sink's drained callback: the
 ///   consumer caught up, replay continues.
 /// - `(identity_atom, runtime::identity who) -> bool`  the caller's groups

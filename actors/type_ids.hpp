@@ -2,7 +2,8 @@
 
 // Node-internal message types of herald::actors: the routing table's
 // subscription (it carries a queue gate shared with a local sink), which
-// travels between local actors only. It is whitelisted with
+// travels between local actors only, and the registry's gap notice to its
+// local subscribers. It is whitelisted with
 // CAF_ALLOW_UNSAFE_MESSAGE_TYPE instead of getting an inspect() overload;
 // no message carries a storage type (actors translate with
 // storage_codec.hpp). Whatever may cross the node port is in
@@ -34,8 +35,6 @@ using protocol::flush_atom;
 using protocol::get_atom;
 using protocol::identity_atom;
 using protocol::list_atom;
-using protocol::peer_down_atom;
-using protocol::peer_up_atom;
 using protocol::publish_atom;
 using protocol::query_atom;
 using protocol::route_atom;
@@ -56,8 +55,6 @@ using protocol::flush_atom_v;
 using protocol::get_atom_v;
 using protocol::identity_atom_v;
 using protocol::list_atom_v;
-using protocol::peer_down_atom_v;
-using protocol::peer_up_atom_v;
 using protocol::publish_atom_v;
 using protocol::query_atom_v;
 using protocol::route_atom_v;
@@ -82,6 +79,12 @@ CAF_ADD_TYPE_ID(herald_actors, (herald::actors::subscription))
 CAF_ADD_ATOM(herald_actors, herald::actors, replicate_atom, "hdefrepl")
 CAF_ADD_TYPE_ID(herald_actors,
                 (std::vector<herald::cluster::replicated_definition>))
+
+// `(peer_gap_atom, std::string node, uint64_t first_seq, uint64_t last_seq,
+// uint64_t count)`: the registry tells a plain subscription with peer_events that
+// peer `node` dropped `count` of its events with seqs first..last that may
+// have matched (actors/README.md, "Peers").
+CAF_ADD_ATOM(herald_actors, herald::actors, peer_gap_atom, "hpeergap")
 
 CAF_END_TYPE_ID_BLOCK(herald_actors)
 

@@ -179,15 +179,35 @@ struct registry_stats {
   size_t queue_groups = 0;
   /// Undelivered events of leaving queue members given to another member.
   uint64_t queue_handed_over = 0;
-  /// Undelivered events of leaving queue members no member was left for.
+  /// Undelivered events of leaving queue members no member was left for
+  /// (and peer events for a group no local member matched).
   uint64_t queue_dropped = 0;
+  // Peers (DESIGN §6; actors/README.md "Peers"). Totals since start unless
+  // "now".
+  uint64_t peer_batches_sent = 0;     ///< event batches sent to peers
+  uint64_t peer_events_sent = 0;      ///< events in them
+  uint64_t peer_batches_received = 0; ///< event batches from peers
+  uint64_t peer_events_received = 0;  ///< events in them
+  /// Events for peers dropped here: queue overflow, or queued at link down.
+  uint64_t peer_events_dropped = 0;
+  /// Events peers reported they dropped for this node (loss reports).
+  uint64_t peer_events_lost = 0;
+  uint64_t peer_batches_in_flight = 0; ///< now: sent, not acked
+  uint64_t peer_events_in_flight = 0;  ///< now: in those batches
+  uint64_t peer_events_queued = 0;     ///< now: waiting for a window
+  /// Peer messages that did not decode (or came from a peer not up).
+  uint64_t peer_rejected = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, registry_stats& x) {
   return f(caf::meta::type_name("herald.registry_stats"), x.local_subscriptions,
            x.subscribers, x.peers, x.last_routed_seq, x.routed_events,
-           x.deliveries, x.queue_groups, x.queue_handed_over, x.queue_dropped);
+           x.deliveries, x.queue_groups, x.queue_handed_over, x.queue_dropped,
+           x.peer_batches_sent, x.peer_events_sent, x.peer_batches_received,
+           x.peer_events_received, x.peer_events_dropped, x.peer_events_lost,
+           x.peer_batches_in_flight, x.peer_events_in_flight,
+           x.peer_events_queued, x.peer_rejected);
 }
 
 } // namespace herald::protocol

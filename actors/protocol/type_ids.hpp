@@ -41,7 +41,8 @@ CAF_ADD_ATOM(herald, herald::protocol, define_atom, "hdefine")
 CAF_ADD_ATOM(herald, herald::protocol, get_atom, "hget")
 CAF_ADD_ATOM(herald, herald::protocol, list_atom, "hlist")
 CAF_ADD_ATOM(herald, herald::protocol, sources_atom, "hsources")
-// Node.
+// Node. peer_up/peer_down are retired (registries talk through
+// actors/cluster/peer_link.hpp); kept so the IDs after them do not move.
 CAF_ADD_ATOM(herald, herald::protocol, peer_up_atom, "hpeerup")
 CAF_ADD_ATOM(herald, herald::protocol, peer_down_atom, "hpeerdown")
 CAF_ADD_ATOM(herald, herald::protocol, stats_atom, "hstats")

@@ -146,26 +146,5 @@ TEST_F(registry_actor_test, rejects_bad_pattern) {
   EXPECT_EQ(registry_stats(node).local_subscriptions, 0u);
 }
 
-TEST_F(registry_actor_test, keeps_peers_in_the_table) {
-  auto node = spawn_test_node();
-  auto peer = spawn_collector(std::make_shared<delivery_log>());
-  caf::anon_send(node.registry, actors::peer_up_atom::value, std::string{"n2"},
-                 peer);
-  run();
-  EXPECT_EQ(registry_stats(node).peers, 1u);
-  caf::anon_send(node.registry, actors::peer_down_atom::value,
-                 std::string{"n2"});
-  run();
-  EXPECT_EQ(registry_stats(node).peers, 0u);
-  // A peer registry that goes down is forgotten as well.
-  caf::anon_send(node.registry, actors::peer_up_atom::value, std::string{"n3"},
-                 peer);
-  run();
-  EXPECT_EQ(registry_stats(node).peers, 1u);
-  caf::anon_send_exit(peer, caf::exit_reason::kill);
-  run();
-  EXPECT_EQ(registry_stats(node).peers, 0u);
-}
-
 } // namespace
 } // namespace herald::test

@@ -37,6 +37,27 @@ TEST(replay_cursor, live_only_sends_each_new_event_once_in_order) {
   EXPECT_EQ(c.last_sent(), 5u);
 }
 
+TEST(replay_cursor, events_of_other_nodes_skip_the_seq_checks) {
+  replay_sink out{4};
+  replay_cursor c{replay_from(1)};
+  c.on_subscribed(out);
+  c.on_page(evs({1, 2}), 2, true, out);
+  // Replaying: another node's events (its own seqs) go out at once and
+  // leave the local seqs alone.
+  EXPECT_EQ(c.on_remote(evs({1}), out).what, kind::none);
+  EXPECT_EQ(out.sent, (seqs{1, 2, 1}));
+  EXPECT_EQ(c.last_sent(), 2u);
+  c.on_page({}, 2, false, out);
+  EXPECT_EQ(c.current(), phase::live);
+  c.on_remote(evs({2}), out);
+  EXPECT_EQ(out.sent, (seqs{1, 2, 1, 2}));
+  // Full sink: a slow consumer resuming from the local seqs.
+  auto s = c.on_remote(evs({3}), out);
+  EXPECT_EQ(s.what, kind::slow_consumer);
+  EXPECT_EQ(s.resume_from, 3u);
+  EXPECT_EQ(c.on_remote(evs({4}), out).what, kind::none) << "closed";
+}
+
 TEST(replay_cursor, replays_page_by_page_from_from_seq_then_goes_live) {
   stream_metrics m;
   replay_sink out;

@@ -126,7 +126,7 @@ subscribe_spec sample() {
 }
 template <>
 registry_stats sample() {
-  return {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  return {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19};
 }
 
 // Equality as a receiver would judge it.
@@ -189,7 +189,17 @@ bool same(const registry_stats& a, const registry_stats& b) {
          a.routed_events == b.routed_events && a.deliveries == b.deliveries &&
          a.queue_groups == b.queue_groups &&
          a.queue_handed_over == b.queue_handed_over &&
-         a.queue_dropped == b.queue_dropped;
+         a.queue_dropped == b.queue_dropped &&
+         a.peer_batches_sent == b.peer_batches_sent &&
+         a.peer_events_sent == b.peer_events_sent &&
+         a.peer_batches_received == b.peer_batches_received &&
+         a.peer_events_received == b.peer_events_received &&
+         a.peer_events_dropped == b.peer_events_dropped &&
+         a.peer_events_lost == b.peer_events_lost &&
+         a.peer_batches_in_flight == b.peer_batches_in_flight &&
+         a.peer_events_in_flight == b.peer_events_in_flight &&
+         a.peer_events_queued == b.peer_events_queued &&
+         a.peer_rejected == b.peer_rejected;
 }
 
 template <class T>
