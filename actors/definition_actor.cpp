@@ -26,9 +26,9 @@ namespace {
 constexpr auto commit_timeout = std::chrono::seconds{60};
 
 /// The public interface plus the cluster watch's records.
-using definitions_node_actor = protocol::definitions_actor::extend<
-    caf::reacts_to<replicate_atom,
-                   std::vector<cluster::replicated_definition>>>;
+using definitions_node_actor =
+    protocol::definitions_actor::extend<caf::reacts_to<
+        replicate_atom, std::vector<cluster::replicated_definition>>>;
 
 /// A local define committed in etcd, waiting for this node to apply it.
 struct pending_define {
@@ -272,9 +272,8 @@ caf::expected<int64_t> sync_with_cluster(caf::actor_system& sys,
       continue;
     in_cluster.insert(r.key);
     auto i = stored.find(r.key);
-    const bool same =
-        r.value ? (i != stored.end() && i->second == r.revision)
-                : i == stored.end();
+    const bool same = r.value ? (i != stored.end() && i->second == r.revision)
+                              : i == stored.end();
     // A record this node accepted carries events it may not have stored
     // (a crash after the etcd commit): their ids tell.
     bool events_missing = false;
@@ -324,8 +323,7 @@ caf::expected<int64_t> sync_with_cluster(caf::actor_system& sys,
 
 } // namespace
 
-void definition_followers::add(std::vector<std::string> prefixes,
-                               callback fn) {
+void definition_followers::add(std::vector<std::string> prefixes, callback fn) {
   std::lock_guard guard{mtx_};
   list_.emplace_back(std::move(prefixes), std::move(fn));
 }

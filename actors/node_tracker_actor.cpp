@@ -45,10 +45,9 @@ json node_fields(const cluster::member& m) {
 
 void store_event(tracker_ptr self, std::string name, json data) {
   std::vector<v1::Event> evs;
-  evs.push_back(
-      runtime::make_system_event(name, data, runtime::now_unix_ns()));
-  self->request(self->state.opts.writer, std::chrono::seconds{30},
-                write_atom_v, std::move(evs))
+  evs.push_back(runtime::make_system_event(name, data, runtime::now_unix_ns()));
+  self->request(self->state.opts.writer, std::chrono::seconds{30}, write_atom_v,
+                std::move(evs))
       .then([](std::vector<protocol::publish_result>&) {},
             [name](caf::error& err) {
               spdlog::warn("cluster: cannot store {}: {}", name,

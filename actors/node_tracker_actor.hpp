@@ -46,9 +46,9 @@ namespace herald::actors {
 ///   "last_seen","owns":{"triggers","subscriptions","objects":[…≤100]}}]}`
 ///   sorted by id; `address` is the node port, `last_seen` RFC 3339 UTC
 ///   (now for live members).
-using node_tracker_actor = caf::typed_actor<
-    caf::reacts_to<cluster::view_atom, cluster::membership>,
-    caf::replies_to<cluster::members_atom>::with<std::string>>;
+using node_tracker_actor =
+    caf::typed_actor<caf::reacts_to<cluster::view_atom, cluster::membership>,
+                     caf::replies_to<cluster::members_atom>::with<std::string>>;
 
 struct node_tracker_options {
   std::string self;

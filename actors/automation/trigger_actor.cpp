@@ -82,13 +82,24 @@ void ask_flow(self_ptr self, int64_t instant, protocol::event_ptrs event,
               std::string task_id) {
   auto& st = self->state;
   self->request(st.deps.flow, std::chrono::seconds{60}, fire_atom_v,
-                st.def->id(), instant, std::move(event), std::move(task_id))
-      .then([](const std::string&) {},
-            [self](const caf::error& err) {
-              spdlog::debug("trigger {}: fire not run: {}",
-                            self->state.def->id(),
-                            runtime::describe(err).message);
-            });
+                st.def->id(), instant, std::move(event), task_id)
+      .then(
+          [self, task_id](const std::string&) {
+            // The task is stored (here): the fire is no longer pending. A
+            // new owner (another node, whose task records are its own)
+            // re-runs a pending task, so it must only ever see one whose
+            // owner stopped before starting it.
+            auto& s = self->state;
+            if (s.state.pending_task != task_id)
+              return;
+            auto next = s.state;
+            next.pending_task.clear();
+            commit(self, next, [] {});
+          },
+          [self](const caf::error& err) {
+            spdlog::debug("trigger {}: fire not run: {}", self->state.def->id(),
+                          runtime::describe(err).message);
+          });
 }
 
 /// Commits the fire of `instant` and runs it.

@@ -27,10 +27,9 @@ std::string seeded_key(const std::string& cluster) {
 }
 
 caf::error malformed(const std::string& key, const std::string& why) {
-  return runtime::make_api_error(runtime::errc::invalid_field,
-                                 "malformed definition record " + key + ": " +
-                                     why,
-                                 "record");
+  return runtime::make_api_error(
+      runtime::errc::invalid_field,
+      "malformed definition record " + key + ": " + why, "record");
 }
 
 } // namespace
@@ -81,21 +80,24 @@ decode_definition_record(std::string key, const std::string& bytes,
   return d;
 }
 
-caf::expected<std::string> shared_cluster_value(const etcd_definitions_options& o,
-                                                const std::string& name,
-                                                const std::string& candidate) {
+caf::expected<std::string>
+shared_cluster_value(const etcd_definitions_options& o, const std::string& name,
+                     const std::string& candidate) {
   etcd_client etcd{o.endpoints, o.deadline};
   const auto key = "/herald/" + o.cluster + "/" + name;
-  auto r = etcd.txn({{key, etcd_compare::target::create_revision,
-                      etcd_compare::result::equal, 0, {}}},
+  auto r = etcd.txn({{key,
+                      etcd_compare::target::create_revision,
+                      etcd_compare::result::equal,
+                      0,
+                      {}}},
                     {etcd_op::put(key, candidate)}, {etcd_op::get(key)});
   if (!r)
     return std::move(r.error());
   if (r->succeeded)
     return candidate;
   if (r->reads.empty())
-    return caf::make_error(errc::unavailable, "the cluster's " + name +
-                                                  " vanished while read");
+    return caf::make_error(errc::unavailable,
+                           "the cluster's " + name + " vanished while read");
   return std::move(r->reads[0].value);
 }
 
@@ -194,7 +196,9 @@ struct etcd_definitions::impl {
 etcd_definitions::etcd_definitions(etcd_definitions_options opts)
     : impl_(std::make_unique<impl>(std::move(opts))) {}
 
-etcd_definitions::~etcd_definitions() { stop(); }
+etcd_definitions::~etcd_definitions() {
+  stop();
+}
 
 void etcd_definitions::stop() {
   {
@@ -206,11 +210,9 @@ void etcd_definitions::stop() {
     impl_->watcher.join();
 }
 
-caf::expected<proposal>
-etcd_definitions::propose(const std::string& key,
-                          const std::optional<std::string>& value,
-                          std::optional<uint64_t> expect,
-                          std::vector<v1::Event> events) {
+caf::expected<proposal> etcd_definitions::propose(
+    const std::string& key, const std::optional<std::string>& value,
+    std::optional<uint64_t> expect, std::vector<v1::Event> events) {
   if (key.empty())
     return runtime::make_api_error(runtime::errc::invalid_field,
                                    "definition key is empty", "key");
@@ -218,8 +220,8 @@ etcd_definitions::propose(const std::string& key,
   auto got = impl_->etcd.get(etcd_key);
   if (!got)
     return std::move(got.error());
-  int64_t read_rev = 0;  // the record's mod_revision (0: none)
-  uint64_t current = 0;  // the live version (0: absent or deleted)
+  int64_t read_rev = 0; // the record's mod_revision (0: none)
+  uint64_t current = 0; // the live version (0: absent or deleted)
   if (*got) {
     read_rev = (*got)->mod_revision;
     auto d = decode_definition_record(key, (*got)->value,
@@ -242,13 +244,13 @@ etcd_definitions::propose(const std::string& key,
   out.record.value = value;
   out.record.by = impl_->opts.self;
   out.record.events = std::move(events);
-  auto r = impl_->etcd.txn({{etcd_key,
-                             etcd_compare::target::mod_revision,
-                             etcd_compare::result::equal,
-                             read_rev,
-                             {}}},
-                           {etcd_op::put(etcd_key,
-                                         encode_definition_record(out.record))});
+  auto r = impl_->etcd.txn(
+      {{etcd_key,
+        etcd_compare::target::mod_revision,
+        etcd_compare::result::equal,
+        read_rev,
+        {}}},
+      {etcd_op::put(etcd_key, encode_definition_record(out.record))});
   if (!r)
     return std::move(r.error());
   if (!r->succeeded)
@@ -268,10 +270,12 @@ etcd_definitions::snapshot() {
 caf::expected<bool>
 etcd_definitions::seed(const std::vector<replicated_definition>& records) {
   const auto marker = seeded_key(impl_->opts.cluster);
-  auto claim = impl_->etcd.txn(
-      {{marker, etcd_compare::target::create_revision,
-        etcd_compare::result::equal, 0, {}}},
-      {etcd_op::put(marker, impl_->opts.self)});
+  auto claim = impl_->etcd.txn({{marker,
+                                 etcd_compare::target::create_revision,
+                                 etcd_compare::result::equal,
+                                 0,
+                                 {}}},
+                               {etcd_op::put(marker, impl_->opts.self)});
   if (!claim)
     return std::move(claim.error());
   if (!claim->succeeded)
@@ -280,13 +284,13 @@ etcd_definitions::seed(const std::vector<replicated_definition>& records) {
     replicated_definition copy{r.key, r.value, 0, impl_->opts.self, {}};
     // Only where nothing is yet: a node that joined meanwhile may have
     // written the key already.
-    auto put = impl_->etcd.txn({{impl_->prefix + r.key,
-                                 etcd_compare::target::create_revision,
-                                 etcd_compare::result::equal,
-                                 0,
-                                 {}}},
-                               {etcd_op::put(impl_->prefix + r.key,
-                                             encode_definition_record(copy))});
+    auto put = impl_->etcd.txn(
+        {{impl_->prefix + r.key,
+          etcd_compare::target::create_revision,
+          etcd_compare::result::equal,
+          0,
+          {}}},
+        {etcd_op::put(impl_->prefix + r.key, encode_definition_record(copy))});
     if (!put)
       return std::move(put.error());
   }
@@ -296,10 +300,10 @@ etcd_definitions::seed(const std::vector<replicated_definition>& records) {
 void etcd_definitions::watch(
     int64_t from_revision,
     std::function<void(std::vector<replicated_definition>)> on_changes) {
-  impl_->watcher = std::thread{[this, from_revision,
-                                deliver = std::move(on_changes)] {
-    impl_->watch_loop(from_revision, deliver);
-  }};
+  impl_->watcher =
+      std::thread{[this, from_revision, deliver = std::move(on_changes)] {
+        impl_->watch_loop(from_revision, deliver);
+      }};
 }
 
 } // namespace herald::cluster

@@ -77,9 +77,9 @@ struct proposal {
 /// A value the whole cluster shares (the JWT signing key, the node-port
 /// secret) under /herald/<cluster>/<name>: the first node's `candidate`
 /// becomes it (created once, in a transaction); every node answers it.
-caf::expected<std::string> shared_cluster_value(const etcd_definitions_options& o,
-                                                const std::string& name,
-                                                const std::string& candidate);
+caf::expected<std::string>
+shared_cluster_value(const etcd_definitions_options& o, const std::string& name,
+                     const std::string& candidate);
 
 class etcd_definitions {
 public:
@@ -116,8 +116,9 @@ public:
   /// watch resumes after the last revision seen; a compacted history is
   /// read again as a snapshot, handed over as changes (applying a record
   /// twice is harmless). Call once.
-  void watch(int64_t from_revision,
-             std::function<void(std::vector<replicated_definition>)> on_changes);
+  void
+  watch(int64_t from_revision,
+        std::function<void(std::vector<replicated_definition>)> on_changes);
 
   /// Stops the watch (joins its thread). Idempotent.
   void stop();

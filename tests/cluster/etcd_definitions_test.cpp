@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "actors/cluster/etcd_client.hpp"
 #include "actors/cluster/etcd_definitions.hpp"
@@ -67,7 +68,7 @@ TEST_F(etcd_definitions_test, a_delete_is_a_tombstone_with_its_events) {
   auto put = n1.propose("user/bob", std::string{"{}"}, std::nullopt, {});
   ASSERT_TRUE(put);
   std::vector<v1::Event> evs{runtime::make_system_event(
-      "auth.user.deleted", {{"username", "bob"}}, 1)};
+      "auth.user.deleted", nlohmann::json{{"username", "bob"}}, 1)};
   auto del = n1.propose("user/bob", std::nullopt, put->version, evs);
   ASSERT_TRUE(del);
   EXPECT_EQ(del->version, put->version) << "the deleted version";
@@ -97,8 +98,8 @@ TEST_F(etcd_definitions_test, the_watch_hands_over_changes_in_revision_order) {
       seen.push_back(std::move(x));
     cv.notify_all();
   });
-  std::vector<v1::Event> evs{
-      runtime::make_system_event("config-updated", {{"id", "a"}}, 7)};
+  std::vector<v1::Event> evs{runtime::make_system_event(
+      "config-updated", nlohmann::json{{"id", "a"}}, 7)};
   const auto ev_id = evs[0].id();
   for (int i = 0; i < 20; ++i)
     ASSERT_TRUE(n1.propose("config/k" + std::to_string(i % 3),
@@ -154,9 +155,10 @@ TEST(definition_record, malformed_records_are_refused_not_thrown) {
     EXPECT_FALSE(d) << bad;
   }
   replicated_definition d{"config/x", std::string{"v"}, 9, "n1", {}};
-  d.events.push_back(runtime::make_system_event("x.y", {{"a", 1}}, 3));
-  auto back = decode_definition_record("config/x",
-                                       encode_definition_record(d), 9);
+  d.events.push_back(
+      runtime::make_system_event("x.y", nlohmann::json{{"a", 1}}, 3));
+  auto back =
+      decode_definition_record("config/x", encode_definition_record(d), 9);
   ASSERT_TRUE(back);
   EXPECT_EQ(back->value, "v");
   EXPECT_EQ(back->by, "n1");

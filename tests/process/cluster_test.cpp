@@ -39,13 +39,23 @@ protected:
 
   heraldd_process& node(size_t i) { return *nodes_.at(i); }
 
+  /// A client of node `i` with the cluster's admin token (the first
+  /// node's: later nodes find it in the cluster and make none).
+  http_client api(size_t i) {
+    http_client c(node(i).http_port());
+    c.set_bearer_token(node(0).admin_token());
+    return c;
+  }
+
   /// The nodes list of node `i` by id.
   std::map<std::string, json> nodes_of(size_t i) {
     std::map<std::string, json> out;
-    auto r = node(i).http().get("/api/v1/nodes");
+    auto r = api(i).get("/api/v1/nodes");
     if (r.status != 200)
       return out;
-    for (const auto& n : r.json()["nodes"])
+    const auto doc =
+        r.json(); // kept: a range over a temporary's member dangles
+    for (const auto& n : doc["nodes"])
       out[n["id"].get<std::string>()] = n;
     return out;
   }
@@ -62,7 +72,7 @@ protected:
 
   /// The events named `name` in node `i`'s trail.
   std::vector<json> events_of(size_t i, const std::string& name) {
-    return query_all(node(i).http(), {{"name", name}});
+    return query_all(api(i), {{"name", name}});
   }
 
   etcd_process etcd_;
@@ -74,8 +84,7 @@ TEST_F(cluster_test, three_nodes_list_each_other_and_announce_joining) {
   const std::set<std::string> all{"n1", "n2", "n3"};
   for (size_t i = 0; i < 3; ++i)
     ASSERT_TRUE(wait_for([&] { return sees(i, all); }, 10s))
-        << "node " << i << ": "
-        << node(i).http().get("/api/v1/nodes").describe();
+        << "node " << i << ": " << api(i).get("/api/v1/nodes").describe();
   auto list = nodes_of(0);
   EXPECT_EQ(list["n1"]["self"], true);
   EXPECT_EQ(list["n2"]["self"], false);
@@ -101,15 +110,14 @@ TEST_F(cluster_test, three_nodes_list_each_other_and_announce_joining) {
 
 TEST_F(cluster_test, a_user_token_and_config_accepted_by_one_node_work_on_all) {
   start_three();
-  // An admin token made by n3's first start works on n1.
-  auto by_n3 = node(0).http();
-  by_n3.set_bearer_token(node(2).admin_token());
-  ASSERT_TRUE(wait_for(
-      [&] { return by_n3.get("/api/v1/config").status == 200; }, 10s));
+  // The admin token of the cluster's first node works on the others; they
+  // make none of their own.
+  EXPECT_TRUE(node(2).admin_token().empty());
+  EXPECT_EQ(api(2).get("/api/v1/config").status, 200);
 
-  auto put = node(0).http().put_json(
-      "/api/v1/users/alice",
-      {{"password", "correct horse"}, {"roles", {"reader"}}});
+  auto put =
+      api(0).put_json("/api/v1/users/alice",
+                      {{"password", "correct horse"}, {"roles", {"reader"}}});
   ASSERT_EQ(put.status, 201) << put.describe();
   // Log in on n2 (the user arrived through etcd), use the JWT on n3 (the
   // signing key is the cluster's).
@@ -117,9 +125,9 @@ TEST_F(cluster_test, a_user_token_and_config_accepted_by_one_node_work_on_all) {
   std::string jwt;
   ASSERT_TRUE(wait_for(
       [&] {
-        auto r = anon2.post_json("/api/v1/auth/login",
-                                 {{"username", "alice"},
-                                  {"password", "correct horse"}});
+        auto r = anon2.post_json(
+            "/api/v1/auth/login",
+            {{"username", "alice"}, {"password", "correct horse"}});
         if (r.status != 200)
           return false;
         jwt = r.json()["token"].get<std::string>();
@@ -132,13 +140,13 @@ TEST_F(cluster_test, a_user_token_and_config_accepted_by_one_node_work_on_all) {
   EXPECT_EQ(q.status, 200) << q.describe();
 
   // A config value: the same version everywhere, If-Match on it anywhere.
-  auto c1 = node(0).http().put_json("/api/v1/config/db", {{"url", "a"}});
+  auto c1 = api(0).put_json("/api/v1/config/db", {{"url", "a"}});
   ASSERT_TRUE(c1.status == 200 || c1.status == 201) << c1.describe();
   const auto v1 = c1.json()["version"].get<uint64_t>();
   json seen;
   ASSERT_TRUE(wait_for(
       [&] {
-        auto r = node(1).http().get("/api/v1/config/db");
+        auto r = api(1).get("/api/v1/config/db");
         seen = r.json();
         return r.status == 200;
       },
@@ -146,22 +154,86 @@ TEST_F(cluster_test, a_user_token_and_config_accepted_by_one_node_work_on_all) {
   EXPECT_EQ(seen["version"], v1);
   EXPECT_EQ(seen["value"]["url"], "a");
   const auto tag = "\"" + std::to_string(v1) + "\"";
-  auto c2 = node(1).http().put_json("/api/v1/config/db", {{"url", "b"}},
-                                    {{"If-Match", tag}});
+  auto c2 =
+      api(1).put_json("/api/v1/config/db", {{"url", "b"}}, {{"If-Match", tag}});
   ASSERT_EQ(c2.status, 200) << c2.describe();
   EXPECT_GT(c2.json()["version"].get<uint64_t>(), v1);
   // n3 may not have applied the second change yet; the cluster decides.
-  auto stale = node(2).http().put_json("/api/v1/config/db", {{"url", "c"}},
-                                       {{"If-Match", tag}});
+  auto stale =
+      api(2).put_json("/api/v1/config/db", {{"url", "c"}}, {{"If-Match", tag}});
   EXPECT_EQ(stale.status, 409) << stale.describe();
   // The accepting node's read sees its own write at once.
-  auto mine = node(1).http().get("/api/v1/config/db").json();
+  auto mine = api(1).get("/api/v1/config/db").json();
   EXPECT_EQ(mine["value"]["url"], "b");
 
   // Each change's event is in the trail of the node that accepted it.
   EXPECT_EQ(events_of(0, "config-updated").size(), 1u);
   EXPECT_EQ(events_of(1, "config-updated").size(), 1u);
   EXPECT_EQ(events_of(2, "config-updated").size(), 0u);
+}
+
+TEST_F(cluster_test, a_stream_on_one_node_gets_what_the_others_store) {
+  start_three();
+  const std::set<std::string> all{"n1", "n2", "n3"};
+  for (size_t i = 0; i < 3; ++i)
+    ASSERT_TRUE(wait_for([&] { return sees(i, all); }, 10s));
+  ws_client ws;
+  ws_connect_options o;
+  o.bearer = node(0).admin_token();
+  auto up = ws.connect(node(1).http_port(),
+                       "/api/v1/events/stream?name=orders.%3E", o);
+  ASSERT_TRUE(up.upgraded) << up.describe();
+  // The stream's interest reaches n1 and n3 over the node port: probe each
+  // until one of its events arrives.
+  for (size_t from : {size_t{0}, size_t{2}}) {
+    bool linked = false;
+    for (int k = 0; k < 100 && !linked; ++k) {
+      auto r = api(from).post_json(
+          "/api/v1/events",
+          {{"id", "probe-" + std::to_string(from) + "-" + std::to_string(k)},
+           {"name", "orders.probe"}});
+      ASSERT_EQ(r.status, 200) << r.describe();
+      auto f = ws.read_json(100ms);
+      linked = f && (*f)["node"] == "n" + std::to_string(from + 1);
+    }
+    ASSERT_TRUE(linked) << "no event of node " << from
+                        << " reached a stream on n2";
+  }
+  while (ws.read_json(100ms)) {
+  } // later probes
+  json batch = json::array();
+  for (int i = 0; i < 50; ++i)
+    batch.push_back({{"id", "o-" + std::to_string(i)},
+                     {"name", "orders.created"},
+                     {"data", {{"i", i}}}});
+  auto r = api(0).post_json("/api/v1/events", batch);
+  ASSERT_EQ(r.status, 200) << r.describe();
+  auto r3 = api(2).post_json("/api/v1/events",
+                             {{"id", "from-n3"}, {"name", "orders.end"}});
+  ASSERT_EQ(r3.status, 200) << r3.describe();
+  // n1's events arrive in its order, each once; n3's once, anywhere.
+  std::vector<std::string> from_n1;
+  int from_n3 = 0;
+  while (from_n1.size() < 50 || from_n3 == 0) {
+    auto f = ws.read_json(10s);
+    ASSERT_TRUE(f) << "after " << from_n1.size() << " events of n1";
+    if ((*f)["node"] == "n3") {
+      EXPECT_EQ((*f)["id"], "from-n3");
+      ++from_n3;
+    } else {
+      EXPECT_EQ((*f)["node"], "n1");
+      from_n1.push_back((*f)["id"].get<std::string>());
+    }
+  }
+  for (int i = 0; i < 50; ++i)
+    EXPECT_EQ(from_n1[static_cast<size_t>(i)], "o-" + std::to_string(i));
+  // Nothing twice: a sentinel from n1 is the next frame.
+  auto s = api(0).post_json("/api/v1/events",
+                            {{"id", "sentinel"}, {"name", "orders.x"}});
+  ASSERT_EQ(s.status, 200) << s.describe();
+  auto next = ws.read_json(10s);
+  ASSERT_TRUE(next);
+  EXPECT_EQ((*next)["id"], "sentinel");
 }
 
 TEST_F(cluster_test, a_killed_node_goes_down_and_one_node_announces_it) {
@@ -172,8 +244,12 @@ TEST_F(cluster_test, a_killed_node_goes_down_and_one_node_announces_it) {
   const auto killed_at = std::chrono::steady_clock::now();
   node(2).kill9();
   for (size_t i = 0; i < 2; ++i)
-    ASSERT_TRUE(wait_for([&] { return sees(i, {"n1", "n2"}); }, 10s))
-        << node(i).http().get("/api/v1/nodes").describe();
+    ASSERT_TRUE(wait_for(
+        [&] {
+          return sees(i, {"n1", "n2"});
+        },
+        10s))
+        << api(i).get("/api/v1/nodes").describe();
   const auto detected = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - killed_at);
   std::cout << "n3 seen down by n1 and n2 after " << detected.count()
@@ -183,8 +259,8 @@ TEST_F(cluster_test, a_killed_node_goes_down_and_one_node_announces_it) {
   // A sentinel published on each node after both saw n3 go: node.left was
   // sent to the writer before it, so its absence then is final.
   for (size_t i = 0; i < 2; ++i) {
-    auto r = node(i).http().post_json(
-        "/api/v1/events", {{"name", "test.sentinel"}, {"data", json::object()}});
+    auto r = api(i).post_json("/api/v1/events", {{"name", "test.sentinel"},
+                                                 {"data", json::object()}});
     ASSERT_EQ(r.status, 200) << r.describe();
   }
   size_t left = 0;
@@ -202,16 +278,16 @@ TEST_F(cluster_test, a_schedule_trigger_moves_when_its_owner_dies) {
   const std::set<std::string> all{"n1", "n2", "n3"};
   for (size_t i = 0; i < 3; ++i)
     ASSERT_TRUE(wait_for([&] { return sees(i, all); }, 10s));
-  auto w = node(0).http().put_json(
+  auto w = api(0).put_json(
       "/api/v1/workflows/tick",
       json::parse(R"({"steps": [{"name": "say", "emit": {"name": "tick.said",
           "data": {"at": "${input.when}"}}}]})"));
   ASSERT_TRUE(w.status == 200 || w.status == 201) << w.describe();
-  auto t = node(0).http().put_json("/api/v1/triggers/each-second",
-                                   {{"type", "schedule"},
-                                    {"every", "1s"},
-                                    {"workflow", "tick"},
-                                    {"input", {{"when", "${fire_time}"}}}});
+  auto t = api(0).put_json("/api/v1/triggers/each-second",
+                           {{"type", "schedule"},
+                            {"every", "1s"},
+                            {"workflow", "tick"},
+                            {"input", {{"when", "${fire_time}"}}}});
   ASSERT_TRUE(t.status == 200 || t.status == 201) << t.describe();
   // The owner by the nodes list; it fires there.
   std::string owner;
@@ -221,8 +297,8 @@ TEST_F(cluster_test, a_schedule_trigger_moves_when_its_owner_dies) {
         owner = id;
   ASSERT_FALSE(owner.empty());
   const size_t victim = static_cast<size_t>(owner[1] - '1');
-  ASSERT_TRUE(wait_for([&] { return !events_of(victim, "tick.said").empty(); },
-                       10s));
+  ASSERT_TRUE(
+      wait_for([&] { return !events_of(victim, "tick.said").empty(); }, 10s));
   const auto killed_at = std::chrono::steady_clock::now();
   node(victim).kill9();
   // Another node takes over within the lease plus a tick.
@@ -251,11 +327,17 @@ TEST_F(cluster_test, a_schedule_trigger_moves_when_its_owner_dies) {
   // The victim comes back; no instant was fired twice anywhere.
   ASSERT_TRUE(node(victim).restart());
   std::map<std::string, int> fired;
+  std::map<std::string, std::string> where;
   for (size_t i = 0; i < 3; ++i)
-    for (const auto& e : events_of(i, "tick.said"))
-      ++fired[e["data"]["at"].get<std::string>()];
+    for (const auto& e : events_of(i, "tick.said")) {
+      const auto at = e["data"]["at"].get<std::string>();
+      ++fired[at];
+      where[at] += " n" + std::to_string(i + 1) + "/seq " +
+                   std::to_string(e["seq"].get<uint64_t>()) + "/task " +
+                   e.value("origin", json::object()).dump();
+    }
   for (const auto& [at, n] : fired)
-    EXPECT_EQ(n, 1) << at << " fired " << n << " times";
+    EXPECT_EQ(n, 1) << at << " fired " << n << " times:" << where[at];
   EXPECT_GE(fired.size(), 4u);
 }
 

@@ -180,15 +180,15 @@ int run_daemon(const daemon_config& cfg) {
       spdlog::error("{}", runtime::describe(local_key.error()).message);
       return 2;
     }
-    auto key = cluster::shared_cluster_value(*cluster_opts, "jwt-key",
-                                             *local_key);
+    auto key =
+        cluster::shared_cluster_value(*cluster_opts, "jwt-key", *local_key);
     auto secret = cluster::shared_cluster_value(
         *cluster_opts, "node-secret", runtime::auth::random_token(32));
     if (!key || !secret) {
-      spdlog::error("cluster {}: etcd ({}) does not answer: {}", cfg.cluster,
-                    cfg.etcd.front(),
-                    runtime::describe(key ? secret.error() : key.error())
-                        .message);
+      spdlog::error(
+          "cluster {}: etcd ({}) does not answer: {}", cfg.cluster,
+          cfg.etcd.front(),
+          runtime::describe(key ? secret.error() : key.error()).message);
       return 1;
     }
     aopts.signing_key = std::move(*key);
@@ -228,6 +228,21 @@ int run_daemon(const daemon_config& cfg) {
 
     actors::node_options nopts;
     nopts.node_id = *node_id;
+    // The peer link (DESIGN §6): published on the node port below; the
+    // registry is its endpoint, so streams get other nodes' events.
+    cluster::basp_link_options lopts;
+    lopts.self = *node_id;
+    lopts.secret =
+        node_secret.empty() ? runtime::auth::random_token(32) : node_secret;
+    auto link = cluster::spawn_basp_link(sys, lopts);
+    // Stopped on every way out of this block, before the actor system.
+    struct exit_at_scope_end {
+      caf::actor actor;
+      ~exit_at_scope_end() {
+        caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+      }
+    } link_guard{caf::actor_cast<caf::actor>(link)};
+    nopts.peer_link = link;
     nopts.retention = cfg.retention;
     nopts.retention_tuning.interval = cfg.retention_interval;
     // Retention holds what enabled subscriptions have not delivered; the
@@ -277,22 +292,10 @@ int run_daemon(const daemon_config& cfg) {
       return 1;
     }
 
-    // The CAF node port (DESIGN §6): the peer link is what is published
-    // there; a peer is heard only after a hello with the cluster's secret.
-    cluster::basp_link_options lopts;
-    lopts.self = *node_id;
-    lopts.secret = node_secret.empty() ? runtime::auth::random_token(32)
-                                       : node_secret;
-    auto link = cluster::spawn_basp_link(sys, lopts);
-    // Stopped on every way out of this block, before the actor system.
-    struct exit_at_scope_end {
-      caf::actor actor;
-      ~exit_at_scope_end() {
-        caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
-      }
-    } link_guard{caf::actor_cast<caf::actor>(link)};
-    auto node_port =
-        sys.middleman().publish(link, cfg.node_port, cfg.node_host.c_str(), true);
+    // The CAF node port: the peer link is what is published there; a peer
+    // is heard only after a hello with the cluster's secret.
+    auto node_port = sys.middleman().publish(link, cfg.node_port,
+                                             cfg.node_host.c_str(), true);
     if (!node_port) {
       spdlog::error("cannot open the node port {}:{}: {}", cfg.node_host,
                     cfg.node_port, caf::to_string(node_port.error()));
@@ -396,14 +399,13 @@ int run_daemon(const daemon_config& cfg) {
                                     now ? now->value : std::string{},
                                     now ? now->version : uint64_t{0});
                    });
-    followers->add({"topic/", "subscription/"},
-                   [d = *deliveries](
-                       const std::string& key,
-                       const std::optional<protocol::definition>& now) {
-                     caf::anon_send(d, delivery::apply_atom_v, key,
-                                    now.has_value(),
-                                    now ? now->value : std::string{});
-                   });
+    followers->add(
+        {"topic/", "subscription/"},
+        [d = *deliveries](const std::string& key,
+                          const std::optional<protocol::definition>& now) {
+          caf::anon_send(d, delivery::apply_atom_v, key, now.has_value(),
+                         now ? now->value : std::string{});
+        });
     // Before the writer stops. Runs first (a run cut here resumes after the
     // restart); then the hub, which stores the disconnects of listeners
     // still connected.
@@ -634,7 +636,8 @@ int run_daemon(const daemon_config& cfg) {
       // Leave before the work stops: the others take this node's triggers
       // and subscriptions over at once instead of after its lease.
       caf::scoped_actor leaver{sys};
-      leaver->request(coordinator, std::chrono::seconds{3}, cluster::leave_atom_v)
+      leaver
+          ->request(coordinator, std::chrono::seconds{3}, cluster::leave_atom_v)
           .receive([](const cluster::membership&) {},
                    [](const caf::error& err) {
                      spdlog::warn("cluster: leaving failed: {}",
