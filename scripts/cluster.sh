@@ -63,9 +63,10 @@ for i in $(seq 1 "$count"); do
     kill -0 "${pids[-1]}" 2>/dev/null || { echo "cluster.sh: n$i exited; see $dir/n$i.log" >&2; exit 1; }
     sleep 0.1
   done
-  echo "n$i        http://127.0.0.1:$http   node port $node   token $dir/n$i/admin.token   (log $dir/n$i.log)"
+  echo "n$i        http://127.0.0.1:$http   node port $node   (log $dir/n$i.log)"
 done
 echo
+echo "admin token (valid on every node): $dir/n1/admin.token"
 echo "try:  curl -s -H \"Authorization: Bearer \$(cat $dir/n1/admin.token)\" localhost:8470/api/v1/nodes"
 echo "Ctrl-C stops the cluster."
 wait -n "${pids[@]}" || true
