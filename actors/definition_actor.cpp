@@ -118,9 +118,10 @@ void apply_next(definitions_pointer self) {
             apply_next(self);
           },
           [self](caf::error& err) {
-            // The writer failed (the store is failing or stopping): the
-            // record stays first and is tried again by the next record or
-            // resync; a waiting caller hears of it now.
+            // The writer failed (the store is failing or stopping): this
+            // node skips the record until its next start brings the store
+            // in step again (sync_with_cluster); a waiting caller hears of
+            // it now.
             auto& st = self->state;
             st.applying = false;
             const auto rev = st.backlog.front().revision;
