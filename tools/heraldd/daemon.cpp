@@ -23,6 +23,7 @@
 #include "actors/cluster/basp_link.hpp"
 #include "actors/cluster/etcd_coordinator.hpp"
 #include "actors/cluster/etcd_definitions.hpp"
+#include "actors/session_actor.hpp"
 #include "actors/cluster/local_coordinator.hpp"
 #include "actors/cluster/type_ids.hpp"
 #include "actors/definition_actor.hpp"
@@ -283,6 +284,20 @@ int run_daemon(const daemon_config& cfg) {
     lopts.self = *node_id;
     lopts.secret = node_secret.empty() ? runtime::auth::random_token(32)
                                        : node_secret;
+    // Client logins (tools/client, heraldctl) come through the same port:
+    // the credential is resolved once, here, and the answer is a session
+    // bound to its identity (DESIGN §6 "Remote actor clients").
+    lopts.login = [&sys, handles, auth = *auth](const std::string& credential)
+        -> caf::expected<caf::actor> {
+      const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+      auto who = auth->resolve(credential, now_s);
+      if (!who)
+        return std::move(who.error());
+      return caf::actor_cast<caf::actor>(actors::spawn_session(
+          sys, handles, handles.definitions, std::move(who->who)));
+    };
     auto link = cluster::spawn_basp_link(sys, lopts);
     // Stopped on every way out of this block, before the actor system.
     struct exit_at_scope_end {
