@@ -110,8 +110,7 @@ struct basp_link_options {
   /// credential to a session actor bound to its identity. Called on the
   /// link's thread: must not block (auth_service::resolve is in-memory).
   /// Unset: every login is refused with runtime::errc::unavailable.
-  std::function<caf::expected<caf::actor>(const std::string& credential)>
-      login;
+  std::function<caf::expected<caf::actor>(const std::string& credential)> login;
 };
 
 /// peer_link + membership_listener + the messages between link actors.
@@ -141,15 +140,13 @@ struct basp_link_options {
 ///   A client logs in (protocol::login_port): answers what opts.login
 ///   answers, a session actor bound to the credential's identity. Errors:
 ///   runtime::errc::unauthorized, runtime::errc::unavailable (no login).
-using basp_link_actor =
-    peer_link::extend<caf::reacts_to<view_atom, membership>,
-                      caf::replies_to<link_hello_atom, std::string, std::string,
-                                      caf::actor>::with<std::string>,
-                      caf::reacts_to<link_recv_atom, std::string, std::string>,
-                      caf::reacts_to<link_bye_atom>,
-                      caf::reacts_to<link_retry_atom>,
-                      caf::replies_to<protocol::login_atom,
-                                      std::string>::with<caf::actor>>;
+using basp_link_actor = peer_link::extend<
+    caf::reacts_to<view_atom, membership>,
+    caf::replies_to<link_hello_atom, std::string, std::string,
+                    caf::actor>::with<std::string>,
+    caf::reacts_to<link_recv_atom, std::string, std::string>,
+    caf::reacts_to<link_bye_atom>, caf::reacts_to<link_retry_atom>,
+    caf::replies_to<protocol::login_atom, std::string>::with<caf::actor>>;
 
 /// Spawns the link of node `opts.self`. The caller publishes it on the node
 /// port (`sys.middleman().publish(link, port, host)` with this typed

@@ -38,13 +38,14 @@ protected:
   }
 
   child_process ctl(std::vector<std::string> args) {
-    std::vector<std::string> argv = {HERALDCTL_PATH, "--node",
-                                     "127.0.0.1:" +
-                                         std::to_string(node().node_port()),
-                                     "--http",
-                                     "127.0.0.1:" +
-                                         std::to_string(node().http_port()),
-                                     "--token", node().admin_token()};
+    std::vector<std::string> argv = {
+        HERALDCTL_PATH,
+        "--node",
+        "127.0.0.1:" + std::to_string(node().node_port()),
+        "--http",
+        "127.0.0.1:" + std::to_string(node().http_port()),
+        "--token",
+        node().admin_token()};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_process(argv, node().work_dir());
   }
@@ -60,8 +61,8 @@ TEST_F(client_test, bad_token_is_refused) {
 TEST_F(client_test, publish_then_query_round_trip) {
   auto conn = client::connection::connect(opts(node().admin_token()));
   ASSERT_TRUE(conn) << runtime::describe(conn.error()).message;
-  auto acks = conn->publish({event("client.rt.a", "rt-1"),
-                             event("client.rt.b", "rt-2")});
+  auto acks = conn->publish(
+      {event("client.rt.a", "rt-1"), event("client.rt.b", "rt-2")});
   ASSERT_TRUE(acks) << runtime::describe(acks.error()).message;
   ASSERT_EQ(acks->size(), 2u);
   EXPECT_EQ((*acks)[0].id, "rt-1");
@@ -132,10 +133,10 @@ TEST_F(client_test, subscriber_receives_published_event_and_resumes_by_seq) {
 }
 
 TEST_F(client_test, docs_example_runs) {
-  auto c = run_process({CLIENT_EXAMPLE_PATH, "127.0.0.1",
-                        std::to_string(node().node_port()),
-                        node().admin_token()},
-                       node().work_dir());
+  auto c =
+      run_process({CLIENT_EXAMPLE_PATH, "127.0.0.1",
+                   std::to_string(node().node_port()), node().admin_token()},
+                  node().work_dir());
   ASSERT_EQ(c.status, 0) << c.stderr_text();
   auto out = c.stdout_text();
   EXPECT_NE(out.find("published example-1 seq="), std::string::npos) << out;
@@ -159,8 +160,8 @@ TEST_F(client_test, heraldctl_status_and_nodes) {
 }
 
 TEST_F(client_test, heraldctl_token_from_data_dir) {
-  auto c = run_process({HERALDCTL_PATH, "--data-dir", node().data_dir().string(),
-                        "--json", "status"},
+  auto c = run_process({HERALDCTL_PATH, "--data-dir",
+                        node().data_dir().string(), "--json", "status"},
                        node().work_dir());
   ASSERT_EQ(c.status, 0) << c.stderr_text();
   EXPECT_EQ(json::parse(c.stdout_text())["login"], "ok");
@@ -188,9 +189,7 @@ TEST_F(client_test, heraldctl_events_publish_query_and_tail) {
                  "ctl.tail", "--count", "1", "--for", "20"},
                 node().work_dir());
   ASSERT_TRUE(wait_for(
-      [&] {
-        return tail.stderr_text().find("tailing") != std::string::npos;
-      },
+      [&] { return tail.stderr_text().find("tailing") != std::string::npos; },
       10s))
       << tail.stderr_text();
   auto p2 = ctl({"events", "publish", "--name", "ctl.tail", "--data", "{}"});
@@ -221,11 +220,11 @@ TEST_F(client_test, heraldctl_exit_codes) {
   EXPECT_EQ(unknown.status, 3) << unknown.stderr_text();
   EXPECT_NE(unknown.stderr_text().find("not_found"), std::string::npos)
       << unknown.stderr_text();
-  auto bad_token = run_process(
-      {HERALDCTL_PATH, "--node",
-       "127.0.0.1:" + std::to_string(node().node_port()), "--token", "nope",
-       "events", "query"},
-      node().work_dir());
+  auto bad_token =
+      run_process({HERALDCTL_PATH, "--node",
+                   "127.0.0.1:" + std::to_string(node().node_port()), "--token",
+                   "nope", "events", "query"},
+                  node().work_dir());
   EXPECT_EQ(bad_token.status, 3) << bad_token.stderr_text();
   EXPECT_NE(bad_token.stderr_text().find("hint:"), std::string::npos);
   auto actors = ctl({"actors"});

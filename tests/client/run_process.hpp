@@ -40,8 +40,8 @@ struct child_process {
     if (pid < 0)
       return status;
     int ws = 0;
-    bool done = wait_for(
-        [&] { return waitpid(pid, &ws, WNOHANG) == pid; }, deadline);
+    bool done =
+        wait_for([&] { return waitpid(pid, &ws, WNOHANG) == pid; }, deadline);
     if (!done) {
       ::kill(pid, SIGKILL);
       waitpid(pid, &ws, 0);
@@ -62,7 +62,8 @@ struct child_process {
 };
 
 /// Starts `argv` with stdout/stderr to fresh files under `dir`.
-inline void start_process(child_process& c, const std::vector<std::string>& argv,
+inline void start_process(child_process& c,
+                          const std::vector<std::string>& argv,
                           const std::filesystem::path& dir) {
   static int n = 0;
   ++n;

@@ -112,7 +112,9 @@ struct connection::impl {
 };
 
 struct subscription::state {
-  std::shared_ptr<connection::impl> conn;
+  /// The connection's actor system outlives every subscription of it.
+  std::shared_ptr<void> keep_alive;
+  protocol::session_actor session;
   std::string id;
   caf::actor subscriber;
   std::shared_ptr<progress> seen;
@@ -120,7 +122,7 @@ struct subscription::state {
   void cancel() {
     if (!subscriber)
       return;
-    caf::anon_send(conn->session, protocol::unsubscribe_atom::value, id);
+    caf::anon_send(session, protocol::unsubscribe_atom::value, id);
     caf::anon_send_exit(subscriber, caf::exit_reason::user_shutdown);
     subscriber = nullptr;
   }
@@ -191,8 +193,7 @@ caf::expected<v1::Event> connection::fetch(const std::string& id) {
 
 namespace {
 
-caf::expected<protocol::subscribe_spec>
-spec_of(const subscribe_options& opts) {
+caf::expected<protocol::subscribe_spec> spec_of(const subscribe_options& opts) {
   protocol::subscribe_spec spec;
   spec.id = random_id();
   spec.name = opts.name;
@@ -233,7 +234,8 @@ caf::expected<subscription> connection::subscribe(const subscribe_options& opts,
   if (!spec)
     return std::move(spec.error());
   auto st = std::make_shared<subscription::state>();
-  st->conn = impl_;
+  st->keep_alive = impl_;
+  st->session = impl_->session;
   st->id = spec->id;
   st->seen = std::make_shared<progress>();
   st->subscriber = impl_->sys->spawn(subscriber, callback, st->seen);
@@ -283,8 +285,7 @@ caf::expected<subscription> connection::subscribe(const subscribe_options& opts,
   return out;
 }
 
-caf::expected<protocol::definition>
-connection::get(const std::string& key) {
+caf::expected<protocol::definition> connection::get(const std::string& key) {
   return impl_->ask<protocol::definition>(protocol::get_atom::value, key);
 }
 
@@ -294,8 +295,12 @@ connection::list(const std::string& prefix) {
       protocol::list_atom::value, prefix);
 }
 
-protocol::session_actor connection::session() const { return impl_->session; }
+protocol::session_actor connection::session() const {
+  return impl_->session;
+}
 
-caf::actor_system& connection::system() const { return *impl_->sys; }
+caf::actor_system& connection::system() const {
+  return *impl_->sys;
+}
 
 } // namespace herald::client

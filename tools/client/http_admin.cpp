@@ -41,8 +41,8 @@ caf::expected<http_reply> http_admin::request(const std::string& method,
   stream.connect(found, ec);
   if (ec)
     return fail(ec);
-  http::request<http::string_body> req{
-      http::string_to_verb(method), target, 11};
+  http::request<http::string_body> req{http::string_to_verb(method), target,
+                                       11};
   req.set(http::field::host, host_);
   req.set(http::field::user_agent, "herald-client");
   if (!token_.empty())

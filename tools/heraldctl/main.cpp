@@ -4,6 +4,7 @@
 // API (docs/CLIENT.md says which).
 
 #include <atomic>
+#include <cctype>
 #include <condition_variable>
 #include <csignal>
 #include <cstdlib>
@@ -79,8 +80,8 @@ std::optional<std::string> read_file(const std::filesystem::path& p) {
 /// --token, $HERALD_TOKEN, DIR/admin.token. Returns an exit code on error.
 std::optional<int> resolve(context& c) {
   if (!c.data_dir.empty()) {
-    if (auto ports = read_file(std::filesystem::path{c.data_dir} /
-                               "ports.json")) {
+    if (auto ports =
+            read_file(std::filesystem::path{c.data_dir} / "ports.json")) {
       auto j = json::parse(*ports, nullptr, false);
       if (j.is_object()) {
         if (j.value("node", 0) > 0)
@@ -153,9 +154,8 @@ int http_list(const context& c, const std::string& path, const std::string& key,
     return exit_ok;
   }
   auto body = json::parse(r->body, nullptr, false);
-  print_table(body.is_object() && body.contains(key) ? body[key]
-                                                     : json::array(),
-              cols);
+  print_table(
+      body.is_object() && body.contains(key) ? body[key] : json::array(), cols);
   return exit_ok;
 }
 
@@ -183,7 +183,9 @@ int http_call(const context& c, const std::string& method,
 
 // -- CAF-backed commands ----------------------------------------------------
 
-json event_json(const v1::Event& ev) { return runtime::to_native_json(ev); }
+json event_json(const v1::Event& ev) {
+  return runtime::to_native_json(ev);
+}
 
 json event_row(const v1::Event& ev) {
   return {{"seq", ev.seq()},
@@ -193,9 +195,11 @@ json event_row(const v1::Event& ev) {
           {"id", ev.id()}};
 }
 
-const std::vector<column> event_cols = {
-    {"seq", "seq"}, {"time", "time"}, {"name", "name"},
-    {"source", "source"}, {"id", "id"}};
+const std::vector<column> event_cols = {{"seq", "seq"},
+                                        {"time", "time"},
+                                        {"name", "name"},
+                                        {"source", "source"},
+                                        {"id", "id"}};
 
 struct query_flags {
   std::string name, source, tenant, user, scope, filter, since, until, after;
@@ -365,9 +369,9 @@ int events_tail(const context& c, const client::subscribe_options& o,
   std::cerr << "tailing (subscription " << sub->id() << ")" << std::endl;
   std::signal(SIGINT, [](int) { interrupted = true; });
   std::signal(SIGTERM, [](int) { interrupted = true; });
-  const auto until = for_s > 0 ? std::chrono::steady_clock::now() +
-                                     std::chrono::seconds(for_s)
-                               : std::chrono::steady_clock::time_point::max();
+  const auto until =
+      for_s > 0 ? std::chrono::steady_clock::now() + std::chrono::seconds(for_s)
+                : std::chrono::steady_clock::time_point::max();
   std::unique_lock<std::mutex> lock{mx};
   while (!interrupted && (count == 0 || seen < count) &&
          std::chrono::steady_clock::now() < until)
@@ -388,7 +392,8 @@ int config_get(const context& c, const std::string& key) {
   auto value = json::parse(def->value, nullptr, false);
   if (c.json_out) {
     std::cout << json{{"key", key},
-                      {"value", value.is_discarded() ? json(def->value) : value},
+                      {"value",
+                       value.is_discarded() ? json(def->value) : value},
                       {"version", def->version}}
                      .dump()
               << "\n";
@@ -462,8 +467,10 @@ int run(int argc, char** argv) {
   app.footer(exit_codes_help);
   app.require_subcommand(1);
   context c;
-  app.add_option("--node", c.node, "node port HOST:PORT (default 127.0.0.1:8471)");
-  app.add_option("--http", c.http, "HTTP API HOST:PORT (default 127.0.0.1:8470)");
+  app.add_option("--node", c.node,
+                 "node port HOST:PORT (default 127.0.0.1:8471)");
+  app.add_option("--http", c.http,
+                 "HTTP API HOST:PORT (default 127.0.0.1:8470)");
   app.add_option("--token", c.token, "bearer token (else $HERALD_TOKEN)");
   app.add_option("--data-dir", c.data_dir,
                  "a node's data dir: its admin.token and ports.json");
@@ -483,8 +490,11 @@ int run(int argc, char** argv) {
      [&] { return status(c); });
   on(app.add_subcommand("nodes", "the cluster's nodes"), [&] {
     return http_list(c, "/api/v1/nodes", "nodes",
-                     {{"id", "id"}, {"address", "address"}, {"state", "state"},
-                      {"self", "self"}, {"last_seen", "last seen"}});
+                     {{"id", "id"},
+                      {"address", "address"},
+                      {"state", "state"},
+                      {"self", "self"},
+                      {"last_seen", "last seen"}});
   });
   on(app.add_subcommand("actors", "actors and mailbox depths (not available "
                                   "yet)"),
@@ -556,8 +566,11 @@ int run(int argc, char** argv) {
   trg->require_subcommand(1);
   on(trg->add_subcommand("list", "every trigger"), [&] {
     return http_list(c, "/api/v1/triggers", "triggers",
-                     {{"id", "id"}, {"type", "type"}, {"workflow", "workflow"},
-                      {"enabled", "enabled"}, {"version", "version"}});
+                     {{"id", "id"},
+                      {"type", "type"},
+                      {"workflow", "workflow"},
+                      {"enabled", "enabled"},
+                      {"version", "version"}});
   });
   for (auto verb : {"show", "enable", "disable", "fire", "preview"}) {
     auto* s = trg->add_subcommand(verb, std::string{verb} + " a trigger");
@@ -578,9 +591,9 @@ int run(int argc, char** argv) {
   auto* wf = app.add_subcommand("workflows", "list, show, run");
   wf->require_subcommand(1);
   on(wf->add_subcommand("list", "every workflow"), [&] {
-    return http_list(c, "/api/v1/workflows", "workflows",
-                     {{"id", "id"}, {"version", "version"},
-                      {"description", "description"}});
+    return http_list(
+        c, "/api/v1/workflows", "workflows",
+        {{"id", "id"}, {"version", "version"}, {"description", "description"}});
   });
   auto* wshow = wf->add_subcommand("show", "one workflow");
   id_of(wshow, id, "workflow id");
@@ -598,8 +611,10 @@ int run(int argc, char** argv) {
   tasks->require_subcommand(1);
   on(tasks->add_subcommand("list", "recent tasks"), [&] {
     return http_list(c, "/api/v1/tasks", "tasks",
-                     {{"id", "id"}, {"workflow_id", "workflow"},
-                      {"state", "state"}, {"started", "started"},
+                     {{"id", "id"},
+                      {"workflow_id", "workflow"},
+                      {"state", "state"},
+                      {"started", "started"},
                       {"ended", "ended"}});
   });
   auto* tshow = tasks->add_subcommand("show", "one task");
@@ -614,9 +629,9 @@ int run(int argc, char** argv) {
   });
 
   on(app.add_subcommand("listeners", "connected listeners"), [&] {
-    return http_list(c, "/api/v1/listeners", "listeners",
-                     {{"id", "id"}, {"user", "user"},
-                      {"connected", "connected"}});
+    return http_list(
+        c, "/api/v1/listeners", "listeners",
+        {{"id", "id"}, {"user", "user"}, {"connected", "connected"}});
   });
 
   // subscriptions and dead letters
@@ -624,8 +639,11 @@ int run(int argc, char** argv) {
   subs->require_subcommand(1);
   on(subs->add_subcommand("list", "every subscription"), [&] {
     return http_list(c, "/api/v1/subscriptions", "subscriptions",
-                     {{"id", "id"}, {"topic", "topic"}, {"state", "state"},
-                      {"cursor_seq", "cursor"}, {"enabled", "enabled"}});
+                     {{"id", "id"},
+                      {"topic", "topic"},
+                      {"state", "state"},
+                      {"cursor_seq", "cursor"},
+                      {"enabled", "enabled"}});
   });
   for (auto verb : {"show", "pause", "resume"}) {
     auto* s = subs->add_subcommand(verb, std::string{verb} + " a subscription");
@@ -642,12 +660,13 @@ int run(int argc, char** argv) {
   auto* dlist = dlq->add_subcommand("list", "dead letters");
   id_of(dlist, id, "subscription id");
   on(dlist, [&] {
-    return http_list(c,
-                     "/api/v1/subscriptions/" + url_encode(id) +
-                         "/dead-letters",
-                     "dead_letters",
-                     {{"event_id", "event"}, {"seq", "seq"},
-                      {"reason", "reason"}, {"attempts", "attempts"}});
+    return http_list(
+        c, "/api/v1/subscriptions/" + url_encode(id) + "/dead-letters",
+        "dead_letters",
+        {{"event_id", "event"},
+         {"seq", "seq"},
+         {"reason", "reason"},
+         {"attempts", "attempts"}});
   });
   std::vector<std::string> redrive_ids;
   auto* dredrive = dlq->add_subcommand("redrive", "deliver dead letters again");
@@ -687,13 +706,15 @@ int run(int argc, char** argv) {
   });
 
   on(app.add_subcommand("users", "users (admin)"), [&] {
-    return http_list(c, "/api/v1/users", "users",
-                     {{"name", "name"}, {"roles", "roles"},
-                      {"groups", "groups"}});
+    return http_list(
+        c, "/api/v1/users", "users",
+        {{"name", "name"}, {"roles", "roles"}, {"groups", "groups"}});
   });
   on(app.add_subcommand("tokens", "service tokens (admin)"), [&] {
     return http_list(c, "/api/v1/tokens", "tokens",
-                     {{"id", "id"}, {"name", "name"}, {"roles", "roles"},
+                     {{"id", "id"},
+                      {"name", "name"},
+                      {"roles", "roles"},
                       {"created", "created"}});
   });
 
@@ -716,4 +737,6 @@ int run(int argc, char** argv) {
 
 } // namespace herald::heraldctl
 
-int main(int argc, char** argv) { return herald::heraldctl::run(argc, argv); }
+int main(int argc, char** argv) {
+  return herald::heraldctl::run(argc, argv);
+}

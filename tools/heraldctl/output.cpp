@@ -1,6 +1,7 @@
 #include "tools/heraldctl/output.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <iostream>
 
 #include "runtime/errc.hpp"
@@ -110,8 +111,7 @@ int report(const client::http_reply& reply) {
   std::string message = reply.body;
   std::string field;
   auto body = nlohmann::json::parse(reply.body, nullptr, false);
-  if (body.is_object() && body.contains("error") &&
-      body["error"].is_object()) {
+  if (body.is_object() && body.contains("error") && body["error"].is_object()) {
     auto& e = body["error"];
     code = e.value("code", code);
     message = e.value("message", message);

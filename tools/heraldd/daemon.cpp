@@ -23,7 +23,6 @@
 #include "actors/cluster/basp_link.hpp"
 #include "actors/cluster/etcd_coordinator.hpp"
 #include "actors/cluster/etcd_definitions.hpp"
-#include "actors/session_actor.hpp"
 #include "actors/cluster/local_coordinator.hpp"
 #include "actors/cluster/type_ids.hpp"
 #include "actors/definition_actor.hpp"
@@ -31,6 +30,7 @@
 #include "actors/node.hpp"
 #include "actors/node_tracker_actor.hpp"
 #include "actors/protocol/type_ids.hpp"
+#include "actors/session_actor.hpp"
 #include "runtime/auth.hpp"
 #include "runtime/event_codec.hpp"
 #include "runtime/time_format.hpp"
@@ -287,11 +287,13 @@ int run_daemon(const daemon_config& cfg) {
     // Client logins (tools/client, heraldctl) come through the same port:
     // the credential is resolved once, here, and the answer is a session
     // bound to its identity (DESIGN §6 "Remote actor clients").
-    lopts.login = [&sys, handles, auth = *auth](const std::string& credential)
+    lopts.login = [&sys, handles, auth = *auth](
+                      const std::string& credential)
         -> caf::expected<caf::actor> {
-      const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+      const auto now_s =
+          std::chrono::duration_cast<std::chrono::seconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count();
       auto who = auth->resolve(credential, now_s);
       if (!who)
         return std::move(who.error());

@@ -68,7 +68,8 @@ int main(int argc, char** argv) {
 
   {
     std::unique_lock<std::mutex> lock{mx};
-    if (!cv.wait_for(lock, std::chrono::seconds(10), [&] { return received; })) {
+    if (!cv.wait_for(lock, std::chrono::seconds(10),
+                     [&] { return received; })) {
       std::cerr << "error: no event within 10 s\n";
       return 1;
     }
