@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "actors/cluster/etcd_client.hpp"
 #include "actors/cluster/etcd_definitions.hpp"
