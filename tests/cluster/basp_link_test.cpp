@@ -577,8 +577,8 @@ TEST_F(basp_link_test, a_client_logs_in_through_the_login_function) {
   protocol::add_message_types(cfg);
   caf::actor_system client{cfg};
   auto login = [&](uint16_t port, const std::string& credential) {
-    auto at = client.middleman().remote_actor<protocol::login_port>(
-        "127.0.0.1", port);
+    auto at = client.middleman().remote_actor<protocol::login_port>("127.0.0.1",
+                                                                    port);
     EXPECT_TRUE(at) << caf::to_string(at.error());
     caf::expected<caf::actor> out{caf::error{}};
     caf::scoped_actor self{client};
