@@ -23,14 +23,19 @@ using login_atom = caf::atom_constant<caf::atom("hlogin")>;
 
 /// The client's view of the node port.
 ///
-/// - `(login_atom, std::string credential) -> caf::actor`
+/// - `(login_atom, std::string credential, caf::actor owner) -> caf::actor`
 ///   Resolves `credential` (a login JWT or a service token) and answers a
 ///   session_actor (interfaces.hpp; sent as an untyped handle because CAF
 ///   0.17 serialises only named types: actor_cast it) bound to the identity
-///   the credential proved; no later message names an identity. Errors:
+///   the credential proved; no later message names an identity. `owner` is
+///   the client's actor that lives as long as its connection: reserved so
+///   the node can end the session when it goes down (not enforced yet: a
+///   client ends its session with an exit message on a clean disconnect,
+///   and the node ends the rest at shutdown). It never decides the
+///   identity; null is accepted. Errors:
 ///   runtime::errc::unauthorized (bad or expired credential),
 ///   runtime::errc::unavailable (the node takes no logins).
 using login_port = caf::typed_actor<
-    caf::replies_to<login_atom, std::string>::with<caf::actor>>;
+    caf::replies_to<login_atom, std::string, caf::actor>::with<caf::actor>>;
 
 } // namespace herald::protocol

@@ -80,6 +80,8 @@ TEST_F(client_test, publish_then_query_round_trip) {
   auto none = conn->fetch("no-such-id");
   ASSERT_FALSE(none);
   EXPECT_EQ(runtime::describe(none.error()).code, runtime::errc::not_found);
+  // A client still connected does not hold the node's shutdown up.
+  EXPECT_EQ(node().stop(), 0) << node().output();
 }
 
 TEST_F(client_test, subscriber_receives_published_event_and_resumes_by_seq) {
@@ -143,6 +145,8 @@ TEST_F(client_test, docs_example_runs) {
   EXPECT_NE(out.find("received example.greeting seq="), std::string::npos)
       << out;
   EXPECT_NE(out.find("queried 1 event(s)"), std::string::npos) << out;
+  // Its session ended with its connection; the node stops cleanly.
+  EXPECT_EQ(node().stop(), 0) << node().output();
 }
 
 TEST_F(client_test, heraldctl_status_and_nodes) {

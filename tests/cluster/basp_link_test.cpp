@@ -564,7 +564,8 @@ TEST_F(basp_link_test, a_client_logs_in_through_the_login_function) {
   auto& a = start("a");
   nodes_.push_back(std::make_unique<test_node>(
       "b", "s3cret", 0,
-      [&](const std::string& credential) -> caf::expected<caf::actor> {
+      [&](const std::string& credential,
+          const caf::actor&) -> caf::expected<caf::actor> {
         if (credential != "good")
           return runtime::make_api_error(runtime::errc::unauthorized, "no");
         return session_given;
@@ -582,7 +583,8 @@ TEST_F(basp_link_test, a_client_logs_in_through_the_login_function) {
     EXPECT_TRUE(at) << caf::to_string(at.error());
     caf::expected<caf::actor> out{caf::error{}};
     caf::scoped_actor self{client};
-    self->request(*at, deadline, protocol::login_atom::value, credential)
+    self->request(*at, deadline, protocol::login_atom::value, credential,
+                  caf::actor{})
         .receive([&](caf::actor& x) { out = std::move(x); },
                  [&](caf::error& err) { out = std::move(err); });
     return out;

@@ -89,13 +89,23 @@ struct connection::impl {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
   protocol::session_actor session;
+  /// Lives as long as the connection: the node ends the session when it
+  /// goes down or its connection is lost (protocol/login.hpp).
+  caf::actor owner;
   std::chrono::milliseconds timeout{5000};
 
   ~impl() {
     // The session is the node's; dropping the handle is enough. The system's
     // destructor waits for local actors (subscribers are exited by their
     // subscriptions, which hold this impl).
+    // A clean disconnect ends the session on the node; a lost client's
+    // session lives until the node stops (docs/CLIENT.md).
+    if (session)
+      caf::anon_send_exit(session, caf::exit_reason::user_shutdown);
     session = nullptr;
+    if (owner)
+      caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
+    owner = nullptr;
     sys.reset();
   }
 
@@ -159,9 +169,14 @@ caf::expected<connection> connection::connect(const connect_options& opts) {
                        std::to_string(opts.port) + ": " +
                        caf::to_string(port.error()) +
                        " (check --node HOST:PORT)");
+  st->owner = st->sys->spawn([]() -> caf::behavior {
+    // Nothing to do but exist; any message is dropped.
+    return {[](const std::string&) {}};
+  });
   caf::scoped_actor self{*st->sys};
   caf::error err;
-  self->request(*port, opts.timeout, protocol::login_atom::value, opts.token)
+  self->request(*port, opts.timeout, protocol::login_atom::value, opts.token,
+                st->owner)
       .receive(
           [&](caf::actor& session) {
             st->session = caf::actor_cast<protocol::session_actor>(session);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <future>
+#include <mutex>
 #include <thread>
 #include <unistd.h>
 
@@ -47,6 +48,33 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr auto drain_bound = std::chrono::seconds{10};
+
+/// The sessions handed to clients, so shutdown can end those whose client is
+/// still connected (the system's destructor waits for every actor).
+/// Thread-safe: logins run on the link's thread, end_all() on main's.
+class client_sessions {
+public:
+  void add(const caf::actor& session) {
+    std::lock_guard<std::mutex> guard{mx_};
+    // Forget sessions that ended, so the list stays as long as the live ones.
+    std::erase_if(live_, [](const caf::actor_addr& a) {
+      return !caf::actor_cast<caf::actor>(a);
+    });
+    live_.push_back(session.address());
+  }
+
+  void end_all() {
+    std::lock_guard<std::mutex> guard{mx_};
+    for (auto& a : live_)
+      if (auto s = caf::actor_cast<caf::actor>(a))
+        caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
+    live_.clear();
+  }
+
+private:
+  std::mutex mx_;
+  std::vector<caf::actor_addr> live_;
+};
 
 /// Writes `text` to `path` atomically: a temp file, fsync, rename, fsync of
 /// the directory. Readers see the old file or the whole new one.
@@ -287,8 +315,9 @@ int run_daemon(const daemon_config& cfg) {
     // Client logins (tools/client, heraldctl) come through the same port:
     // the credential is resolved once, here, and the answer is a session
     // bound to its identity (DESIGN §6 "Remote actor clients").
-    lopts.login = [&sys, handles, auth = *auth](
-                      const std::string& credential)
+    auto sessions = std::make_shared<client_sessions>();
+    lopts.login = [&sys, handles, sessions, auth = *auth](
+                      const std::string& credential, const caf::actor& /*owner*/)
         -> caf::expected<caf::actor> {
       const auto now_s =
           std::chrono::duration_cast<std::chrono::seconds>(
@@ -297,8 +326,10 @@ int run_daemon(const daemon_config& cfg) {
       auto who = auth->resolve(credential, now_s);
       if (!who)
         return std::move(who.error());
-      return caf::actor_cast<caf::actor>(actors::spawn_session(
+      auto session = caf::actor_cast<caf::actor>(actors::spawn_session(
           sys, handles, handles.definitions, std::move(who->who)));
+      sessions->add(session);
+      return session;
     };
     auto link = cluster::spawn_basp_link(sys, lopts);
     // Stopped on every way out of this block, before the actor system.
@@ -670,6 +701,7 @@ int run_daemon(const daemon_config& cfg) {
       t.join();
     stop_automation();
     actors::stop_node(sys, handles);
+    sessions->end_all();
     sys.middleman().unpublish(caf::actor_cast<caf::actor>(link), *node_port);
   }
   store.reset();
