@@ -141,9 +141,11 @@ std::string url_encode(const std::string& s) {
 
 // -- HTTP-backed commands ---------------------------------------------------
 
-/// GET `path`; prints the array under `key` as a table of `cols`.
+/// GET `path`; prints the array under `key` as a table of `cols`, each row
+/// first passed through `flatten` when given (nested fields to columns).
 int http_list(const context& c, const std::string& path, const std::string& key,
-              const std::vector<column>& cols) {
+              const std::vector<column>& cols,
+              const std::function<json(const json&)>& flatten = {}) {
   auto r = http_of(c).get(path);
   if (!r)
     return report(r.error());
@@ -154,6 +156,9 @@ int http_list(const context& c, const std::string& path, const std::string& key,
     return exit_ok;
   }
   auto body = json::parse(r->body, nullptr, false);
+  if (flatten && body.is_object() && body.contains(key) && body[key].is_array())
+    for (auto& row : body[key])
+      row = flatten(row);
   print_table(
       body.is_object() && body.contains(key) ? body[key] : json::array(), cols);
   return exit_ok;
@@ -591,9 +596,12 @@ int run(int argc, char** argv) {
   auto* wf = app.add_subcommand("workflows", "list, show, run");
   wf->require_subcommand(1);
   on(wf->add_subcommand("list", "every workflow"), [&] {
-    return http_list(
-        c, "/api/v1/workflows", "workflows",
-        {{"id", "id"}, {"version", "version"}, {"description", "description"}});
+    return http_list(c, "/api/v1/workflows", "workflows",
+                     {{"id", "id"},
+                      {"name", "name"},
+                      {"origin", "origin"},
+                      {"version", "version"},
+                      {"valid", "valid"}});
   });
   auto* wshow = wf->add_subcommand("show", "one workflow");
   id_of(wshow, id, "workflow id");
@@ -629,9 +637,12 @@ int run(int argc, char** argv) {
   });
 
   on(app.add_subcommand("listeners", "connected listeners"), [&] {
-    return http_list(
-        c, "/api/v1/listeners", "listeners",
-        {{"id", "id"}, {"user", "user"}, {"connected", "connected"}});
+    return http_list(c, "/api/v1/listeners", "listeners",
+                     {{"id", "id"},
+                      {"handles", "handles"},
+                      {"ip", "ip"},
+                      {"connected", "connected"},
+                      {"pending", "pending"}});
   });
 
   // subscriptions and dead letters
@@ -665,8 +676,17 @@ int run(int argc, char** argv) {
         "dead_letters",
         {{"event_id", "event"},
          {"seq", "seq"},
-         {"reason", "reason"},
-         {"attempts", "attempts"}});
+         {"attempts", "attempts"},
+         {"last_attempt", "last attempt"},
+         {"last_error", "last error"}},
+        [](const json& row) {
+          json out = row;
+          if (row.contains("event") && row["event"].is_object()) {
+            out["event_id"] = row["event"].value("id", "");
+            out["seq"] = row["event"].value("seq", json());
+          }
+          return out;
+        });
   });
   std::vector<std::string> redrive_ids;
   auto* dredrive = dlq->add_subcommand("redrive", "deliver dead letters again");
