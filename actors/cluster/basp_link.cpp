@@ -433,6 +433,17 @@ basp_link_actor::behavior_type basp_link(link_pointer self,
           i = st.members.count(i->first) == 0 ? st.connecting.erase(i) : ++i;
         connect_missing(self);
       },
+      [self](protocol::login_atom, const std::string& credential,
+             const caf::actor& owner) -> caf::result<caf::actor> {
+        auto& login = self->state.opts.login;
+        if (!login)
+          return runtime::make_api_error(runtime::errc::unavailable,
+                                         "this node takes no client logins");
+        auto session = login(credential, owner);
+        if (!session)
+          return std::move(session.error());
+        return std::move(*session);
+      },
       [self](link_hello_atom, const std::string& node,
              const std::string& secret,
              const caf::actor& handle) -> caf::result<std::string> {

@@ -79,9 +79,11 @@
 // Thread-safety: an actor; talk to it with messages only.
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include <caf/actor.hpp>
+#include <caf/expected.hpp>
 #include <caf/fwd.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
@@ -89,6 +91,7 @@
 #include "actors/cluster/coordinator_actor.hpp"
 #include "actors/cluster/peer_link.hpp"
 #include "actors/cluster/type_ids.hpp"
+#include "actors/protocol/login.hpp"
 
 namespace herald::cluster {
 
@@ -103,6 +106,14 @@ struct basp_link_options {
   std::chrono::milliseconds retry_every{500};
   /// Deadline of one port probe, one middleman connect and one hello.
   std::chrono::milliseconds handshake_timeout{5000};
+  /// Client logins on the node port (protocol::login_port): resolves a
+  /// credential to a session actor bound to its identity (`owner`: see
+  /// protocol/login.hpp). Called on the
+  /// link's thread: must not block (auth_service::resolve is in-memory).
+  /// Unset: every login is refused with runtime::errc::unavailable.
+  std::function<caf::expected<caf::actor>(const std::string& credential,
+                                          const caf::actor& owner)>
+      login;
 };
 
 /// peer_link + membership_listener + the messages between link actors.
@@ -127,13 +138,21 @@ struct basp_link_options {
 ///
 /// - `(link_retry_atom) -> void`
 ///   Internal: the reconnect tick (harmless from elsewhere).
+///
+/// - `(protocol::login_atom, std::string credential, caf::actor owner)
+///    -> caf::actor`
+///   A client logs in (protocol::login_port): answers what opts.login
+///   answers, a session actor bound to the credential's identity. Errors:
+///   runtime::errc::unauthorized, runtime::errc::unavailable (no login).
 using basp_link_actor =
     peer_link::extend<caf::reacts_to<view_atom, membership>,
                       caf::replies_to<link_hello_atom, std::string, std::string,
                                       caf::actor>::with<std::string>,
                       caf::reacts_to<link_recv_atom, std::string, std::string>,
                       caf::reacts_to<link_bye_atom>,
-                      caf::reacts_to<link_retry_atom>>;
+                      caf::reacts_to<link_retry_atom>,
+                      caf::replies_to<protocol::login_atom, std::string,
+                                      caf::actor>::with<caf::actor>>;
 
 /// Spawns the link of node `opts.self`. The caller publishes it on the node
 /// port (`sys.middleman().publish(link, port, host)` with this typed

@@ -101,7 +101,8 @@ struct test_node {
   uint16_t port = 0;
   std::shared_ptr<endpoint_log> log = std::make_shared<endpoint_log>();
 
-  test_node(std::string node_id, const std::string& secret, uint16_t at = 0)
+  test_node(std::string node_id, const std::string& secret, uint16_t at = 0,
+            decltype(basp_link_options::login) login = {})
       : id(std::move(node_id)) {
     cfg.set("scheduler.max-threads", size_t{2});
     cfg.load<caf::io::middleman>();
@@ -113,6 +114,7 @@ struct test_node {
     opts.secret = secret;
     opts.retry_every = 100ms;
     opts.handshake_timeout = 2s;
+    opts.login = std::move(login);
     link = spawn_basp_link(*sys, opts);
     auto published = sys->middleman().publish(link, at, "127.0.0.1", true);
     if (!published) {
@@ -553,6 +555,54 @@ TEST_F(basp_link_test, a_member_that_does_not_answer_stalls_no_other_dial) {
   EXPECT_TRUE(a.log->wait_count("up b", 1, 1500ms));
   EXPECT_TRUE(b.log->wait_count("up a", 1, 100ms));
   EXPECT_EQ(a.log->count("up ab"), 0u);
+}
+
+// Clients log in on the same port (protocol::login_port, a subset of the
+// link's interface): the link answers what the node's login function does.
+TEST_F(basp_link_test, a_client_logs_in_through_the_login_function) {
+  caf::actor session_given;
+  auto& a = start("a");
+  nodes_.push_back(std::make_unique<test_node>(
+      "b", "s3cret", 0,
+      [&](const std::string& credential,
+          const caf::actor&) -> caf::expected<caf::actor> {
+        if (credential != "good")
+          return runtime::make_api_error(runtime::errc::unauthorized, "no");
+        return session_given;
+      }));
+  auto& b = *nodes_.back();
+  session_given = caf::actor_cast<caf::actor>(b.probe);
+  // The client: its own system, as tools/client connects.
+  caf::actor_system_config cfg;
+  cfg.load<caf::io::middleman>();
+  protocol::add_message_types(cfg);
+  caf::actor_system client{cfg};
+  auto login = [&](uint16_t port, const std::string& credential) {
+    auto at = client.middleman().remote_actor<protocol::login_port>("127.0.0.1",
+                                                                    port);
+    EXPECT_TRUE(at) << caf::to_string(at.error());
+    caf::expected<caf::actor> out{caf::error{}};
+    caf::scoped_actor self{client};
+    self->request(*at, deadline, protocol::login_atom::value, credential,
+                  caf::actor{})
+        .receive([&](caf::actor& x) { out = std::move(x); },
+                 [&](caf::error& err) { out = std::move(err); });
+    return out;
+  };
+  auto ok = login(b.port, "good");
+  ASSERT_TRUE(ok) << caf::to_string(ok.error());
+  EXPECT_EQ(ok->node(), b.sys->node()); // the node's actor, seen remotely
+  auto bad = login(b.port, "bad");
+  ASSERT_FALSE(bad);
+  EXPECT_TRUE(bad.error() == runtime::errc::unauthorized);
+  // A link without a login function refuses every login.
+  auto none = login(a.port, "good");
+  ASSERT_FALSE(none);
+  EXPECT_TRUE(none.error() == runtime::errc::unavailable);
+  // Peers still connect through the extended interface.
+  view_all({&a, &b});
+  EXPECT_TRUE(a.log->wait_count("up b"));
+  EXPECT_TRUE(b.log->wait_count("up a"));
 }
 
 TEST(basp_link_secret, constant_time_compare) {

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <future>
+#include <mutex>
 #include <thread>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@
 #include "actors/node.hpp"
 #include "actors/node_tracker_actor.hpp"
 #include "actors/protocol/type_ids.hpp"
+#include "actors/session_actor.hpp"
 #include "runtime/auth.hpp"
 #include "runtime/event_codec.hpp"
 #include "runtime/time_format.hpp"
@@ -46,6 +48,45 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr auto drain_bound = std::chrono::seconds{10};
+
+/// The sessions handed to clients, so shutdown can end those whose client is
+/// still connected (the system's destructor waits for every actor).
+/// Thread-safe: logins run on the link's thread, end_all() on main's.
+class client_sessions {
+public:
+  /// The node's actors, once they run (logins before are unavailable).
+  void set_node(actors::node_handles node) {
+    std::lock_guard<std::mutex> guard{mx_};
+    node_ = std::move(node);
+  }
+
+  std::optional<actors::node_handles> node() {
+    std::lock_guard<std::mutex> guard{mx_};
+    return node_;
+  }
+
+  void add(const caf::actor& session) {
+    std::lock_guard<std::mutex> guard{mx_};
+    // Forget sessions that ended, so the list stays as long as the live ones.
+    std::erase_if(live_, [](const caf::actor_addr& a) {
+      return !caf::actor_cast<caf::actor>(a);
+    });
+    live_.push_back(session.address());
+  }
+
+  void end_all() {
+    std::lock_guard<std::mutex> guard{mx_};
+    for (auto& a : live_)
+      if (auto s = caf::actor_cast<caf::actor>(a))
+        caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
+    live_.clear();
+  }
+
+private:
+  std::mutex mx_;
+  std::optional<actors::node_handles> node_;
+  std::vector<caf::actor_addr> live_;
+};
 
 /// Writes `text` to `path` atomically: a temp file, fsync, rename, fsync of
 /// the directory. Readers see the old file or the whole new one.
@@ -234,6 +275,30 @@ int run_daemon(const daemon_config& cfg) {
     lopts.self = *node_id;
     lopts.secret =
         node_secret.empty() ? runtime::auth::random_token(32) : node_secret;
+    // Client logins (tools/client, heraldctl) come through the same port:
+    // the credential is resolved once, here, and the answer is a session
+    // bound to its identity (DESIGN §6 "Remote actor clients").
+    auto sessions = std::make_shared<client_sessions>();
+    lopts.login =
+        [&sys, sessions, auth = *auth](
+            const std::string& credential,
+            const caf::actor& /*owner*/) -> caf::expected<caf::actor> {
+      auto node = sessions->node();
+      if (!node)
+        return caf::make_error(cluster::errc::unavailable,
+                               "the node is starting");
+      const auto now_s =
+          std::chrono::duration_cast<std::chrono::seconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count();
+      auto who = auth->resolve(credential, now_s);
+      if (!who)
+        return std::move(who.error());
+      auto session = caf::actor_cast<caf::actor>(actors::spawn_session(
+          sys, *node, node->definitions, std::move(who->who)));
+      sessions->add(session);
+      return session;
+    };
     auto link = cluster::spawn_basp_link(sys, lopts);
     // Stopped on every way out of this block, before the actor system.
     struct exit_at_scope_end {
@@ -274,6 +339,7 @@ int run_daemon(const daemon_config& cfg) {
       actors::stop_node(sys, handles);
       return auth_failed(err);
     }
+    sessions->set_node(handles);
     if ((*auth)->created_admin_token())
       spdlog::info("first start: the admin token is in {} (mode 0600); send "
                    "it as 'Authorization: Bearer <token>'",
@@ -656,6 +722,7 @@ int run_daemon(const daemon_config& cfg) {
       t.join();
     stop_automation();
     actors::stop_node(sys, handles);
+    sessions->end_all();
     sys.middleman().unpublish(caf::actor_cast<caf::actor>(link), *node_port);
   }
   store.reset();

@@ -1,0 +1,241 @@
+// The client library and heraldctl against a real heraldd (issue 12 points
+// 6 and 7): login on the node port, publish/query/subscribe over CAF, the
+// docs/CLIENT.md example, heraldctl as a subprocess.
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "runtime/errc.hpp"
+#include "tests/client/run_process.hpp"
+#include "tests/process/process_fixture.hpp"
+#include "tools/client/client.hpp"
+
+namespace herald::test {
+namespace {
+
+class client_test : public process_test {
+protected:
+  client::connect_options opts(const std::string& token) {
+    client::connect_options o;
+    o.host = "127.0.0.1";
+    o.port = node().node_port();
+    o.token = token;
+    return o;
+  }
+
+  v1::Event event(const std::string& name, const std::string& id) {
+    v1::Event ev;
+    ev.set_name(name);
+    ev.set_id(id);
+    ev.set_source("client-test");
+    ev.set_time_ns(1'700'000'000'000'000'000);
+    ev.set_data_json(R"({"n":1})");
+    return ev;
+  }
+
+  child_process ctl(std::vector<std::string> args) {
+    std::vector<std::string> argv = {
+        HERALDCTL_PATH,
+        "--node",
+        "127.0.0.1:" + std::to_string(node().node_port()),
+        "--http",
+        "127.0.0.1:" + std::to_string(node().http_port()),
+        "--token",
+        node().admin_token()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, node().work_dir());
+  }
+};
+
+TEST_F(client_test, bad_token_is_refused) {
+  auto conn = client::connection::connect(opts("not-a-token"));
+  ASSERT_FALSE(conn);
+  EXPECT_EQ(runtime::describe(conn.error()).code, runtime::errc::unauthorized)
+      << runtime::describe(conn.error()).message;
+}
+
+TEST_F(client_test, publish_then_query_round_trip) {
+  auto conn = client::connection::connect(opts(node().admin_token()));
+  ASSERT_TRUE(conn) << runtime::describe(conn.error()).message;
+  auto acks = conn->publish(
+      {event("client.rt.a", "rt-1"), event("client.rt.b", "rt-2")});
+  ASSERT_TRUE(acks) << runtime::describe(acks.error()).message;
+  ASSERT_EQ(acks->size(), 2u);
+  EXPECT_EQ((*acks)[0].id, "rt-1");
+  EXPECT_GT((*acks)[1].seq, (*acks)[0].seq);
+  protocol::event_query q;
+  q.name = "client.rt.*";
+  auto page = conn->query(q);
+  ASSERT_TRUE(page) << runtime::describe(page.error()).message;
+  ASSERT_EQ(page->events.size(), 2u);
+  EXPECT_EQ(page->events[0].id(), "rt-1");
+  EXPECT_EQ(page->events[1].seq(), (*acks)[1].seq);
+  auto one = conn->fetch("rt-2");
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->name(), "client.rt.b");
+  auto none = conn->fetch("no-such-id");
+  ASSERT_FALSE(none);
+  EXPECT_EQ(runtime::describe(none.error()).code, runtime::errc::not_found);
+  // A client still connected does not hold the node's shutdown up.
+  EXPECT_EQ(node().stop(), 0) << node().output();
+}
+
+TEST_F(client_test, subscriber_receives_published_event_and_resumes_by_seq) {
+  auto conn = client::connection::connect(opts(node().admin_token()));
+  ASSERT_TRUE(conn) << runtime::describe(conn.error()).message;
+  std::mutex mx;
+  std::vector<std::string> got;
+  client::subscribe_options so;
+  so.name = "client.sub.>";
+  so.filter = R"({"data":{"n":[1]}})";
+  auto sub = conn->subscribe(so, [&](const v1::Event& ev) {
+    std::lock_guard<std::mutex> g{mx};
+    got.push_back(ev.id());
+  });
+  ASSERT_TRUE(sub) << runtime::describe(sub.error()).message;
+  auto other = event("client.other", "o-1");
+  ASSERT_TRUE(conn->publish({other, event("client.sub.x", "s-1")}));
+  ASSERT_TRUE(wait_for(
+      [&] {
+        std::lock_guard<std::mutex> g{mx};
+        return !got.empty();
+      },
+      10s));
+  const auto first_seq = sub->last_seq();
+  sub->cancel();
+  {
+    std::lock_guard<std::mutex> g{mx};
+    EXPECT_EQ(got, std::vector<std::string>{"s-1"});
+  }
+  // Missed while away, then live: a resume from last_seq + 1 on a new
+  // connection sees each exactly once, in order.
+  ASSERT_TRUE(conn->publish({event("client.sub.y", "s-2")}));
+  auto conn2 = client::connection::connect(opts(node().admin_token()));
+  ASSERT_TRUE(conn2);
+  std::vector<std::string> resumed;
+  so.from_seq = first_seq + 1;
+  auto sub2 = conn2->subscribe(so, [&](const v1::Event& ev) {
+    std::lock_guard<std::mutex> g{mx};
+    resumed.push_back(ev.id());
+  });
+  ASSERT_TRUE(sub2) << runtime::describe(sub2.error()).message;
+  ASSERT_TRUE(conn2->publish({event("client.sub.z", "s-3")}));
+  ASSERT_TRUE(wait_for(
+      [&] {
+        std::lock_guard<std::mutex> g{mx};
+        return resumed.size() >= 2;
+      },
+      10s));
+  std::lock_guard<std::mutex> g{mx};
+  EXPECT_EQ(resumed, (std::vector<std::string>{"s-2", "s-3"}));
+}
+
+TEST_F(client_test, docs_example_runs) {
+  auto c =
+      run_process({CLIENT_EXAMPLE_PATH, "127.0.0.1",
+                   std::to_string(node().node_port()), node().admin_token()},
+                  node().work_dir());
+  ASSERT_EQ(c.status, 0) << c.stderr_text();
+  auto out = c.stdout_text();
+  EXPECT_NE(out.find("published example-1 seq="), std::string::npos) << out;
+  EXPECT_NE(out.find("received example.greeting seq="), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("queried 1 event(s)"), std::string::npos) << out;
+  // Its session ended with its connection; the node stops cleanly.
+  EXPECT_EQ(node().stop(), 0) << node().output();
+}
+
+TEST_F(client_test, heraldctl_status_and_nodes) {
+  auto s = ctl({"status"});
+  ASSERT_EQ(s.status, 0) << s.stderr_text() << s.stdout_text();
+  EXPECT_NE(s.stdout_text().find("login"), std::string::npos);
+  auto n = ctl({"nodes"});
+  ASSERT_EQ(n.status, 0) << n.stderr_text();
+  EXPECT_NE(n.stdout_text().find("ID"), std::string::npos) << n.stdout_text();
+  EXPECT_NE(n.stdout_text().find("up"), std::string::npos) << n.stdout_text();
+  auto j = ctl({"--json", "nodes"});
+  ASSERT_EQ(j.status, 0) << j.stderr_text();
+  auto parsed = json::parse(j.stdout_text());
+  EXPECT_EQ(parsed["nodes"].size(), 1u);
+}
+
+TEST_F(client_test, heraldctl_token_from_data_dir) {
+  auto c = run_process({HERALDCTL_PATH, "--data-dir",
+                        node().data_dir().string(), "--json", "status"},
+                       node().work_dir());
+  ASSERT_EQ(c.status, 0) << c.stderr_text();
+  EXPECT_EQ(json::parse(c.stdout_text())["login"], "ok");
+}
+
+TEST_F(client_test, heraldctl_events_publish_query_and_tail) {
+  auto p = ctl({"--json", "events", "publish",
+                R"({"name":"ctl.ping","id":"ctl-1","data":{"x":1}})"});
+  ASSERT_EQ(p.status, 0) << p.stderr_text();
+  EXPECT_EQ(json::parse(p.stdout_text())["id"], "ctl-1");
+  auto q = ctl({"events", "query", "--name", "ctl.*"});
+  ASSERT_EQ(q.status, 0) << q.stderr_text();
+  EXPECT_NE(q.stdout_text().find("ctl-1"), std::string::npos);
+  EXPECT_NE(q.stdout_text().find("SEQ"), std::string::npos);
+  auto qj = ctl({"--json", "events", "query", "--name", "ctl.*"});
+  ASSERT_EQ(qj.status, 0);
+  EXPECT_EQ(json::parse(qj.stdout_text())["events"][0]["name"], "ctl.ping");
+
+  // tail: started in the background, ready once it says so on stderr.
+  child_process tail;
+  start_process(tail,
+                {HERALDCTL_PATH, "--node",
+                 "127.0.0.1:" + std::to_string(node().node_port()), "--token",
+                 node().admin_token(), "--json", "events", "tail", "--name",
+                 "ctl.tail", "--count", "1", "--for", "20"},
+                node().work_dir());
+  ASSERT_TRUE(wait_for(
+      [&] { return tail.stderr_text().find("tailing") != std::string::npos; },
+      10s))
+      << tail.stderr_text();
+  auto p2 = ctl({"events", "publish", "--name", "ctl.tail", "--data", "{}"});
+  ASSERT_EQ(p2.status, 0) << p2.stderr_text();
+  ASSERT_EQ(tail.wait(20s), 0) << tail.stderr_text();
+  EXPECT_EQ(json::parse(tail.stdout_text())["name"], "ctl.tail");
+}
+
+TEST_F(client_test, heraldctl_config_set_get_delete) {
+  auto s = ctl({"config", "set", "db.url", R"({"url":"x"})"});
+  ASSERT_EQ(s.status, 0) << s.stderr_text();
+  auto g = ctl({"--json", "config", "get", "db.url"});
+  ASSERT_EQ(g.status, 0) << g.stderr_text();
+  auto v = json::parse(g.stdout_text());
+  EXPECT_EQ(v["value"]["url"], "x");
+  EXPECT_EQ(v["version"], 1);
+  auto d = ctl({"config", "delete", "db.url"});
+  ASSERT_EQ(d.status, 0) << d.stderr_text();
+  auto gone = ctl({"config", "get", "db.url"});
+  EXPECT_EQ(gone.status, 3) << gone.stderr_text();
+  EXPECT_NE(gone.stderr_text().find("not_found"), std::string::npos);
+}
+
+TEST_F(client_test, heraldctl_exit_codes) {
+  auto bad_flag = ctl({"nodes", "--no-such-flag"});
+  EXPECT_EQ(bad_flag.status, 2) << bad_flag.stderr_text();
+  auto unknown = ctl({"subscriptions", "show", "no-such-subscription"});
+  EXPECT_EQ(unknown.status, 3) << unknown.stderr_text();
+  EXPECT_NE(unknown.stderr_text().find("not_found"), std::string::npos)
+      << unknown.stderr_text();
+  auto bad_token =
+      run_process({HERALDCTL_PATH, "--node",
+                   "127.0.0.1:" + std::to_string(node().node_port()), "--token",
+                   "nope", "events", "query"},
+                  node().work_dir());
+  EXPECT_EQ(bad_token.status, 3) << bad_token.stderr_text();
+  EXPECT_NE(bad_token.stderr_text().find("hint:"), std::string::npos);
+  auto actors = ctl({"actors"});
+  EXPECT_EQ(actors.status, 1);
+  auto list = ctl({"subscriptions", "list"});
+  EXPECT_EQ(list.status, 0) << list.stderr_text();
+}
+
+} // namespace
+} // namespace herald::test
