@@ -470,8 +470,8 @@ TEST_F(basp_link_test, leaving_the_view_brings_the_link_down_on_both_sides) {
   view(a, {a.as_member()}); // a's coordinator says b left
   ASSERT_TRUE(a.log->wait_count("down b"));
   ASSERT_TRUE(b.log->wait_count("down a")) << "b is told with a bye";
-  // b still lists a and retries; a refuses b while b is not in its view.
-  EXPECT_FALSE(a.log->wait_count("up b", 2, 400ms));
+  // a no longer dials b (b, the higher id, never dials): nothing comes up
+  // until a's view lists b again; the exact entries below prove it.
   a.send("b", "lost");
   view(a, {a.as_member(), b.as_member()});
   ASSERT_TRUE(a.log->wait_count("up b", 2));
