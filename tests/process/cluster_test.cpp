@@ -6,6 +6,8 @@
 // killed with no instant fired twice. Bounded in time; every process is
 // stopped by its PID (the harnesses' destructors).
 
+#include <signal.h>
+
 #include <map>
 #include <set>
 
@@ -339,6 +341,79 @@ TEST_F(cluster_test, a_schedule_trigger_moves_when_its_owner_dies) {
   for (const auto& [at, n] : fired)
     EXPECT_EQ(n, 1) << at << " fired " << n << " times:" << where[at];
   EXPECT_GE(fired.size(), 4u);
+}
+
+TEST_F(cluster_test, a_paused_owner_past_its_lease_fires_nothing_twice) {
+  start_three();
+  const std::set<std::string> all{"n1", "n2", "n3"};
+  for (size_t i = 0; i < 3; ++i)
+    ASSERT_TRUE(wait_for([&] { return sees(i, all); }, 10s));
+  auto w = api(0).put_json(
+      "/api/v1/workflows/tick",
+      json::parse(R"({"steps": [{"name": "say", "emit": {"name": "tick.said",
+          "data": {"at": "${input.when}"}}}]})"));
+  ASSERT_TRUE(w.status == 200 || w.status == 201) << w.describe();
+  auto t = api(0).put_json("/api/v1/triggers/each-second",
+                           {{"type", "schedule"},
+                            {"every", "1s"},
+                            {"workflow", "tick"},
+                            {"input", {{"when", "${fire_time}"}}}});
+  ASSERT_TRUE(t.status == 200 || t.status == 201) << t.describe();
+  std::string owner;
+  for (const auto& [id, n] : nodes_of(0))
+    for (const auto& o : n["owns"]["objects"])
+      if (o == "trigger/each-second")
+        owner = id;
+  ASSERT_FALSE(owner.empty());
+  const size_t paused = static_cast<size_t>(owner[1] - '1');
+  ASSERT_TRUE(
+      wait_for([&] { return !events_of(paused, "tick.said").empty(); }, 10s));
+  // SIGSTOP: the owner neither renews its lease nor notices; the others
+  // see it down and take over.
+  ASSERT_EQ(::kill(node(paused).pid(), SIGSTOP), 0);
+  std::vector<size_t> rest;
+  for (size_t i = 0; i < 3; ++i)
+    if (i != paused)
+      rest.push_back(i);
+  size_t taker = rest[0];
+  ASSERT_TRUE(wait_for(
+      [&] {
+        for (auto i : rest)
+          if (!events_of(i, "tick.said").empty()) {
+            taker = i;
+            return true;
+          }
+        return false;
+      },
+      15s));
+  ASSERT_TRUE(
+      wait_for([&] { return events_of(taker, "tick.said").size() >= 2; }, 10s));
+  // It wakes up with its timers due: whatever it tries is fenced.
+  ASSERT_EQ(::kill(node(paused).pid(), SIGCONT), 0);
+  ASSERT_TRUE(wait_for([&] { return sees(paused, all); }, 15s))
+      << "the paused node rejoins";
+  // Fires go on somewhere for a few more instants after it rejoined.
+  size_t before = 0;
+  for (size_t i = 0; i < 3; ++i)
+    before += events_of(i, "tick.said").size();
+  ASSERT_TRUE(wait_for(
+      [&] {
+        size_t now = 0;
+        for (size_t i = 0; i < 3; ++i)
+          now += events_of(i, "tick.said").size();
+        return now >= before + 3;
+      },
+      15s));
+  std::map<std::string, int> fired;
+  std::map<std::string, std::string> where;
+  for (size_t i = 0; i < 3; ++i)
+    for (const auto& e : events_of(i, "tick.said")) {
+      const auto at = e["data"]["at"].get<std::string>();
+      ++fired[at];
+      where[at] += " n" + std::to_string(i + 1);
+    }
+  for (const auto& [at, n] : fired)
+    EXPECT_EQ(n, 1) << at << " fired " << n << " times:" << where[at];
 }
 
 } // namespace
