@@ -30,9 +30,21 @@ nlohmann::json live_once(const live_options& opts) {
   bench_node node;
   if (auto err = node.open(opts.node, "live"); !err.empty())
     return {{"error", err}};
+  std::string sub_host = node.host();
+  auto sub_port = node.port();
+  if (!opts.subscribe_url.empty()) {
+    // http://HOST:PORT
+    auto rest = opts.subscribe_url.substr(opts.subscribe_url.find("//") + 2);
+    auto colon = rest.rfind(':');
+    if (colon == std::string::npos)
+      return {{"error", "--subscribe-url needs http://HOST:PORT"}};
+    sub_host = rest.substr(0, colon);
+    sub_port = static_cast<decltype(sub_port)>(
+        std::strtoul(rest.c_str() + colon + 1, nullptr, 10));
+  }
   ws_conn ws;
-  if (auto err = ws.connect(node.host(), node.port(), "/api/v1/events/stream",
-                            0, node.token());
+  if (auto err = ws.connect(sub_host, sub_port, "/api/v1/events/stream", 0,
+                            node.token());
       !err.empty())
     return {{"error", "subscribe: " + err}};
 
@@ -117,6 +129,7 @@ int run_live(const live_options& opts) {
                 {"data_bytes", opts.data_bytes},
                 {"durability", opts.node.durability},
                 {"url", opts.node.url},
+                {"subscribe_url", opts.subscribe_url},
                 {"repeat", opts.repeat}};
   rep.load_before = load_average();
   for (int r = 0; r < opts.repeat; ++r) {
