@@ -81,8 +81,8 @@ CAF_ADD_TYPE_ID(herald_actors,
                 (std::vector<herald::cluster::replicated_definition>))
 
 // `(peer_gap_atom, std::string node, uint64_t first_seq, uint64_t last_seq,
-// uint64_t count)`: the registry tells a plain subscription with peer_events that
-// peer `node` dropped `count` of its events with seqs first..last that may
+// uint64_t count)`: the registry tells a plain subscription with peer_events
+// that peer `node` dropped `count` of its events with seqs first..last that may
 // have matched (actors/README.md, "Peers").
 CAF_ADD_ATOM(herald_actors, herald::actors, peer_gap_atom, "hpeergap")
 

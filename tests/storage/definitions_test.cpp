@@ -93,15 +93,14 @@ TEST_F(definitions_test, a_replicated_change_stores_its_version_once_in_order) {
     return store_->commit_definition(w, evs, "n1", 5);
   };
   // The cluster's revision is the version; expect_version is ignored.
-  auto a = replicate("config/a", "1", 40,
-                     {make_event("e1", "config-updated")});
+  auto a = replicate("config/a", "1", 40, {make_event("e1", "config-updated")});
   ASSERT_TRUE(a) << caf::to_string(a.error());
   EXPECT_EQ(a->version, 40u);
   EXPECT_EQ((*store_->get_definition("config/a"))->version, 40u);
   // Applied again (a watch resumed, a restart re-read the snapshot): no
   // change, and the event is not stored twice.
-  auto again = replicate("config/a", "1", 40,
-                         {make_event("e1", "config-updated")});
+  auto again =
+      replicate("config/a", "1", 40, {make_event("e1", "config-updated")});
   ASSERT_TRUE(again);
   EXPECT_EQ(again->version, 40u);
   ASSERT_EQ(again->events.size(), 1u);
