@@ -71,7 +71,7 @@ protected:
   bool commit_direct(std::string key, std::string value) {
     std::vector<v1::Event> none;
     return static_cast<bool>(store().commit_definition(
-        {std::move(key), std::move(value), 0}, none, "", 0));
+        {std::move(key), std::move(value), 0, std::nullopt}, none, "", 0));
   }
   actors::node_handles node_;
   protocol::definitions_actor defs_;

@@ -12,7 +12,7 @@ protected:
   commit(std::string key, std::optional<std::string> value,
          std::optional<uint64_t> expect = std::nullopt,
          std::vector<v1::Event> evs = {}) {
-    definition_write w{std::move(key), std::move(value), expect};
+    definition_write w{std::move(key), std::move(value), expect, std::nullopt};
     return store_->commit_definition(w, evs, "n1", 77);
   }
 
@@ -44,7 +44,7 @@ TEST_F(definitions_test, a_stale_version_is_a_conflict_and_changes_nothing) {
   ASSERT_TRUE(commit("config/a", "1"));
   ASSERT_TRUE(commit("config/a", "2", 1));
   std::vector<v1::Event> evs{make_event("e1", "config-updated")};
-  definition_write w{"config/a", "3", 1};
+  definition_write w{"config/a", "3", 1, std::nullopt};
   auto r = store_->commit_definition(w, evs, "n1", 5);
   ASSERT_FALSE(r);
   EXPECT_EQ(api_code(r.error()), runtime::errc::conflict);
@@ -60,7 +60,7 @@ TEST_F(definitions_test, a_stale_version_is_a_conflict_and_changes_nothing) {
 
 TEST_F(definitions_test, the_event_is_committed_with_the_change) {
   std::vector<v1::Event> evs{make_event("e1", "config-updated")};
-  definition_write w{"config/a", "1", std::nullopt};
+  definition_write w{"config/a", "1", std::nullopt, std::nullopt};
   auto r = store_->commit_definition(w, evs, "n1", 5);
   ASSERT_TRUE(r);
   ASSERT_EQ(r->events.size(), 1u);

@@ -33,12 +33,13 @@ struct group_outcome {
 
 definition_write put(std::string key, std::string value,
                      std::optional<uint64_t> expect = std::nullopt) {
-  return definition_write{std::move(key), std::move(value), expect};
+  return definition_write{std::move(key), std::move(value), expect,
+                          std::nullopt};
 }
 
 definition_write erase(std::string key,
                        std::optional<uint64_t> expect = std::nullopt) {
-  return definition_write{std::move(key), std::nullopt, expect};
+  return definition_write{std::move(key), std::nullopt, expect, std::nullopt};
 }
 
 class grouped_definitions_test : public store_test {
