@@ -72,21 +72,80 @@ protected:
     return got == up;
   }
 
+  /// Starts n1-n3 and waits until each sees all three up.
+  void start_three_up() {
+    start_three();
+    for (size_t i = 0; i < 3; ++i)
+      ASSERT_TRUE(wait_for([&] { return sees(i, all_); }, 10s))
+          << "node " << i << ": " << api(i).get("/api/v1/nodes").describe();
+  }
+
+  /// Defines workflow "tick" (emits tick.said with the fire time) and an
+  /// every-second schedule trigger for it; sets `owner` to the index of the
+  /// node that owns it (by n1's nodes list).
+  void tick_every_second(size_t& owner) {
+    auto w = api(0).put_json(
+        "/api/v1/workflows/tick",
+        json::parse(R"({"steps": [{"name": "say", "emit": {"name": "tick.said",
+            "data": {"at": "${input.when}"}}}]})"));
+    ASSERT_TRUE(w.status == 200 || w.status == 201) << w.describe();
+    auto t = api(0).put_json("/api/v1/triggers/each-second",
+                             {{"type", "schedule"},
+                              {"every", "1s"},
+                              {"workflow", "tick"},
+                              {"input", {{"when", "${fire_time}"}}}});
+    ASSERT_TRUE(t.status == 200 || t.status == 201) << t.describe();
+    std::string id;
+    for (const auto& [node_id, n] : nodes_of(0))
+      for (const auto& o : n["owns"]["objects"])
+        if (o == "trigger/each-second")
+          id = node_id;
+    ASSERT_FALSE(id.empty());
+    owner = static_cast<size_t>(id[1] - '1');
+  }
+
+  /// Waits until a node other than `gone` fires; its index, or 3.
+  size_t next_to_fire(size_t gone) {
+    size_t found = 3;
+    wait_for(
+        [&] {
+          for (size_t i = 0; i < 3; ++i)
+            if (i != gone && !events_of(i, "tick.said").empty()) {
+              found = i;
+              return true;
+            }
+          return false;
+        },
+        15s);
+    return found;
+  }
+
+  /// Every instant fired (tick.said's `at`) on any node: how often, where.
+  std::map<std::string, std::pair<int, std::string>> fired_instants() {
+    std::map<std::string, std::pair<int, std::string>> fired;
+    for (size_t i = 0; i < 3; ++i)
+      for (const auto& e : events_of(i, "tick.said")) {
+        auto& f = fired[e["data"]["at"].get<std::string>()];
+        ++f.first;
+        f.second += " n" + std::to_string(i + 1) + "/seq " +
+                    std::to_string(e["seq"].get<uint64_t>()) + "/task " +
+                    e.value("origin", json::object()).dump();
+      }
+    return fired;
+  }
+
   /// The events named `name` in node `i`'s trail.
   std::vector<json> events_of(size_t i, const std::string& name) {
     return query_all(api(i), {{"name", name}});
   }
 
+  const std::set<std::string> all_{"n1", "n2", "n3"};
   etcd_process etcd_;
   std::vector<std::unique_ptr<heraldd_process>> nodes_;
 };
 
 TEST_F(cluster_test, three_nodes_list_each_other_and_announce_joining) {
-  start_three();
-  const std::set<std::string> all{"n1", "n2", "n3"};
-  for (size_t i = 0; i < 3; ++i)
-    ASSERT_TRUE(wait_for([&] { return sees(i, all); }, 10s))
-        << "node " << i << ": " << api(i).get("/api/v1/nodes").describe();
+  ASSERT_NO_FATAL_FAILURE(start_three_up());
   auto list = nodes_of(0);
   EXPECT_EQ(list["n1"]["self"], true);
   EXPECT_EQ(list["n2"]["self"], false);
@@ -175,10 +234,7 @@ TEST_F(cluster_test, a_user_token_and_config_accepted_by_one_node_work_on_all) {
 }
 
 TEST_F(cluster_test, a_stream_on_one_node_gets_what_the_others_store) {
-  start_three();
-  const std::set<std::string> all{"n1", "n2", "n3"};
-  for (size_t i = 0; i < 3; ++i)
-    ASSERT_TRUE(wait_for([&] { return sees(i, all); }, 10s));
+  ASSERT_NO_FATAL_FAILURE(start_three_up());
   ws_client ws;
   ws_connect_options o;
   o.bearer = node(0).admin_token();
@@ -239,10 +295,7 @@ TEST_F(cluster_test, a_stream_on_one_node_gets_what_the_others_store) {
 }
 
 TEST_F(cluster_test, a_killed_node_goes_down_and_one_node_announces_it) {
-  start_three();
-  const std::set<std::string> all{"n1", "n2", "n3"};
-  for (size_t i = 0; i < 3; ++i)
-    ASSERT_TRUE(wait_for([&] { return sees(i, all); }, 10s));
+  ASSERT_NO_FATAL_FAILURE(start_three_up());
   const auto killed_at = std::chrono::steady_clock::now();
   node(2).kill9();
   for (size_t i = 0; i < 2; ++i)
@@ -276,49 +329,16 @@ TEST_F(cluster_test, a_killed_node_goes_down_and_one_node_announces_it) {
 }
 
 TEST_F(cluster_test, a_schedule_trigger_moves_when_its_owner_dies) {
-  start_three();
-  const std::set<std::string> all{"n1", "n2", "n3"};
-  for (size_t i = 0; i < 3; ++i)
-    ASSERT_TRUE(wait_for([&] { return sees(i, all); }, 10s));
-  auto w = api(0).put_json(
-      "/api/v1/workflows/tick",
-      json::parse(R"({"steps": [{"name": "say", "emit": {"name": "tick.said",
-          "data": {"at": "${input.when}"}}}]})"));
-  ASSERT_TRUE(w.status == 200 || w.status == 201) << w.describe();
-  auto t = api(0).put_json("/api/v1/triggers/each-second",
-                           {{"type", "schedule"},
-                            {"every", "1s"},
-                            {"workflow", "tick"},
-                            {"input", {{"when", "${fire_time}"}}}});
-  ASSERT_TRUE(t.status == 200 || t.status == 201) << t.describe();
-  // The owner by the nodes list; it fires there.
-  std::string owner;
-  for (const auto& [id, n] : nodes_of(0))
-    for (const auto& o : n["owns"]["objects"])
-      if (o == "trigger/each-second")
-        owner = id;
-  ASSERT_FALSE(owner.empty());
-  const size_t victim = static_cast<size_t>(owner[1] - '1');
+  ASSERT_NO_FATAL_FAILURE(start_three_up());
+  size_t victim = 0;
+  ASSERT_NO_FATAL_FAILURE(tick_every_second(victim));
   ASSERT_TRUE(
       wait_for([&] { return !events_of(victim, "tick.said").empty(); }, 10s));
   const auto killed_at = std::chrono::steady_clock::now();
   node(victim).kill9();
   // Another node takes over within the lease plus a tick.
-  std::vector<size_t> rest;
-  for (size_t i = 0; i < 3; ++i)
-    if (i != victim)
-      rest.push_back(i);
-  size_t new_owner = rest[0];
-  ASSERT_TRUE(wait_for(
-      [&] {
-        for (auto i : rest)
-          if (!events_of(i, "tick.said").empty()) {
-            new_owner = i;
-            return true;
-          }
-        return false;
-      },
-      15s));
+  const size_t new_owner = next_to_fire(victim);
+  ASSERT_LT(new_owner, 3u) << "no other node fired";
   const auto moved = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - killed_at);
   std::cout << "the trigger fired again on another node " << moved.count()
@@ -328,92 +348,42 @@ TEST_F(cluster_test, a_schedule_trigger_moves_when_its_owner_dies) {
       [&] { return events_of(new_owner, "tick.said").size() >= 3; }, 15s));
   // The victim comes back; no instant was fired twice anywhere.
   ASSERT_TRUE(node(victim).restart());
-  std::map<std::string, int> fired;
-  std::map<std::string, std::string> where;
-  for (size_t i = 0; i < 3; ++i)
-    for (const auto& e : events_of(i, "tick.said")) {
-      const auto at = e["data"]["at"].get<std::string>();
-      ++fired[at];
-      where[at] += " n" + std::to_string(i + 1) + "/seq " +
-                   std::to_string(e["seq"].get<uint64_t>()) + "/task " +
-                   e.value("origin", json::object()).dump();
-    }
-  for (const auto& [at, n] : fired)
-    EXPECT_EQ(n, 1) << at << " fired " << n << " times:" << where[at];
+  const auto fired = fired_instants();
+  for (const auto& [at, f] : fired)
+    EXPECT_EQ(f.first, 1) << at << " fired " << f.first
+                          << " times:" << f.second;
   EXPECT_GE(fired.size(), 4u);
 }
 
 TEST_F(cluster_test, a_paused_owner_past_its_lease_fires_nothing_twice) {
-  start_three();
-  const std::set<std::string> all{"n1", "n2", "n3"};
-  for (size_t i = 0; i < 3; ++i)
-    ASSERT_TRUE(wait_for([&] { return sees(i, all); }, 10s));
-  auto w = api(0).put_json(
-      "/api/v1/workflows/tick",
-      json::parse(R"({"steps": [{"name": "say", "emit": {"name": "tick.said",
-          "data": {"at": "${input.when}"}}}]})"));
-  ASSERT_TRUE(w.status == 200 || w.status == 201) << w.describe();
-  auto t = api(0).put_json("/api/v1/triggers/each-second",
-                           {{"type", "schedule"},
-                            {"every", "1s"},
-                            {"workflow", "tick"},
-                            {"input", {{"when", "${fire_time}"}}}});
-  ASSERT_TRUE(t.status == 200 || t.status == 201) << t.describe();
-  std::string owner;
-  for (const auto& [id, n] : nodes_of(0))
-    for (const auto& o : n["owns"]["objects"])
-      if (o == "trigger/each-second")
-        owner = id;
-  ASSERT_FALSE(owner.empty());
-  const size_t paused = static_cast<size_t>(owner[1] - '1');
+  ASSERT_NO_FATAL_FAILURE(start_three_up());
+  size_t paused = 0;
+  ASSERT_NO_FATAL_FAILURE(tick_every_second(paused));
   ASSERT_TRUE(
       wait_for([&] { return !events_of(paused, "tick.said").empty(); }, 10s));
   // SIGSTOP: the owner neither renews its lease nor notices; the others
   // see it down and take over.
   ASSERT_EQ(::kill(node(paused).pid(), SIGSTOP), 0);
-  std::vector<size_t> rest;
-  for (size_t i = 0; i < 3; ++i)
-    if (i != paused)
-      rest.push_back(i);
-  size_t taker = rest[0];
-  ASSERT_TRUE(wait_for(
-      [&] {
-        for (auto i : rest)
-          if (!events_of(i, "tick.said").empty()) {
-            taker = i;
-            return true;
-          }
-        return false;
-      },
-      15s));
+  const size_t taker = next_to_fire(paused);
+  ASSERT_LT(taker, 3u) << "no other node fired";
   ASSERT_TRUE(
       wait_for([&] { return events_of(taker, "tick.said").size() >= 2; }, 10s));
   // It wakes up with its timers due: whatever it tries is fenced.
   ASSERT_EQ(::kill(node(paused).pid(), SIGCONT), 0);
-  ASSERT_TRUE(wait_for([&] { return sees(paused, all); }, 15s))
+  ASSERT_TRUE(wait_for([&] { return sees(paused, all_); }, 15s))
       << "the paused node rejoins";
   // Fires go on somewhere for a few more instants after it rejoined.
-  size_t before = 0;
-  for (size_t i = 0; i < 3; ++i)
-    before += events_of(i, "tick.said").size();
-  ASSERT_TRUE(wait_for(
-      [&] {
-        size_t now = 0;
-        for (size_t i = 0; i < 3; ++i)
-          now += events_of(i, "tick.said").size();
-        return now >= before + 3;
-      },
-      15s));
-  std::map<std::string, int> fired;
-  std::map<std::string, std::string> where;
-  for (size_t i = 0; i < 3; ++i)
-    for (const auto& e : events_of(i, "tick.said")) {
-      const auto at = e["data"]["at"].get<std::string>();
-      ++fired[at];
-      where[at] += " n" + std::to_string(i + 1);
-    }
-  for (const auto& [at, n] : fired)
-    EXPECT_EQ(n, 1) << at << " fired " << n << " times:" << where[at];
+  auto total = [&] {
+    size_t n = 0;
+    for (size_t i = 0; i < 3; ++i)
+      n += events_of(i, "tick.said").size();
+    return n;
+  };
+  const size_t before = total();
+  ASSERT_TRUE(wait_for([&] { return total() >= before + 3; }, 15s));
+  for (const auto& [at, f] : fired_instants())
+    EXPECT_EQ(f.first, 1) << at << " fired " << f.first
+                          << " times:" << f.second;
 }
 
 } // namespace
