@@ -287,11 +287,9 @@ int run_daemon(const daemon_config& cfg) {
       if (!node)
         return caf::make_error(cluster::errc::unavailable,
                                "the node is starting");
-      const auto now_s =
-          std::chrono::duration_cast<std::chrono::seconds>(
-              std::chrono::system_clock::now().time_since_epoch())
-              .count();
-      auto who = auth->resolve(credential, now_s);
+      // As the HTTP API resolves a bearer credential (node_api).
+      auto who =
+          auth->resolve(credential, runtime::now_unix_ns() / 1'000'000'000);
       if (!who)
         return std::move(who.error());
       auto session = caf::actor_cast<caf::actor>(actors::spawn_session(
