@@ -100,20 +100,25 @@ std::string describe_nodes(tracker_ptr self) {
     json objects = json::array();
   };
   std::map<std::string, owned> owns;
-  for (std::string prefix : {"trigger/", "subscription/"}) {
-    auto defs = st.opts.store->list_definitions(prefix);
-    if (!defs)
-      continue;
+  // Schedule triggers run on one node each (rendezvous hashing); event
+  // triggers and subscriptions on every node, for the events it stores.
+  if (auto defs = st.opts.store->list_definitions("trigger/")) {
     for (const auto& d : *defs) {
+      auto doc = json::parse(d.value, nullptr, false);
+      if (!doc.is_object() || doc.value("type", "") != "schedule")
+        continue;
       auto who = table.owner_of(d.key);
       if (who.owner.empty())
         continue;
       auto& o = owns[who.owner];
-      (prefix == "trigger/" ? o.triggers : o.subscriptions)++;
+      ++o.triggers;
       if (o.objects.size() < max_objects_listed)
         o.objects.push_back(d.key);
     }
   }
+  uint64_t subscriptions = 0;
+  if (auto defs = st.opts.store->list_definitions("subscription/"))
+    subscriptions = defs->size();
   json list = json::array();
   for (const auto& [id, k] : st.nodes) {
     json n{{"id", id},
@@ -123,6 +128,8 @@ std::string describe_nodes(tracker_ptr self) {
            {"self", id == st.opts.self},
            {"last_seen", runtime::format_rfc3339(k.up ? now : k.last_seen_ns)}};
     auto& o = owns[id];
+    if (k.up)
+      o.subscriptions = subscriptions;
     n["owns"] = json{{"triggers", o.triggers},
                      {"subscriptions", o.subscriptions},
                      {"objects", std::move(o.objects)}};

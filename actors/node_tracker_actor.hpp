@@ -16,10 +16,10 @@
 //   lapsed or it left). Two nodes that briefly disagree on the view may
 //   both store it; none is lost while a node remains live.
 //
-// Ownership shown per node is rendezvous hashing of the stored
-// "trigger/<id>" and "subscription/<id>" keys over the current view: what
-// each node runs now (an event trigger runs on every node; the list says
-// where its fires would be committed).
+// What a node runs, as listed: the stored schedule triggers it owns by
+// rendezvous hashing of "trigger/<id>" over the current view (each runs on
+// one node), and, for a node that is up, every subscription (each node
+// delivers its own trail's part; event triggers likewise run everywhere).
 
 #include <memory>
 #include <string>

@@ -244,13 +244,25 @@ void activate(self_ptr self, trigger_entry& e, bool reschedule) {
   }
 }
 
-/// Starts an enabled trigger if the coordinator says this node owns it
-/// (in-process: always), and stops one this node no longer owns. Called
-/// for a new or changed trigger and for every membership view.
+/// Starts an enabled trigger: a schedule trigger if the coordinator says
+/// this node owns it (in-process: always), stopping one this node no
+/// longer owns; an event trigger always. Called for a new or changed
+/// trigger and for every membership view.
 void start_trigger(self_ptr self, trigger_entry& e, bool reschedule,
                    std::function<void()> done = {}) {
   auto& st = self->state;
   if (!e.def->enabled()) {
+    if (done)
+      done();
+    return;
+  }
+  if (e.def->kind() == flow::trigger_kind::event) {
+    // An event trigger runs on every node, for the events that node
+    // stores (each event is in exactly one node's trail, so each fires
+    // once); nothing to own.
+    if (!e.indexed)
+      activate(self, e, reschedule);
+    update_subscription(self);
     if (done)
       done();
     return;

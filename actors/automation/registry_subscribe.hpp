@@ -20,13 +20,17 @@
 namespace herald::automation {
 
 /// Subscribes `self` as `id` for events matching `pattern` (nullopt: all)
-/// and `filter`; `on_error` is called if the registry refuses.
+/// and `filter`; `on_error` is called if the registry refuses. With
+/// `cluster_wide`, events other nodes store arrive too (a wait_for_event
+/// is for an event published anywhere); without, only this node's (what
+/// its own trail is read for: event triggers, a subscription's wake-ups).
 template <class Self, class OnError>
 void subscribe_to_trail(Self* self, const actors::registry_actor& registry,
                         std::string id, std::optional<std::string> pattern,
                         std::optional<runtime::content_filter> filter,
-                        OnError on_error) {
+                        OnError on_error, bool cluster_wide = false) {
   actors::subscription sub;
+  sub.peer_events = cluster_wide;
   sub.id = std::move(id);
   sub.name = std::move(pattern);
   sub.filter = std::move(filter);

@@ -137,13 +137,15 @@ void start_wait(self_ptr self, const flow::step_plan& step) {
   const auto& rec = st.machine->record();
   st.wait_sub = "task/" + rec.id + "/" + step.name;
   const auto g = st.gen;
-  subscribe_to_trail(self, st.deps.registry, st.wait_sub, step.wait->pattern,
-                     step.wait->filter, [self, g](const caf::error& err) {
-                       if (self->state.gen == g)
-                         step_done(self, false, nullptr,
-                                   "cannot wait: " +
-                                       runtime::describe(err).message);
-                     });
+  subscribe_to_trail(
+      self, st.deps.registry, st.wait_sub, step.wait->pattern,
+      step.wait->filter,
+      [self, g](const caf::error& err) {
+        if (self->state.gen == g)
+          step_done(self, false, nullptr,
+                    "cannot wait: " + runtime::describe(err).message);
+      },
+      true);
   self->delayed_send(self, step.timeout, tick_atom_v, g);
 }
 

@@ -134,12 +134,13 @@ void start_wait(self_ptr self, int64_t instant) {
   auto& st = self->state;
   const auto& w = *st.def->wait();
   st.waiting = instant;
-  subscribe_to_trail(self, st.deps.registry, st.wait_sub(), w.pattern, w.filter,
-                     [self](const caf::error& err) {
-                       spdlog::warn("trigger {}: cannot wait for its event: {}",
-                                    self->state.def->id(),
-                                    runtime::describe(err).message);
-                     });
+  subscribe_to_trail(
+      self, st.deps.registry, st.wait_sub(), w.pattern, w.filter,
+      [self](const caf::error& err) {
+        spdlog::warn("trigger {}: cannot wait for its event: {}",
+                     self->state.def->id(), runtime::describe(err).message);
+      },
+      true);
   self->delayed_send(self, w.timeout, tick_atom_v, -instant);
 }
 

@@ -36,6 +36,16 @@ uint64_t rendezvous_score(std::string_view member_id,
   return mix(fnv1a(h, key));
 }
 
+namespace {
+constexpr std::string_view pinned_prefix = "on/";
+} // namespace
+
+std::string pinned_key(std::string_view node_id, std::string_view object) {
+  std::string out{pinned_prefix};
+  out.append(node_id).append("/").append(object);
+  return out;
+}
+
 membership_table::membership_table(std::string self_id)
     : self_id_(std::move(self_id)) {}
 
@@ -60,6 +70,15 @@ bool membership_table::update(std::vector<member> live) {
 ownership membership_table::owner_of(std::string_view key) const {
   ownership out;
   out.view = current_.view;
+  if (key.starts_with(pinned_prefix)) {
+    auto rest = key.substr(pinned_prefix.size());
+    auto node = rest.substr(0, rest.find('/'));
+    if (contains(current_, node)) {
+      out.owner = std::string{node};
+      out.local = self_live_ && node == self_id_;
+    }
+    return out;
+  }
   const member* winner = nullptr;
   uint64_t best = 0;
   // Members are sorted by id, so on a tie the first (smaller) id stays.

@@ -30,6 +30,12 @@ namespace herald::cluster {
 uint64_t rendezvous_score(std::string_view member_id,
                           std::string_view key) noexcept;
 
+/// The key of `object` pinned to node `node_id`: "on/<node-id>/<object>".
+/// Its owner is that node alone (what a node does with its own trail, such
+/// as its part of a subscription's deliveries), so its commits are fenced
+/// on that node's member key like any other.
+std::string pinned_key(std::string_view node_id, std::string_view object);
+
 class membership_table {
 public:
   /// An empty view (view 0, no members) for the node `self_id`.
@@ -51,7 +57,9 @@ public:
 
   /// The owner of `key` in the current view: the member with the highest
   /// score (ties, which need a 64-bit collision, go to the smaller id);
-  /// owner empty when no member is live.
+  /// owner empty when no member is live. A key pinned to a node
+  /// (pinned_key: "on/<node-id>/…") is owned by that node while it is
+  /// live, by nobody otherwise.
   ownership owner_of(std::string_view key) const;
 
 private:

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/cluster/membership_table.hpp"
 #include "runtime/errc.hpp"
 #include "runtime/event_codec.hpp"
 #include "runtime/flow/dead_letter.hpp"
@@ -78,6 +79,7 @@ using runtime::errc;
 
 constexpr std::string_view topic_prefix = "topic/";
 constexpr std::string_view subscription_prefix = "subscription/";
+constexpr std::string_view state_prefix = flow::subscription_state_prefix;
 constexpr std::chrono::seconds ask_timeout{30};
 
 struct entry {
@@ -91,7 +93,36 @@ struct manager_state {
   delivery_options opts;
   std::map<std::string, std::shared_ptr<const flow::topic_def>> topics;
   std::map<std::string, entry> subs;
+  /// A cluster: the cluster-wide pause / resume of each subscription.
+  std::map<std::string, flow::subscription_wanted_state> wanted;
   bool started = false;
+
+  /// The progress key of `id`'s part delivered here.
+  std::string progress_key(const std::string& id) const {
+    return opts.cluster
+               ? cluster::pinned_key(opts.node_id,
+                                     std::string{subscription_prefix} + id)
+               : std::string{subscription_prefix} + id;
+  }
+
+  /// What `id`'s actor delivers here (subscription_part).
+  subscription_part part_of(const std::string& id, const entry& e) const {
+    subscription_part p;
+    if (!opts.cluster)
+      return p;
+    p.progress_key = progress_key(id);
+    const auto& server = e.def->server();
+    // start_seq counts in the accepting node's trail; elsewhere a new
+    // subscription starts at what this node has stored now (or at the
+    // from_seq the user gave, for every node's trail).
+    if (server.start_node != opts.node_id && !server.start_node.empty())
+      p.fresh_start =
+          e.def->from_seq() ? *e.def->from_seq() - 1 : env.store->last_seq();
+    if (auto w = wanted.find(id);
+        w != wanted.end() && w->second.incarnation == server.incarnation)
+      p.paused = w->second.paused;
+    return p;
+  }
 };
 
 using self_ptr = delivery_actor::stateful_pointer<manager_state>;
@@ -124,6 +155,18 @@ void start_actor(self_ptr self, const std::string& id) {
   if (i == st.subs.end() || !st.started || i->second.actor ||
       !i->second.def->enabled())
     return;
+  if (st.opts.cluster) {
+    // Every node delivers its own trail's part; its commits are fenced on
+    // this node's member key (a lapsed lease stops the actor; the next
+    // view starts it again).
+    auto& e = i->second;
+    e.actor =
+        spawn_subscription(self->system(), st.env, e.def, topic_of(st, *e.def),
+                           e.metrics, st.part_of(id, e));
+    self->link_to(e.actor.address());
+    self->monitor(e.actor);
+    return;
+  }
   self->request(st.env.coordinator, ask_timeout, cluster::owner_atom_v,
                 std::string{subscription_prefix} + id)
       .then(
@@ -173,6 +216,17 @@ caf::error add_subscription(manager_state& st, const std::string& id,
   return {};
 }
 
+void add_wanted(manager_state& st, const std::string& id,
+                const std::string& value) {
+  auto w = flow::subscription_wanted_state::parse(value);
+  if (!w) {
+    spdlog::warn("subscription {}: its state record is not understood: {}", id,
+                 runtime::describe(w.error()).message);
+    return;
+  }
+  st.wanted[id] = std::move(*w);
+}
+
 caf::error add_topic(manager_state& st, const std::string& id,
                      const std::string& value) {
   auto doc = json::parse(value, nullptr, false);
@@ -188,7 +242,7 @@ void state_at_rest(self_ptr self, const std::string& id,
                    caf::typed_response_promise<std::string> rp) {
   auto& st = self->state;
   self->request(st.env.coordinator, ask_timeout, cluster::progress_atom_v,
-                std::string{subscription_prefix} + id)
+                st.progress_key(id))
       .then(
           [self, id, rp](cluster::progress& p) mutable {
             auto& s = self->state;
@@ -337,6 +391,37 @@ delivery_actor::behavior_type manager_impl(self_ptr self, subscription_env env,
             return err;
           restart_actor(self, id);
           return true;
+        }
+        if (key.starts_with(state_prefix)) {
+          auto id = key.substr(state_prefix.size());
+          if (!exists) {
+            s.wanted.erase(id);
+            return true;
+          }
+          add_wanted(s, id, value);
+          auto i = s.subs.find(id);
+          auto w = s.wanted.find(id);
+          if (i == s.subs.end() || w == s.wanted.end() ||
+              w->second.incarnation != i->second.def->server().incarnation)
+            return true;
+          if (!i->second.actor) {
+            start_actor(self, id); // takes the state when it loads
+            return true;
+          }
+          // This node's part commits it before the answer; one still
+          // loading its progress is started again with the state.
+          auto rp = self->make_response_promise<bool>();
+          auto on_error = [self, id, rp](caf::error&) mutable {
+            restart_actor(self, id);
+            rp.deliver(true);
+          };
+          if (w->second.paused)
+            self->request(i->second.actor, ask_timeout, pause_atom_v)
+                .then([rp](bool) mutable { rp.deliver(true); }, on_error);
+          else
+            self->request(i->second.actor, ask_timeout, resume_atom_v)
+                .then([rp](bool) mutable { rp.deliver(true); }, on_error);
+          return rp;
         }
         return runtime::make_api_error(errc::invalid_field,
                                        "not a delivery definition", "key");
@@ -503,6 +588,8 @@ delivery_actor::behavior_type manager_impl(self_ptr self, subscription_env env,
             start_actor(self, id);
             continue;
           }
+          if (s.opts.cluster)
+            continue; // this node's part stays here
           self->request(s.env.coordinator, ask_timeout, cluster::owner_atom_v,
                         std::string{subscription_prefix} + id)
               .then(
@@ -541,6 +628,13 @@ caf::expected<delivery_actor> spawn_delivery(caf::actor_system& sys,
             loaded, d.key.substr(subscription_prefix.size()), d.value))
       spdlog::error("subscription {} is not loaded: {}", d.key,
                     runtime::describe(err).message);
+  if (opts.cluster) {
+    auto states = env.store->list_definitions(std::string{state_prefix});
+    if (!states)
+      return std::move(states.error());
+    for (const auto& d : *states)
+      add_wanted(loaded, d.key.substr(state_prefix.size()), d.value);
+  }
   auto metrics = opts.metrics;
   auto actor = sys.spawn<caf::detached>(manager_impl, std::move(env),
                                         std::move(opts), std::move(loaded));

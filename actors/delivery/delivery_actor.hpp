@@ -73,6 +73,10 @@ private:
 
 struct delivery_options {
   std::string node_id;
+  /// A cluster with etcd: this node delivers its own trail's part of every
+  /// enabled subscription (subscription_part), and applies the
+  /// cluster-wide "subscription-state/<id>" records to it.
+  bool cluster = false;
   std::shared_ptr<delivery_metrics> metrics; ///< created when null
 };
 
@@ -85,8 +89,10 @@ struct delivery_options {
 ///
 /// - `(apply_atom, std::string key, bool exists, std::string value)
 ///      -> bool`
-///   A committed change of "topic/<id>" or "subscription/<id>" (`exists`
-///   false: deleted); the tables and actors follow before the answer.
+///   A committed change of "topic/<id>", "subscription/<id>" or (a
+///   cluster) "subscription-state/<id>" (`exists` false: deleted); the
+///   tables and actors follow before the answer (a state: once this
+///   node's part has committed it).
 ///
 /// - `(seq_atom) -> uint64_t`
 ///   The last seq stored: where a subscription created now starts.

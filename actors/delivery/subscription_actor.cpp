@@ -47,6 +47,7 @@ struct sub_state {
   std::shared_ptr<const flow::subscription_def> def;
   std::shared_ptr<const flow::topic_def> topic;
   std::shared_ptr<subscription_metrics> metrics;
+  subscription_part part;
   std::mt19937_64 rng{std::random_device{}()};
 
   // -- committed progress -----------------------------------------------
@@ -89,7 +90,10 @@ struct sub_state {
   std::vector<std::string> secrets;
 
   const std::string& id() const { return def->id(); }
-  std::string key() const { return "subscription/" + def->id(); }
+  std::string key() const {
+    return part.progress_key.empty() ? "subscription/" + def->id()
+                                     : part.progress_key;
+  }
   int64_t now() const { return env.clock(); }
 
   /// Where the cursor may go: everything read and not pending is done.
@@ -485,6 +489,19 @@ void pump(self_ptr self) {
     read(self);
 }
 
+/// A part of a cluster-wide subscription takes the state every node was
+/// told (a pause or resume made while this node was down).
+void reconcile(sub_state& s) {
+  if (!s.part.paused)
+    return;
+  if (*s.part.paused && s.want_state == subscription_state::active) {
+    s.want_state = subscription_state::paused;
+    s.want_reason.clear();
+  } else if (!*s.part.paused && s.want_state == subscription_state::paused) {
+    s.want_state = subscription_state::active;
+  }
+}
+
 void load(self_ptr self) {
   auto& st = self->state;
   self->request(st.env.coordinator, commit_timeout, cluster::progress_atom_v,
@@ -510,6 +527,7 @@ void load(self_ptr self) {
                 s.position = std::max(s.position, s.progress.cursor);
                 s.metrics->cursor = s.progress.cursor;
                 s.loaded = true;
+                reconcile(s);
               }
               flush_progress(self);
               pump(self);
@@ -519,10 +537,12 @@ void load(self_ptr self) {
             // start where its definition says, committed first.
             flow::subscription_progress fresh;
             fresh.incarnation = s.def->server().incarnation;
-            fresh.cursor = s.def->server().start_seq;
+            fresh.cursor =
+                s.part.fresh_start.value_or(s.def->server().start_seq);
             s.progress = fresh;
             s.want_state = subscription_state::active;
             s.want_reason.clear();
+            reconcile(s);
             s.position = std::max(s.position, fresh.cursor);
             s.loaded = true;
             s.unsaved = true;
@@ -597,9 +617,11 @@ subscription_actor::behavior_type
 subscription_impl(self_ptr self, subscription_env env,
                   std::shared_ptr<const flow::subscription_def> def,
                   std::shared_ptr<const flow::topic_def> topic,
-                  std::shared_ptr<subscription_metrics> metrics) {
+                  std::shared_ptr<subscription_metrics> metrics,
+                  subscription_part part) {
   auto& st = self->state;
   st.env = std::move(env);
+  st.part = std::move(part);
   if (!st.env.clock)
     st.env.clock = [] { return runtime::now_unix_ns(); };
   st.def = std::move(def);
@@ -706,9 +728,10 @@ subscription_actor
 spawn_subscription(caf::actor_system& sys, const subscription_env& env,
                    std::shared_ptr<const flow::subscription_def> def,
                    std::shared_ptr<const flow::topic_def> topic,
-                   std::shared_ptr<subscription_metrics> metrics) {
+                   std::shared_ptr<subscription_metrics> metrics,
+                   subscription_part part) {
   return sys.spawn(subscription_impl, env, std::move(def), std::move(topic),
-                   std::move(metrics));
+                   std::move(metrics), std::move(part));
 }
 
 } // namespace herald::delivery

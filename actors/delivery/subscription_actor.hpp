@@ -118,6 +118,23 @@ using subscription_actor = caf::typed_actor<
     caf::reacts_to<sent_atom, batch_result>,
     caf::reacts_to<retry_atom, uint64_t>, caf::reacts_to<poll_atom>>;
 
+/// Which part of a subscription an actor delivers. A node alone (the
+/// default): all of it, progress key "subscription/<id>", a new
+/// incarnation starting at the definition's start_seq. In a cluster with
+/// etcd every node delivers the events of its own trail (the events are on
+/// its disk only): progress key "on/<node>/subscription/<id>"
+/// (cluster::pinned_key), fenced on that node's member key.
+struct subscription_part {
+  /// Empty: "subscription/<id>".
+  std::string progress_key;
+  /// Where a new incarnation's cursor starts; nullopt: start_seq.
+  std::optional<uint64_t> fresh_start;
+  /// The cluster-wide state ("subscription-state/<id>"), reconciled once
+  /// the progress is loaded: true pauses an active part, false resumes a
+  /// paused one (a part Herald disabled stays so until a resume).
+  std::optional<bool> paused;
+};
+
 /// Spawns the actor of `def` (a by-topic subscription gets its `topic`,
 /// null when the topic does not exist: it then matches nothing). It loads
 /// its progress, starting a new incarnation at def.server().start_seq.
@@ -125,6 +142,7 @@ subscription_actor
 spawn_subscription(caf::actor_system& sys, const subscription_env& env,
                    std::shared_ptr<const flow::subscription_def> def,
                    std::shared_ptr<const flow::topic_def> topic,
-                   std::shared_ptr<subscription_metrics> metrics);
+                   std::shared_ptr<subscription_metrics> metrics,
+                   subscription_part part = {});
 
 } // namespace herald::delivery

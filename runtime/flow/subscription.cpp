@@ -42,9 +42,14 @@ bool in(const std::array<std::string_view, N>& list, std::string_view key) {
 }
 
 /// The members Herald keeps with a stored subscription (server_fields).
-constexpr std::array<std::string_view, 6> server_keys{
-    "created_by", "incarnation",     "start_seq",
-    "secret",     "previous_secret", "previous_secret_until_ns"};
+constexpr std::array<std::string_view, 7> server_keys{
+    "created_by",
+    "incarnation",
+    "start_seq",
+    "start_node",
+    "secret",
+    "previous_secret",
+    "previous_secret_until_ns"};
 
 /// A JSON integer ≥ 0 (parsed documents hold unsigned numbers, built ones
 /// may hold signed).
@@ -334,6 +339,8 @@ subscription_def::parse_stored(std::string_view id, const json& doc) {
     return err;
   if (auto err = text("incarnation", server.incarnation))
     return err;
+  if (auto err = text("start_node", server.start_node))
+    return err;
   if (auto err = text("secret", server.secret))
     return err;
   if (auto err = text("previous_secret", server.previous_secret))
@@ -382,6 +389,8 @@ json subscription_def::to_stored() const {
     doc["incarnation"] = server_.incarnation;
   if (server_.start_seq != 0)
     doc["start_seq"] = server_.start_seq;
+  if (!server_.start_node.empty())
+    doc["start_node"] = server_.start_node;
   if (!server_.secret.empty())
     doc["secret"] = server_.secret;
   if (!server_.previous_secret.empty())

@@ -117,6 +117,11 @@ struct server_fields {
   /// Where a new subscription starts: after this seq (the last stored when
   /// it was created; `from_seq` - 1 when given).
   uint64_t start_seq = 0;
+  /// The node whose trail start_seq counts in (the node that accepted the
+  /// creation). In a cluster, every other node's part of the subscription
+  /// starts at what that node had stored when the subscription reached it
+  /// (or at from_seq - 1 when given). Empty: this node (older records).
+  std::string start_node;
   /// "whsec_" + base64 of the signing key (runtime/webhook_signature.hpp).
   std::string secret;
   /// After a rotation: the previous secret, still signed with until

@@ -60,4 +60,16 @@ subscription_progress::parse(std::string_view text) {
   return p;
 }
 
+caf::expected<subscription_wanted_state>
+subscription_wanted_state::parse(std::string_view text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  auto st = j.is_object() ? j.find("state") : j.end();
+  auto inc = j.is_object() ? j.find("incarnation") : j.end();
+  if (st == j.end() || !st->is_string() || inc == j.end() ||
+      !inc->is_string() || (*st != "paused" && *st != "active"))
+    return runtime::make_api_error(runtime::errc::invalid_field,
+                                   "not a subscription state record", "state");
+  return subscription_wanted_state{*st == "paused", inc->get<std::string>()};
+}
+
 } // namespace herald::flow

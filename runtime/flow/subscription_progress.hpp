@@ -40,4 +40,22 @@ struct subscription_progress {
   static caf::expected<subscription_progress> parse(std::string_view text);
 };
 
+/// In a cluster with etcd every node delivers its own trail's part of a
+/// subscription (progress key "on/<node>/subscription/<id>"), and pause /
+/// resume is one cluster-wide definition every node applies to its part:
+/// "subscription-state/<id>" → {"state":"paused"|"active","incarnation",
+/// "by","at"}. A record of another incarnation (the subscription deleted
+/// and created anew) is ignored.
+inline constexpr std::string_view subscription_state_prefix =
+    "subscription-state/";
+
+struct subscription_wanted_state {
+  bool paused = false;
+  std::string incarnation;
+
+  /// Errors: runtime::errc::invalid_field when `text` is not such a
+  /// record.
+  static caf::expected<subscription_wanted_state> parse(std::string_view text);
+};
+
 } // namespace herald::flow

@@ -57,6 +57,31 @@ TEST(membership_table, a_single_member_owns_every_key) {
   EXPECT_TRUE(t.owner_of("").local);
 }
 
+TEST(membership_table, a_pinned_key_belongs_to_its_node_only_while_it_is_live) {
+  membership_table a{"n1"};
+  membership_table b{"n2"};
+  ASSERT_TRUE(a.update(nodes({"n1", "n2", "n3"})));
+  ASSERT_TRUE(b.update(nodes({"n1", "n2", "n3"})));
+  const auto k = pinned_key("n2", "subscription/orders");
+  EXPECT_EQ(k, "on/n2/subscription/orders");
+  for (int i = 0; i < 50; ++i) {
+    // Whatever the object, rendezvous hashing is not asked.
+    const auto ki = pinned_key("n2", key(i));
+    EXPECT_EQ(a.owner_of(ki).owner, "n2");
+    EXPECT_FALSE(a.owner_of(ki).local);
+    EXPECT_TRUE(b.owner_of(ki).local);
+  }
+  // A node id that is a prefix of another's is not that node.
+  EXPECT_EQ(a.owner_of("on/n/subscription/orders").owner, "");
+  // Its node gone: nobody owns it (its trail is on its disk).
+  ASSERT_TRUE(a.update(nodes({"n1", "n3"})));
+  EXPECT_EQ(a.owner_of(k).owner, "");
+  EXPECT_FALSE(a.owner_of(k).local);
+  // Not live itself: it owns nothing, its pinned keys included.
+  ASSERT_TRUE(b.update(nodes({"n1", "n3"})));
+  EXPECT_FALSE(b.owner_of(k).local);
+}
+
 TEST(membership_table, views_grow_only_on_change_and_members_are_sorted) {
   membership_table t{"n2"};
   ASSERT_TRUE(t.update(nodes({"n3", "n1", "n2"})));

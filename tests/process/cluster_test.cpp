@@ -13,6 +13,7 @@
 
 #include "tests/process/process_fixture.hpp"
 #include "tests/support/etcd_process.hpp"
+#include "tools/http/http_receiver.hpp"
 
 namespace herald::test {
 namespace {
@@ -384,6 +385,194 @@ TEST_F(cluster_test, a_paused_owner_past_its_lease_fires_nothing_twice) {
   for (const auto& [at, f] : fired_instants())
     EXPECT_EQ(f.first, 1) << at << " fired " << f.first
                           << " times:" << f.second;
+}
+
+/// What a webhook receiver got, by path: the webhook-ids (event ids).
+class webhook_log {
+public:
+  explicit webhook_log(http::http_receiver& rx) {
+    rx.respond_with([this](const http::received_request& r) {
+      std::lock_guard guard{mtx_};
+      auto i = r.headers.find("webhook-id");
+      got_[r.target].push_back(i == r.headers.end() ? "" : i->second);
+      return http::receiver_answer{};
+    });
+  }
+  /// How often `path` got event `id`.
+  size_t count(const std::string& path, const std::string& id) const {
+    std::lock_guard guard{mtx_};
+    auto i = got_.find(path);
+    return i == got_.end() ? 0
+                           : std::count(i->second.begin(), i->second.end(), id);
+  }
+
+private:
+  mutable std::mutex mtx_;
+  std::map<std::string, std::vector<std::string>> got_;
+};
+
+/// Publishes one event named `name` on `c`; its id and seq.
+std::pair<std::string, uint64_t> publish_one(http_client c,
+                                             const std::string& name) {
+  auto r =
+      c.post_json("/api/v1/events", {{"name", name}, {"data", json::object()}});
+  EXPECT_EQ(r.status, 200) << r.describe();
+  auto j = r.json();
+  if (!j.is_object() || !j.contains("id"))
+    return {"", 0};
+  return {j["id"].get<std::string>(), j["seq"].get<uint64_t>()};
+}
+
+TEST_F(cluster_test, a_subscription_delivers_what_every_node_stores_once) {
+  ASSERT_NO_FATAL_FAILURE(start_three_up());
+  http::http_receiver rx;
+  webhook_log log{rx};
+  auto webhook = [&](const std::string& pattern, const std::string& path) {
+    return json{{"name", pattern},
+                {"destination", {{"type", "webhook"}, {"url", rx.url(path)}}},
+                {"retry",
+                 {{"max_attempts", 100},
+                  {"max_age", "1h"},
+                  {"initial_backoff", "5ms"},
+                  {"max_backoff", "40ms"}}}};
+  };
+  // "orders" is paused later; "audit" sees the same events and is the
+  // sentinel that shows what "orders" did not get.
+  for (auto [id, path] :
+       {std::pair{"orders", "/orders"}, {"audit", "/audit"}}) {
+    auto r = api(0).put_json(std::string{"/api/v1/subscriptions/"} + id,
+                             webhook("order.>", path));
+    ASSERT_EQ(r.status, 201) << r.describe();
+  }
+  // Every node runs its part once the definitions reached it.
+  for (size_t i = 0; i < 3; ++i)
+    for (auto id : {"orders", "audit"})
+      ASSERT_TRUE(wait_for(
+          [&] {
+            auto r = api(i).get(std::string{"/api/v1/subscriptions/"} + id);
+            return r.status == 200 && r.json().value("state", "") == "active";
+          },
+          10s))
+          << "node " << i << " " << id;
+  // One event stored on each node: each is delivered once, by its node.
+  std::vector<std::pair<std::string, uint64_t>> sent;
+  for (size_t i = 0; i < 3; ++i)
+    sent.push_back(publish_one(api(i), "order.placed"));
+  for (const auto& [id, seq] : sent)
+    ASSERT_TRUE(wait_for([&] { return log.count("/orders", id) == 1; }, 10s))
+        << id;
+  // n2's part has committed its cursor past its event: a restart will not
+  // send it again.
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto r = api(1).get("/api/v1/subscriptions/orders");
+        return r.status == 200 &&
+               r.json().value("cursor_seq", uint64_t{0}) >= sent[1].second;
+      },
+      10s));
+  node(1).kill9();
+  // The others' events keep going out while n2 is gone.
+  auto while_down = publish_one(api(2), "order.placed");
+  ASSERT_TRUE(wait_for(
+      [&] { return log.count("/orders", while_down.first) == 1; }, 10s));
+  // Paused through n1, for every node: n3's part stops too.
+  auto p =
+      api(0).post_json("/api/v1/subscriptions/orders/pause", json::object());
+  ASSERT_EQ(p.status, 200) << p.describe();
+  EXPECT_EQ(p.json()["state"], "paused");
+  ASSERT_TRUE(wait_for(
+      [&] {
+        return api(2)
+                   .get("/api/v1/subscriptions/orders")
+                   .json()
+                   .value("state", "") == "paused";
+      },
+      10s));
+  auto held = publish_one(api(2), "order.placed");
+  ASSERT_TRUE(
+      wait_for([&] { return log.count("/audit", held.first) == 1; }, 10s));
+  EXPECT_EQ(log.count("/orders", held.first), 0u)
+      << "a paused subscription delivered";
+  // n2 comes back (its part loads the pause it missed); resumed through
+  // n3, the held event goes out once and n2's new one too.
+  ASSERT_TRUE(node(1).restart());
+  auto r =
+      api(2).post_json("/api/v1/subscriptions/orders/resume", json::object());
+  ASSERT_EQ(r.status, 200) << r.describe();
+  ASSERT_TRUE(
+      wait_for([&] { return log.count("/orders", held.first) == 1; }, 10s));
+  auto after = publish_one(api(1), "order.placed");
+  ASSERT_TRUE(
+      wait_for([&] { return log.count("/orders", after.first) == 1; }, 10s));
+  // Nothing went out twice (n2's first event included).
+  for (const auto& [id, seq] : sent)
+    EXPECT_EQ(log.count("/orders", id), 1u) << id;
+  EXPECT_EQ(log.count("/orders", while_down.first), 1u);
+  EXPECT_EQ(log.count("/orders", held.first), 1u);
+}
+
+TEST_F(cluster_test, an_event_trigger_fires_on_the_node_that_stores_the_event) {
+  ASSERT_NO_FATAL_FAILURE(start_three_up());
+  auto w = api(0).put_json(
+      "/api/v1/workflows/echo",
+      json::parse(R"({"steps": [{"name": "say", "emit": {"name": "echo.said",
+          "data": {"of": "${input.of}"}}}]})"));
+  ASSERT_TRUE(w.status == 200 || w.status == 201) << w.describe();
+  auto t = api(0).put_json("/api/v1/triggers/on-ping",
+                           {{"type", "event"},
+                            {"event", "ping.sent"},
+                            {"workflow", "echo"},
+                            {"input", {{"of", "${event.id}"}}}});
+  ASSERT_TRUE(t.status == 200 || t.status == 201) << t.describe();
+  // The trigger reached every node (its definition is applied before the
+  // node answers for it).
+  for (size_t i = 0; i < 3; ++i)
+    ASSERT_TRUE(wait_for(
+        [&] { return api(i).get("/api/v1/triggers/on-ping").status == 200; },
+        10s));
+  // A ping on each node fires once, on that node.
+  std::vector<std::string> pings;
+  for (size_t i = 0; i < 3; ++i)
+    pings.push_back(publish_one(api(i), "ping.sent").first);
+  for (size_t i = 0; i < 3; ++i)
+    ASSERT_TRUE(
+        wait_for([&] { return events_of(i, "echo.said").size() == 1; }, 15s))
+        << "node " << i;
+  for (size_t i = 0; i < 3; ++i)
+    EXPECT_EQ(events_of(i, "echo.said").at(0)["data"]["of"], pings[i]);
+}
+
+TEST_F(cluster_test, a_run_on_one_node_waits_for_an_event_stored_on_another) {
+  ASSERT_NO_FATAL_FAILURE(start_three_up());
+  auto w = api(0).put_json("/api/v1/workflows/await",
+                           json::parse(R"({"steps": [
+          {"name": "ready", "wait_for_event": {"name": "sync.ready"},
+           "timeout": "30s"}]})"));
+  ASSERT_TRUE(w.status == 200 || w.status == 201) << w.describe();
+  auto run = api(0).post_json("/api/v1/workflows/await/run", json::object());
+  ASSERT_EQ(run.status, 202) << run.describe();
+  const auto task_id = run.json()["task_id"].get<std::string>();
+  auto task_state = [&] {
+    auto r = api(0).get("/api/v1/tasks/" + task_id);
+    return r.status == 200 ? r.json() : json::object();
+  };
+  // The step waits (it subscribed before the task's step started).
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto t = task_state();
+        return t.value("state", "") == "running";
+      },
+      10s));
+  // The event is stored on n3; the run on n1 takes it.
+  ASSERT_TRUE(wait_for(
+      [&] {
+        publish_one(api(2), "sync.ready");
+        return wait_for(
+            [&] { return task_state().value("state", "") == "succeeded"; },
+            2s);
+      },
+      15s))
+      << task_state().dump();
 }
 
 } // namespace

@@ -5,6 +5,7 @@
 #include "runtime/errc.hpp"
 #include "runtime/event_codec.hpp"
 #include "runtime/flow/subscription.hpp"
+#include "runtime/flow/subscription_progress.hpp"
 #include "runtime/time_format.hpp"
 #include "runtime/uuid.hpp"
 #include "runtime/webhook_signature.hpp"
@@ -377,6 +378,7 @@ void delivery_api::put_subscription(http::request_context& ctx,
           s.created_by = who.name;
           s.incarnation = runtime::new_uuid_v7(runtime::now_unix_ns());
           s.secret = runtime::make_webhook_secret();
+          s.start_node = handles_.node_id;
           if (parsed->from_seq()) {
             s.start_seq = *parsed->from_seq() - 1;
             return finish();
@@ -435,6 +437,23 @@ void delivery_api::action(http::request_context& ctx, const who_t& who,
               },
               delivery::state_atom_v, id);
         };
+        if (handles_.cluster) {
+          // Every node delivers its own trail's part: the state is a
+          // cluster-wide definition each node applies (this one before
+          // the reply).
+          const auto now = runtime::now_unix_ns();
+          json rec{{"state", what == "pause" ? "paused" : "active"},
+                   {"incarnation", def.server().incarnation},
+                   {"by", who.name},
+                   {"at", runtime::format_rfc3339(now)}};
+          std::vector<v1::Event> evs;
+          evs.push_back(runtime::make_system_event(
+              what == "pause" ? "subscription.paused" : "subscription.resumed",
+              {{"subscription_id", def.id()}, {"by", who.name}}, now));
+          return commit(std::string{flow::subscription_state_prefix} + def.id(),
+                        rec.dump(), std::nullopt, std::move(evs), version,
+                        keep_alive, reply, [on_ok](uint64_t) { on_ok(true); });
+        }
         if (what == "pause")
           ask_delivery(version, keep_alive, reply, on_ok,
                        delivery::pause_atom_v, def.id());

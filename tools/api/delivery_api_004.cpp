@@ -235,6 +235,7 @@ void delivery_api::put_project(std::string project, json body, const who_t& who,
                 s.incarnation = runtime::new_uuid_v7(runtime::now_unix_ns());
                 s.secret = runtime::make_webhook_secret();
                 s.start_seq = last;
+                s.start_node = handles_.node_id;
                 changes->push_back(
                     {id, def.to_stored().dump(), 0, "subscription.updated"});
               }

@@ -34,6 +34,7 @@
 #include "actors/session_actor.hpp"
 #include "runtime/auth.hpp"
 #include "runtime/event_codec.hpp"
+#include "runtime/flow/subscription_progress.hpp"
 #include "runtime/time_format.hpp"
 #include "runtime/uuid.hpp"
 #include "storage/event_store.hpp"
@@ -442,7 +443,9 @@ int run_daemon(const daemon_config& cfg) {
       return auth->principal(name);
     };
     auto deliveries = delivery::spawn_delivery(
-        sys, denv, delivery::delivery_options{*node_id, delivery_metrics});
+        sys, denv,
+        delivery::delivery_options{*node_id, !cfg.etcd.empty(),
+                                   delivery_metrics});
     if (!deliveries) {
       spdlog::error("cannot load subscriptions: {}",
                     runtime::describe(deliveries.error()).message);
@@ -464,7 +467,8 @@ int run_daemon(const daemon_config& cfg) {
                                     now ? now->version : uint64_t{0});
                    });
     followers->add(
-        {"topic/", "subscription/"},
+        {"topic/", "subscription/",
+         std::string{flow::subscription_state_prefix}},
         [d = *deliveries](const std::string& key,
                           const std::optional<protocol::definition>& now) {
           caf::anon_send(d, delivery::apply_atom_v, key, now.has_value(),
@@ -485,7 +489,8 @@ int run_daemon(const daemon_config& cfg) {
     };
 
     api.set_automation(api::automation_handles{flow, hub});
-    api.set_delivery(api::delivery_handles{*deliveries});
+    api.set_delivery(
+        api::delivery_handles{*deliveries, *node_id, !cfg.etcd.empty()});
     // GET /metrics; sources beyond the built-in ones go into `extra`.
     api::metrics_sources metrics_src;
     metrics_src.writer = handles.metrics;
