@@ -1,6 +1,7 @@
 // Topic and subscription definitions (runtime/flow/subscription.hpp).
 
 #include "runtime/flow/subscription.hpp"
+#include "runtime/flow/subscription_progress.hpp"
 
 #include <gtest/gtest.h>
 
@@ -495,8 +496,8 @@ TEST(subscription_def, matches_by_topic) {
 }
 
 TEST(subscription_def, server_fields_are_stored_not_set) {
-  for (auto key : {"created_by", "incarnation", "start_seq", "secret",
-                   "previous_secret", "previous_secret_until_ns"}) {
+  for (auto key : {"created_by", "incarnation", "start_seq", "start_node",
+                   "secret", "previous_secret", "previous_secret_until_ns"}) {
     auto e = sub_error(webhook_sub({{key, "x"}}));
     EXPECT_EQ(e.code, errc::unknown_field) << key;
     EXPECT_EQ(e.field, std::string{"/"} + key);
@@ -509,6 +510,7 @@ TEST(subscription_def, server_fields_are_stored_not_set) {
   s->server().created_by = "alice";
   s->server().incarnation = "inc-1";
   s->server().start_seq = 17;
+  s->server().start_node = "n2";
   s->server().secret = "whsec_a";
   s->server().previous_secret = "whsec_b";
   s->server().previous_secret_until_ns = 1234;
@@ -521,6 +523,7 @@ TEST(subscription_def, server_fields_are_stored_not_set) {
   EXPECT_EQ(back->server().created_by, "alice");
   EXPECT_EQ(back->server().incarnation, "inc-1");
   EXPECT_EQ(back->server().start_seq, 17u);
+  EXPECT_EQ(back->server().start_node, "n2");
   EXPECT_EQ(back->server().secret, "whsec_a");
   EXPECT_EQ(back->server().previous_secret, "whsec_b");
   EXPECT_EQ(back->server().previous_secret_until_ns, 1234);
@@ -540,10 +543,28 @@ TEST(subscription_def, parse_stored_checks_server_fields_and_the_rest) {
   };
   EXPECT_EQ(bad({{"start_seq", -1}}), "/start_seq");
   EXPECT_EQ(bad({{"secret", 1}}), "/secret");
+  EXPECT_EQ(bad({{"start_node", 2}}), "/start_node");
   EXPECT_EQ(bad({{"previous_secret_until_ns", "x"}}),
             "/previous_secret_until_ns");
   EXPECT_EQ(bad({{"created_by", "a"}, {"bogus", 1}}), "/bogus");
   EXPECT_FALSE(subscription_def::parse_stored("s", json(1)));
+}
+
+TEST(subscription_wanted_state, the_cluster_wide_pause_record) {
+  auto p = subscription_wanted_state::parse(
+      R"({"state":"paused","incarnation":"i1","by":"alice","at":"x"})");
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(p->paused);
+  EXPECT_EQ(p->incarnation, "i1");
+  auto a = subscription_wanted_state::parse(
+      R"({"state":"active","incarnation":"i2"})");
+  ASSERT_TRUE(a);
+  EXPECT_FALSE(a->paused);
+  for (auto bad : {"", "[]", "{}", R"({"state":"paused"})",
+                   R"({"state":"disabled","incarnation":"i"})",
+                   R"({"state":1,"incarnation":"i"})",
+                   R"({"state":"active","incarnation":3})"})
+    EXPECT_FALSE(subscription_wanted_state::parse(bad)) << bad;
 }
 
 TEST(scope_within, whole_segments) {
