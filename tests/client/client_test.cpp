@@ -2,6 +2,8 @@
 // 6 and 7): login on the node port, publish/query/subscribe over CAF, the
 // docs/CLIENT.md example, heraldctl as a subprocess.
 
+#include <signal.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -200,6 +202,36 @@ TEST_F(client_test, heraldctl_events_publish_query_and_tail) {
   ASSERT_EQ(p2.status, 0) << p2.stderr_text();
   ASSERT_EQ(tail.wait(20s), 0) << tail.stderr_text();
   EXPECT_EQ(json::parse(tail.stdout_text())["name"], "ctl.tail");
+}
+
+/// herald_client_sessions on the node's /metrics (-1: not there).
+double client_sessions(http_client c) {
+  auto r = c.get("/metrics");
+  const std::string name = "\nherald_client_sessions ";
+  auto at = r.body.find(name);
+  return at == std::string::npos ? -1
+                                 : std::stod(r.body.substr(at + name.size()));
+}
+
+TEST_F(client_test, a_client_that_dies_without_closing_leaves_no_session) {
+  // A tail is a logged-in session with a subscription.
+  child_process tail;
+  start_process(tail,
+                {HERALDCTL_PATH, "--node",
+                 "127.0.0.1:" + std::to_string(node().node_port()), "--token",
+                 node().admin_token(), "events", "tail", "--name", "dies.*",
+                 "--for", "60"},
+                node().work_dir());
+  ASSERT_TRUE(wait_for(
+      [&] { return tail.stderr_text().find("tailing") != std::string::npos; },
+      10s))
+      << tail.stderr_text();
+  EXPECT_EQ(client_sessions(http()), 1);
+  // kill -9: no goodbye; the node sees the connection drop.
+  ::kill(tail.pid, SIGKILL);
+  EXPECT_EQ(tail.wait(10s), 128 + SIGKILL);
+  EXPECT_TRUE(wait_for([&] { return client_sessions(http()) == 0; }, 10s))
+      << client_sessions(http());
 }
 
 TEST_F(client_test, heraldctl_config_set_get_delete) {

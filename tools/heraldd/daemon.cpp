@@ -66,27 +66,68 @@ public:
     return node_;
   }
 
-  void add(const caf::actor& session) {
+  /// Keeps `session` while `owner` (the client's actor, a proxy on this
+  /// node) lives: when the client goes away without closing — its process
+  /// dies, its connection drops — CAF reports the proxy down and the
+  /// session ends with it, so a dead client holds no subscription, queue
+  /// group membership or memory here. The watcher is held here: an actor
+  /// nobody references ends at once (CAF: unreachable), monitors or not.
+  void add(caf::actor_system& sys, const caf::actor& session,
+           const caf::actor& owner) {
+    caf::actor watcher;
+    if (owner)
+      watcher = sys.spawn([s = session.address(), owner](
+                              caf::event_based_actor* self) -> caf::behavior {
+        self->monitor(owner);
+        if (auto live = caf::actor_cast<caf::actor>(s))
+          self->monitor(live);
+        self->set_down_handler([self, s](caf::down_msg& dm) {
+          if (dm.source != s)
+            if (auto live = caf::actor_cast<caf::actor>(s))
+              caf::anon_send_exit(live, caf::exit_reason::user_shutdown);
+          self->quit();
+        });
+        return {[](const std::string&) {}}; // nothing but the monitors
+      });
     std::lock_guard<std::mutex> guard{mx_};
-    // Forget sessions that ended, so the list stays as long as the live ones.
-    std::erase_if(live_, [](const caf::actor_addr& a) {
-      return !caf::actor_cast<caf::actor>(a);
-    });
-    live_.push_back(session.address());
+    forget_ended();
+    live_.push_back({session.address(), std::move(watcher)});
+  }
+
+  /// Sessions that have not ended (herald_client_sessions).
+  size_t live() {
+    std::lock_guard<std::mutex> guard{mx_};
+    forget_ended();
+    return live_.size();
   }
 
   void end_all() {
     std::lock_guard<std::mutex> guard{mx_};
-    for (auto& a : live_)
-      if (auto s = caf::actor_cast<caf::actor>(a))
+    for (auto& x : live_) {
+      if (auto s = caf::actor_cast<caf::actor>(x.session))
         caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
+      if (x.watcher)
+        caf::anon_send_exit(x.watcher, caf::exit_reason::user_shutdown);
+    }
     live_.clear();
   }
 
 private:
+  /// Forgets sessions that ended, so the list is as long as the live ones.
+  void forget_ended() {
+    std::erase_if(live_, [](const entry& x) {
+      return !caf::actor_cast<caf::actor>(x.session);
+    });
+  }
+
+  struct entry {
+    caf::actor_addr session; ///< weak: ends when the session does
+    caf::actor watcher;      ///< its owner's watcher (none: no owner given)
+  };
+
   std::mutex mx_;
   std::optional<actors::node_handles> node_;
-  std::vector<caf::actor_addr> live_;
+  std::vector<entry> live_;
 };
 
 /// Writes `text` to `path` atomically: a temp file, fsync, rename, fsync of
@@ -280,10 +321,9 @@ int run_daemon(const daemon_config& cfg) {
     // the credential is resolved once, here, and the answer is a session
     // bound to its identity (DESIGN §6 "Remote actor clients").
     auto sessions = std::make_shared<client_sessions>();
-    lopts.login =
-        [&sys, sessions, auth = *auth](
-            const std::string& credential,
-            const caf::actor& /*owner*/) -> caf::expected<caf::actor> {
+    lopts.login = [&sys, sessions, auth = *auth](
+                      const std::string& credential,
+                      const caf::actor& owner) -> caf::expected<caf::actor> {
       auto node = sessions->node();
       if (!node)
         return caf::make_error(cluster::errc::unavailable,
@@ -295,7 +335,7 @@ int run_daemon(const daemon_config& cfg) {
         return std::move(who.error());
       auto session = caf::actor_cast<caf::actor>(actors::spawn_session(
           sys, *node, node->definitions, std::move(who->who)));
-      sessions->add(session);
+      sessions->add(sys, session, owner);
       return session;
     };
     auto link = cluster::spawn_basp_link(sys, lopts);
@@ -501,6 +541,12 @@ int run_daemon(const daemon_config& cfg) {
                                 mem.table_readers_bytes, mem.block_cache_bytes,
                                 mem.memtable_bytes};
     };
+    metrics_src.extra.push_back([sessions](runtime::metrics_text_writer& w) {
+      w.gauge("herald_client_sessions",
+              "Sessions of remote clients logged in through the node "
+              "port (client library, heraldctl).",
+              static_cast<double>(sessions->live()));
+    });
     metrics_src.extra.push_back([retention = handles.retention_counters](
                                     runtime::metrics_text_writer& out) {
       out.counter("herald_retention_runs_total", "Retention sweeps completed",
