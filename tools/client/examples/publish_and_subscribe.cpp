@@ -63,8 +63,11 @@ int main(int argc, char** argv) {
   auto acks = conn->publish({ev});
   if (!acks)
     return fail(acks.error());
-  for (auto& ack : *acks)
+  for (auto& ack : *acks) {
+    // The callback prints on another thread: one line at a time.
+    std::lock_guard<std::mutex> guard{mx};
     std::cout << "published " << ack.id << " seq=" << ack.seq << std::endl;
+  }
 
   {
     std::unique_lock<std::mutex> lock{mx};
