@@ -234,6 +234,79 @@ TEST_F(client_test, a_client_that_dies_without_closing_leaves_no_session) {
       << client_sessions(http());
 }
 
+TEST_F(client_test, heraldctl_automation_delivery_and_admin_commands) {
+  auto ok = [&](std::vector<std::string> args) {
+    auto r = ctl(args);
+    EXPECT_EQ(r.status, 0) << args.at(0) << " " << args.at(1) << ": "
+                           << r.stderr_text();
+    return r.stdout_text();
+  };
+  auto as_json = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "--json");
+    auto out = ok(args);
+    return json::parse(out, nullptr, false);
+  };
+  // Workflows and tasks.
+  auto w = http().put_json(
+      "/api/v1/workflows/hello",
+      json::parse(
+          R"({"steps":[{"name":"say","emit":{"name":"hello.said"}}]})"));
+  ASSERT_TRUE(w.status == 200 || w.status == 201) << w.describe();
+  EXPECT_NE(ok({"workflows", "list"}).find("hello"), std::string::npos);
+  EXPECT_EQ(as_json({"workflows", "show", "hello"})["id"], "hello");
+  auto run = as_json({"workflows", "run", "hello", "--input", R"({"x":1})"});
+  ASSERT_TRUE(run.contains("task_id")) << run.dump();
+  const auto task = run["task_id"].get<std::string>();
+  ASSERT_TRUE(wait_for(
+      [&] {
+        return as_json({"tasks", "show", task}).value("state", "") ==
+               "succeeded";
+      },
+      10s));
+  EXPECT_NE(ok({"tasks", "list"}).find(task), std::string::npos);
+  // Cancelling an ended task says what is wrong.
+  auto cancel = ctl({"tasks", "cancel", task});
+  EXPECT_NE(cancel.status, 0);
+  // Triggers.
+  auto t = http().put_json(
+      "/api/v1/triggers/hourly",
+      {{"type", "schedule"}, {"cron", "0 * * * *"}, {"workflow", "hello"}});
+  ASSERT_TRUE(t.status == 200 || t.status == 201) << t.describe();
+  EXPECT_NE(ok({"triggers", "list"}).find("hourly"), std::string::npos);
+  auto preview = as_json({"triggers", "preview", "hourly", "-n", "3"});
+  EXPECT_EQ(preview.dump().find("error"), std::string::npos) << preview.dump();
+  ok({"triggers", "disable", "hourly"});
+  EXPECT_EQ(as_json({"triggers", "show", "hourly"})["enabled"], false);
+  ok({"triggers", "enable", "hourly"});
+  EXPECT_EQ(as_json({"triggers", "show", "hourly"})["enabled"], true);
+  ok({"triggers", "fire", "hourly"});
+  ASSERT_TRUE(wait_for(
+      [&] {
+        return query_all(http(), {{"name", "hello.said"}}).size() >= 2;
+      },
+      10s));
+  // Listeners (none), subscriptions and dead letters.
+  ok({"listeners"});
+  auto sub = http().put_json(
+      "/api/v1/subscriptions/hooks",
+      {{"name", "nothing.>"},
+       {"destination",
+        {{"type", "webhook"}, {"url", "http://127.0.0.1:9/hook"}}}});
+  ASSERT_EQ(sub.status, 201) << sub.describe();
+  EXPECT_EQ(as_json({"subscriptions", "pause", "hooks"})["state"], "paused");
+  EXPECT_EQ(as_json({"subscriptions", "show", "hooks"})["state"], "paused");
+  EXPECT_EQ(as_json({"subscriptions", "resume", "hooks"})["state"], "active");
+  ok({"dlq", "list", "hooks"});
+  EXPECT_EQ(as_json({"dlq", "redrive", "hooks"})["count"], 0);
+  // Users and tokens (admin).
+  auto u =
+      http().put_json("/api/v1/users/carol", {{"password", "a-long-password-1"},
+                                              {"roles", {"reader"}}});
+  ASSERT_TRUE(u.status == 200 || u.status == 201) << u.describe();
+  EXPECT_NE(ok({"users"}).find("carol"), std::string::npos);
+  EXPECT_NE(ok({"tokens"}).find("admin"), std::string::npos);
+}
+
 TEST_F(client_test, heraldctl_config_set_get_delete) {
   auto s = ctl({"config", "set", "db.url", R"({"url":"x"})"});
   ASSERT_EQ(s.status, 0) << s.stderr_text();
