@@ -336,8 +336,13 @@ TEST_F(client_test, heraldctl_exit_codes) {
                   node().work_dir());
   EXPECT_EQ(bad_token.status, 3) << bad_token.stderr_text();
   EXPECT_NE(bad_token.stderr_text().find("hint:"), std::string::npos);
-  auto actors = ctl({"actors"});
-  EXPECT_EQ(actors.status, 1);
+  auto actors = ctl({"--json", "actors"});
+  ASSERT_EQ(actors.status, 0) << actors.stderr_text();
+  auto listed = json::parse(actors.stdout_text(), nullptr, false);
+  bool writer = false;
+  for (const auto& a : listed.is_object() ? listed["actors"] : listed)
+    writer = writer || a.value("kind", "") == "writer";
+  EXPECT_TRUE(writer) << actors.stdout_text();
   auto list = ctl({"subscriptions", "list"});
   EXPECT_EQ(list.status, 0) << list.stderr_text();
 }

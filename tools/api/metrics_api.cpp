@@ -232,6 +232,20 @@ void metrics_api::add_routes(routes& table) {
          reply(metrics_response(sources_, ctx.version(), ctx.keep_alive()));
        },
        "/metrics needs the reader role"});
+  table.add(
+      {{bhttp::verb::get},
+       "/api/v1/actors",
+       std::string{role_admin},
+       [this](http::request_context& ctx, const caller*, http::reply_fn reply) {
+         if (!sources_.actors)
+           return reply(http::error_response(runtime::errc::unavailable,
+                                             "the node is starting", "",
+                                             ctx.version(), ctx.keep_alive()));
+         reply(http::json_response(200,
+                                   R"({"actors":)" + sources_.actors() + "}",
+                                   ctx.version(), ctx.keep_alive()));
+       },
+       "/api/v1/actors needs the admin role"});
 }
 
 } // namespace herald::api

@@ -78,6 +78,9 @@ struct metrics_sources {
   /// retention engine's deleted-event counters). Each must write whole
   /// families with names not used elsewhere on the page.
   std::vector<std::function<void(runtime::metrics_text_writer&)>> extra;
+  /// `GET /api/v1/actors`: the node's actors and the work queued at each,
+  /// as a JSON array text (the daemon builds it from the same counters).
+  std::function<std::string()> actors;
 };
 
 /// The page. Thread-safe as far as the sources are (all of them are).
@@ -88,7 +91,9 @@ std::string render_metrics(const metrics_sources& src);
 http::http_response metrics_response(const metrics_sources& src,
                                      unsigned version, bool keep_alive);
 
-/// The `/metrics` resource: GET (and HEAD) with the reader role.
+/// The `/metrics` resource: GET (and HEAD) with the reader role; and
+/// `GET /api/v1/actors` (admin): {"actors":[{"kind","id","node","depth",
+/// …}]} — what heraldctl actors shows.
 class metrics_api {
 public:
   /// What the page shows. Call once, before serving (until then the page

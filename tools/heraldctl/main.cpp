@@ -501,12 +501,15 @@ int run(int argc, char** argv) {
                       {"self", "self"},
                       {"last_seen", "last seen"}});
   });
-  on(app.add_subcommand("actors", "actors and mailbox depths (not available "
-                                  "yet)"),
-     [] {
-       std::cerr << "error: not available yet: no node endpoint reports "
-                    "actors and mailbox depths\n";
-       return int{exit_failure};
+  on(app.add_subcommand("actors", "the node's actors and the work queued at "
+                                  "each (admin)"),
+     [&] {
+       return http_list(c, "/api/v1/actors", "actors",
+                        {{"kind", "kind"},
+                         {"id", "id"},
+                         {"node", "node"},
+                         {"depth", "depth"},
+                         {"unit", "of"}});
      });
 
   // events

@@ -541,6 +541,51 @@ int run_daemon(const daemon_config& cfg) {
                                 mem.table_readers_bytes, mem.block_cache_bytes,
                                 mem.memtable_bytes};
     };
+    // GET /api/v1/actors (heraldctl actors): each actor with the work
+    // queued at it — CAF 0.17 cannot read another actor's mailbox safely,
+    // so "depth" is what each one counts itself.
+    metrics_src.actors = [node = *node_id, wm = handles.metrics,
+                          ss = handles.streams, fm = flow_metrics,
+                          hm = hub_metrics, dm = delivery_metrics, sessions,
+                          store] {
+      using json = nlohmann::json;
+      json out = json::array();
+      auto row = [&](std::string kind, std::string id, uint64_t depth,
+                     json more = json::object()) {
+        json r{{"kind", std::move(kind)},
+               {"id", std::move(id)},
+               {"node", node},
+               {"depth", depth}};
+        r.update(more);
+        out.push_back(std::move(r));
+      };
+      row("writer", "writer", wm->queued_events.load(),
+          {{"unit", "events"}, {"stored", wm->events_stored.load()}});
+      const auto streams = ss->snapshot();
+      row("streams", "all", streams.buffered,
+          {{"unit", "frames"},
+           {"open", streams.open},
+           {"max_buffered", streams.max_buffered}});
+      row("flow", "flow",
+          static_cast<uint64_t>(std::max<int64_t>(fm->tasks_running.load(), 0)),
+          {{"unit", "running tasks"},
+           {"schedule_triggers", fm->schedule_triggers.load()},
+           {"event_triggers", fm->event_triggers.load()}});
+      row("listener_hub", "hub",
+          static_cast<uint64_t>(std::max<int64_t>(hm->actions_out.load(), 0)),
+          {{"unit", "actions waiting"}, {"connected", hm->connected.load()}});
+      const auto last = store->last_seq();
+      for (const auto& r : dm->rows()) {
+        const auto c = r.counters->cursor.load();
+        row("subscription", r.id, last > c ? last - c : 0,
+            {{"unit", "events after the cursor"},
+             {"active", r.active},
+             {"delivered", r.counters->delivered.load()},
+             {"dead_letters", r.counters->dead_letters.load()}});
+      }
+      row("client_sessions", "all", sessions->live(), {{"unit", "sessions"}});
+      return out.dump();
+    };
     metrics_src.extra.push_back([sessions](runtime::metrics_text_writer& w) {
       w.gauge("herald_client_sessions",
               "Sessions of remote clients logged in through the node "
