@@ -130,9 +130,10 @@ TEST_F(cluster_query_test, a_query_on_one_node_merges_and_pages_every_node) {
                         &pages);
     EXPECT_EQ(ids(paged), item_ids(d));
     EXPECT_EQ(pages.size(), 5u);
-    for (const auto& p : pages)
+    for (const auto& p : pages) {
       if (p.contains("next"))
         EXPECT_EQ(p["next"].get<std::string>().rfind("c1.", 0), 0u);
+    }
   }
   // CloudEvents too: heraldnode says where.
   auto ce = api(0).get("/api/v1/events?name=q.item&format=cloudevents&limit=3");
@@ -141,9 +142,10 @@ TEST_F(cluster_query_test, a_query_on_one_node_merges_and_pages_every_node) {
   ASSERT_EQ(ce_body["events"].size(), 3u);
   EXPECT_EQ(ce_body["events"][1]["id"], "q-1");
   EXPECT_EQ(ce_body["events"][1]["heraldnode"], "n2");
-  auto ce_rest = follow(api(0), "/api/v1/events?name=q.item&format=cloudevents"
-                                "&limit=3&after=" +
-                                    url_encode(ce_body["next"]));
+  auto ce_rest =
+      follow(api(0), "/api/v1/events?name=q.item&format=cloudevents"
+                     "&limit=3&after=" +
+                         url_encode(ce_body["next"].get<std::string>()));
   EXPECT_EQ(ce_rest.size(), 6u);
 
   // Marked local-only, a node answers from its own trail; its node cursor
@@ -154,8 +156,9 @@ TEST_F(cluster_query_test, a_query_on_one_node_merges_and_pages_every_node) {
   auto local_body = local.json();
   ASSERT_EQ(local_body["events"].size(), 1u);
   EXPECT_EQ(local_body["events"][0]["id"], "q-1");
-  auto rest = follow(api(1), "/api/v1/events?name=q.item&after=" +
-                                 url_encode(local_body["next"]));
+  auto rest =
+      follow(api(1), "/api/v1/events?name=q.item&after=" +
+                         url_encode(local_body["next"].get<std::string>()));
   EXPECT_EQ(ids(rest), (std::vector<std::string>{"q-4", "q-7"}));
 
   // Cursors that are not one: 400 invalid_cursor, as for one node.
@@ -167,8 +170,9 @@ TEST_F(cluster_query_test, a_query_on_one_node_merges_and_pages_every_node) {
     EXPECT_EQ(b.status, 400) << bad;
     EXPECT_EQ(b.json()["error"]["code"], "invalid_cursor") << b.describe();
   }
-  auto wrong_order = api(1).get("/api/v1/events?name=q.item&order=desc&after=" +
-                                url_encode(asc_cursor["next"]));
+  auto wrong_order =
+      api(1).get("/api/v1/events?name=q.item&order=desc&after=" +
+                 url_encode(asc_cursor["next"].get<std::string>()));
   EXPECT_EQ(wrong_order.status, 400) << wrong_order.describe();
   EXPECT_EQ(wrong_order.json()["error"]["code"], "invalid_cursor");
 

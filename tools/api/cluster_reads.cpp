@@ -127,7 +127,7 @@ caf::error membership_unknown(const caf::error& err) {
 } // namespace
 
 bool is_local_only(const http::http_request& req) {
-  auto it = req.find(fanout_header);
+  auto it = req.find(std::string{fanout_header});
   return it != req.end() && it->value() == "local";
 }
 
@@ -160,11 +160,11 @@ void cluster_reads::query(
                   params = std::move(params), who = std::move(who),
                   credential = std::move(credential),
                   done](cluster::membership& live,
-                        std::vector<cluster::member>& down) mutable {
+                        std::vector<cluster::member>& down) {
     auto st = std::make_shared<query_state>();
     st->from = from;
     st->limit = q.limit;
-    st->done = std::move(done);
+    st->done = done;
     auto finished = [&](const std::string& id) {
       auto it = from.nodes.find(id);
       return it != from.nodes.end() && it->second.done;
@@ -230,11 +230,12 @@ void cluster_reads::query(
     }
     // This node's own part, from its trail.
     if (ask_self) {
+      auto own = q;
       if (auto it = from.nodes.find(opts_.self);
           it != from.nodes.end() && !it->second.after.empty())
-        q.after = it->second.after;
+        own.after = it->second.after;
       else
-        q.after.reset();
+        own.after.reset();
       ask(
           sys_, readers_, request_timeout,
           [st, self = opts_.self](protocol::query_page& page) {
@@ -246,7 +247,7 @@ void cluster_reads::query(
           [st](caf::error& err) {
             st->arrive([&] { st->error = std::move(err); });
           },
-          actors::query_atom_v, std::move(q), std::move(who));
+          actors::query_atom_v, std::move(own), who);
     }
   };
   ask(
@@ -261,57 +262,56 @@ void cluster_reads::query(
 
 void cluster_reads::fetch_elsewhere(std::string target, std::string credential,
                                     std::function<void(cluster_fetch)> done) {
-  auto on_view = [this, target = std::move(target),
-                  credential = std::move(credential),
-                  done](cluster::membership& live,
-                        std::vector<cluster::member>& down) mutable {
-    struct fetch_state {
-      std::mutex mtx;
-      size_t waiting = 0;
-      std::set<std::string> missing;
-      std::function<void(cluster_fetch)> done; // null once answered
-    };
-    auto st = std::make_shared<fetch_state>();
-    st->done = std::move(done);
-    for (const auto& m : down)
-      if (m.id != opts_.self && !cluster::contains(live, m.id))
-        st->missing.insert(m.id);
-    std::vector<cluster::member> peers;
-    for (const auto& m : live.members)
-      if (m.id != opts_.self)
-        peers.push_back(m);
-    if (peers.empty()) {
-      cluster_fetch out;
-      out.missing.assign(st->missing.begin(), st->missing.end());
-      return st->done(std::move(out));
-    }
-    st->waiting = peers.size();
-    for (const auto& m : peers)
-      fetcher_->get(
-          m.http_address, target, peer_headers(credential), opts_.deadline,
-          [st, id = m.id](caf::expected<http::http_fetcher::reply> r) {
-            std::function<void(cluster_fetch)> cb;
-            cluster_fetch out;
-            {
-              std::lock_guard guard{st->mtx};
-              --st->waiting;
-              if (!st->done)
-                return; // another node had it
-              if (r && r->status == 200) {
-                out.found = std::move(*r);
-              } else {
-                if (!r || r->status != 404)
-                  st->missing.insert(id);
-                if (st->waiting > 0)
-                  return;
-                out.missing.assign(st->missing.begin(), st->missing.end());
-              }
-              cb = std::move(st->done);
-              st->done = nullptr;
-            }
-            cb(std::move(out));
-          });
-  };
+  auto on_view =
+      [this, target = std::move(target), credential = std::move(credential),
+       done](cluster::membership& live, std::vector<cluster::member>& down) {
+        struct fetch_state {
+          std::mutex mtx;
+          size_t waiting = 0;
+          std::set<std::string> missing;
+          std::function<void(cluster_fetch)> done; // null once answered
+        };
+        auto st = std::make_shared<fetch_state>();
+        st->done = done;
+        for (const auto& m : down)
+          if (m.id != opts_.self && !cluster::contains(live, m.id))
+            st->missing.insert(m.id);
+        std::vector<cluster::member> peers;
+        for (const auto& m : live.members)
+          if (m.id != opts_.self)
+            peers.push_back(m);
+        if (peers.empty()) {
+          cluster_fetch out;
+          out.missing.assign(st->missing.begin(), st->missing.end());
+          return st->done(std::move(out));
+        }
+        st->waiting = peers.size();
+        for (const auto& m : peers)
+          fetcher_->get(
+              m.http_address, target, peer_headers(credential), opts_.deadline,
+              [st, id = m.id](caf::expected<http::http_fetcher::reply> r) {
+                std::function<void(cluster_fetch)> cb;
+                cluster_fetch out;
+                {
+                  std::lock_guard guard{st->mtx};
+                  --st->waiting;
+                  if (!st->done)
+                    return; // another node had it
+                  if (r && r->status == 200) {
+                    out.found = std::move(*r);
+                  } else {
+                    if (!r || r->status != 404)
+                      st->missing.insert(id);
+                    if (st->waiting > 0)
+                      return;
+                    out.missing.assign(st->missing.begin(), st->missing.end());
+                  }
+                  cb = std::move(st->done);
+                  st->done = nullptr;
+                }
+                cb(std::move(out));
+              });
+      };
   ask(
       sys_, opts_.tracker, opts_.deadline, std::move(on_view),
       [done](caf::error& err) {

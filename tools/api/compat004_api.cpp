@@ -181,7 +181,7 @@ void compat004_api::query(http::request_context& ctx,
           if (!page.next.empty())
             res.set("X-Next-Cursor", page.next);
           if (!page.missing.empty())
-            res.set(partial_header, join_ids(page.missing));
+            res.set(std::string{partial_header}, join_ids(page.missing));
           reply(std::move(res));
         });
   }

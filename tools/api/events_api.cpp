@@ -260,7 +260,7 @@ void events_api::fetch(http::request_context& ctx, const runtime::identity& who,
                 "no node that answered has the event; these could not say: " +
                     join_ids(f.missing),
                 "", version, keep_alive);
-            res.set(partial_header, join_ids(f.missing));
+            res.set(std::string{partial_header}, join_ids(f.missing));
             reply(std::move(res));
           });
     };
