@@ -157,6 +157,13 @@ node_tracker_actor::behavior_type tracker_impl(tracker_ptr self,
   return {
       [self](cluster::view_atom, cluster::membership& m) { on_view(self, m); },
       [self](cluster::members_atom) { return describe_nodes(self); },
+      [self](cluster::view_atom) {
+        std::vector<cluster::member> down;
+        for (const auto& [id, k] : self->state.nodes)
+          if (!k.up && id != self->state.opts.self)
+            down.push_back(k.m);
+        return std::make_tuple(self->state.view, std::move(down));
+      },
   };
 }
 

@@ -23,6 +23,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/fwd.hpp>
 #include <caf/replies_to.hpp>
@@ -46,9 +47,17 @@ namespace herald::actors {
 ///   "last_seen","owns":{"triggers","subscriptions","objects":[…≤100]}}]}`
 ///   sorted by id; `address` is the node port, `last_seen` RFC 3339 UTC
 ///   (now for live members).
+///
+/// - `(cluster::view_atom) -> (cluster::membership live,
+///    std::vector<cluster::member> down)`
+///   The current view, and every node seen since this node started that
+///   is not in it, sorted by id: who a cluster query asks, and whom it
+///   reports missing (tools/api/cluster_reads).
 using node_tracker_actor =
     caf::typed_actor<caf::reacts_to<cluster::view_atom, cluster::membership>,
-                     caf::replies_to<cluster::members_atom>::with<std::string>>;
+                     caf::replies_to<cluster::members_atom>::with<std::string>,
+                     caf::replies_to<cluster::view_atom>::with<
+                         cluster::membership, std::vector<cluster::member>>>;
 
 struct node_tracker_options {
   std::string self;

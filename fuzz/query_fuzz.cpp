@@ -1,6 +1,6 @@
 // Fuzz target for the request-target parsers of the node's read endpoints
 // (tools/api/query_params.hpp, tools/http/http_util.hpp,
-// storage/cursor_codec.hpp).
+// runtime/query_cursor.hpp).
 //
 // Input: an HTTP request target (`/api/v1/events?name=iam.*&limit=10`), fed
 // through the router's steps: parse_target, the trailing-'/' trim, then
@@ -31,10 +31,10 @@
 #include "fuzz/error_check.hpp"
 #include "runtime/errc.hpp"
 #include "runtime/event_codec.hpp"
+#include "runtime/query_cursor.hpp"
 #include "runtime/seed004_codec.hpp"
 #include "runtime/subject.hpp"
 #include "runtime/text_util.hpp"
-#include "storage/cursor_codec.hpp"
 #include "tools/api/compat004_api.hpp"
 #include "tools/api/query_params.hpp"
 #include "tools/http/http_util.hpp"
@@ -82,16 +82,16 @@ std::string encode(std::string_view in) {
 }
 
 void check_cursor(std::string_view text, bool descending) {
-  auto c = herald::storage::decode_cursor(text, descending);
+  auto c = herald::runtime::decode_cursor(text, descending);
   if (!c) {
     check_error(c.error(), "decode_cursor");
     return;
   }
   if (c->descending != descending)
     fail("cursor of the other direction accepted", std::string{text});
-  if (herald::storage::encode_cursor(*c) != text)
+  if (herald::runtime::encode_cursor(*c) != text)
     fail("cursor does not re-encode to its text", std::string{text});
-  if (herald::storage::decode_cursor(text, !descending))
+  if (herald::runtime::decode_cursor(text, !descending))
     fail("cursor accepted in both directions", std::string{text});
 }
 

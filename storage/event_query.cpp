@@ -8,8 +8,8 @@
 #include <rocksdb/perf_level.h>
 
 #include "runtime/content_filter.hpp"
+#include "runtime/query_cursor.hpp"
 #include "runtime/subject.hpp"
-#include "storage/cursor_codec.hpp"
 #include "storage/errc.hpp"
 #include "storage/event_store.hpp"
 #include "storage/query_plan.hpp"
@@ -114,7 +114,7 @@ event_store::query(const event_query& q, const runtime::identity& who) const {
                         : std::max<uint64_t>(lower, 1);
   bool exhausted_cursor = false;
   if (q.after && !q.after->empty()) {
-    auto cur = decode_cursor(*q.after, desc);
+    auto cur = runtime::decode_cursor(*q.after, desc);
     if (!cur)
       return std::move(cur.error());
     uint64_t resume = 0;
@@ -179,7 +179,7 @@ event_store::query(const event_query& q, const runtime::identity& who) const {
         uint64_t last = 0;
         step_seq(!desc, root.seq(), last);
         page.last_examined_seq = last;
-        page.next = encode_cursor({desc, last});
+        page.next = runtime::encode_cursor({desc, last});
         at_end = false;
         break;
       }
@@ -193,13 +193,13 @@ event_store::query(const event_query& q, const runtime::identity& who) const {
       if (page.events.size() == limit) {
         root.next(); // peek: is there anything left to look at?
         if ((root.valid() && !past_lower(root)) || root.suspended()) {
-          page.next = encode_cursor({desc, seq});
+          page.next = runtime::encode_cursor({desc, seq});
           at_end = false;
         }
         break;
       }
       if (meter.exhausted()) {
-        page.next = encode_cursor({desc, seq});
+        page.next = runtime::encode_cursor({desc, seq});
         at_end = false;
         break;
       }

@@ -11,76 +11,14 @@
 #include <map>
 #include <set>
 
-#include "tests/process/process_fixture.hpp"
-#include "tests/support/etcd_process.hpp"
+#include "tests/process/cluster_fixture.hpp"
 #include "tools/http/http_receiver.hpp"
 
 namespace herald::test {
 namespace {
 
-class cluster_test : public ::testing::Test {
+class cluster_test : public cluster_fixture {
 protected:
-  void SetUp() override {
-    ASSERT_TRUE(etcd_.start()) << etcd_.error() << "\n" << etcd_.output();
-  }
-
-  /// Starts node `id` of the cluster (ready when this returns).
-  heraldd_process& add_node(const std::string& id) {
-    heraldd_options o;
-    o.extra_args = {"--node-id", id, "--cluster", "t", "--etcd", etcd_.url()};
-    nodes_.push_back(std::make_unique<heraldd_process>(o));
-    auto& n = *nodes_.back();
-    EXPECT_TRUE(n.start());
-    return n;
-  }
-
-  void start_three() {
-    for (auto id : {"n1", "n2", "n3"})
-      add_node(id);
-    ASSERT_FALSE(::testing::Test::HasFailure());
-  }
-
-  heraldd_process& node(size_t i) { return *nodes_.at(i); }
-
-  /// A client of node `i` with the cluster's admin token (the first
-  /// node's: later nodes find it in the cluster and make none).
-  http_client api(size_t i) {
-    http_client c(node(i).http_port());
-    c.set_bearer_token(node(0).admin_token());
-    return c;
-  }
-
-  /// The nodes list of node `i` by id.
-  std::map<std::string, json> nodes_of(size_t i) {
-    std::map<std::string, json> out;
-    auto r = api(i).get("/api/v1/nodes");
-    if (r.status != 200)
-      return out;
-    const auto doc =
-        r.json(); // kept: a range over a temporary's member dangles
-    for (const auto& n : doc["nodes"])
-      out[n["id"].get<std::string>()] = n;
-    return out;
-  }
-
-  /// Whether node `i` sees exactly `up` up (and any others down).
-  bool sees(size_t i, const std::set<std::string>& up) {
-    auto list = nodes_of(i);
-    std::set<std::string> got;
-    for (const auto& [id, n] : list)
-      if (n["state"] == "up")
-        got.insert(id);
-    return got == up;
-  }
-
-  /// Starts n1-n3 and waits until each sees all three up.
-  void start_three_up() {
-    start_three();
-    for (size_t i = 0; i < 3; ++i)
-      ASSERT_TRUE(wait_for([&] { return sees(i, all_); }, 10s))
-          << "node " << i << ": " << api(i).get("/api/v1/nodes").describe();
-  }
-
   /// Defines workflow "tick" (emits tick.said with the fire time) and an
   /// every-second schedule trigger for it; sets `owner` to the index of the
   /// node that owns it (by n1's nodes list).
@@ -134,15 +72,6 @@ protected:
       }
     return fired;
   }
-
-  /// The events named `name` in node `i`'s trail.
-  std::vector<json> events_of(size_t i, const std::string& name) {
-    return query_all(api(i), {{"name", name}});
-  }
-
-  const std::set<std::string> all_{"n1", "n2", "n3"};
-  etcd_process etcd_;
-  std::vector<std::unique_ptr<heraldd_process>> nodes_;
 };
 
 TEST_F(cluster_test, three_nodes_list_each_other_and_announce_joining) {

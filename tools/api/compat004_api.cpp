@@ -145,6 +145,46 @@ void compat004_api::query(http::request_context& ctx,
     return reply(error_response(parsed.error(), version, keep_alive));
   if (!scope->scope.empty())
     parsed->query.scope = std::move(scope->scope);
+  auto& query = parsed->query;
+  if (cluster_ && !is_local_only(ctx.req) &&
+      (!query.after || runtime::is_cluster_cursor(*query.after))) {
+    runtime::cluster_cursor from;
+    from.descending = query.descending;
+    if (query.after) {
+      auto c = runtime::decode_cluster_cursor(*query.after, query.descending);
+      if (!c)
+        return reply(error_response(c.error(), version, keep_alive));
+      from = std::move(*c);
+    }
+    std::vector<std::pair<std::string, std::string>> params;
+    if (query.scope)
+      params.emplace_back("scope", *query.scope);
+    return cluster_->query(
+        std::move(query), std::move(from), std::move(params), who,
+        ctx.credential, [reply, version, keep_alive](cluster_page page) {
+          if (page.error)
+            return reply(error_response(page.error, version, keep_alive));
+          if (page.refusal)
+            return reply(relay_refusal(*page.refusal, version, keep_alive));
+          std::string body = "[";
+          for (size_t i = 0; i < page.events.size(); ++i) {
+            if (i > 0)
+              body += ',';
+            // 004's object has no node: it is added as the last field.
+            auto text = runtime::to_seed004_json_text(page.events[i]);
+            text.pop_back();
+            body += text + R"(,"node":)" +
+                    nlohmann::json(page.events[i].node()).dump() + "}";
+          }
+          body += ']';
+          auto res = json_response(200, std::move(body), version, keep_alive);
+          if (!page.next.empty())
+            res.set("X-Next-Cursor", page.next);
+          if (!page.missing.empty())
+            res.set(std::string{partial_header}, join_ids(page.missing));
+          reply(std::move(res));
+        });
+  }
   ask(
       sys_, handles_.readers, request_timeout,
       [reply, version, keep_alive](protocol::query_page& page) {

@@ -17,6 +17,10 @@
 // path level that is not a scope segment is 400 `invalid_scope` with
 // field = the level's name (`project`, `application`, ...); unknown
 // parameters 400 `invalid_parameter`; create-event while draining 503.
+// In a cluster (set_cluster) a query is merged from every live node as
+// GET /api/v1/events is (cluster_reads.hpp); each event then also has
+// `"node"`, and a reply that misses nodes names them in an
+// `X-Herald-Partial` header (004's bare array has no room for it).
 // Thread-safe: handlers run concurrently on the io threads; replies come
 // back from CAF threads through the reply callback.
 
@@ -26,6 +30,7 @@
 
 #include "actors/node.hpp"
 #include "runtime/event_codec.hpp"
+#include "tools/api/cluster_reads.hpp"
 #include "tools/api/types.hpp"
 
 namespace herald::api {
@@ -43,6 +48,12 @@ public:
   /// Registers the resource's routes in `table` (once, before serving).
   void add_routes(routes& table);
 
+  /// Makes queries cluster-wide (a node of a cluster). Call once, before
+  /// serving.
+  void set_cluster(std::shared_ptr<cluster_reads> cluster) {
+    cluster_ = std::move(cluster);
+  }
+
 private:
   void query(http::request_context& ctx, const runtime::identity& who,
              http::reply_fn reply);
@@ -53,6 +64,8 @@ private:
   actors::node_handles handles_;
   runtime::publish_limits limits_;
   const node_state& state_;
+  /// Set in a cluster; null for a node alone.
+  std::shared_ptr<cluster_reads> cluster_;
 };
 
 } // namespace herald::api

@@ -35,6 +35,18 @@ lower_case_headers(const http::http_request& req) {
   return out;
 }
 
+/// The parameters each node of a cluster query gets: the caller's, but
+/// those the fan-out sets per node (after, limit, order) and format (nodes
+/// answer in the native form; this node encodes the reply).
+std::vector<std::pair<std::string, std::string>>
+peer_params(const http::query_string& q) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [k, v] : q.params)
+    if (k != "after" && k != "limit" && k != "order" && k != "format")
+      out.emplace_back(k, v);
+  return out;
+}
+
 } // namespace
 
 events_api::events_api(caf::actor_system& sys, actors::node_handles handles,
@@ -122,8 +134,6 @@ void events_api::query(http::request_context& ctx, const runtime::identity& who,
   auto parsed = parse_event_query(ctx.query);
   if (!parsed)
     return reply(error_response(parsed.error(), version, keep_alive));
-  auto encode = parsed->cloudevents ? runtime::to_cloudevent_json_text
-                                    : runtime::to_native_json_text;
   // The reply handlers below call `reply`: time them from here.
   reply = [metrics = metrics_, reply,
            started =
@@ -134,6 +144,14 @@ void events_api::query(http::request_context& ctx, const runtime::identity& who,
             .count());
     reply(std::move(res));
   };
+  // A node of a cluster merges every node's part, unless the request is a
+  // node's for its own part or resumes one node's cursor.
+  const auto& after = parsed->query.after;
+  if (cluster_ && !is_local_only(ctx.req) &&
+      (!after || runtime::is_cluster_cursor(*after)))
+    return cluster_query(ctx, who, std::move(*parsed), std::move(reply));
+  auto encode = parsed->cloudevents ? runtime::to_cloudevent_json_text
+                                    : runtime::to_native_json_text;
   ask(
       sys_, handles_.readers, request_timeout,
       [reply, version, keep_alive, encode](protocol::query_page& page) {
@@ -153,6 +171,47 @@ void events_api::query(http::request_context& ctx, const runtime::identity& who,
         reply(error_response(err, version, keep_alive));
       },
       actors::query_atom_v, std::move(parsed->query), who);
+}
+
+void events_api::cluster_query(http::request_context& ctx,
+                               const runtime::identity& who,
+                               event_query_request parsed,
+                               http::reply_fn reply) {
+  const auto version = ctx.version();
+  const bool keep_alive = ctx.keep_alive();
+  auto& q = parsed.query;
+  runtime::cluster_cursor from;
+  from.descending = q.descending;
+  if (q.after) {
+    auto c = runtime::decode_cluster_cursor(*q.after, q.descending);
+    if (!c)
+      return reply(error_response(c.error(), version, keep_alive));
+    from = std::move(*c);
+  }
+  auto encode = parsed.cloudevents ? runtime::to_cloudevent_json_text
+                                   : runtime::to_native_json_text;
+  cluster_->query(
+      std::move(q), std::move(from), peer_params(ctx.query), who,
+      ctx.credential, [reply, version, keep_alive, encode](cluster_page page) {
+        if (page.error)
+          return reply(error_response(page.error, version, keep_alive));
+        if (page.refusal)
+          return reply(relay_refusal(*page.refusal, version, keep_alive));
+        std::string body = R"({"events":[)";
+        for (size_t i = 0; i < page.events.size(); ++i) {
+          if (i > 0)
+            body += ',';
+          body += encode(page.events[i]);
+        }
+        body += ']';
+        if (!page.next.empty())
+          body += R"(,"next":)" + nlohmann::json(page.next).dump();
+        if (!page.missing.empty())
+          body += R"(,"partial":true,"missing":)" +
+                  nlohmann::json(page.missing).dump();
+        body += '}';
+        reply(json_response(200, std::move(body), version, keep_alive));
+      });
 }
 
 void events_api::fetch(http::request_context& ctx, const runtime::identity& who,
@@ -176,12 +235,44 @@ void events_api::fetch(http::request_context& ctx, const runtime::identity& who,
   auto encode = format && *format == "cloudevents"
                     ? runtime::to_cloudevent_json_text
                     : runtime::to_native_json_text;
+  // In a cluster, an event not found here is asked of the other nodes
+  // (the same target, the caller's credential, local-only): the first
+  // that has it answers. Not found anywhere while some node could not say
+  // is a 503: the event may be on that node.
+  std::function<void()> elsewhere;
+  if (cluster_ && !is_local_only(ctx.req)) {
+    std::string target = std::string{events_path} + "/" + percent_encode(*id) +
+                         (format ? "?format=" + *format : "");
+    elsewhere = [cluster = cluster_, target = std::move(target),
+                 credential = ctx.credential, reply, version, keep_alive] {
+      cluster->fetch_elsewhere(
+          target, credential, [reply, version, keep_alive](cluster_fetch f) {
+            if (f.error)
+              return reply(error_response(f.error, version, keep_alive));
+            if (f.found)
+              return reply(json_response(200, std::move(f.found->body), version,
+                                         keep_alive));
+            if (f.missing.empty())
+              return reply(error_response(errc::not_found, "no such event",
+                                          "id", version, keep_alive));
+            auto res = error_response(
+                errc::unavailable,
+                "no node that answered has the event; these could not say: " +
+                    join_ids(f.missing),
+                "", version, keep_alive);
+            res.set(std::string{partial_header}, join_ids(f.missing));
+            reply(std::move(res));
+          });
+    };
+  }
   ask(
       sys_, handles_.readers, request_timeout,
       [reply, version, keep_alive, encode](v1::Event& ev) {
         reply(json_response(200, encode(ev), version, keep_alive));
       },
-      [reply, version, keep_alive](caf::error& err) {
+      [reply, version, keep_alive, elsewhere](caf::error& err) {
+        if (elsewhere && runtime::describe(err).code == errc::not_found)
+          return elsewhere();
         reply(error_response(err, version, keep_alive));
       },
       actors::fetch_atom_v, std::move(*id), who);

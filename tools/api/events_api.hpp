@@ -12,7 +12,12 @@
 //                                 400
 //
 // Every read carries the caller's identity: the readers and the registry
-// apply the visibility rule. Streams are kept in the node's stream_registry
+// apply the visibility rule. In a cluster (set_cluster), queries and
+// fetches also reach the other nodes (cluster_reads.hpp): a query without
+// `after` or with a cluster cursor is merged from every live node, a fetch
+// not found here is asked of the others; a request marked
+// `X-Herald-Fanout: local`, or a query resuming a node cursor, reads this
+// node's trail only. Streams are kept in the node's stream_registry
 // by principal, so a change of the credential reaches them.
 // Thread-safe: handlers run concurrently on the io threads; replies come
 // back from CAF threads through the reply callbacks.
@@ -24,7 +29,9 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/node.hpp"
+#include "tools/api/cluster_reads.hpp"
 #include "tools/api/metrics_api.hpp"
+#include "tools/api/query_params.hpp"
 #include "tools/api/stream_session.hpp"
 #include "tools/api/types.hpp"
 
@@ -45,7 +52,16 @@ public:
   /// Registers the resource's routes in `table` (once, before serving).
   void add_routes(routes& table);
 
+  /// Makes reads cluster-wide (a node of a cluster). Call once, before
+  /// serving.
+  void set_cluster(std::shared_ptr<cluster_reads> cluster) {
+    cluster_ = std::move(cluster);
+  }
+
 private:
+  /// query() across the cluster.
+  void cluster_query(http::request_context& ctx, const runtime::identity& who,
+                     event_query_request parsed, http::reply_fn reply);
   void publish(http::request_context& ctx, const runtime::identity& who,
                http::reply_fn reply);
   void query(http::request_context& ctx, const runtime::identity& who,
@@ -70,6 +86,8 @@ private:
   std::shared_ptr<api_metrics> metrics_;
   http::refuse_fn refuse_;
   std::atomic<uint64_t> stream_counter_{0};
+  /// Set in a cluster; null for a node alone.
+  std::shared_ptr<cluster_reads> cluster_;
 };
 
 } // namespace herald::api

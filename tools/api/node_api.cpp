@@ -30,7 +30,7 @@ node_api::node_api(caf::actor_system& sys, actors::node_handles handles,
       compat_(sys, handles, opts, state_), auth_api_(admin_), users_(admin_),
       tokens_(admin_), sources_(admin_), config_(admin_),
       automation_api_(admin_, automation_), delivery_api_(admin_, delivery_),
-      sys_(sys), opts_(opts) {
+      sys_(sys), opts_(opts), readers_(handles.readers) {
   nodes_.add_routes(routes_);
   auth_api_.add_routes(routes_);
   events_.add_routes(routes_);
@@ -65,6 +65,12 @@ void node_api::set_automation(automation_handles handles) {
         refuse(std::move(stream), std::move(res));
       });
   listeners_->add_routes(routes_);
+}
+
+void node_api::set_cluster(cluster_reads_options opts) {
+  cluster_ = std::make_shared<cluster_reads>(sys_, readers_, std::move(opts));
+  events_.set_cluster(cluster_);
+  compat_.set_cluster(cluster_);
 }
 
 node_api::~node_api() {

@@ -23,6 +23,7 @@
 #include "tools/api/auth_service.hpp"
 #include "tools/api/automation_api.hpp"
 #include "tools/api/automation_handles.hpp"
+#include "tools/api/cluster_reads.hpp"
 #include "tools/api/compat004_api.hpp"
 #include "tools/api/config_api.hpp"
 #include "tools/api/delivery_api.hpp"
@@ -85,6 +86,12 @@ public:
     tracker_ = std::move(tracker);
   }
 
+  /// Makes queries and fetches cluster-wide (DESIGN §6; a node of a
+  /// cluster, after set_node_tracker's tracker is spawned): they reach the
+  /// other live nodes (cluster_reads.hpp). Call once, before serving; a
+  /// node alone never calls it.
+  void set_cluster(cluster_reads_options opts);
+
   /// Closes every open stream and listener connection with 1001 (going
   /// away).
   void close_streams() {
@@ -113,6 +120,8 @@ private:
   automation_handles automation_;
   delivery_handles delivery_;
   actors::node_tracker_actor tracker_;
+  /// Set by set_cluster(); its fetcher thread stops with it.
+  std::shared_ptr<cluster_reads> cluster_;
   nodes_api nodes_;
   events_api events_;
   compat004_api compat_;
@@ -128,6 +137,7 @@ private:
   std::unique_ptr<listeners_api> listeners_;
   caf::actor_system& sys_;
   api_options opts_;
+  caf::actor readers_;
   std::mutex idle_mtx_;
   std::condition_variable idle_cv_;
   size_t in_flight_ = 0; // guarded by idle_mtx_

@@ -451,6 +451,10 @@ int run_daemon(const daemon_config& cfg) {
     topts.announce = cluster_opts.has_value();
     auto tracker = actors::spawn_node_tracker(sys, std::move(topts));
     api.set_node_tracker(tracker);
+    // A node of a cluster answers queries from every live node (DESIGN §6).
+    if (cluster_opts)
+      api.set_cluster(api::cluster_reads_options{*node_id, tracker,
+                                                 cfg.query_fanout_timeout});
     // Listeners (DESIGN §4, §5): the hub writes its events through the
     // node's writer; runs send it their actions.
     auto hub_metrics = std::make_shared<automation::listener_hub_metrics>();

@@ -212,6 +212,12 @@ std::optional<daemon_config> parse_command_line(int argc, char** argv,
                  "File holding the secret every node of the cluster presents "
                  "on the node port (default: one kept in etcd for the "
                  "cluster, created by its first node)");
+  std::string query_fanout_timeout = "2s";
+  app.add_option("--query-fanout-timeout", query_fanout_timeout,
+                 "Cluster: how long each other node has to answer its part "
+                 "of a query before the reply leaves it out (partial)")
+      ->check(duration_validator{})
+      ->capture_default_str();
   app.add_option("--log-level", cfg.log_level, "trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
@@ -266,6 +272,10 @@ std::optional<daemon_config> parse_command_line(int argc, char** argv,
       *storage::parse_duration_ns(retention_interval) / 1'000'000};
   if (cfg.retention_interval.count() == 0)
     cfg.retention_interval = std::chrono::milliseconds{1};
+  cfg.query_fanout_timeout = std::max(
+      std::chrono::milliseconds{1},
+      std::chrono::milliseconds{
+          *storage::parse_duration_ns(query_fanout_timeout) / 1'000'000});
   exit_code = 0;
   return cfg;
 }

@@ -35,6 +35,9 @@ struct daemon_config {
   std::string cluster;
   std::vector<std::string> etcd;
   std::string cluster_secret_file;
+  /// How long each other node has for its part of a cluster query
+  /// (--query-fanout-timeout).
+  std::chrono::milliseconds query_fanout_timeout{2000};
 
   // Limits (DESIGN §7 defaults).
   size_t max_body_bytes = 1024 * 1024;

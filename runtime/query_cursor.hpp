@@ -1,7 +1,10 @@
 #pragma once
 
-// The opaque `next`/`after` cursor of paged queries (DESIGN §7). Pure
-// functions, thread-safe.
+// The opaque `next`/`after` cursor of one node's paged queries (DESIGN §7).
+// Pure functions, thread-safe. The store hands it out and reads it back
+// (storage/event_query.cpp); the API's cluster queries build one from an
+// event's seq to resume a node right after that event (tools/api/
+// fanout_merge.cpp), which is why it lives here and not in storage/.
 //
 // Layout before encoding (12 bytes), then base64url without padding (16
 // URL-safe characters):
@@ -16,7 +19,7 @@
 
 #include <caf/expected.hpp>
 
-namespace herald::storage {
+namespace herald::runtime {
 
 /// The current cursor version.
 inline constexpr uint8_t cursor_version = 1;
@@ -37,4 +40,4 @@ std::string encode_cursor(const query_cursor& c);
 caf::expected<query_cursor> decode_cursor(std::string_view text,
                                           bool descending);
 
-} // namespace herald::storage
+} // namespace herald::runtime

@@ -1,10 +1,10 @@
-#include "storage/cursor_codec.hpp"
+#include "runtime/query_cursor.hpp"
 
 #include <gtest/gtest.h>
 
 #include "runtime/errc.hpp"
 
-namespace herald::storage {
+namespace herald::runtime {
 namespace {
 
 void expect_invalid(std::string_view text, bool desc) {
@@ -15,7 +15,7 @@ void expect_invalid(std::string_view text, bool desc) {
   EXPECT_EQ(e.field, "after");
 }
 
-TEST(cursor_codec, round_trips_both_directions) {
+TEST(query_cursor, round_trips_both_directions) {
   for (bool desc : {false, true})
     for (uint64_t s : {uint64_t{0}, uint64_t{1}, uint64_t{4096},
                        uint64_t{123456789012}, ~uint64_t{0}}) {
@@ -27,7 +27,7 @@ TEST(cursor_codec, round_trips_both_directions) {
     }
 }
 
-TEST(cursor_codec, is_url_safe) {
+TEST(query_cursor, is_url_safe) {
   auto text = encode_cursor({true, ~uint64_t{0} - 12345});
   EXPECT_EQ(text.size(), 16u);
   for (char c : text)
@@ -36,12 +36,12 @@ TEST(cursor_codec, is_url_safe) {
         << text;
 }
 
-TEST(cursor_codec, rejects_the_other_direction) {
+TEST(query_cursor, rejects_the_other_direction) {
   expect_invalid(encode_cursor({false, 10}), true);
   expect_invalid(encode_cursor({true, 10}), false);
 }
 
-TEST(cursor_codec, rejects_garbage) {
+TEST(query_cursor, rejects_garbage) {
   expect_invalid("", false);
   expect_invalid("abc", false);
   expect_invalid("not a cursor at all", false);
@@ -83,16 +83,16 @@ std::string raw_cursor(uint8_t version, char dir, uint64_t seq) {
   return out;
 }
 
-TEST(cursor_codec, layout_is_the_documented_one) {
+TEST(query_cursor, layout_is_the_documented_one) {
   EXPECT_EQ(raw_cursor(1, 'a', 99), encode_cursor({false, 99}));
   EXPECT_EQ(raw_cursor(1, 'd', 99), encode_cursor({true, 99}));
 }
 
-TEST(cursor_codec, rejects_another_version_or_direction_byte) {
+TEST(query_cursor, rejects_another_version_or_direction_byte) {
   expect_invalid(raw_cursor(2, 'a', 99), false);
   expect_invalid(raw_cursor(0, 'a', 99), false);
   expect_invalid(raw_cursor(1, 'x', 99), false);
 }
 
 } // namespace
-} // namespace herald::storage
+} // namespace herald::runtime

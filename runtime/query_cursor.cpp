@@ -1,11 +1,10 @@
-#include "storage/cursor_codec.hpp"
+#include "runtime/query_cursor.hpp"
 
 #include <array>
 
 #include "runtime/errc.hpp"
-#include "storage/event_index.hpp"
 
-namespace herald::storage {
+namespace herald::runtime {
 
 namespace {
 
@@ -36,9 +35,16 @@ int sextet(char c) noexcept {
   return -1;
 }
 
+uint64_t get_be64(const unsigned char* p) noexcept {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i)
+    v = (v << 8) | p[i];
+  return v;
+}
+
 caf::error bad_cursor(std::string why) {
-  return runtime::make_api_error(runtime::errc::invalid_cursor,
-                                 "invalid cursor: " + why, "after");
+  return make_api_error(errc::invalid_cursor, "invalid cursor: " + why,
+                        "after");
 }
 
 } // namespace
@@ -94,8 +100,8 @@ caf::expected<query_cursor> decode_cursor(std::string_view text,
   if (c.descending != descending)
     return bad_cursor(descending ? "cursor of an ascending query"
                                  : "cursor of a descending query");
-  c.last_seq = get_be64(reinterpret_cast<const char*>(raw.data() + 2));
+  c.last_seq = get_be64(raw.data() + 2);
   return c;
 }
 
-} // namespace herald::storage
+} // namespace herald::runtime
