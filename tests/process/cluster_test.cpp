@@ -2,8 +2,9 @@
 // loopback (DESIGN §6, issue 12): membership and GET /api/v1/nodes,
 // node.joined / node.left, cluster-wide definitions (a user, a token and a
 // config value accepted by one node work on the others, If-Match on the
-// cluster's version), and a schedule trigger that moves when its owner is
-// killed with no instant fired twice. Bounded in time; every process is
+// cluster's version), a schedule trigger that moves when its owner is
+// killed with no instant fired twice, and TLS on the node port (TLS nodes
+// link, plain and foreign ones never do). Bounded in time; every process is
 // stopped by its PID (the harnesses' destructors).
 
 #include <signal.h>
@@ -13,6 +14,7 @@
 
 #include "tests/process/process_fixture.hpp"
 #include "tests/support/etcd_process.hpp"
+#include "tests/support/test_pki.hpp"
 
 namespace herald::test {
 namespace {
@@ -23,10 +25,13 @@ protected:
     ASSERT_TRUE(etcd_.start()) << etcd_.error() << "\n" << etcd_.output();
   }
 
-  /// Starts node `id` of the cluster (ready when this returns).
-  heraldd_process& add_node(const std::string& id) {
+  /// Starts node `id` of the cluster with `extra` flags (ready when this
+  /// returns).
+  heraldd_process& add_node(const std::string& id,
+                            const std::vector<std::string>& extra = {}) {
     heraldd_options o;
     o.extra_args = {"--node-id", id, "--cluster", "t", "--etcd", etcd_.url()};
+    o.extra_args.insert(o.extra_args.end(), extra.begin(), extra.end());
     nodes_.push_back(std::make_unique<heraldd_process>(o));
     auto& n = *nodes_.back();
     EXPECT_TRUE(n.start());
@@ -384,6 +389,79 @@ TEST_F(cluster_test, a_paused_owner_past_its_lease_fires_nothing_twice) {
   for (const auto& [at, f] : fired_instants())
     EXPECT_EQ(f.first, 1) << at << " fired " << f.first
                           << " times:" << f.second;
+}
+
+// TLS on the node port (issue 12 point 8): n1 and n2 have certificates from
+// the cluster's CA; a0 is a plain node and m0 a TLS node of another CA, both
+// with lower ids, so they dial n2 themselves and are refused in the TLS
+// handshake (each says so in its log). A stream on n2 then gets n1's events
+// and never a0's or m0's: n1's sentinel arrives after their last publish.
+TEST_F(cluster_test, tls_nodes_link_and_plain_or_foreign_nodes_never_do) {
+  test_pki pki;
+  pki.make_ca("other");
+  auto tls = [&](const std::string& id, const std::string& ca) {
+    auto f = pki.issue(id, ca);
+    return std::vector<std::string>{"--node-tls-cert", f.cert_file,
+                                    "--node-tls-key",  f.key_file,
+                                    "--node-tls-ca",   f.ca_file};
+  };
+  add_node("n2", tls("n2", "ca")); // node(0): its admin token is the cluster's
+  ws_client ws;
+  ws_connect_options o;
+  o.bearer = node(0).admin_token();
+  auto up = ws.connect(node(0).http_port(),
+                       "/api/v1/events/stream?name=orders.%3E", o);
+  ASSERT_TRUE(up.upgraded) << up.describe();
+  add_node("a0");                     // node(1): plain
+  add_node("m0", tls("m0", "other")); // node(2): another CA
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  for (size_t i : {size_t{1}, size_t{2}})
+    ASSERT_TRUE(wait_for(
+        [&] {
+          auto out = node(i).output();
+          return out.find("'n2' at") != std::string::npos &&
+                 out.find("no link came of it") != std::string::npos;
+        },
+        15s))
+        << "node " << i << " did not try n2:\n"
+        << node(i).output();
+  auto bad = [&](const std::string& tag) {
+    for (size_t i : {size_t{1}, size_t{2}}) {
+      auto r = api(i).post_json(
+          "/api/v1/events",
+          {{"id", tag + "-" + std::to_string(i)}, {"name", "orders.bad"}});
+      ASSERT_EQ(r.status, 200) << r.describe();
+    }
+  };
+  ASSERT_NO_FATAL_FAILURE(bad("early"));
+  add_node("n1", tls("n1", "ca")); // node(3): dials n2 over TLS
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  auto from_n1_or_fail = [&](std::chrono::milliseconds wait) {
+    auto f = ws.read_json(wait);
+    if (f)
+      EXPECT_EQ((*f)["node"], "n1") << f->dump();
+    return f;
+  };
+  bool linked = false;
+  for (int k = 0; k < 100 && !linked; ++k) {
+    auto r = api(3).post_json(
+        "/api/v1/events",
+        {{"id", "probe-" + std::to_string(k)}, {"name", "orders.probe"}});
+    ASSERT_EQ(r.status, 200) << r.describe();
+    linked = from_n1_or_fail(100ms).has_value();
+  }
+  ASSERT_TRUE(linked) << "no event of n1 reached the stream on n2:\n"
+                      << node(3).output();
+  ASSERT_NO_FATAL_FAILURE(bad("late"));
+  auto s = api(3).post_json("/api/v1/events",
+                            {{"id", "sentinel"}, {"name", "orders.end"}});
+  ASSERT_EQ(s.status, 200) << s.describe();
+  for (;;) {
+    auto f = from_n1_or_fail(10s);
+    ASSERT_TRUE(f) << "n1's sentinel did not arrive";
+    if ((*f)["id"] == "sentinel")
+      break;
+  }
 }
 
 } // namespace
