@@ -278,13 +278,21 @@ TEST_F(client_tls_test, plain_and_foreign_clients_are_refused) {
   auto plain = client::connection::connect(opts(node().admin_token()));
   ASSERT_FALSE(plain);
   EXPECT_EQ(runtime::describe(plain.error()).code, runtime::errc::unavailable);
-  // A certificate from another CA (the client trusts the node's CA, so
-  // only the node's check can refuse it).
+  // A certificate from another CA is refused by the client's own check
+  // before it connects (the node's refusal of one: tests/cluster's
+  // basp_link_tls_test, a_client_logs_in_over_tls_and_others_cannot).
   auto stranger = pki_.issue("stranger", "other");
   stranger.ca_file = pki_.pem("ca");
   auto foreign = client::connection::connect(tls_opts(stranger));
   ASSERT_FALSE(foreign);
   EXPECT_EQ(runtime::describe(foreign.error()).code,
+            runtime::errc::invalid_parameter);
+  EXPECT_EQ(runtime::describe(foreign.error()).field, "cert");
+  // A client of another cluster (its own CA) is refused by the node.
+  auto other = pki_.issue("elsewhere", "other");
+  auto refused = client::connection::connect(tls_opts(other));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(runtime::describe(refused.error()).code,
             runtime::errc::unavailable);
   // Incomplete TLS options never leave the client.
   auto half = pki_.issue("half");
