@@ -438,8 +438,9 @@ TEST_F(cluster_test, tls_nodes_link_and_plain_or_foreign_nodes_never_do) {
   ASSERT_FALSE(::testing::Test::HasFailure());
   auto from_n1_or_fail = [&](std::chrono::milliseconds wait) {
     auto f = ws.read_json(wait);
-    if (f)
+    if (f) {
       EXPECT_EQ((*f)["node"], "n1") << f->dump();
+    }
     return f;
   };
   bool linked = false;
