@@ -7,7 +7,9 @@ packages=(
   # toolchain
   g++ cmake make ninja-build pkg-config ccache git
   # libraries
-  libcaf-dev librocksdb-dev libprotobuf-dev protobuf-compiler libboost-dev
+  # libcaf-openssl0.17: CAF's OpenSSL module, TLS on the node port (libcaf-dev
+  # depends on it; listed so the need is written down)
+  libcaf-dev libcaf-openssl0.17 librocksdb-dev libprotobuf-dev protobuf-compiler libboost-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   # auth: JWT (HS256) and argon2id password hashes
   libjwt-dev libsodium-dev
@@ -16,8 +18,10 @@ packages=(
   libcctz-dev tzdata libcurl4-openssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  # delivery tests check webhook signatures with OpenSSL's HMAC
-  libssl-dev
+  # delivery tests check webhook signatures with OpenSSL's HMAC; TLS on the
+  # node port checks its files with OpenSSL; the openssl CLI makes
+  # certificates (docs/SECURITY.md)
+  libssl-dev openssl
   # the README tour and process-level helpers
   curl ca-certificates procps
   # promtool (/usr/bin/promtool) for the /metrics test; the package is the

@@ -19,6 +19,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/io/middleman_actor.hpp>
+#include <caf/openssl/manager.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
@@ -136,6 +137,9 @@ struct link_state {
   /// When a wrong secret from a claimed id was last logged (a handful of
   /// entries: cleared when it grows past 1024).
   std::map<std::string, std::chrono::steady_clock::time_point> refused;
+  /// When a failed connect to a reachable member was last logged, by id
+  /// (cleared once a connect to it succeeds).
+  std::map<std::string, std::chrono::steady_clock::time_point> dial_refused;
 
   static inline const char* name = "herald.basp_link";
 };
@@ -272,11 +276,39 @@ void start_handshake(link_pointer self, const std::string& id,
                   caf::to_string(err));
     schedule_retry(self);
   };
-  auto dial = [self, id, attempt, fail, host = where->first,
+  // The port took a TCP connection, yet no BASP connection came of it:
+  // TLS on one side only, a certificate the other side refuses, or not a
+  // node port at all. The other side cannot say (CAF drops it before any
+  // Herald code sees it), so the dialer warns, once a minute per member.
+  auto refused = [self, id, attempt, fail, addr](const caf::error& err) {
+    if (current(self, id, attempt)) {
+      auto now = std::chrono::steady_clock::now();
+      auto& last = self->state.dial_refused[id];
+      if (last == std::chrono::steady_clock::time_point{} ||
+          now - last > std::chrono::minutes{1}) {
+        last = now;
+        spdlog::warn("cluster link: '{}' at {} took the connection but no "
+                     "link came of it ({}): a TLS node and a plain node "
+                     "never link, and with TLS both certificates must be "
+                     "signed by the CA both nodes trust",
+                     id, addr, caf::to_string(err));
+      }
+    }
+    fail(err);
+  };
+  auto dial = [self, id, attempt, fail, refused, host = where->first,
                port = where->second] {
-    self->request(self->system().middleman().actor_handle(),
-                  self->state.opts.handshake_timeout, caf::connect_atom::value,
-                  host, port)
+    auto& sys = self->system();
+    if (self->state.opts.tls && !sys.has_openssl_manager()) {
+      fail(caf::make_error(errc::unavailable,
+                           "TLS configured, but CAF's OpenSSL module is not "
+                           "loaded"));
+      return;
+    }
+    auto middleman = self->state.opts.tls ? sys.openssl_manager().actor_handle()
+                                          : sys.middleman().actor_handle();
+    self->request(middleman, self->state.opts.handshake_timeout,
+                  caf::connect_atom::value, host, port)
         .then(
             [self, id, attempt, fail](const caf::node_id&,
                                       caf::strong_actor_ptr& ptr,
@@ -298,6 +330,7 @@ void start_handshake(link_pointer self, const std::string& id,
                 fail(caf::make_error(errc::unavailable, "interface mismatch"));
                 return;
               }
+              st.dial_refused.erase(id);
               auto peer = caf::actor_cast<basp_link_actor>(std::move(ptr));
               st.last_hello[peer.address()] = attempt;
               self->request(peer, st.opts.handshake_timeout,
@@ -320,7 +353,7 @@ void start_handshake(link_pointer self, const std::string& id,
                         }
                       });
             },
-            fail);
+            refused);
   };
   auto probe = self->spawn<caf::detached>(tcp_probe);
   const auto ms = st.opts.handshake_timeout.count();

@@ -68,12 +68,18 @@
 // A hung peer is noticed only with CAF's heartbeats configured
 // (middleman.heartbeat-interval; TOOLCHAIN.md).
 //
-// Security: the secret crosses the wire in the hello in clear text unless
-// the node port runs over TLS (not done yet). The answering side of a
-// hello proves nothing by answering: the dialer trusts its address
-// because the coordinator gave it. CAF 0.17 cannot tell a remote
-// anonymous sender from a local one, so whoever reaches the node port can
-// still send the link an exit or a forged down_msg (DoS, not
+// Security: without TLS the secret crosses the wire in the hello in clear
+// text, and the answering side of a hello proves nothing by answering: the
+// dialer trusts its address because the coordinator gave it. With
+// basp_link_options::tls the node port is published with
+// caf::openssl::publish (by the caller) and every dial goes through CAF's
+// OpenSSL middleman: mutual TLS, both sides' certificates verified against
+// the CA (actors/protocol/node_tls.hpp says what is and is not checked),
+// so a plain-TCP peer or one without a certificate from the CA never gets
+// as far as a hello, and the hello's secret travels encrypted. CAF 0.17
+// cannot tell a remote anonymous sender from a local one, so whoever gets
+// onto the node port (with TLS: whoever holds a certificate from the CA)
+// can still send the link an exit or a forged down_msg (DoS, not
 // impersonation): bind the port to loopback or a private network.
 //
 // Thread-safety: an actor; talk to it with messages only.
@@ -106,6 +112,11 @@ struct basp_link_options {
   std::chrono::milliseconds retry_every{500};
   /// Deadline of one port probe, one middleman connect and one hello.
   std::chrono::milliseconds handshake_timeout{5000};
+  /// Dial peers over TLS (through caf::openssl::manager's middleman actor):
+  /// the system must have loaded the manager (protocol::configure) and the
+  /// caller publishes the link with caf::openssl::publish. A dial to a
+  /// plain node port then fails, as a plain dial to a TLS port does.
+  bool tls = false;
   /// Client logins on the node port (protocol::login_port): resolves a
   /// credential to a session actor bound to its identity (`owner`: see
   /// protocol/login.hpp). Called on the

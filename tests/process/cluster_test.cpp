@@ -2,8 +2,9 @@
 // loopback (DESIGN §6, issue 12): membership and GET /api/v1/nodes,
 // node.joined / node.left, cluster-wide definitions (a user, a token and a
 // config value accepted by one node work on the others, If-Match on the
-// cluster's version), and a schedule trigger that moves when its owner is
-// killed with no instant fired twice. Bounded in time; every process is
+// cluster's version), a schedule trigger that moves when its owner is
+// killed with no instant fired twice, and TLS on the node port (TLS nodes
+// link, plain and foreign ones never do). Bounded in time; every process is
 // stopped by its PID (the harnesses' destructors).
 
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <set>
 
 #include "tests/process/cluster_fixture.hpp"
+#include "tests/support/test_pki.hpp"
 #include "tools/http/http_receiver.hpp"
 
 namespace herald::test {
@@ -473,8 +475,7 @@ TEST_F(cluster_test, an_event_trigger_fires_on_the_node_that_stores_the_event) {
 
 TEST_F(cluster_test, a_run_on_one_node_waits_for_an_event_stored_on_another) {
   ASSERT_NO_FATAL_FAILURE(start_three_up());
-  auto w = api(0).put_json("/api/v1/workflows/await",
-                           json::parse(R"({"steps": [
+  auto w = api(0).put_json("/api/v1/workflows/await", json::parse(R"({"steps": [
           {"name": "ready", "wait_for_event": {"name": "sync.ready"},
            "timeout": "30s"}]})"));
   ASSERT_TRUE(w.status == 200 || w.status == 201) << w.describe();
@@ -497,11 +498,84 @@ TEST_F(cluster_test, a_run_on_one_node_waits_for_an_event_stored_on_another) {
       [&] {
         publish_one(api(2), "sync.ready");
         return wait_for(
-            [&] { return task_state().value("state", "") == "succeeded"; },
-            2s);
+            [&] { return task_state().value("state", "") == "succeeded"; }, 2s);
       },
       15s))
       << task_state().dump();
+}
+
+// TLS on the node port (issue 12 point 8): n1 and n2 have certificates from
+// the cluster's CA; a0 is a plain node and m0 a TLS node of another CA, both
+// with lower ids, so they dial n2 themselves and are refused in the TLS
+// handshake (each says so in its log). A stream on n2 then gets n1's events
+// and never a0's or m0's: n1's sentinel arrives after their last publish.
+TEST_F(cluster_test, tls_nodes_link_and_plain_or_foreign_nodes_never_do) {
+  test_pki pki;
+  pki.make_ca("other");
+  auto tls = [&](const std::string& id, const std::string& ca) {
+    auto f = pki.issue(id, ca);
+    return std::vector<std::string>{"--node-tls-cert", f.cert_file,
+                                    "--node-tls-key",  f.key_file,
+                                    "--node-tls-ca",   f.ca_file};
+  };
+  add_node("n2", tls("n2", "ca")); // node(0): its admin token is the cluster's
+  ws_client ws;
+  ws_connect_options o;
+  o.bearer = node(0).admin_token();
+  auto up = ws.connect(node(0).http_port(),
+                       "/api/v1/events/stream?name=orders.%3E", o);
+  ASSERT_TRUE(up.upgraded) << up.describe();
+  add_node("a0");                     // node(1): plain
+  add_node("m0", tls("m0", "other")); // node(2): another CA
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  for (size_t i : {size_t{1}, size_t{2}})
+    ASSERT_TRUE(wait_for(
+        [&] {
+          auto out = node(i).output();
+          return out.find("'n2' at") != std::string::npos &&
+                 out.find("no link came of it") != std::string::npos;
+        },
+        15s))
+        << "node " << i << " did not try n2:\n"
+        << node(i).output();
+  auto bad = [&](const std::string& tag) {
+    for (size_t i : {size_t{1}, size_t{2}}) {
+      auto r = api(i).post_json(
+          "/api/v1/events",
+          {{"id", tag + "-" + std::to_string(i)}, {"name", "orders.bad"}});
+      ASSERT_EQ(r.status, 200) << r.describe();
+    }
+  };
+  ASSERT_NO_FATAL_FAILURE(bad("early"));
+  add_node("n1", tls("n1", "ca")); // node(3): dials n2 over TLS
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  auto from_n1_or_fail = [&](std::chrono::milliseconds wait) {
+    auto f = ws.read_json(wait);
+    if (f) {
+      EXPECT_EQ((*f)["node"], "n1") << f->dump();
+    }
+    return f;
+  };
+  bool linked = false;
+  for (int k = 0; k < 100 && !linked; ++k) {
+    auto r = api(3).post_json(
+        "/api/v1/events",
+        {{"id", "probe-" + std::to_string(k)}, {"name", "orders.probe"}});
+    ASSERT_EQ(r.status, 200) << r.describe();
+    linked = from_n1_or_fail(100ms).has_value();
+  }
+  ASSERT_TRUE(linked) << "no event of n1 reached the stream on n2:\n"
+                      << node(3).output();
+  ASSERT_NO_FATAL_FAILURE(bad("late"));
+  auto s = api(3).post_json("/api/v1/events",
+                            {{"id", "sentinel"}, {"name", "orders.end"}});
+  ASSERT_EQ(s.status, 200) << s.describe();
+  for (;;) {
+    auto f = from_n1_or_fail(10s);
+    ASSERT_TRUE(f) << "n1's sentinel did not arrive";
+    if ((*f)["id"] == "sentinel")
+      break;
+  }
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <random>
+#include <set>
 #include <utility>
 
 #include <caf/actor_cast.hpp>
@@ -9,6 +10,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
@@ -77,6 +79,34 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self,
         self->state.held.clear();
       },
   };
+}
+
+/// The node port's login actor over TLS: a connect through CAF's OpenSSL
+/// middleman (the system has loaded it), bounded by `opts.timeout`.
+caf::expected<protocol::login_port> connect_tls(caf::actor_system& sys,
+                                                const connect_options& opts) {
+  caf::scoped_actor self{sys};
+  caf::expected<protocol::login_port> out{caf::error{}};
+  self->request(sys.openssl_manager().actor_handle(), opts.timeout,
+                caf::connect_atom::value, opts.host, opts.port)
+      .receive(
+          [&](const caf::node_id&, caf::strong_actor_ptr& ptr,
+              const std::set<std::string>& ifs) {
+            if (!ptr) {
+              out = caf::make_error(caf::sec::no_actor_published_at_port);
+              return;
+            }
+            // What remote_actor<login_port> checks: the published
+            // interface includes the login.
+            if (!sys.assignable<protocol::login_port>(ifs)) {
+              out = caf::make_error(
+                  caf::sec::unexpected_actor_messaging_interface);
+              return;
+            }
+            out = caf::actor_cast<protocol::login_port>(std::move(ptr));
+          },
+          [&](caf::error& err) { out = std::move(err); });
+  return out;
 }
 
 caf::error unavailable(std::string what) {
@@ -158,17 +188,28 @@ void subscription::cancel() {
 caf::expected<connection> connection::connect(const connect_options& opts) {
   auto st = std::make_shared<impl>();
   st->timeout = opts.timeout;
+  if (auto err = protocol::check(opts.tls))
+    return err;
   st->cfg.load<caf::io::middleman>();
+  if (opts.tls.enabled())
+    protocol::configure(st->cfg, opts.tls);
   protocol::add_message_types(st->cfg);
   st->cfg.set("scheduler.max-threads", 2);
   st->sys = std::make_unique<caf::actor_system>(st->cfg);
-  auto port = st->sys->middleman().remote_actor<protocol::login_port>(
-      opts.host, opts.port);
+  auto port = opts.tls.enabled()
+                  ? connect_tls(*st->sys, opts)
+                  : st->sys->middleman().remote_actor<protocol::login_port>(
+                        opts.host, opts.port);
   if (!port)
-    return unavailable("cannot reach a Herald node port at " + opts.host + ":" +
-                       std::to_string(opts.port) + ": " +
-                       caf::to_string(port.error()) +
-                       " (check --node HOST:PORT)");
+    return unavailable(
+        "cannot reach a Herald node port at " + opts.host + ":" +
+        std::to_string(opts.port) + ": " + caf::to_string(port.error()) +
+        (opts.tls.enabled()
+             ? " (check --node HOST:PORT, that the node runs TLS and that "
+               "both certificates are signed by the CA the other side "
+               "trusts)"
+             : " (check --node HOST:PORT; a node with TLS refuses a plain "
+               "connection)"));
   st->owner = st->sys->spawn([]() -> caf::behavior {
     // Nothing to do but exist; any message is dropped.
     return {[](const std::string&) {}};

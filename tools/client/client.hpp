@@ -8,7 +8,8 @@
 // thread up to the connection's timeout (a scoped_actor inside); an error is
 // a value (runtime::describe() tells its code, message and field).
 //
-// Links CAF core+io and actors/protocol (and runtime through it) only.
+// Links CAF core+io+openssl and actors/protocol (and runtime through it)
+// only.
 //
 // Thread-safety: a connection may be used from several threads at once
 // (each call has its own scoped_actor); a subscription's callback runs on
@@ -28,6 +29,7 @@
 
 #include "actors/protocol/interfaces.hpp"
 #include "actors/protocol/messages.hpp"
+#include "actors/protocol/node_tls.hpp"
 
 namespace herald::client {
 
@@ -39,6 +41,11 @@ struct connect_options {
   std::string token;
   /// Bound of the connect, of the login, and of every later request.
   std::chrono::milliseconds timeout{5000};
+  /// TLS on the node port (a node started with --node-tls-*): this
+  /// client's certificate and key, signed by the CA the node trusts, and
+  /// that CA, which the node's certificate must be signed by. None: plain
+  /// TCP (a TLS node refuses it).
+  protocol::node_tls tls;
 };
 
 /// Called with each event of a subscription, in seq order, once.
@@ -83,9 +90,13 @@ private:
 /// with the last copy.
 class connection {
 public:
-  /// Connects to `opts.host:opts.port` and logs in with `opts.token`.
-  /// Errors: runtime::errc::unauthorized (bad token), runtime::errc::
-  /// unavailable (nothing answers, or not a Herald node port).
+  /// Connects to `opts.host:opts.port` (over TLS with `opts.tls`) and logs
+  /// in with `opts.token`. Errors: runtime::errc::unauthorized (bad
+  /// token), runtime::errc::unavailable (nothing answers, not a Herald
+  /// node port, or the TLS handshake failed: TLS on one side only, or a
+  /// certificate the other side refuses), runtime::errc::invalid_parameter
+  /// (`opts.tls` incomplete or its files unusable; field "cert", "key",
+  /// "ca" or "passphrase").
   static caf::expected<connection> connect(const connect_options& opts);
 
   /// Publishes `events` (e.g. from runtime::decode_publish) atomically and

@@ -46,6 +46,9 @@ struct context {
   std::string data_dir;
   bool json_out = false;
   int timeout_s = 10;
+  /// TLS on the node port (--tls-cert, --tls-key, --tls-ca): all or none.
+  protocol::node_tls tls;
+  std::string tls_passphrase_file;
 
   std::string node_host = "127.0.0.1";
   uint16_t node_port = 8471;
@@ -95,6 +98,20 @@ std::optional<int> resolve(context& c) {
     return usage("--node takes HOST:PORT, got '" + c.node + "'");
   if (!c.http.empty() && !split(c.http, c.http_host, c.http_port))
     return usage("--http takes HOST:PORT, got '" + c.http + "'");
+  if (!c.tls_passphrase_file.empty()) {
+    auto pass = protocol::read_passphrase_file(c.tls_passphrase_file);
+    if (!pass)
+      return usage("--tls-key-passphrase-file: " +
+                   runtime::describe(pass.error()).message);
+    c.tls.key_passphrase = std::move(*pass);
+  }
+  if (auto err = protocol::check(c.tls)) {
+    const auto what = runtime::describe(err);
+    return usage((what.field == "passphrase" ? std::string{"--tls-key-"
+                                                           "passphrase-file"}
+                                             : "--tls-" + what.field) +
+                 ": " + what.message);
+  }
   if (c.token.empty())
     if (const char* env = std::getenv("HERALD_TOKEN"))
       c.token = env;
@@ -121,6 +138,7 @@ caf::expected<client::connection> connect(const context& c) {
   o.port = c.node_port;
   o.token = c.token;
   o.timeout = std::chrono::seconds(c.timeout_s);
+  o.tls = c.tls;
   return client::connection::connect(o);
 }
 
@@ -482,6 +500,16 @@ int run(int argc, char** argv) {
   app.add_flag("--json", c.json_out, "print the raw JSON");
   app.add_option("--timeout", c.timeout_s, "seconds per request")
       ->check(CLI::Range(1, 3600));
+  app.add_option("--tls-cert", c.tls.cert_file,
+                 "TLS on the node port: this client's certificate (PEM, "
+                 "signed by the node's CA); with --tls-key and --tls-ca");
+  app.add_option("--tls-key", c.tls.key_file,
+                 "TLS on the node port: the certificate's private key");
+  app.add_option("--tls-ca", c.tls.ca_file,
+                 "TLS on the node port: the CA the node's certificate must "
+                 "be signed by");
+  app.add_option("--tls-key-passphrase-file", c.tls_passphrase_file,
+                 "file whose first line decrypts --tls-key");
 
   std::function<int()> action;
   auto on = [&action](CLI::App* sub, std::function<int()> f) {

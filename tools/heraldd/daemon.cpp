@@ -13,6 +13,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/publish.hpp>
 #include <caf/scoped_actor.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -30,6 +31,7 @@
 #include "actors/delivery/delivery_actor.hpp"
 #include "actors/node.hpp"
 #include "actors/node_tracker_actor.hpp"
+#include "actors/protocol/node_tls.hpp"
 #include "actors/protocol/type_ids.hpp"
 #include "actors/session_actor.hpp"
 #include "runtime/auth.hpp"
@@ -304,6 +306,12 @@ int run_daemon(const daemon_config& cfg) {
     caf_cfg.set("scheduler.max-threads",
                 static_cast<size_t>(cfg.scheduler_threads));
     caf_cfg.load<caf::io::middleman>();
+    // TLS on the node port: CAF's OpenSSL module with the checked files
+    // (daemon_config). Only what goes through it is TLS: the node port is
+    // published and peers are dialled through it alone, below.
+    const bool node_tls = cfg.node_tls.enabled();
+    if (node_tls)
+      protocol::configure(caf_cfg, cfg.node_tls);
     // Every type that may cross the node port, by name (CAF 0.17).
     protocol::add_message_types(caf_cfg);
     cluster::add_message_types(caf_cfg);
@@ -315,6 +323,7 @@ int run_daemon(const daemon_config& cfg) {
     // registry is its endpoint, so streams get other nodes' events.
     cluster::basp_link_options lopts;
     lopts.self = *node_id;
+    lopts.tls = node_tls;
     lopts.secret =
         node_secret.empty() ? runtime::auth::random_token(32) : node_secret;
     // Client logins (tools/client, heraldctl) come through the same port:
@@ -398,15 +407,31 @@ int run_daemon(const daemon_config& cfg) {
     }
 
     // The CAF node port: the peer link is what is published there; a peer
-    // is heard only after a hello with the cluster's secret.
-    auto node_port = sys.middleman().publish(link, cfg.node_port,
-                                             cfg.node_host.c_str(), true);
+    // is heard only after a hello with the cluster's secret. With TLS,
+    // only through CAF's OpenSSL module: a plain-TCP peer or client, or
+    // one whose certificate the CA did not sign, fails the TLS handshake
+    // before BASP (docs/SECURITY.md).
+    auto node_port = node_tls
+                         ? caf::openssl::publish(link, cfg.node_port,
+                                                 cfg.node_host.c_str(), true)
+                         : sys.middleman().publish(link, cfg.node_port,
+                                                   cfg.node_host.c_str(), true);
     if (!node_port) {
       spdlog::error("cannot open the node port {}:{}: {}", cfg.node_host,
                     cfg.node_port, caf::to_string(node_port.error()));
       actors::stop_node(sys, handles);
       return 1;
     }
+    if (node_tls)
+      spdlog::info("node port {}:{}: TLS, peers and clients verified "
+                   "against {}",
+                   cfg.node_host, *node_port, cfg.node_tls.ca_file);
+    else if (!is_loopback_host(cfg.node_host))
+      spdlog::warn("node port {}:{} is not on loopback and has no TLS: the "
+                   "cluster secret, client credentials and events cross the "
+                   "network in clear text (--node-tls-cert, --node-tls-key, "
+                   "--node-tls-ca; docs/SECURITY.md)",
+                   cfg.node_host, *node_port);
 
     // Workflows, triggers and runs (DESIGN §5) and deliveries (§4): each
     // fire and cursor is committed through the coordinator. Alone, it is

@@ -3,6 +3,9 @@
 #include <charconv>
 #include <iostream>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <CLI/CLI.hpp>
 
 #include "runtime/errc.hpp"
@@ -26,6 +29,17 @@ std::optional<endpoint> parse_endpoint(const std::string& text) {
     return std::nullopt;
   ep.port = static_cast<uint16_t>(port);
   return ep;
+}
+
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost")
+    return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1)
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 &&
+         IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
 namespace {
@@ -218,6 +232,17 @@ std::optional<daemon_config> parse_command_line(int argc, char** argv,
                  "of a query before the reply leaves it out (partial)")
       ->check(duration_validator{})
       ->capture_default_str();
+  std::string passphrase_file;
+  app.add_option("--node-tls-cert", cfg.node_tls.cert_file,
+                 "TLS on the node port: this node's certificate (PEM, signed "
+                 "by --node-tls-ca); needs --node-tls-key and --node-tls-ca");
+  app.add_option("--node-tls-key", cfg.node_tls.key_file,
+                 "TLS on the node port: the certificate's private key (PEM)");
+  app.add_option("--node-tls-ca", cfg.node_tls.ca_file,
+                 "TLS on the node port: the CA (PEM) every peer's and "
+                 "client's certificate must be signed by (mutual TLS)");
+  app.add_option("--node-tls-key-passphrase-file", passphrase_file,
+                 "File whose first line decrypts --node-tls-key");
   app.add_option("--log-level", cfg.log_level, "trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
@@ -252,6 +277,25 @@ std::optional<daemon_config> parse_command_line(int argc, char** argv,
   if (cfg.etcd.empty() != cfg.cluster.empty()) {
     std::cerr << "heraldd: --cluster and --etcd go together (a cluster name "
                  "and where its etcd is)\n";
+    exit_code = 2;
+    return std::nullopt;
+  }
+  if (!passphrase_file.empty()) {
+    auto pass = protocol::read_passphrase_file(passphrase_file);
+    if (!pass) {
+      std::cerr << "heraldd: --node-tls-key-passphrase-file: "
+                << runtime::describe(pass.error()).message << "\n";
+      exit_code = 2;
+      return std::nullopt;
+    }
+    cfg.node_tls.key_passphrase = std::move(*pass);
+  }
+  if (auto err = protocol::check(cfg.node_tls)) {
+    const auto what = runtime::describe(err);
+    const auto flag = what.field == "passphrase"
+                          ? std::string{"--node-tls-key-passphrase-file"}
+                          : "--node-tls-" + what.field;
+    std::cerr << "heraldd: " << flag << ": " << what.message << "\n";
     exit_code = 2;
     return std::nullopt;
   }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/protocol/node_tls.hpp"
 #include "storage/retention.hpp"
 #include "tools/http/endpoint.hpp"
 
@@ -22,6 +23,10 @@ using http::endpoint;
 /// Parses "HOST:PORT" (IPv4, a name, or "[v6]:PORT"). Returns nullopt when
 /// malformed or the port is out of range.
 std::optional<endpoint> parse_endpoint(const std::string& text);
+
+/// Whether `host` (a bind address) is loopback only: "localhost", an
+/// address in 127.0.0.0/8, "::1". "0.0.0.0", "::" and names are not.
+bool is_loopback_host(const std::string& host);
 
 struct daemon_config {
   std::filesystem::path data_dir = "herald-data";
@@ -38,6 +43,10 @@ struct daemon_config {
   /// How long each other node has for its part of a cluster query
   /// (--query-fanout-timeout).
   std::chrono::milliseconds query_fanout_timeout{2000};
+  /// TLS on the node port (--node-tls-cert, --node-tls-key, --node-tls-ca,
+  /// --node-tls-key-passphrase-file): all three files or none, checked
+  /// (protocol::check) before the node starts; none = plain TCP.
+  protocol::node_tls node_tls;
 
   // Limits (DESIGN §7 defaults).
   size_t max_body_bytes = 1024 * 1024;
