@@ -401,8 +401,28 @@ TEST_F(cluster_test, a_subscription_delivers_what_every_node_stores_once) {
                r.json().value("cursor_seq", uint64_t{0}) >= sent[1].second;
       },
       10s));
+  // Any node shows every node's part.
+  {
+    auto all = api(0).get("/api/v1/subscriptions/orders").json();
+    ASSERT_TRUE(all.contains("nodes")) << all.dump();
+    EXPECT_FALSE(all.contains("partial")) << all.dump();
+    for (size_t i = 0; i < 3; ++i) {
+      const auto& part = all["nodes"]["n" + std::to_string(i + 1)];
+      EXPECT_EQ(part.value("state", ""), "active") << all.dump();
+      EXPECT_GE(part.value("cursor_seq", uint64_t{0}), sent[i].second)
+          << all.dump();
+    }
+  }
   node(1).kill9();
-  // The others' events keep going out while n2 is gone.
+  // n2's part is missing from the view; the others' events keep going out
+  // while n2 is gone.
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto all = api(0).get("/api/v1/subscriptions/orders").json();
+        return all.value("partial", false) &&
+               all["missing"] == json::array({"n2"});
+      },
+      10s));
   auto while_down = publish_one(api(2), "order.placed");
   ASSERT_TRUE(wait_for(
       [&] { return log.count("/orders", while_down.first) == 1; }, 10s));

@@ -1,5 +1,6 @@
 #include "tools/api/cluster_reads.hpp"
 
+#include <algorithm>
 #include <mutex>
 #include <set>
 
@@ -316,6 +317,57 @@ void cluster_reads::fetch_elsewhere(std::string target, std::string credential,
       sys_, opts_.tracker, opts_.deadline, std::move(on_view),
       [done](caf::error& err) {
         cluster_fetch out;
+        out.error = membership_unknown(err);
+        done(std::move(out));
+      },
+      cluster::view_atom_v);
+}
+
+void cluster_reads::gather(std::string target, std::string credential,
+                           std::function<void(cluster_gather)> done) {
+  auto on_view = [this, target = std::move(target),
+                  credential = std::move(credential),
+                  done](cluster::membership& live,
+                        std::vector<cluster::member>& down) {
+    struct gather_state {
+      std::mutex mtx;
+      size_t waiting = 0;
+      cluster_gather out;
+    };
+    auto st = std::make_shared<gather_state>();
+    std::set<std::string> missing;
+    for (const auto& m : down)
+      if (m.id != opts_.self && !cluster::contains(live, m.id))
+        missing.insert(m.id);
+    st->out.missing.assign(missing.begin(), missing.end());
+    std::vector<cluster::member> peers;
+    for (const auto& m : live.members)
+      if (m.id != opts_.self)
+        peers.push_back(m);
+    if (peers.empty())
+      return done(std::move(st->out));
+    st->waiting = peers.size();
+    for (const auto& m : peers)
+      fetcher_->get(
+          m.http_address, target, peer_headers(credential), opts_.deadline,
+          [st, done, id = m.id](caf::expected<http::http_fetcher::reply> r) {
+            {
+              std::lock_guard guard{st->mtx};
+              if (r)
+                st->out.replies.emplace(id, std::move(*r));
+              else
+                st->out.missing.push_back(id);
+              if (--st->waiting > 0)
+                return;
+            }
+            std::sort(st->out.missing.begin(), st->out.missing.end());
+            done(std::move(st->out));
+          });
+  };
+  ask(
+      sys_, opts_.tracker, opts_.deadline, std::move(on_view),
+      [done](caf::error& err) {
+        cluster_gather out;
         out.error = membership_unknown(err);
         done(std::move(out));
       },

@@ -25,6 +25,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -100,6 +101,16 @@ struct cluster_fetch {
   caf::error error;
 };
 
+/// What every other node answered to one request.
+struct cluster_gather {
+  /// Each node's reply (any status), by node id.
+  std::map<std::string, http::http_fetcher::reply> replies;
+  /// Nodes that did not answer in time or are seen down, sorted.
+  std::vector<std::string> missing;
+  /// The membership is unknown: the reply is this error.
+  caf::error error;
+};
+
 class cluster_reads {
 public:
   cluster_reads(caf::actor_system& sys, caf::actor readers,
@@ -118,6 +129,15 @@ public:
   /// /api/v1/events/{id}…` target, percent-encoded); the first 200 wins.
   void fetch_elsewhere(std::string target, std::string credential,
                        std::function<void(cluster_fetch)> done);
+
+  /// Asks every other live node for `target` (local-only, with the
+  /// caller's credential) and waits for all of them (each within the
+  /// deadline).
+  void gather(std::string target, std::string credential,
+              std::function<void(cluster_gather)> done);
+
+  /// This node's id.
+  const std::string& self() const noexcept { return opts_.self; }
 
 private:
   caf::actor_system& sys_;

@@ -1,5 +1,7 @@
 #include "tools/api/delivery_api.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "runtime/errc.hpp"
@@ -39,6 +41,41 @@ json subscription_json(const flow::subscription_def& def, uint64_t version) {
   out["version"] = version;
   out["created_by"] = def.server().created_by;
   return out;
+}
+
+/// The fields of a subscription's reply that are one node's part of its
+/// deliveries.
+json part_fields(const json& full) {
+  json part = json::object();
+  if (!full.is_object())
+    return part;
+  for (auto key : {"state", "reason", "cursor_seq", "lag_events", "lag_seconds",
+                   "attempts", "failures", "dead_letters", "last_error"})
+    if (auto i = full.find(key); i != full.end())
+      part[key] = *i;
+  return part;
+}
+
+/// `out` (this node's view) gets "nodes": each node's part, this one's
+/// included, and "partial"/"missing" for the nodes that did not answer.
+void add_parts(json& out, const std::string& self, const json& own,
+               const cluster_gather& g) {
+  json nodes = json::object();
+  nodes[self] = part_fields(own);
+  std::vector<std::string> missing = g.missing;
+  for (const auto& [node, r] : g.replies) {
+    auto body = json::parse(r.body, nullptr, false);
+    if (r.status == 200 && body.is_object())
+      nodes[node] = part_fields(body);
+    else if (r.status != 404) // 404: its definition has not arrived yet
+      missing.push_back(node);
+  }
+  out["nodes"] = std::move(nodes);
+  if (!g.error && missing.empty())
+    return;
+  std::sort(missing.begin(), missing.end());
+  out["partial"] = true;
+  out["missing"] = missing;
 }
 
 } // namespace
@@ -258,26 +295,41 @@ void delivery_api::subscription(http::request_context& ctx, const who_t& who,
   auto id = definition_id(ctx, "subscription", errc::not_found, reply);
   if (!id)
     return;
-  if (method == verb::get)
+  if (method == verb::get) {
+    // A node of a cluster adds every node's part ("nodes"), unless another
+    // node asks for this one's part only.
+    auto cluster = is_local_only(req) ? nullptr : cluster_;
     return with_subscription(
         *id, who, version, keep_alive, reply,
-        [this, reply, version, keep_alive](flow::subscription_def def,
-                                           uint64_t v) {
+        [this, reply, version, keep_alive, cluster,
+         credential = ctx.credential](flow::subscription_def def, uint64_t v) {
           auto out = subscription_json(def, v);
           if (!handles_.delivery)
             return reply(with_etag(
                 json_response(200, out.dump(), version, keep_alive), v));
           ask_delivery(
               version, keep_alive, reply,
-              [out, v, reply, version, keep_alive](std::string& text) mutable {
+              [out, v, reply, version, keep_alive, cluster, credential,
+               id = def.id()](std::string& text) mutable {
                 auto st = json::parse(text, nullptr, false);
                 if (st.is_object())
                   out.update(st);
-                reply(with_etag(
-                    json_response(200, out.dump(), version, keep_alive), v));
+                if (!cluster)
+                  return reply(with_etag(
+                      json_response(200, out.dump(), version, keep_alive), v));
+                cluster->gather(
+                    "/api/v1/subscriptions/" + percent_encode(id), credential,
+                    [out, st, v, reply, version, keep_alive,
+                     self = cluster->self()](cluster_gather g) mutable {
+                      add_parts(out, self, st, g);
+                      reply(with_etag(
+                          json_response(200, out.dump(), version, keep_alive),
+                          v));
+                    });
               },
               delivery::state_atom_v, def.id());
         });
+  }
   auto expect = http::parse_precondition(req);
   if (!expect)
     return reply(error_response(expect.error(), version, keep_alive));

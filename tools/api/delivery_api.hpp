@@ -22,6 +22,7 @@
 
 #include "tools/api/actor_bridge.hpp"
 #include "tools/api/admin_context.hpp"
+#include "tools/api/cluster_reads.hpp"
 #include "tools/api/delivery_handles.hpp"
 #include "tools/api/types.hpp"
 
@@ -35,6 +36,12 @@ class delivery_api {
 public:
   /// `handles` (owned by node_api, set before serving) must outlive this.
   delivery_api(admin_context& admin, const delivery_handles& handles);
+
+  /// A node of a cluster: GET /api/v1/subscriptions/{id} also shows every
+  /// other node's part of the deliveries ("nodes"). Call before serving.
+  void set_cluster(std::shared_ptr<cluster_reads> cluster) {
+    cluster_ = std::move(cluster);
+  }
 
   void add_routes(routes& table);
 
@@ -92,6 +99,7 @@ private:
 
   admin_context& admin_;
   const delivery_handles& handles_;
+  std::shared_ptr<cluster_reads> cluster_;
 };
 
 } // namespace herald::api

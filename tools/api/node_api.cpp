@@ -71,6 +71,7 @@ void node_api::set_cluster(cluster_reads_options opts) {
   cluster_ = std::make_shared<cluster_reads>(sys_, readers_, std::move(opts));
   events_.set_cluster(cluster_);
   compat_.set_cluster(cluster_);
+  delivery_api_.set_cluster(cluster_);
 }
 
 node_api::~node_api() {
