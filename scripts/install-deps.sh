@@ -30,6 +30,9 @@ packages=(
   # etcd 3.4 for the cluster's coordinator and its tests (a test starts its
   # own on loopback ports; the packaged service is not used)
   etcd-server
+  # `ip` (network namespaces and veth pairs) for the cluster partition test,
+  # which needs root and is skipped without them
+  iproute2
 )
 
 # Node.js + npm run the official CloudEvents SDK check (tests/cloudevents-sdk,

@@ -4,7 +4,8 @@
 // on loopback and up to a few real heraldd nodes of cluster "t", started on
 // ephemeral ports and stopped by their PIDs (the harnesses' destructors),
 // with the waits a test needs on the cluster's view of itself (bounded
-// polls, never sleeps).
+// polls, never sleeps), and what the failover tests count (a trigger
+// ticking every second, the next node to fire, every fired instant).
 
 #include <map>
 #include <memory>
@@ -19,15 +20,21 @@ namespace herald::test {
 
 class cluster_fixture : public ::testing::Test {
 protected:
-  void SetUp() override {
-    ASSERT_TRUE(etcd_.start()) << etcd_.error() << "\n" << etcd_.output();
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(start_etcd()); }
+
+  /// Starts the cluster's etcd, listening on `host`.
+  void start_etcd(const std::string& host = "127.0.0.1") {
+    etcd_ = std::make_unique<etcd_process>(host);
+    ASSERT_TRUE(etcd_->start()) << etcd_->error() << "\n" << etcd_->output();
   }
 
-  /// Starts node `id` of the cluster (ready when this returns).
+  /// Starts node `id` of the cluster with `more_args`, bound and run as
+  /// `o` says (ready when this returns).
   heraldd_process& add_node(const std::string& id,
-                            std::vector<std::string> more_args = {}) {
-    heraldd_options o;
-    o.extra_args = {"--node-id", id, "--cluster", "t", "--etcd", etcd_.url()};
+                            std::vector<std::string> more_args = {},
+                            heraldd_options o = {}) {
+    o.extra_args.insert(o.extra_args.end(), {"--node-id", id, "--cluster", "t",
+                                             "--etcd", etcd_->url()});
     o.extra_args.insert(o.extra_args.end(), more_args.begin(), more_args.end());
     nodes_.push_back(std::make_unique<heraldd_process>(o));
     auto& n = *nodes_.back();
@@ -46,7 +53,7 @@ protected:
   /// A client of node `i` with the cluster's admin token (the first
   /// node's: later nodes find it in the cluster and make none).
   http_client api(size_t i) {
-    http_client c(node(i).http_port());
+    http_client c(node(i).http_port(), node(i).host());
     c.set_bearer_token(node(0).admin_token());
     return c;
   }
@@ -115,8 +122,62 @@ protected:
     return local_events(i, {{"name", name}});
   }
 
+  /// Defines workflow "tick" (emits tick.said with the fire time) and an
+  /// every-second schedule trigger for it; sets `owner` to the index of the
+  /// node that owns it (by n1's nodes list).
+  void tick_every_second(size_t& owner) {
+    auto w = api(0).put_json(
+        "/api/v1/workflows/tick",
+        json::parse(R"({"steps": [{"name": "say", "emit": {"name": "tick.said",
+            "data": {"at": "${input.when}"}}}]})"));
+    ASSERT_TRUE(w.status == 200 || w.status == 201) << w.describe();
+    auto t = api(0).put_json("/api/v1/triggers/each-second",
+                             {{"type", "schedule"},
+                              {"every", "1s"},
+                              {"workflow", "tick"},
+                              {"input", {{"when", "${fire_time}"}}}});
+    ASSERT_TRUE(t.status == 200 || t.status == 201) << t.describe();
+    std::string id;
+    for (const auto& [node_id, n] : nodes_of(0))
+      for (const auto& o : n["owns"]["objects"])
+        if (o == "trigger/each-second")
+          id = node_id;
+    ASSERT_FALSE(id.empty());
+    owner = static_cast<size_t>(id[1] - '1');
+  }
+
+  /// Waits until a node other than `gone` fires; its index, or 3.
+  size_t next_to_fire(size_t gone) {
+    size_t found = 3;
+    wait_for(
+        [&] {
+          for (size_t i = 0; i < 3; ++i)
+            if (i != gone && !events_of(i, "tick.said").empty()) {
+              found = i;
+              return true;
+            }
+          return false;
+        },
+        15s);
+    return found;
+  }
+
+  /// Every instant fired (tick.said's `at`) on any node: how often, where.
+  std::map<std::string, std::pair<int, std::string>> fired_instants() {
+    std::map<std::string, std::pair<int, std::string>> fired;
+    for (size_t i = 0; i < 3; ++i)
+      for (const auto& e : events_of(i, "tick.said")) {
+        auto& f = fired[e["data"]["at"].get<std::string>()];
+        ++f.first;
+        f.second += " n" + std::to_string(i + 1) + "/seq " +
+                    std::to_string(e["seq"].get<uint64_t>()) + "/task " +
+                    e.value("origin", json::object()).dump();
+      }
+    return fired;
+  }
+
   const std::set<std::string> all_{"n1", "n2", "n3"};
-  etcd_process etcd_;
+  std::unique_ptr<etcd_process> etcd_;
   std::vector<std::unique_ptr<heraldd_process>> nodes_;
 };
 

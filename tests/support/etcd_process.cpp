@@ -28,7 +28,7 @@ std::string binary() {
 
 } // namespace
 
-etcd_process::etcd_process() {
+etcd_process::etcd_process(std::string host) : host_(std::move(host)) {
   char tmpl[] = "/tmp/herald-etcd-XXXXXX";
   if (const char* d = ::mkdtemp(tmpl))
     dir_ = d;
@@ -42,7 +42,7 @@ etcd_process::~etcd_process() {
 }
 
 std::string etcd_process::url() const {
-  return "http://127.0.0.1:" + std::to_string(client_port_);
+  return "http://" + host_ + ":" + std::to_string(client_port_);
 }
 
 std::string etcd_process::output() const {
@@ -63,7 +63,7 @@ bool etcd_process::start(std::chrono::milliseconds deadline) {
     client_port_ = free_port();
     peer_port_ = free_port();
     const auto client = url();
-    const auto peer = "http://127.0.0.1:" + std::to_string(peer_port_);
+    const auto peer = "http://" + host_ + ":" + std::to_string(peer_port_);
     std::vector<std::string> args{
         binary(),
         "--name=herald-test",
@@ -94,7 +94,7 @@ bool etcd_process::start(std::chrono::milliseconds deadline) {
       error_ = "fork failed";
       return false;
     }
-    http_client health{client_port_};
+    http_client health{client_port_, host_};
     health.set_timeout(std::chrono::milliseconds{500});
     bool up = wait_for(
         [&] {

@@ -1,6 +1,7 @@
 #pragma once
 
-// A real etcd (Debian `etcd-server`) on loopback for cluster tests: free
+// A real etcd (Debian `etcd-server`) for cluster tests, on loopback unless
+// told another local address (one a network namespace reaches): free
 // client and peer ports, a temporary data dir, started by the test and
 // stopped by its PID (SIGTERM, then SIGKILL after a deadline). The binary is
 // $HERALD_TEST_ETCD, else `etcd` on PATH (scripts/install-deps.sh installs
@@ -16,7 +17,8 @@ namespace herald::test {
 
 class etcd_process {
 public:
-  etcd_process();
+  /// An etcd that will listen on `host` (an address of this machine).
+  explicit etcd_process(std::string host = "127.0.0.1");
   /// Stops it (if running) and removes the data dir.
   ~etcd_process();
   etcd_process(const etcd_process&) = delete;
@@ -28,7 +30,7 @@ public:
   /// SIGTERM, then SIGKILL after `deadline`; reaps it.
   void stop(std::chrono::milliseconds deadline = std::chrono::seconds{10});
 
-  /// "http://127.0.0.1:<client port>".
+  /// "http://<host>:<client port>".
   std::string url() const;
   pid_t pid() const noexcept { return pid_; }
   const std::string& error() const noexcept { return error_; }
@@ -36,6 +38,7 @@ public:
   std::string output() const;
 
 private:
+  std::string host_;
   std::filesystem::path dir_;
   pid_t pid_ = -1;
   uint16_t client_port_ = 0;

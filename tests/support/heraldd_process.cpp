@@ -153,14 +153,19 @@ heraldd_process::~heraldd_process() {
   std::string binary = !options_.binary.empty()          ? options_.binary
                        : override_path && *override_path ? override_path
                                                          : default_binary();
-  std::vector<std::string> args{binary, "--data-dir", data_dir_.string()};
+  std::vector<std::string> args = options_.launcher;
+  args.insert(args.end(), {binary, "--data-dir", data_dir_.string()});
   if (options_.default_http) {
     args.emplace_back("--http");
-    args.emplace_back("127.0.0.1:0");
+    args.emplace_back(options_.host + ":0");
   }
   if (options_.default_node_port) {
     args.emplace_back("--node-port");
     args.emplace_back("0");
+    if (options_.host != "127.0.0.1") {
+      args.emplace_back("--node-host");
+      args.emplace_back(options_.host);
+    }
   }
   args.insert(args.end(), options_.extra_args.begin(),
               options_.extra_args.end());
@@ -236,7 +241,7 @@ heraldd_process::~heraldd_process() {
                 std::to_string(options_.start_deadline.count()) + " ms " +
                 why_not);
 
-  http_client client(http_port_);
+  http_client client(http_port_, options_.host);
   client.set_timeout(2s);
   http_response last;
   bool ready = wait_for(
@@ -323,7 +328,7 @@ void heraldd_process::kill9() {
 }
 
 http_client heraldd_process::http() const {
-  http_client client(http_port_);
+  http_client client(http_port_, options_.host);
   client.set_bearer_token(token_);
   return client;
 }

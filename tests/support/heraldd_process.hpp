@@ -50,7 +50,16 @@ struct heraldd_options {
   std::string binary;
   /// Appended after the harness's own flags.
   std::vector<std::string> extra_args;
-  /// Pass `--http 127.0.0.1:0` (turn off when a config file sets it).
+  /// The address the node binds and the harness reaches it at: `--http
+  /// HOST:0`, and `--node-host HOST` when it is not 127.0.0.1 (heraldd's
+  /// default). Another address is for nodes in network namespaces.
+  std::string host = "127.0.0.1";
+  /// A command the binary is run through, which must exec it in place so
+  /// that the PID the harness tracks is heraldd's: `{"/usr/sbin/ip",
+  /// "netns", "exec", NAME}` runs the node in a network namespace. Empty:
+  /// the binary itself.
+  std::vector<std::string> launcher;
+  /// Pass `--http HOST:0` (turn off when a config file sets it).
   bool default_http = true;
   /// Pass `--node-port 0`.
   bool default_node_port = true;
@@ -117,6 +126,8 @@ public:
   bool running();
 
   pid_t pid() const noexcept { return pid_; }
+  /// The address the node's HTTP and node ports are bound to.
+  const std::string& host() const noexcept { return options_.host; }
   uint16_t http_port() const noexcept { return http_port_; }
   uint16_t node_port() const noexcept { return node_port_; }
   const std::filesystem::path& data_dir() const noexcept { return data_dir_; }
