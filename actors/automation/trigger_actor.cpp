@@ -26,6 +26,10 @@ struct trigger_state_t {
   flow::trigger_state state;
   uint64_t revision = 0;
   bool loaded = false;
+  /// This node's id (the coordinator's self), asked once before the first
+  /// load: a fire committed here names it (pending_node).
+  std::string node_id;
+  bool node_known = false;
   /// The instant whose wait_for_event is open (0: none).
   int64_t waiting = 0;
   std::string key() const { return "trigger/" + def->id(); }
@@ -85,15 +89,16 @@ void ask_flow(self_ptr self, int64_t instant, protocol::event_ptrs event,
                 st.def->id(), instant, std::move(event), task_id)
       .then(
           [self, task_id](const std::string&) {
-            // The task is stored (here): the fire is no longer pending. A
-            // new owner (another node, whose task records are its own)
-            // re-runs a pending task, so it must only ever see one whose
-            // owner stopped before starting it.
+            // The task is stored (here): the fire is no longer pending.
+            // Until this commit lands, a restart of this node starts it
+            // again (flow finds the record: no second run); another
+            // owner leaves it (load()).
             auto& s = self->state;
             if (s.state.pending_task != task_id)
               return;
             auto next = s.state;
             next.pending_task.clear();
+            next.pending_node.clear();
             commit(self, next, [] {});
           },
           [self](const caf::error& err) {
@@ -111,6 +116,7 @@ void fire(self_ptr self, int64_t instant, protocol::event_ptrs event,
   auto n = st.def->when()->next(std::max(instant, st.deps.clock() - 1));
   next.next_fire_ns = n ? *n : 0;
   next.pending_task = flow::fire_task_id(st.def->id(), std::to_string(instant));
+  next.pending_node = st.node_id;
   ++next.fires;
   commit(
       self, next, [self, instant, rearm, event = std::move(event)]() mutable {
@@ -155,6 +161,7 @@ void wait_timed_out(self_ptr self, int64_t instant) {
   auto n = st.def->when()->next(std::max(instant, st.deps.clock() - 1));
   next.next_fire_ns = n ? *n : 0;
   next.pending_task.clear();
+  next.pending_node.clear();
   commit(self, next, [self, instant] {
     auto& s = self->state;
     const auto& w = *s.def->wait();
@@ -210,6 +217,24 @@ void on_tick(self_ptr self, int64_t instant) {
 /// cut, catch up, arm.
 void load(self_ptr self) {
   auto& st = self->state;
+  auto retry = [self](const caf::error& err) {
+    spdlog::warn("trigger {}: cannot read its state ({}); retrying",
+                 self->state.def->id(), runtime::describe(err).message);
+    self->delayed_send(self, std::chrono::seconds{1}, tick_atom_v, int64_t{0});
+    self->state.loaded = false;
+  };
+  if (!st.node_known) {
+    self->request(st.deps.coordinator, std::chrono::seconds{30},
+                  cluster::self_atom_v)
+        .then(
+            [self](const cluster::member& m) {
+              self->state.node_id = m.id;
+              self->state.node_known = true;
+              load(self);
+            },
+            retry);
+    return;
+  }
   self->request(st.deps.coordinator, std::chrono::seconds{30},
                 cluster::progress_atom_v, st.key())
       .then(
@@ -221,9 +246,21 @@ void load(self_ptr self) {
             s.loaded = true;
             const auto now = s.deps.clock();
             const auto& when = *s.def->when();
-            // A committed fire whose task may not have started.
-            if (!s.state.pending_task.empty())
-              ask_flow(self, s.state.last_fire_ns, {}, s.state.pending_task);
+            // A committed fire whose task may not have started. Only the
+            // node that committed it can tell (its task records): another
+            // node leaves it, as that node may have run it before it was
+            // cut off or died (never twice; lost if it died first).
+            if (!s.state.pending_task.empty()) {
+              if (s.state.pending_node.empty() ||
+                  s.state.pending_node == s.node_id)
+                ask_flow(self, s.state.last_fire_ns, {}, s.state.pending_task);
+              else
+                spdlog::info("trigger {}: the fire of {} was committed by "
+                             "{}, which may have run it; not run here",
+                             s.def->id(),
+                             runtime::format_rfc3339(s.state.last_fire_ns),
+                             s.state.pending_node);
+            }
             if (p.revision == 0 || s.state.next_fire_ns <= 0 ||
                 s.deps.reschedule) {
               s.deps.reschedule = false;
@@ -262,6 +299,7 @@ void load(self_ptr self) {
               next.next_fire_ns = n ? *n : 0;
               next.pending_task =
                   flow::fire_task_id(s2.def->id(), std::to_string(missed[i]));
+              next.pending_node = s2.node_id;
               ++next.fires;
               commit(self, next, [self, chain, i, missed] {
                 auto& s3 = self->state;
@@ -274,13 +312,7 @@ void load(self_ptr self) {
             };
             (*chain)(0);
           },
-          [self](const caf::error& err) {
-            spdlog::warn("trigger {}: cannot read its state ({}); retrying",
-                         self->state.def->id(), runtime::describe(err).message);
-            self->delayed_send(self, std::chrono::seconds{1}, tick_atom_v,
-                               int64_t{0});
-            self->state.loaded = false;
-          });
+          retry);
 }
 
 trigger_actor::behavior_type

@@ -9,14 +9,22 @@
 //         ─▶ arm timer for next_fire
 //   timer(T) ─▶ [wait_for_event: subscribe, wait ≤ timeout]
 //            ─▶ commit(state{last_fire=T, next_fire=next(T),
-//                            pending_task=fire_task_id(id,T)}) ─▶ fire
+//                            pending_task=fire_task_id(id,T),
+//                            pending_node=this node}) ─▶ fire
+//            ─▶ run stored ─▶ commit(pending cleared)
 //
 // Commit first, act after (actors/cluster/coordinator_actor.hpp): a stale
 // owner can never fire an instant twice, and the task id of a committed
-// fire is deterministic, so a restart between the commit and the task's
-// start starts it (flow checks that it does not exist yet): a restart
-// neither loses nor repeats a fire. A commit answered `fenced` stops the
-// actor (another node owns the trigger now).
+// fire is deterministic, so a restart of the node that committed it,
+// between the commit and the task's start, starts it (flow checks that it
+// does not exist yet): a restart neither loses nor repeats a fire. Another
+// node that takes the trigger over with a fire still pending does not run
+// it: only the committing node's task records tell whether it ran, and an
+// owner cut off or killed after running it but before clearing it must
+// not have its instant fired twice (DESIGN §6) — so a fire whose owner
+// died between the commit and the run's start is lost, never repeated. A
+// commit answered `fenced` stops the actor (another node owns the trigger
+// now).
 //
 // The state ("trigger/<id>" progress, flow::trigger_state) is written by
 // this actor only.

@@ -293,6 +293,8 @@ std::string trigger_state::to_json_text() const {
     j["disabled_reason"] = disabled_reason;
   if (!pending_task.empty())
     j["pending_task"] = pending_task;
+  if (!pending_node.empty())
+    j["pending_node"] = pending_node;
   return j.dump();
 }
 
@@ -315,6 +317,8 @@ caf::expected<trigger_state> trigger_state::parse(std::string_view text) {
     s.disabled_reason = it->get<std::string>();
   if (auto it = j.find("pending_task"); it != j.end() && it->is_string())
     s.pending_task = it->get<std::string>();
+  if (auto it = j.find("pending_node"); it != j.end() && it->is_string())
+    s.pending_node = it->get<std::string>();
   return s;
 }
 

@@ -126,6 +126,10 @@ struct trigger_state {
   /// The task a committed fire starts (a restart that finds it missing
   /// starts it: nothing is lost, nothing repeated).
   std::string pending_task;
+  /// The node that committed that fire: only it starts the task again
+  /// (another node cannot tell whether it ran). Empty in states written
+  /// before it was recorded: then any owner starts it.
+  std::string pending_node;
 
   std::string to_json_text() const;
   /// Errors: invalid_field when `text` is not such a document.

@@ -184,6 +184,7 @@ TEST(trigger_state, round_trip) {
   s.fires = 7;
   s.disabled_reason = "flow validation failed: x";
   s.pending_task = "f123";
+  s.pending_node = "n2";
   auto back = trigger_state::parse(s.to_json_text());
   ASSERT_TRUE(back);
   EXPECT_EQ(back->last_fire_ns, s.last_fire_ns);
@@ -192,6 +193,7 @@ TEST(trigger_state, round_trip) {
   EXPECT_EQ(back->fires, 7u);
   EXPECT_EQ(back->disabled_reason, s.disabled_reason);
   EXPECT_EQ(back->pending_task, "f123");
+  EXPECT_EQ(back->pending_node, "n2");
   auto empty = trigger_state::parse("");
   ASSERT_TRUE(empty);
   EXPECT_EQ(empty->fires, 0u);
