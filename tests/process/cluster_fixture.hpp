@@ -176,6 +176,26 @@ protected:
     return fired;
   }
 
+  /// Waits until the cluster fired `more` instants beyond what the trails
+  /// hold now, then checks that no instant was fired twice anywhere; the
+  /// instants counted.
+  size_t fires_go_on_each_once(size_t more = 3) {
+    auto total = [&] {
+      size_t n = 0;
+      for (size_t i = 0; i < 3; ++i)
+        n += events_of(i, "tick.said").size();
+      return n;
+    };
+    const size_t before = total();
+    EXPECT_TRUE(wait_for([&] { return total() >= before + more; }, 15s))
+        << "the cluster stopped firing";
+    const auto fired = fired_instants();
+    for (const auto& [at, f] : fired)
+      EXPECT_EQ(f.first, 1)
+          << at << " fired " << f.first << " times:" << f.second;
+    return fired.size();
+  }
+
   const std::set<std::string> all_{"n1", "n2", "n3"};
   std::unique_ptr<etcd_process> etcd_;
   std::vector<std::unique_ptr<heraldd_process>> nodes_;

@@ -18,6 +18,26 @@ using http::error_response;
 using http::json_response;
 using runtime::errc;
 using verb = boost::beast::http::verb;
+
+/// A query reply's body: {"events":[…],"next"?,"partial"?,"missing"?}.
+template <class Encode>
+std::string page_body(const std::vector<v1::Event>& events,
+                      const std::string& next,
+                      const std::vector<std::string>& missing, Encode encode) {
+  std::string body = R"({"events":[)";
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (i > 0)
+      body += ',';
+    body += encode(events[i]);
+  }
+  body += ']';
+  if (!next.empty())
+    body += R"(,"next":)" + nlohmann::json(next).dump();
+  if (!missing.empty())
+    body += R"(,"partial":true,"missing":)" + nlohmann::json(missing).dump();
+  body += '}';
+  return body;
+}
 using field = boost::beast::http::field;
 
 constexpr std::string_view stream_path = "/api/v1/events/stream";
@@ -155,16 +175,7 @@ void events_api::query(http::request_context& ctx, const runtime::identity& who,
   ask(
       sys_, handles_.readers, request_timeout,
       [reply, version, keep_alive, encode](protocol::query_page& page) {
-        std::string body = R"({"events":[)";
-        for (size_t i = 0; i < page.events.size(); ++i) {
-          if (i > 0)
-            body += ',';
-          body += encode(page.events[i]);
-        }
-        body += ']';
-        if (!page.next.empty())
-          body += R"(,"next":)" + nlohmann::json(page.next).dump();
-        body += '}';
+        auto body = page_body(page.events, page.next, {}, encode);
         reply(json_response(200, std::move(body), version, keep_alive));
       },
       [reply, version, keep_alive](caf::error& err) {
@@ -197,19 +208,7 @@ void events_api::cluster_query(http::request_context& ctx,
           return reply(error_response(page.error, version, keep_alive));
         if (page.refusal)
           return reply(relay_refusal(*page.refusal, version, keep_alive));
-        std::string body = R"({"events":[)";
-        for (size_t i = 0; i < page.events.size(); ++i) {
-          if (i > 0)
-            body += ',';
-          body += encode(page.events[i]);
-        }
-        body += ']';
-        if (!page.next.empty())
-          body += R"(,"next":)" + nlohmann::json(page.next).dump();
-        if (!page.missing.empty())
-          body += R"(,"partial":true,"missing":)" +
-                  nlohmann::json(page.missing).dump();
-        body += '}';
+        auto body = page_body(page.events, page.next, page.missing, encode);
         reply(json_response(200, std::move(body), version, keep_alive));
       });
 }
