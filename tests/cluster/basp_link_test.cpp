@@ -103,12 +103,14 @@ TEST_F(basp_link_test, views_at_once_among_three_end_in_one_link_per_pair) {
   view_all({&a, &b, &c});
   for (auto* n : {&a, &b, &c})
     for (auto* m : {&a, &b, &c})
-      if (n != m)
+      if (n != m) {
         ASSERT_TRUE(n->log->wait_count("up " + m->id)) << n->id << m->id;
+      }
   for (auto* n : {&a, &b, &c})
     for (auto* m : {&a, &b, &c})
-      if (n != m)
+      if (n != m) {
         EXPECT_TRUE(flush(*m, *n)) << m->id << " to " << n->id;
+      }
   // A second view with the same members changes nothing.
   view_all({&a, &b, &c});
   for (auto* n : {&a, &b, &c})

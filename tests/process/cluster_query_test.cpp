@@ -133,8 +133,9 @@ TEST_F(cluster_query_test, a_query_on_one_node_merges_and_pages_every_node) {
     EXPECT_EQ(ids(paged), item_ids(d));
     EXPECT_EQ(pages.size(), 5u);
     for (const auto& p : pages) {
-      if (p.contains("next"))
+      if (p.contains("next")) {
         EXPECT_EQ(p["next"].get<std::string>().rfind("c1.", 0), 0u);
+      }
     }
   }
   // CloudEvents too: heraldnode says where.

@@ -180,8 +180,8 @@ std::function<void()> users_api::revoke_if_dropped(std::string name) {
 }
 
 void users_api::user_changed(const std::string& name, bool password_changed,
-                             unsigned version, bool keep_alive,
-                             const http::reply_fn& reply,
+                             unsigned /*version*/, bool /*keep_alive*/,
+                             const http::reply_fn& /*reply*/,
                              std::function<void()> reply_ok) {
   // auth_service (a view of the definitions) has the change already.
   auto now = auth_->user(name);
