@@ -183,6 +183,14 @@ TEST_F(client_test, heraldctl_events_publish_query_and_tail) {
   ASSERT_EQ(q.status, 0) << q.stderr_text();
   EXPECT_NE(q.stdout_text().find("ctl-1"), std::string::npos);
   EXPECT_NE(q.stdout_text().find("SEQ"), std::string::npos);
+  // Without --http the query goes over the node port (this node's trail).
+  auto over_caf =
+      run_process({HERALDCTL_PATH, "--node",
+                   "127.0.0.1:" + std::to_string(node().node_port()), "--token",
+                   node().admin_token(), "events", "query", "--name", "ctl.*"},
+                  node().work_dir());
+  ASSERT_EQ(over_caf.status, 0) << over_caf.stderr_text();
+  EXPECT_NE(over_caf.stdout_text().find("ctl-1"), std::string::npos);
   auto qj = ctl({"--json", "events", "query", "--name", "ctl.*"});
   ASSERT_EQ(qj.status, 0);
   EXPECT_EQ(json::parse(qj.stdout_text())["events"][0]["name"], "ctl.ping");
@@ -439,9 +447,10 @@ TEST_F(client_tls_test, heraldctl_takes_the_tls_flags) {
   EXPECT_NE(q.stdout_text().find("ctl-tls-1"), std::string::npos);
   // Without the flags the node port refuses heraldctl (exit 1: not
   // reached); with only some of them it is a usage error (exit 2).
-  auto plain = ctl({"events", "query", "--name", "ctl.tls"});
+  auto plain = ctl({"events", "publish", "--name", "ctl.plain"});
   EXPECT_EQ(plain.status, 1) << plain.stderr_text();
-  auto half = ctl({"--tls-cert", files.cert_file, "events", "query"});
+  auto half = ctl({"--tls-cert", files.cert_file, "events", "publish", "--name",
+                   "ctl.half"});
   EXPECT_EQ(half.status, 2) << half.stderr_text();
   EXPECT_NE(half.stderr_text().find("--tls-key"), std::string::npos)
       << half.stderr_text();

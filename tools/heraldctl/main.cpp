@@ -15,6 +15,7 @@
 #include <iterator>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -23,6 +24,7 @@
 
 #include "runtime/errc.hpp"
 #include "runtime/event_codec.hpp"
+#include "runtime/native_event_reader.hpp"
 #include "runtime/time_format.hpp"
 #include "tools/client/client.hpp"
 #include "tools/client/http_admin.hpp"
@@ -211,18 +213,17 @@ json event_json(const v1::Event& ev) {
 }
 
 json event_row(const v1::Event& ev) {
-  return {{"seq", ev.seq()},
+  return {{"node", ev.node()},
+          {"seq", ev.seq()},
           {"time", runtime::format_rfc3339(ev.time_ns())},
           {"name", ev.name()},
           {"source", ev.source()},
           {"id", ev.id()}};
 }
 
-const std::vector<column> event_cols = {{"seq", "seq"},
-                                        {"time", "time"},
-                                        {"name", "name"},
-                                        {"source", "source"},
-                                        {"id", "id"}};
+const std::vector<column> event_cols = {{"node", "node"},     {"seq", "seq"},
+                                        {"time", "time"},     {"name", "name"},
+                                        {"source", "source"}, {"id", "id"}};
 
 struct query_flags {
   std::string name, source, tenant, user, scope, filter, since, until, after;
@@ -231,7 +232,85 @@ struct query_flags {
   bool all = false;
 };
 
+/// The page loop's output, shared by the CAF and the HTTP query.
+int print_events(const context& c, const query_flags& f, const json& events,
+                 const json& rows, const std::string& next) {
+  if (f.all && !events.empty())
+    std::cerr << "\rfetched " << events.size() << " events   \n";
+  if (c.json_out) {
+    json out = {{"events", events}};
+    if (!next.empty())
+      out["next"] = next;
+    std::cout << out.dump() << "\n";
+    return exit_ok;
+  }
+  print_table(rows, event_cols);
+  if (!next.empty())
+    std::cerr << "more: pass --after " << next << " (or --all)\n";
+  return exit_ok;
+}
+
+/// `events query` through the HTTP API (when its address was given): in a
+/// cluster the node merges every node's trail there (DESIGN §6), where a
+/// query over the node port reads that node's trail only.
+int events_query_http(const context& c, const query_flags& f) {
+  if (f.limit < 1 || f.limit > 1000)
+    return usage("--limit takes 1..1000");
+  std::string base = "/api/v1/events?limit=" + std::to_string(f.limit);
+  for (auto [key, value] : {std::pair{"name", &f.name},
+                            {"source", &f.source},
+                            {"tenant", &f.tenant},
+                            {"user", &f.user},
+                            {"scope", &f.scope},
+                            {"filter", &f.filter},
+                            {"since", &f.since},
+                            {"until", &f.until}})
+    if (!value->empty())
+      base += std::string{"&"} + key + "=" + url_encode(*value);
+  if (f.desc)
+    base += "&order=desc";
+  json events = json::array();
+  json rows = json::array();
+  std::string next = f.after;
+  std::set<std::string> missing;
+  for (;;) {
+    auto r = http_of(c).get(next.empty() ? base
+                                         : base + "&after=" + url_encode(next));
+    if (!r)
+      return report(r.error());
+    if (!r->ok())
+      return report(*r);
+    auto page = json::parse(r->body, nullptr, false);
+    if (!page.is_object() || !page.contains("events"))
+      return report(caf::make_error(runtime::errc::unavailable,
+                                    "the node's reply is not a page"));
+    for (const auto& e : page["events"]) {
+      auto ev = runtime::read_native_event(e);
+      if (!ev)
+        return report(ev.error());
+      events.push_back(event_json(*ev));
+      rows.push_back(event_row(*ev));
+    }
+    if (page.value("partial", false))
+      for (const auto& m : page["missing"])
+        missing.insert(m.get<std::string>());
+    next = page.value("next", "");
+    if (!f.all || next.empty())
+      break;
+    std::cerr << "\rfetched " << events.size() << " events…" << std::flush;
+  }
+  if (!missing.empty()) {
+    std::string names;
+    for (const auto& m : missing)
+      names += (names.empty() ? "" : ", ") + m;
+    std::cerr << "partial: no answer from " << names << "\n";
+  }
+  return print_events(c, f, events, rows, next);
+}
+
 int events_query(const context& c, const query_flags& f) {
+  if (!c.http.empty() || !c.data_dir.empty())
+    return events_query_http(c, f);
   protocol::event_query q;
   auto set = [](std::optional<std::string>& dst, const std::string& v) {
     if (!v.empty())
@@ -286,19 +365,7 @@ int events_query(const context& c, const query_flags& f) {
     std::cerr << "\rfetched " << events.size() << " events…" << std::flush;
     q.after = next;
   }
-  if (f.all && !events.empty())
-    std::cerr << "\rfetched " << events.size() << " events   \n";
-  if (c.json_out) {
-    json out = {{"events", events}};
-    if (!next.empty())
-      out["next"] = next;
-    std::cout << out.dump() << "\n";
-    return exit_ok;
-  }
-  print_table(rows, event_cols);
-  if (!next.empty())
-    std::cerr << "more: pass --after " << next << " (or --all)\n";
-  return exit_ok;
+  return print_events(c, f, events, rows, next);
 }
 
 int events_publish(const context& c, const std::string& body_arg,
