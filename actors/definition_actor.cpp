@@ -13,6 +13,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/cluster/etcd_definitions.hpp"
 #include "actors/storage_codec.hpp"
 #include "runtime/errc.hpp"
 #include "storage/event_store.hpp"

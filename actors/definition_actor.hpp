@@ -47,7 +47,7 @@
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
 
-#include "actors/cluster/etcd_definitions.hpp"
+#include "actors/cluster/replicated_definition.hpp"
 #include "actors/protocol/interfaces.hpp"
 #include "actors/writer_actor.hpp"
 

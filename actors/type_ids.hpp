@@ -19,7 +19,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/type_id.hpp>
 
-#include "actors/cluster/etcd_definitions.hpp"
+#include "actors/cluster/replicated_definition.hpp"
 #include "actors/cluster/type_ids.hpp"
 #include "actors/protocol/type_ids.hpp"
 #include "actors/routing_table.hpp"

@@ -37,33 +37,16 @@
 
 #include <caf/expected.hpp>
 
+#include "actors/cluster/replicated_definition.hpp"
 #include "herald/v1/event.pb.h"
 
 namespace herald::cluster {
-
-/// One change of a definition as the cluster decided it.
-struct replicated_definition {
-  std::string key;
-  std::optional<std::string> value; ///< nullopt: deleted
-  uint64_t revision = 0;            ///< etcd mod_revision: the version
-  std::string by;                   ///< the node that accepted it
-  std::vector<v1::Event> events;    ///< its events (in `by`'s trail)
-};
 
 /// Serialises and parses records (exposed for tests and the fuzz target).
 std::string encode_definition_record(const replicated_definition& d);
 caf::expected<replicated_definition>
 decode_definition_record(std::string key, const std::string& bytes,
                          uint64_t revision);
-
-struct etcd_definitions_options {
-  std::string cluster;
-  std::vector<std::string> endpoints;
-  std::string self; ///< this node's id (the `by` of what it accepts)
-  std::chrono::milliseconds deadline{2000};
-  /// Pause before retrying after a failed read or a broken watch.
-  std::chrono::milliseconds retry_every{250};
-};
 
 /// What propose() decided.
 struct proposal {
