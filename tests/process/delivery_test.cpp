@@ -419,8 +419,9 @@ TEST_F(delivery_test, PauseKeepsTheCursorAndResumeDelivers) {
       },
       20s));
   for (const auto& r : rx.requests())
-    if (r.target == "/hook")
+    if (r.target == "/hook") {
       EXPECT_EQ(r.headers.at("webhook-id"), first[0]);
+    }
   EXPECT_EQ(http().get("/api/v1/subscriptions/p").json()["state"], "paused");
   ASSERT_EQ(
       http().post_json("/api/v1/subscriptions/p/resume", json::object()).status,
@@ -632,8 +633,9 @@ TEST_F(delivery_test, Seed004ProjectSubscriptionsReadAndReplace) {
       },
       20s));
   for (const auto& q : rx.requests())
-    if (q.target == "/004")
+    if (q.target == "/004") {
       EXPECT_EQ(q.headers.at("webhook-id"), r.json()["events"][1]["id"]);
+    }
   // Replace: only chat stays.
   auto put2 = http().put_json(path, json::array({{{"id", "chat"},
                                                   {"type", "slack"},
