@@ -19,25 +19,26 @@ namespace {
 
 using headers = http::http_fetcher::headers;
 
-} // namespace
+/// Whom a request for every other node goes to: the live members but
+/// this node, and the nodes seen down (missing: they cannot answer).
+struct other_nodes {
+  std::vector<cluster::member> peers;
+  std::set<std::string> missing;
+};
 
-std::string percent_encode(std::string_view in) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(in.size());
-  for (unsigned char c : in) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-        (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-        c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
+other_nodes others_of(const std::string& self, const cluster::membership& live,
+                      const std::vector<cluster::member>& down) {
+  other_nodes out;
+  for (const auto& m : down)
+    if (m.id != self && !cluster::contains(live, m.id))
+      out.missing.insert(m.id);
+  for (const auto& m : live.members)
+    if (m.id != self)
+      out.peers.push_back(m);
   return out;
 }
+
+} // namespace
 
 namespace {
 
@@ -274,13 +275,8 @@ void cluster_reads::fetch_elsewhere(std::string target, std::string credential,
         };
         auto st = std::make_shared<fetch_state>();
         st->done = done;
-        for (const auto& m : down)
-          if (m.id != opts_.self && !cluster::contains(live, m.id))
-            st->missing.insert(m.id);
-        std::vector<cluster::member> peers;
-        for (const auto& m : live.members)
-          if (m.id != opts_.self)
-            peers.push_back(m);
+        auto [peers, missing] = others_of(opts_.self, live, down);
+        st->missing = std::move(missing);
         if (peers.empty()) {
           cluster_fetch out;
           out.missing.assign(st->missing.begin(), st->missing.end());
@@ -335,15 +331,8 @@ void cluster_reads::gather(std::string target, std::string credential,
       cluster_gather out;
     };
     auto st = std::make_shared<gather_state>();
-    std::set<std::string> missing;
-    for (const auto& m : down)
-      if (m.id != opts_.self && !cluster::contains(live, m.id))
-        missing.insert(m.id);
+    auto [peers, missing] = others_of(opts_.self, live, down);
     st->out.missing.assign(missing.begin(), missing.end());
-    std::vector<cluster::member> peers;
-    for (const auto& m : live.members)
-      if (m.id != opts_.self)
-        peers.push_back(m);
     if (peers.empty())
       return done(std::move(st->out));
     st->waiting = peers.size();

@@ -40,6 +40,7 @@
 #include "actors/protocol/messages.hpp"
 #include "runtime/cluster_query.hpp"
 #include "runtime/identity.hpp"
+#include "runtime/text_util.hpp"
 #include "tools/http/http_fetcher.hpp"
 #include "tools/http/http_util.hpp"
 
@@ -62,9 +63,7 @@ inline constexpr std::string_view partial_header = "X-Herald-Partial";
 http::http_response relay_refusal(const http::http_fetcher::reply& r,
                                   unsigned version, bool keep_alive);
 
-/// RFC 3986 percent-encoding of all but the unreserved characters (a
-/// path segment or a query parameter).
-std::string percent_encode(std::string_view in);
+using runtime::percent_encode;
 
 /// `ids` joined with ','.
 std::string join_ids(const std::vector<std::string>& ids);

@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include "runtime/text_util.hpp"
 #include "runtime/time_format.hpp"
 
 namespace herald::bench {
@@ -205,14 +206,14 @@ nlohmann::json write_stats(const metric_samples& before,
 std::string
 for_each_event(http_conn& conn, const std::string& name, int64_t since_ns,
                const std::function<void(const nlohmann::json&)>& each) {
-  const auto base =
-      "/api/v1/events?limit=1000&order=asc&name=" + url_encode(name) +
-      "&since=" + url_encode(runtime::format_rfc3339(since_ns));
+  const auto base = "/api/v1/events?limit=1000&order=asc&name=" +
+                    runtime::percent_encode(name) + "&since=" +
+                    runtime::percent_encode(runtime::format_rfc3339(since_ns));
   std::string after;
   for (;;) {
     auto target = base;
     if (!after.empty())
-      target += "&after=" + url_encode(after);
+      target += "&after=" + runtime::percent_encode(after);
     auto res = conn.get(target);
     if (!res.ok())
       return "GET " + target + ": HTTP " + std::to_string(res.status) + " " +

@@ -76,7 +76,4 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-std::string url_encode(std::string_view text);
-
 } // namespace herald::bench

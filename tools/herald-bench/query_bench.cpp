@@ -13,6 +13,7 @@
 
 #include "runtime/errc.hpp"
 #include "runtime/identity.hpp"
+#include "runtime/text_util.hpp"
 #include "runtime/time_format.hpp"
 #include "storage/event_store.hpp"
 #include "tools/herald-bench/bench_client.hpp"
@@ -58,11 +59,11 @@ std::string target_of(const storage::event_query& q) {
   if (q.descending)
     t += "&order=desc";
   if (q.scope)
-    t += "&scope=" + url_encode(*q.scope);
+    t += "&scope=" + runtime::percent_encode(*q.scope);
   if (q.name)
-    t += "&name=" + url_encode(*q.name);
+    t += "&name=" + runtime::percent_encode(*q.name);
   if (q.tenant)
-    t += "&tenant=" + url_encode(*q.tenant);
+    t += "&tenant=" + runtime::percent_encode(*q.tenant);
   return t;
 }
 

@@ -25,6 +25,7 @@
 #include "runtime/errc.hpp"
 #include "runtime/event_codec.hpp"
 #include "runtime/native_event_reader.hpp"
+#include "runtime/text_util.hpp"
 #include "runtime/time_format.hpp"
 #include "tools/client/client.hpp"
 #include "tools/client/http_admin.hpp"
@@ -144,21 +145,6 @@ caf::expected<client::connection> connect(const context& c) {
   return client::connection::connect(o);
 }
 
-std::string url_encode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char ch : s) {
-    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~')
-      out += static_cast<char>(ch);
-    else {
-      out += '%';
-      out += hex[ch >> 4];
-      out += hex[ch & 15];
-    }
-  }
-  return out;
-}
-
 // -- HTTP-backed commands ---------------------------------------------------
 
 /// GET `path`; prints the array under `key` as a table of `cols`, each row
@@ -266,7 +252,7 @@ int events_query_http(const context& c, const query_flags& f) {
                             {"since", &f.since},
                             {"until", &f.until}})
     if (!value->empty())
-      base += std::string{"&"} + key + "=" + url_encode(*value);
+      base += std::string{"&"} + key + "=" + runtime::percent_encode(*value);
   if (f.desc)
     base += "&order=desc";
   json events = json::array();
@@ -274,8 +260,8 @@ int events_query_http(const context& c, const query_flags& f) {
   std::string next = f.after;
   std::set<std::string> missing;
   for (;;) {
-    auto r = http_of(c).get(next.empty() ? base
-                                         : base + "&after=" + url_encode(next));
+    auto r = http_of(c).get(
+        next.empty() ? base : base + "&after=" + runtime::percent_encode(next));
     if (!r)
       return report(r.error());
     if (!r->ok())
@@ -682,7 +668,7 @@ int run(int argc, char** argv) {
     if (v == "preview")
       s->add_option("-n", preview_n, "instants (1..1000)");
     on(s, [&, v] {
-      auto path = "/api/v1/triggers/" + url_encode(id);
+      auto path = "/api/v1/triggers/" + runtime::percent_encode(id);
       if (v == "show")
         return http_call(c, "GET", path);
       if (v == "preview")
@@ -704,14 +690,16 @@ int run(int argc, char** argv) {
   auto* wshow = wf->add_subcommand("show", "one workflow");
   id_of(wshow, id, "workflow id");
   on(wshow, [&] {
-    return http_call(c, "GET", "/api/v1/workflows/" + url_encode(id));
+    return http_call(c, "GET",
+                     "/api/v1/workflows/" + runtime::percent_encode(id));
   });
   auto* wrun = wf->add_subcommand("run", "start a task");
   id_of(wrun, id, "workflow id");
   wrun->add_option("--input", body, "input JSON (default {})");
   on(wrun, [&] {
-    return http_call(c, "POST", "/api/v1/workflows/" + url_encode(id) + "/run",
-                     body.empty() ? "{}" : body);
+    return http_call(
+        c, "POST", "/api/v1/workflows/" + runtime::percent_encode(id) + "/run",
+        body.empty() ? "{}" : body);
   });
   auto* tasks = app.add_subcommand("tasks", "list, show, cancel");
   tasks->require_subcommand(1);
@@ -725,12 +713,14 @@ int run(int argc, char** argv) {
   });
   auto* tshow = tasks->add_subcommand("show", "one task");
   id_of(tshow, id, "task id");
-  on(tshow,
-     [&] { return http_call(c, "GET", "/api/v1/tasks/" + url_encode(id)); });
+  on(tshow, [&] {
+    return http_call(c, "GET", "/api/v1/tasks/" + runtime::percent_encode(id));
+  });
   auto* tcancel = tasks->add_subcommand("cancel", "cancel a running task");
   id_of(tcancel, id, "task id");
   on(tcancel, [&] {
-    return http_call(c, "POST", "/api/v1/tasks/" + url_encode(id) + "/cancel",
+    return http_call(c, "POST",
+                     "/api/v1/tasks/" + runtime::percent_encode(id) + "/cancel",
                      "{}");
   });
 
@@ -759,7 +749,7 @@ int run(int argc, char** argv) {
     id_of(s, id, "subscription id");
     std::string v = verb;
     on(s, [&, v] {
-      auto path = "/api/v1/subscriptions/" + url_encode(id);
+      auto path = "/api/v1/subscriptions/" + runtime::percent_encode(id);
       return v == "show" ? http_call(c, "GET", path)
                          : http_call(c, "POST", path + "/" + v, "{}");
     });
@@ -769,22 +759,23 @@ int run(int argc, char** argv) {
   auto* dlist = dlq->add_subcommand("list", "dead letters");
   id_of(dlist, id, "subscription id");
   on(dlist, [&] {
-    return http_list(
-        c, "/api/v1/subscriptions/" + url_encode(id) + "/dead-letters",
-        "dead_letters",
-        {{"event_id", "event"},
-         {"seq", "seq"},
-         {"attempts", "attempts"},
-         {"last_attempt", "last attempt"},
-         {"last_error", "last error"}},
-        [](const json& row) {
-          json out = row;
-          if (row.contains("event") && row["event"].is_object()) {
-            out["event_id"] = row["event"].value("id", "");
-            out["seq"] = row["event"].value("seq", json());
-          }
-          return out;
-        });
+    return http_list(c,
+                     "/api/v1/subscriptions/" + runtime::percent_encode(id) +
+                         "/dead-letters",
+                     "dead_letters",
+                     {{"event_id", "event"},
+                      {"seq", "seq"},
+                      {"attempts", "attempts"},
+                      {"last_attempt", "last attempt"},
+                      {"last_error", "last error"}},
+                     [](const json& row) {
+                       json out = row;
+                       if (row.contains("event") && row["event"].is_object()) {
+                         out["event_id"] = row["event"].value("id", "");
+                         out["seq"] = row["event"].value("seq", json());
+                       }
+                       return out;
+                     });
   });
   std::vector<std::string> redrive_ids;
   auto* dredrive = dlq->add_subcommand("redrive", "deliver dead letters again");
@@ -795,7 +786,7 @@ int run(int argc, char** argv) {
     if (!redrive_ids.empty())
       b["ids"] = redrive_ids;
     return http_call(c, "POST",
-                     "/api/v1/subscriptions/" + url_encode(id) +
+                     "/api/v1/subscriptions/" + runtime::percent_encode(id) +
                          "/dead-letters/redrive",
                      b.dump());
   });
@@ -815,12 +806,14 @@ int run(int argc, char** argv) {
     if (json::parse(value, nullptr, false).is_discarded())
       return usage("config set takes a JSON value, got '" + value +
                    "' (quote strings: '\"text\"')");
-    return http_call(c, "PUT", "/api/v1/config/" + url_encode(key), value);
+    return http_call(c, "PUT", "/api/v1/config/" + runtime::percent_encode(key),
+                     value);
   });
   auto* cdel = cfg->add_subcommand("delete", "delete a key");
   cdel->add_option("key", key)->required();
   on(cdel, [&] {
-    return http_call(c, "DELETE", "/api/v1/config/" + url_encode(key));
+    return http_call(c, "DELETE",
+                     "/api/v1/config/" + runtime::percent_encode(key));
   });
 
   on(app.add_subcommand("users", "users (admin)"), [&] {
