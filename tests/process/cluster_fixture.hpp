@@ -93,28 +93,7 @@ protected:
   /// `next`: the query is marked `X-Herald-Fanout: local`, so no other
   /// node is asked (a query of a node of a cluster merges every node's).
   std::vector<json> local_events(size_t i, header_list params) {
-    std::vector<json> out;
-    params.emplace_back("limit", "1000");
-    std::string after;
-    for (int page = 0; page < 1000; ++page) {
-      auto page_params = params;
-      if (!after.empty())
-        page_params.emplace_back("after", after);
-      auto r = api(i).get(with_query(events_path, page_params),
-                          {{"X-Herald-Fanout", "local"}});
-      const auto body = r.json();
-      if (r.status != 200 || !body.contains("events")) {
-        ADD_FAILURE() << r.describe();
-        return out;
-      }
-      for (const auto& e : body["events"])
-        out.push_back(e);
-      if (!body.contains("next"))
-        return out;
-      after = body["next"].get<std::string>();
-    }
-    ADD_FAILURE() << "more than 1000 pages";
-    return out;
+    return query_all(api(i), std::move(params), {{"X-Herald-Fanout", "local"}});
   }
 
   /// The events named `name` in node `i`'s own trail.

@@ -190,10 +190,12 @@ inline std::vector<json> query004_all(const http_client& client,
 }
 
 /// Every event `GET /api/v1/events` returns for `params`, following `next`
-/// (limit 1000 per page unless `params` sets it). On failure `error` says
-/// why and the events so far are returned.
+/// (limit 1000 per page unless `params` sets it), each page sent with
+/// `headers`. On failure `error` says why and the events so far are
+/// returned.
 inline std::vector<json> query_all(const http_client& client,
-                                   header_list params, std::string& error) {
+                                   header_list params, std::string& error,
+                                   const header_list& headers = {}) {
   std::vector<json> out;
   bool has_limit = false;
   for (const auto& p : params)
@@ -205,7 +207,7 @@ inline std::vector<json> query_all(const http_client& client,
     auto page_params = params;
     if (!after.empty())
       page_params.emplace_back("after", after);
-    auto r = client.get(with_query(events_path, page_params));
+    auto r = client.get(with_query(events_path, page_params), headers);
     auto body = r.json();
     if (r.status != 200 || !body.is_object() || !body.contains("events") ||
         !body["events"].is_array()) {
@@ -228,9 +230,10 @@ inline std::vector<json> query_all(const http_client& client,
 
 /// `query_all` that records a test failure on error.
 inline std::vector<json> query_all(const http_client& client,
-                                   header_list params = {}) {
+                                   header_list params = {},
+                                   const header_list& headers = {}) {
   std::string error;
-  auto out = query_all(client, std::move(params), error);
+  auto out = query_all(client, std::move(params), error, headers);
   EXPECT_EQ(error, "");
   return out;
 }
