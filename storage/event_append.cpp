@@ -72,6 +72,41 @@ std::vector<uint32_t> first_with_same_id(const std::vector<v1::Event>& evs,
   return first;
 }
 
+/// Puts the postings of the index keys collected in s.idx_keys/idx_refs
+/// (event_index.hpp): sorted, each run of one value becomes one entry. In
+/// key order the memtable inserts are also cheap (each lands next to the
+/// one before instead of searching the skip list from the top).
+void put_index_postings(event_store::impl& s, rocksdb::WriteBatch& batch,
+                        rocksdb::Status& bst) {
+  const char* base = s.idx_keys.data();
+  auto view = [base](const std::pair<uint32_t, uint32_t>& r) {
+    return std::string_view{base + r.first, r.second};
+  };
+  std::sort(s.idx_refs.begin(), s.idx_refs.end(),
+            [&](const auto& a, const auto& b) { return view(a) < view(b); });
+  std::vector<uint64_t> seqs;
+  std::string value;
+  for (size_t i = 0; i < s.idx_refs.size() && bst.ok();) {
+    const auto first = view(s.idx_refs[i]);
+    const auto prefix = first.substr(0, first.size() - 8);
+    seqs.clear();
+    size_t j = i;
+    for (; j < s.idx_refs.size(); ++j) {
+      const auto k = view(s.idx_refs[j]);
+      if (k.size() != first.size() || !k.starts_with(prefix))
+        break;
+      const uint64_t seq = get_be64(k.data() + prefix.size());
+      if (seqs.empty() || seq != seqs.back()) // one entry per event
+        seqs.push_back(seq);
+    }
+    value.clear();
+    append_posting_value(value, seqs.data(), seqs.size());
+    bst =
+        batch.Put(s[cf_idx], rocksdb::Slice{first.data(), first.size()}, value);
+    i = j;
+  }
+}
+
 caf::error batch_error(const rocksdb::Status& st) {
   return to_error(st, "build write batch");
 }
@@ -327,6 +362,8 @@ write_locked(event_store::impl& s, std::vector<v1::Event>& events,
 
   auto& batch = s.batch;
   batch.Clear();
+  s.idx_keys.clear();
+  s.idx_refs.clear();
   uint64_t next_seq = s.last_seq.load(std::memory_order_relaxed) + 1;
   std::vector<std::string> new_names;
   struct source_delta {
@@ -401,9 +438,9 @@ write_locked(event_store::impl& s, std::vector<v1::Event>& events,
     if (bst.ok())
       bst = batch.Put(s[cf_ids], ev.id(), seq_slice);
     for_each_index_key(ev, s.key_buf, [&](std::string_view k) {
-      if (bst.ok())
-        bst = batch.Put(s[cf_idx], rocksdb::Slice{k.data(), k.size()},
-                        rocksdb::Slice{});
+      s.idx_refs.push_back({static_cast<uint32_t>(s.idx_keys.size()),
+                            static_cast<uint32_t>(k.size())});
+      s.idx_keys.append(k);
     });
     // Pre-insert new names so that a query whose snapshot already sees this
     // batch can never miss them; rolled back if the write fails.
@@ -428,8 +465,11 @@ write_locked(event_store::impl& s, std::vector<v1::Event>& events,
   }
   if (fresh.empty() && !any_pending)
     return results;
-  if (!fresh.empty())
-    put_zone();
+  if (!fresh.empty()) {
+    put_index_postings(s, batch, bst);
+    if (bst.ok())
+      put_zone();
+  }
   if (!bst.ok())
     return fail(batch_error(bst));
   // Source counters: the totals after this batch, in the same WriteBatch.
@@ -456,8 +496,11 @@ write_locked(event_store::impl& s, std::vector<v1::Event>& events,
       if (auto err = put_definition(s, batch, pending[r]))
         return fail(std::move(err));
   auto written = s.db->Write(s.write_opts, &batch);
-  if (batch.GetDataSize() > max_kept_batch_bytes)
+  if (batch.GetDataSize() > max_kept_batch_bytes) {
     batch = rocksdb::WriteBatch{}; // don't keep a huge buffer forever
+    s.idx_keys = std::string{};
+    s.idx_refs = {};
+  }
   if (auto err = to_error(written, "append"))
     return fail(std::move(err));
   if (!fresh.empty()) {

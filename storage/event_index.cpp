@@ -63,6 +63,46 @@ uint64_t index_entry_seq(std::string_view key) noexcept {
   return get_be64(key.data() + key.size() - 8);
 }
 
+void append_posting_value(std::string& out, const uint64_t* seqs, size_t n) {
+  for (size_t i = 1; i < n; ++i) {
+    uint64_t d = seqs[i] - seqs[i - 1];
+    while (d >= 0x80) {
+      out.push_back(static_cast<char>((d & 0x7f) | 0x80));
+      d >>= 7;
+    }
+    out.push_back(static_cast<char>(d));
+  }
+}
+
+bool decode_posting(uint64_t first, std::string_view value,
+                    std::vector<uint64_t>& out) {
+  out.clear();
+  out.push_back(first);
+  uint64_t cur = first;
+  size_t i = 0;
+  while (i < value.size()) {
+    uint64_t d = 0;
+    int shift = 0;
+    for (;;) {
+      if (i == value.size() || shift > 63)
+        return false;
+      auto b = static_cast<unsigned char>(value[i++]);
+      const uint64_t bits = b & 0x7f;
+      if (shift == 63 && bits > 1)
+        return false;
+      d |= bits << shift;
+      if ((b & 0x80) == 0)
+        break;
+      shift += 7;
+    }
+    if (d == 0 || cur > UINT64_MAX - d)
+      return false;
+    cur += d;
+    out.push_back(cur);
+  }
+  return true;
+}
+
 namespace {
 
 void put_le64(std::string& out, uint64_t v) {

@@ -7,10 +7,22 @@
 //
 //   events  BE64(seq)                              -> serialized v1::Event
 //   ids     id bytes                               -> BE64(seq)
-//   idx     type . esc(value) . 0x00 . BE64(seq)   -> ""
+//   idx     type . esc(value) . 0x00 . BE64(first) -> posting
 //   zones   BE64(seq >> zone_shift)                -> LE64(min time) LE64(max)
 //   names   event name                             -> ""
 //   meta    "u/" key (put_meta) | "i/" key (internal) -> value
+//
+// A posting lists the seqs of one value's events written by one commit:
+// `first` (in the key) and, in the value, each following seq as the varint
+// of its distance to the one before (so an empty value is `first` alone:
+// format 1 stores, one entry per event, read as one-seq postings). One entry
+// per value per commit instead of one per event: under load a commit holds
+// thousands of events and few distinct names, tenants or scope ancestors,
+// and every entry is a memtable insert on the committer's thread. A value's
+// postings cover disjoint, increasing seq ranges (commits do), so the range
+// of (type, value) read in key order yields its seqs in order. Retention
+// rewrites a posting without the seqs it deletes (re-keyed when `first`
+// goes; deleted when nothing is left).
 //
 // esc() maps 0x00 -> 0x01 0x01 and 0x01 -> 0x01 0x02, so an escaped value has
 // no 0x00 and `type . esc(value) . 0x00` is a prefix of exactly that value's
@@ -21,6 +33,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "herald/v1/event.pb.h"
 
@@ -55,7 +68,18 @@ void append_index_prefix(std::string& out, index_type type,
 std::string index_prefix(index_type type, std::string_view value);
 
 /// The seq of an index entry (its last 8 bytes); 0 when the key is malformed.
+/// For a posting: its first seq.
 uint64_t index_entry_seq(std::string_view key) noexcept;
+
+/// Appends the value of a posting holding `seqs` (strictly increasing, at
+/// least one; seqs[0] is the key's `first`).
+void append_posting_value(std::string& out, const uint64_t* seqs, size_t n);
+
+/// Decodes a posting (key seq `first`, value `value`) into `out` (replaced):
+/// `first` and every following seq. False when the value is malformed (a
+/// truncated varint, a zero or overflowing distance).
+bool decode_posting(uint64_t first, std::string_view value,
+                    std::vector<uint64_t>& out);
 
 /// Zone value: the min and max event time of a block.
 struct zone_range {

@@ -63,8 +63,8 @@ rocksdb::DBOptions make_db_options(const store_options& opts) {
 /// of each prefix went turns most skiplist inserts into O(1) appends.
 class hint_prefix : public rocksdb::SliceTransform {
 public:
-  /// `suffix`: bytes after the prefix (8 for idx keys: the seq); 0 means
-  /// "the whole CF is one prefix" (events, ids).
+  /// `suffix`: bytes after the prefix; 0 means "the whole CF is one
+  /// prefix" (events, ids).
   explicit hint_prefix(size_t suffix) : suffix_(suffix) {}
   const char* Name() const override { return "herald.hint_prefix"; }
   rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
@@ -134,9 +134,10 @@ make_cf_descriptors(const store_options& opts,
   // Idempotency probes are mostly misses: a memtable bloom skips them.
   ids.memtable_prefix_bloom_size_ratio = 0.05;
   ids.memtable_whole_key_filtering = true;
+  // (No insert hints for idx: append puts its postings in key order, which
+  // the skip list's own last-insert splice serves better than a hint per
+  // prefix.)
   auto idx = base(4 << 10, wb, false);
-  idx.memtable_insert_with_hint_prefix_extractor =
-      std::make_shared<hint_prefix>(8);
   deletion_compaction(events);
   deletion_compaction(ids);
   deletion_compaction(idx);
@@ -179,10 +180,22 @@ caf::error init_meta(event_store::impl& s) {
   }
   if (auto err = to_error(st, "read format"))
     return err;
-  if (format != store_format)
+  if (format == store_format_v1) {
+    // Its one-entry-per-event index is a valid format 2 index; from now on
+    // postings are written, which a build reading only format 1 would
+    // misread: mark the store.
+    rocksdb::WriteOptions w;
+    w.sync = true;
+    st = db->Put(w, s[cf_meta], std::string{meta_format_key},
+                 std::string{store_format});
+    if (auto err = to_error(st, "upgrade format"))
+      return err;
+  } else if (format != store_format) {
     return caf::make_error(errc::unsupported_format,
                            "store format " + format + " (this build reads " +
+                               std::string{store_format_v1} + " and " +
                                std::string{store_format} + ")");
+  }
   std::string shift;
   st = db->Get(rocksdb::ReadOptions{}, s[cf_meta],
                std::string{meta_zone_shift_key}, &shift);

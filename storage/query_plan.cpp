@@ -90,6 +90,124 @@ caf::error iterator_stream::status() const {
   return err_;
 }
 
+// -- posting_stream -----------------------------------------------------------
+
+posting_stream::posting_stream(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+                               const rocksdb::Snapshot* snap, bool descending,
+                               std::string prefix, std::string upper)
+    : seq_stream(descending), prefix_(std::move(prefix)),
+      upper_(std::move(upper)) {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  lower_slice_ = rocksdb::Slice{prefix_};
+  ro.iterate_lower_bound = &lower_slice_;
+  upper_slice_ = rocksdb::Slice{upper_};
+  ro.iterate_upper_bound = &upper_slice_;
+  it_.reset(db->NewIterator(ro, cf));
+  key_.reserve(prefix_.size() + 8);
+}
+
+bool posting_stream::load_entry() {
+  if (!it_->Valid()) {
+    if (!err_)
+      err_ = to_error(it_->status(), "scan");
+    set_end();
+    return false;
+  }
+  auto k = it_->key();
+  if (k.size() != prefix_.size() + 8 ||
+      !decode_posting(get_be64(k.data() + prefix_.size()),
+                      it_->value().ToStringView(), seqs_)) {
+    err_ =
+        caf::make_error(errc::corruption, "malformed index entry of key size " +
+                                              std::to_string(k.size()));
+    set_end();
+    return false;
+  }
+  return true;
+}
+
+bool posting_stream::position(uint64_t target) {
+  if (desc_) {
+    auto i = std::upper_bound(seqs_.begin(), seqs_.end(), target);
+    if (i == seqs_.begin())
+      return false;
+    pos_ = static_cast<size_t>(i - seqs_.begin()) - 1;
+  } else {
+    auto i = std::lower_bound(seqs_.begin(), seqs_.end(), target);
+    if (i == seqs_.end())
+      return false;
+    pos_ = static_cast<size_t>(i - seqs_.begin());
+  }
+  set_valid(seqs_[pos_]);
+  return true;
+}
+
+void posting_stream::step_entry() {
+  if (desc_)
+    it_->Prev();
+  else
+    it_->Next();
+  if (!load_entry())
+    return;
+  pos_ = desc_ ? seqs_.size() - 1 : 0;
+  set_valid(seqs_[pos_]);
+}
+
+void posting_stream::seek(uint64_t target) {
+  // Leapfrog targets are often close ahead: inside the current posting a
+  // binary search, and a few entries on, steps are much cheaper than a
+  // fresh seek through every memtable and level.
+  if (valid() && !before(target, seq())) {
+    for (int i = 0; i < 4 && valid(); ++i) {
+      if (position(target))
+        return;
+      step_entry();
+      if (valid() && !before(seq(), target))
+        return;
+    }
+    if (!valid())
+      return;
+  }
+  // The entry holding `target` (or the one before it) starts at or below
+  // it: the last entry whose first seq is <= target.
+  key_.assign(prefix_);
+  put_be64(key_, target);
+  it_->SeekForPrev(key_);
+  if (it_->Valid()) {
+    if (!load_entry())
+      return;
+    if (position(target))
+      return;
+    if (desc_) // every seq of the entry holding target's floor is below it
+      return set_end();
+    step_entry(); // every later entry starts above target
+    return;
+  }
+  if (!it_->status().ok())
+    return (void)load_entry();
+  if (desc_)
+    return set_end(); // nothing starts at or below target
+  it_->Seek(key_);
+  if (!load_entry())
+    return;
+  pos_ = 0;
+  set_valid(seqs_[0]);
+}
+
+void posting_stream::next() {
+  if (desc_ ? pos_ > 0 : pos_ + 1 < seqs_.size()) {
+    desc_ ? --pos_ : ++pos_;
+    set_valid(seqs_[pos_]);
+    return;
+  }
+  step_entry();
+}
+
+caf::error posting_stream::status() const {
+  return err_;
+}
+
 // -- zone_stream --------------------------------------------------------------
 
 zone_stream::zone_stream(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
@@ -289,9 +407,9 @@ query_plan make_query_plan(const event_query& q, const plan_context& ctx) {
     auto prefix = index_prefix(type, value);
     auto upper = prefix;
     upper.back() = '\x01'; // prefix ends in 0x00: the next possible prefix
-    return std::make_unique<iterator_stream>(ctx.db, ctx.idx_cf, ctx.snapshot,
-                                             desc, std::move(prefix),
-                                             std::move(upper));
+    return std::make_unique<posting_stream>(ctx.db, ctx.idx_cf, ctx.snapshot,
+                                            desc, std::move(prefix),
+                                            std::move(upper));
   };
   std::vector<std::unique_ptr<seq_stream>> parts;
   if (ctx.name_values != nullptr) {

@@ -6,8 +6,9 @@
 // A plan is a tree of streams that each yield seqs in scan order (ascending,
 // or descending for desc queries), all reading one snapshot:
 //
-//   index_stream      one idx range (type, value): a literal name, source,
-//                     tenant, user or scope prefix
+//   posting_stream    one idx range (type, value): a literal name, source,
+//                     tenant, user or scope prefix, every seq of its
+//                     postings
 //   merge_stream      k-way merge of index streams (a wildcard name expanded
 //                     through the name catalog)
 //   zone_stream       every seq of the zone-map blocks whose [min, max] event
@@ -123,6 +124,39 @@ private:
   rocksdb::Slice lower_slice_;
   rocksdb::Slice upper_slice_;
   std::unique_ptr<rocksdb::Iterator> it_;
+  caf::error err_;
+};
+
+/// The seqs of one idx range's postings (event_index.hpp), in scan order.
+class posting_stream : public seq_stream {
+public:
+  /// `prefix`: type . esc(value) . 0x00; entries at or above `upper` are
+  /// not visited.
+  posting_stream(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+                 const rocksdb::Snapshot* snap, bool descending,
+                 std::string prefix, std::string upper);
+  void seek(uint64_t target) override;
+  void next() override;
+  caf::error status() const override;
+
+private:
+  /// Decodes the iterator's entry into seqs_; false (and the stream at its
+  /// end) when there is none or it is malformed.
+  bool load_entry();
+  /// Positions at the first seq of seqs_ at or after `target` in scan
+  /// order; false when there is none.
+  bool position(uint64_t target);
+  /// Moves to the next entry in scan order and its first seq in scan order.
+  void step_entry();
+
+  std::string prefix_;
+  std::string upper_;
+  std::string key_;
+  rocksdb::Slice lower_slice_;
+  rocksdb::Slice upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+  std::vector<uint64_t> seqs_; ///< the current posting's seqs, ascending
+  size_t pos_ = 0;             ///< seqs_[pos_] is seq() while valid
   caf::error err_;
 };
 

@@ -16,6 +16,7 @@
 // early.
 
 #include <algorithm>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -104,6 +105,7 @@ public:
     std::map<std::string, uint64_t, std::less<>> names; // -> highest seq
     std::set<uint64_t> blocks;
     uint64_t bytes = bytes_;
+    idx_keys_.clear();
     for (const auto& ev : victims_) {
       auto key = seq_key(ev.seq());
       bytes += key.size() * 2 + ev.id().size();
@@ -113,13 +115,15 @@ public:
         st = batch.Delete(s_[cf_ids], ev.id());
       for_each_index_key(ev, key_buf_, [&](std::string_view k) {
         bytes += k.size();
-        if (st.ok())
-          st = batch.Delete(s_[cf_idx], rocksdb::Slice{k.data(), k.size()});
+        idx_keys_.emplace_back(k);
       });
       auto& top = names[ev.name()];
       top = std::max(top, ev.seq());
       blocks.insert(ev.seq() >> s_.zone_shift);
     }
+    if (st.ok())
+      if (auto err = unindex(batch))
+        return err;
     const uint64_t last = s_.last_seq.load(std::memory_order_relaxed);
     if (st.ok())
       st =
@@ -143,6 +147,78 @@ public:
   }
 
 private:
+  /// Takes the seqs of idx_keys_ out of the postings that hold them
+  /// (event_index.hpp), in `batch`: a posting left empty is deleted, one
+  /// that lost its first seq is re-keyed to the first one left, so every
+  /// posting's seqs stay at or above its key (name_floor seeks rely on it).
+  /// Reads the latest state: the caller holds the write mutex, and earlier
+  /// chunks of this run are written.
+  caf::error unindex(rocksdb::WriteBatch& batch) {
+    std::sort(idx_keys_.begin(), idx_keys_.end());
+    std::unique_ptr<rocksdb::Iterator> it{
+        s_.db->NewIterator(rocksdb::ReadOptions{}, s_[cf_idx])};
+    std::string entry;         // the posting being rewritten
+    std::vector<uint64_t> old; // its seqs
+    std::vector<uint64_t> gone;
+    std::vector<uint64_t> left;
+    std::string value;
+    rocksdb::Status st;
+    auto rewrite = [&] {
+      if (entry.empty() || gone.empty())
+        return;
+      left.clear();
+      std::set_difference(old.begin(), old.end(), gone.begin(), gone.end(),
+                          std::back_inserter(left));
+      const size_t prefix_size = entry.size() - 8;
+      if (left.empty() || left.front() != old.front())
+        st = batch.Delete(s_[cf_idx], entry);
+      if (st.ok() && !left.empty()) {
+        entry.resize(prefix_size);
+        put_be64(entry, left.front());
+        value.clear();
+        append_posting_value(value, left.data(), left.size());
+        st = batch.Put(s_[cf_idx], entry, value);
+      }
+    };
+    for (const auto& k : idx_keys_) {
+      const std::string_view prefix{k.data(), k.size() - 8};
+      const uint64_t seq = get_be64(k.data() + prefix.size());
+      if (!entry.empty() && std::string_view{entry}.starts_with(prefix) &&
+          entry.size() == k.size() && seq <= old.back()) {
+        if (std::binary_search(old.begin(), old.end(), seq) &&
+            (gone.empty() || gone.back() != seq))
+          gone.push_back(seq);
+        continue;
+      }
+      rewrite();
+      entry.clear();
+      gone.clear();
+      if (!st.ok())
+        break;
+      it->SeekForPrev(k);
+      if (!it->Valid()) {
+        st = it->status();
+        if (!st.ok())
+          break;
+        continue; // no entry holds it
+      }
+      const auto found = it->key();
+      if (found.size() != k.size() || !found.starts_with(prefix))
+        continue; // no entry holds it
+      if (!decode_posting(get_be64(found.data() + prefix.size()),
+                          it->value().ToStringView(), old))
+        return caf::make_error(errc::corruption,
+                               "malformed index entry of event " +
+                                   std::to_string(seq));
+      entry.assign(found.data(), found.size());
+      if (std::binary_search(old.begin(), old.end(), seq))
+        gone.push_back(seq);
+    }
+    if (st.ok())
+      rewrite();
+    return to_error(st, "build retention batch");
+  }
+
   /// True iff the idx/events CF has no key in [lower, upper).
   bool range_empty(rocksdb::ColumnFamilyHandle* cf, const std::string& lower,
                    const std::string& upper, rocksdb::Status& st) {
@@ -198,6 +274,7 @@ private:
   std::vector<v1::Event> victims_;
   uint64_t bytes_ = 0;
   std::string key_buf_;
+  std::vector<std::string> idx_keys_; ///< the victims' index keys
 };
 
 /// One expire() call.
@@ -266,24 +343,32 @@ private:
     auto start = prefix;
     if (auto f = s_.name_floor.find(name); f != s_.name_floor.end())
       put_be64(start, f->second);
-    for (it->Seek(start); it->Valid() && it->key().starts_with(prefix);
+    std::vector<uint64_t> seqs;
+    // Postings at or above the floor hold only seqs at or above it.
+    for (it->Seek(start); it->Valid() && it->key().starts_with(prefix) &&
+                          it->key().size() == prefix.size() + 8;
          it->Next()) {
-      const uint64_t seq = index_entry_seq(it->key().ToStringView());
-      value.Reset();
-      auto st = s_.db->Get(rocksdb::ReadOptions{}, s_[cf_events], seq_key(seq),
-                           &value);
-      if (st.IsNotFound())
-        continue; // deleted by this run, entry not yet gone
-      if (auto err = to_error(st, "retention read"))
-        return err;
-      if (auto err = parse_event(value, seq, ev))
-        return err;
-      if (ev.accept_time_ns() >= limit || seq >= policy_.hold_from_seq)
-        break;
-      if (!take())
-        break;
-      if (auto err = add(ev, value.size()))
-        return err;
+      const auto key = it->key();
+      if (!decode_posting(get_be64(key.data() + prefix.size()),
+                          it->value().ToStringView(), seqs))
+        return caf::make_error(errc::corruption,
+                               "malformed index entry of name " + name);
+      for (const uint64_t seq : seqs) {
+        value.Reset();
+        auto st = s_.db->Get(rocksdb::ReadOptions{}, s_[cf_events],
+                             seq_key(seq), &value);
+        if (st.IsNotFound())
+          continue; // deleted by this run, entry not yet rewritten
+        if (auto err = to_error(st, "retention read"))
+          return err;
+        if (auto err = parse_event(value, seq, ev))
+          return err;
+        if (ev.accept_time_ns() >= limit || seq >= policy_.hold_from_seq ||
+            !take())
+          return caf::error{};
+        if (auto err = add(ev, value.size()))
+          return err;
+      }
     }
     return to_error(it->status(), "retention scan");
   }

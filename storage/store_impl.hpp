@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <caf/error.hpp>
 #include <rocksdb/cache.h>
@@ -96,6 +98,10 @@ struct event_store::impl {
   std::string key_buf;
   std::string value_buf;
   rocksdb::WriteBatch batch;
+  /// The index keys of the events being written (for_each_index_key's),
+  /// back to back, and (offset, size) of each: put as postings.
+  std::string idx_keys;
+  std::vector<std::pair<uint32_t, uint32_t>> idx_refs;
 
   /// Serializes expire() calls; guards the retention state below.
   std::mutex retention_mtx;
@@ -122,7 +128,11 @@ inline constexpr std::string_view meta_zone_shift_key = "i/zone_shift";
 /// BE64 last seq, written by retention's deletions so that seqs are never
 /// reused even when the newest events are deleted.
 inline constexpr std::string_view meta_last_seq_key = "i/last_seq";
-inline constexpr std::string_view store_format = "1";
+/// Format 2: idx entries are postings (event_index.hpp). Format 1 stores
+/// (one entry per event, empty values) read as one-seq postings and are
+/// marked 2 when opened: a build that reads only 1 then refuses them.
+inline constexpr std::string_view store_format = "2";
+inline constexpr std::string_view store_format_v1 = "1";
 /// Definitions live under "d/<key>" (BE64 version + value), source
 /// counters under "s/<source>" (BE64 events, last seq, last accept ns).
 inline constexpr std::string_view meta_definition_prefix = "d/";

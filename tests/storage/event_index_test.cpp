@@ -62,6 +62,38 @@ TEST(event_index, event_yields_one_key_per_field_and_scope_ancestor) {
     EXPECT_EQ(index_entry_seq(k), 7u);
 }
 
+TEST(event_index, posting_round_trips_any_increasing_seqs) {
+  const std::vector<std::vector<uint64_t>> cases{
+      {7},
+      {1, 2, 3},
+      {5, 200, 201, 70000, 1ull << 40},
+      {0, ~uint64_t{0}},
+      {(1ull << 63) - 1, 1ull << 63, ~uint64_t{0} - 1},
+  };
+  for (const auto& seqs : cases) {
+    std::string value;
+    append_posting_value(value, seqs.data(), seqs.size());
+    if (seqs.size() == 1) {
+      EXPECT_TRUE(value.empty()); // a format 1 entry is a one-seq posting
+    }
+    std::vector<uint64_t> out{99, 98}; // replaced, not appended to
+    ASSERT_TRUE(decode_posting(seqs.front(), value, out));
+    EXPECT_EQ(out, seqs);
+  }
+}
+
+TEST(event_index, malformed_postings_are_refused) {
+  std::vector<uint64_t> out;
+  EXPECT_FALSE(decode_posting(1, std::string{"\x80"}, out));    // truncated
+  EXPECT_FALSE(decode_posting(1, std::string{"\x00", 1}, out)); // zero step
+  EXPECT_FALSE(decode_posting(~uint64_t{0}, std::string{"\x01"}, out));
+  // Eleven continuation bytes: longer than any 64-bit varint.
+  EXPECT_FALSE(decode_posting(1, std::string(11, '\xff') + "\x01", out));
+  // A 10-byte varint above 2^64.
+  EXPECT_FALSE(
+      decode_posting(0, std::string(9, '\xff') + std::string{"\x02"}, out));
+}
+
 TEST(event_index, empty_fields_have_no_entries) {
   v1::Event ev;
   ev.set_name("a");

@@ -4,6 +4,11 @@
 #include <fstream>
 #include <thread>
 
+#include <rocksdb/db.h>
+
+#include "storage/errc.hpp"
+#include "storage/store_impl.hpp"
+
 #include "tests/storage/store_fixture.hpp"
 
 namespace herald::storage::test {
@@ -54,6 +59,69 @@ TEST_F(event_store_test, seqs_continue_across_reopen) {
     ASSERT_TRUE(ev && *ev);
     EXPECT_EQ((*ev)->seq(), s);
   }
+}
+
+/// Writes `format` as the store's format marker (the store closed) and
+/// returns the marker found before.
+std::string set_format(const std::filesystem::path& dir,
+                       const std::string& format) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs{
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{}}};
+  for (auto* name : cf_names_on_disk)
+    cfs.emplace_back(name, rocksdb::ColumnFamilyOptions{});
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  auto st =
+      rocksdb::DB::Open(rocksdb::DBOptions{}, dir.string(), cfs, &handles, &db);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  if (!st.ok())
+    return {};
+  std::string before;
+  auto* meta = handles[cf_meta + 1];
+  EXPECT_TRUE(db->Get(rocksdb::ReadOptions{}, meta,
+                      std::string{meta_format_key}, &before)
+                  .ok());
+  EXPECT_TRUE(db->Put(rocksdb::WriteOptions{}, meta,
+                      std::string{meta_format_key}, format)
+                  .ok());
+  for (auto* h : handles)
+    db->DestroyColumnFamilyHandle(h);
+  delete db;
+  return before;
+}
+
+// Format 1 wrote one index entry per event with an empty value: exactly a
+// one-seq posting, which is what one-event commits still write. Such a
+// store opens, is queried and appended to, and is marked format 2 so that
+// a build reading only format 1 refuses it instead of misreading postings.
+TEST_F(event_store_test, a_format_1_store_opens_and_is_marked_format_2) {
+  for (const char* id : {"a", "b", "c"}) {
+    auto ev = make_event(id, "n");
+    ev.set_tenant(id[0] == 'c' ? "other" : "t");
+    append({ev});
+  }
+  store_.reset();
+  EXPECT_EQ(set_format(options().dir, "1"), "2");
+  open();
+  std::vector<v1::Event> more;
+  for (const char* id : {"d", "e", "f"}) {
+    more.push_back(make_event(id, "n"));
+    more.back().set_tenant("t");
+  }
+  append(more);
+  event_query q;
+  q.tenant = "t";
+  EXPECT_EQ(run_all(q), (std::vector<uint64_t>{1, 2, 4, 5, 6}));
+  q.descending = true;
+  q.limit = 2;
+  EXPECT_EQ(run_all(q), (std::vector<uint64_t>{6, 5, 4, 2, 1}));
+  store_.reset();
+  EXPECT_EQ(set_format(options().dir, "9"), "2");
+  auto refused = event_store::open(options());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), caf::make_error(errc::unsupported_format));
+  set_format(options().dir, "2");
+  open();
 }
 
 TEST_F(event_store_test, duplicate_ids_across_batches_return_the_stored_seq) {
