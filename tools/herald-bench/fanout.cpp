@@ -91,6 +91,15 @@ int run_fanout(const fanout_options& opts) {
               fixed(run["at_max"]["latency"]["p99_ms"].get<double>(), 2) +
               " ms";
         }
+        if (run.contains("at_half"))
+          summary +=
+              "; at half (" +
+              fixed(run["at_half"]["offered_per_s"].get<double>(), 0) +
+              "/s) p50 " +
+              fixed(run["at_half"]["latency"]["p50_ms"].get<double>(), 2) +
+              " ms p99 " +
+              fixed(run["at_half"]["latency"]["p99_ms"].get<double>(), 2) +
+              " ms";
         run["summary"] = summary;
       }
     } else {

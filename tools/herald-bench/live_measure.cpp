@@ -342,9 +342,10 @@ nlohmann::json live_search(const node_target& target, const std::string& tag,
   for (const auto& s : steps)
     if (s["offered_per_s"].get<double>() == max_rate)
       run["at_max"] = s;
-  run["limit"] = lowest_fail > 0 ? "first failure at " + fixed(lowest_fail, 0) +
-                                       "/s: " + limit
-                                 : std::string{"no rate failed"};
+  run["limit"] =
+      lowest_fail > 0
+          ? "first failure at " + fixed(lowest_fail, 0) + "/s: " + limit
+          : std::string{"no rate up to --max-rate failed"};
   if (max_rate > 0) {
     run_step(std::max(1.0, std::round(max_rate / 2)));
     run["at_half"] = steps.back();
