@@ -5,7 +5,6 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -168,7 +167,10 @@ bool ws_conn::read(std::string& frame) {
       impl_->ended = ec.message();
     return false;
   }
-  frame = beast::buffers_to_string(impl_->buffer.data());
+  // flat_buffer holds the frame contiguously: copy it into the caller's
+  // string, reusing its capacity (no allocation per frame).
+  auto data = impl_->buffer.data();
+  frame.assign(static_cast<const char*>(data.data()), data.size());
   return true;
 }
 

@@ -97,6 +97,18 @@ void report::compute_median(const std::vector<std::string>& keys) {
   }
 }
 
+void report::compute_max(const std::vector<std::string>& keys) {
+  for (const auto& key : keys) {
+    nlohmann::json::json_pointer ptr{key};
+    std::optional<double> top;
+    for (const auto& run : runs)
+      if (run.contains(ptr) && run.at(ptr).is_number())
+        top = std::max(top.value_or(run.at(ptr).get<double>()),
+                       run.at(ptr).get<double>());
+    max[ptr] = top.value_or(0);
+  }
+}
+
 void report::print(const report_options& opts) const {
   for (size_t i = 0; i < runs.size(); ++i)
     std::cout << scenario << " run " << (i + 1) << ": "
@@ -104,6 +116,9 @@ void report::print(const report_options& opts) const {
   std::cout << scenario << " median of " << runs.size() << ": "
             << median.flatten().dump() << "  (load before " << load_before
             << ", after " << load_after << ")\n";
+  if (!max.empty())
+    std::cout << scenario << " max of " << runs.size() << ": "
+              << max.flatten().dump() << "\n";
   if (opts.json) {
     nlohmann::json doc{{"scenario", scenario},
                        {"params", params},
@@ -111,6 +126,8 @@ void report::print(const report_options& opts) const {
                        {"median", median},
                        {"load_before", load_before},
                        {"load_after", load_after}};
+    if (!max.empty())
+      doc["max"] = max;
     std::cout << doc.dump(2) << "\n";
   }
   std::cout.flush();

@@ -67,12 +67,16 @@ struct report {
   nlohmann::json params = nlohmann::json::object();
   std::vector<nlohmann::json> runs;
   nlohmann::json median = nlohmann::json::object();
+  nlohmann::json max = nlohmann::json::object(); ///< empty unless computed
   std::string load_before;
   std::string load_after;
 
   /// Fills `median` with the median of each of `keys` over `runs` (keys are
   /// JSON pointers, e.g. "/events_per_s" or "/latency/p99_ms").
   void compute_median(const std::vector<std::string>& keys);
+
+  /// Fills `max` likewise (printed after the median when not empty).
+  void compute_max(const std::vector<std::string>& keys);
 
   /// Prints "scenario: median …" and, with opts.json, the whole report.
   void print(const report_options& opts) const;

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -65,6 +66,13 @@ std::string heraldd_child::start(const std::string& binary,
                                 "--http", "127.0.0.1:0", "--node-port",
                                 "0",      "--log-level", "warn"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
+  times_ = {};
+  auto forked = std::chrono::steady_clock::now();
+  auto ms_since_fork = [&] {
+    return std::chrono::duration<double, std::milli>(
+               std::chrono::steady_clock::now() - forked)
+        .count();
+  };
   pid_t pid = ::fork();
   if (pid < 0)
     return "fork failed";
@@ -85,6 +93,8 @@ std::string heraldd_child::start(const std::string& binary,
   }
   pid_ = pid;
   log_path_ = (parent / ("heraldd-" + std::to_string(pid) + ".log")).string();
+  http_port_ = 0;
+  std::unique_ptr<http_conn> conn; // one keep-alive probe connection
   auto until =
       std::chrono::steady_clock::now() + std::chrono::seconds(deadline_s);
   while (std::chrono::steady_clock::now() < until) {
@@ -97,18 +107,23 @@ std::string heraldd_child::start(const std::string& binary,
     if (http_port_ == 0 && fs::exists(ports_path)) {
       std::ifstream in{ports_path};
       auto j = nlohmann::json::parse(in, nullptr, false);
-      if (!j.is_discarded() && j.contains("http"))
+      if (!j.is_discarded() && j.contains("http")) {
         http_port_ = j["http"].get<uint16_t>();
-    }
-    if (http_port_ != 0) {
-      http_conn conn{"127.0.0.1", http_port_};
-      if (conn.get("/readyz").status == 200) {
-        std::ifstream tok{fs::path{data_dir} / "admin.token"};
-        std::getline(tok, token_);
-        return {};
+        times_.ports_ms = ms_since_fork();
+        conn = std::make_unique<http_conn>("127.0.0.1", http_port_);
       }
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (conn && probe_healthz_ && times_.healthz_ms < 0 &&
+        conn->get("/healthz").status == 200)
+      times_.healthz_ms = ms_since_fork();
+    if (conn && (!probe_healthz_ || times_.healthz_ms >= 0) &&
+        conn->get("/readyz").status == 200) {
+      times_.readyz_ms = ms_since_fork();
+      std::ifstream tok{fs::path{data_dir} / "admin.token"};
+      std::getline(tok, token_);
+      return {};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms_));
   }
   return "heraldd not ready after " + std::to_string(deadline_s) +
          " s: " + tail_of(log_path_);
@@ -130,6 +145,16 @@ int heraldd_child::stop() {
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
   return 128 + SIGKILL;
+}
+
+int heraldd_child::kill() {
+  if (pid_ <= 0)
+    return -1;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 bench_node::~bench_node() {

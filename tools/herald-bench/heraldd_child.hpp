@@ -44,6 +44,25 @@ public:
   /// SIGTERM and wait (SIGKILL after 30 s); the exit status.
   int stop();
 
+  /// SIGKILL and wait (a crash: the next start recovers); the exit status.
+  int kill();
+
+  /// Milestones of the last start(), ms after the fork; -1 if not reached.
+  struct start_times {
+    double ports_ms = -1;   ///< ports.json read (HTTP listening)
+    double healthz_ms = -1; ///< first /healthz 200 (only when watched)
+    double readyz_ms = -1;  ///< first /readyz 200
+  };
+  const start_times& times() const noexcept { return times_; }
+
+  /// Makes later start()s probe every `poll_ms` and wait for /healthz
+  /// before /readyz, for start-up timing (default: every 20 ms, /readyz
+  /// only).
+  void watch_start(int poll_ms) noexcept {
+    poll_ms_ = poll_ms;
+    probe_healthz_ = true;
+  }
+
   pid_t pid() const noexcept { return pid_; }
   uint16_t http_port() const noexcept { return http_port_; }
   /// The admin token the node wrote to its data dir.
@@ -55,6 +74,9 @@ private:
   uint16_t http_port_ = 0;
   std::string log_path_;
   std::string token_;
+  start_times times_;
+  int poll_ms_ = 20;
+  bool probe_healthz_ = false;
 };
 
 /// The node a scenario talks to: a spawned heraldd on a fresh temp data

@@ -209,6 +209,83 @@ int main(int argc, char** argv) {
   add_node_flags(c10, dl.node);
   add_common(c10, dl.out, &dl.repeat);
 
+  live_max_options lm;
+  auto* c11 = app.add_subcommand(
+      "live-max", "Highest sustained live rate: doubling, then bisecting, "
+                  "then half of it (issue 13)");
+  c11->add_option("--start", lm.start, "First rate tried, events/s")
+      ->check(CLI::PositiveNumber);
+  c11->add_option("--precision", lm.precision,
+                  "Bisect until pass and fail are within this fraction")
+      ->check(CLI::Range(0.001, 1.0));
+  c11->add_option("--max-rate", lm.max_rate, "Stop doubling here")
+      ->check(CLI::PositiveNumber);
+  c11->add_option("--max-p99-ms", lm.max_p99_ms,
+                  "A step whose p99 latency reaches this fails")
+      ->check(CLI::PositiveNumber);
+  c11->add_option("--seconds", lm.seconds, "Measured seconds per step")
+      ->check(CLI::PositiveNumber);
+  c11->add_option("--warmup", lm.warmup, "Seconds discarded per step");
+  c11->add_option("--tick-ms", lm.tick_ms, "One batch per tick")
+      ->check(CLI::PositiveNumber);
+  c11->add_option("--connections", lm.connections, "Publisher connections")
+      ->check(CLI::Range(1, 64));
+  c11->add_option("--data-bytes", lm.data_bytes, "Serialized data size");
+  add_node_flags(c11, lm.node);
+  add_common(c11, lm.out, &lm.repeat);
+
+  fanout_options fo;
+  auto* c12 = app.add_subcommand(
+      "fanout", "N live WebSocket subscribers on one pattern (issue 13)");
+  c12->add_option("--subscribers", fo.subscribers, "WebSocket subscribers")
+      ->check(CLI::Range(1, 1000));
+  c12->add_option("--name", fo.name,
+                  "Their name pattern (default: every event)");
+  c12->add_option("--rate", fo.rate, "Offered events/s")
+      ->check(CLI::PositiveNumber);
+  c12->add_option("--seconds", fo.seconds, "Measured seconds")
+      ->check(CLI::PositiveNumber);
+  c12->add_option("--warmup", fo.warmup, "Seconds discarded first");
+  c12->add_option("--tick-ms", fo.tick_ms, "One batch per tick")
+      ->check(CLI::PositiveNumber);
+  c12->add_option("--connections", fo.connections, "Publisher connections")
+      ->check(CLI::Range(1, 64));
+  c12->add_option("--data-bytes", fo.data_bytes, "Serialized data size");
+  c12->add_flag("--find-max", fo.find_max,
+                "Search the highest rate every subscriber sustains");
+  c12->add_option("--start", fo.start, "With --find-max: first rate tried")
+      ->check(CLI::PositiveNumber);
+  c12->add_option("--precision", fo.precision,
+                  "With --find-max: bisect down to this fraction")
+      ->check(CLI::Range(0.001, 1.0));
+  c12->add_option("--max-rate", fo.max_rate,
+                  "With --find-max: stop doubling here")
+      ->check(CLI::PositiveNumber);
+  c12->add_option("--max-p99-ms", fo.max_p99_ms,
+                  "A run whose p99 reaches this is not sustained")
+      ->check(CLI::PositiveNumber);
+  add_node_flags(c12, fo.node);
+  add_common(c12, fo.out, &fo.repeat);
+
+  restart_options rs;
+  auto* c13 = app.add_subcommand(
+      "restart", "Time from spawning heraldd on a large store to /readyz 200 "
+                 "(issue 13)");
+  c13->add_option("--events", rs.events, "Events in the store");
+  c13->add_option("--data-dir", rs.data_dir,
+                  "heraldd data dir holding (or to hold) the store")
+      ->required();
+  c13->add_flag("--kill", rs.kill,
+                "Also SIGKILL the node and time the next start (recovery)");
+  c13->add_option("--poll-ms", rs.poll_ms, "Probe period while starting")
+      ->check(CLI::Range(1, 1000));
+  c13->add_option("--deadline", rs.deadline_s, "Seconds allowed per start")
+      ->check(CLI::Range(1, 86400));
+  c13->add_option("--heraldd", rs.node.heraldd, "heraldd binary to spawn");
+  c13->add_option("--durability", rs.node.durability, "sync|async")
+      ->check(CLI::IsMember({"sync", "async"}));
+  add_common(c13, rs.out, &rs.repeat);
+
   CLI11_PARSE(app, argc, argv);
 
   if (*c1)
@@ -229,5 +306,11 @@ int main(int argc, char** argv) {
     return run_workflow_runs(wr);
   if (*c10)
     return run_deliveries(dl);
+  if (*c11)
+    return run_live_max(lm);
+  if (*c12)
+    return run_fanout(fo);
+  if (*c13)
+    return run_restart(rs);
   return run_rss(rss);
 }

@@ -32,16 +32,33 @@ std::string paced_publisher::first_failure() const {
   return have_failure_ ? failure_ : std::string{};
 }
 
+uint64_t paced_publisher::first_of_tick(uint64_t k) const {
+  double per_tick = opts_.rate * opts_.tick_ms / 1000.0;
+  return static_cast<uint64_t>(std::floor(static_cast<double>(k) * per_tick));
+}
+
+std::pair<uint64_t, uint64_t>
+paced_publisher::ordinals_between(int64_t start_ns, int64_t from_ns,
+                                  int64_t to_ns) const {
+  auto tick_ns = static_cast<int64_t>(opts_.tick_ms * 1e6);
+  // The first tick scheduled at or after t.
+  auto tick_at = [&](int64_t t) -> uint64_t {
+    if (t <= start_ns)
+      return 0;
+    return static_cast<uint64_t>((t - start_ns + tick_ns - 1) / tick_ns);
+  };
+  return {first_of_tick(tick_at(from_ns)), first_of_tick(tick_at(to_ns))};
+}
+
 void paced_publisher::loop(size_t index, int64_t start_ns, int64_t end_ns) {
   http_conn conn{opts_.host, opts_.port, opts_.token};
   auto tick_ns = static_cast<int64_t>(opts_.tick_ms * 1e6);
-  double per_tick = opts_.rate * opts_.tick_ms / 1000.0;
   for (uint64_t k = index;; k += opts_.connections) {
     int64_t sched = start_ns + static_cast<int64_t>(k) * tick_ns;
     if (sched >= end_ns)
       break;
-    auto first = static_cast<uint64_t>(std::floor(k * per_tick));
-    auto count = static_cast<uint64_t>(std::floor((k + 1) * per_tick)) - first;
+    auto first = first_of_tick(k);
+    auto count = first_of_tick(k + 1) - first;
     if (count == 0)
       continue;
     auto body = make_batch_json(first, count, sched, opts_.data_bytes);

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace herald::bench {
@@ -49,7 +50,17 @@ public:
   /// Largest delay of a send behind its scheduled time, ns.
   int64_t max_lag_ns() const noexcept { return max_lag_; }
 
+  /// The ordinals [first, last) of the events whose ticks are scheduled in
+  /// [from_ns, to_ns) of a schedule started at `start_ns` (what a measured
+  /// window was offered; the events of ticks not yet sent included).
+  std::pair<uint64_t, uint64_t>
+  ordinals_between(int64_t start_ns, int64_t from_ns, int64_t to_ns) const;
+
 private:
+  /// The first event ordinal of tick `k` (tick k holds [first(k),
+  /// first(k + 1))).
+  uint64_t first_of_tick(uint64_t k) const;
+
   void loop(size_t index, int64_t start_ns, int64_t end_ns);
 
   paced_publisher_options opts_;

@@ -11,13 +11,12 @@
 #include <filesystem>
 #include <iostream>
 
-#include "runtime/errc.hpp"
 #include "runtime/identity.hpp"
 #include "runtime/text_util.hpp"
-#include "runtime/time_format.hpp"
 #include "storage/event_store.hpp"
 #include "tools/herald-bench/bench_client.hpp"
 #include "tools/herald-bench/bench_events.hpp"
+#include "tools/herald-bench/bench_store.hpp"
 #include "tools/herald-bench/scenarios.hpp"
 
 namespace herald::bench {
@@ -25,8 +24,6 @@ namespace herald::bench {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr size_t build_batch = 8192;
 
 struct query_spec {
   std::string kind;
@@ -65,60 +62,6 @@ std::string target_of(const storage::event_query& q) {
   if (q.tenant)
     t += "&tenant=" + runtime::percent_encode(*q.tenant);
   return t;
-}
-
-/// Builds (or finishes building) the store; the build's JSON.
-nlohmann::json ensure_store(const query_options& opts) {
-  storage::store_options sopts;
-  sopts.dir = fs::path{opts.data_dir} / "store";
-  sopts.sync = false;
-  auto opened = storage::event_store::open(sopts);
-  if (!opened)
-    return {{"error", "cannot open " + sopts.dir.string() + ": " +
-                          runtime::describe(opened.error()).message}};
-  auto& store = **opened;
-  uint64_t built = 0;
-  if (auto m = store.get_meta("bench_built"); m && *m)
-    built = std::stoull(**m);
-  nlohmann::json out{{"already_built", built}};
-  if (built >= opts.events) {
-    out["reused"] = true;
-    return out;
-  }
-  if (built == 0 && store.last_seq() > 0)
-    return {{"error",
-             sopts.dir.string() + " holds events not built by herald-bench"}};
-  std::cout << "query: building " << opts.events << " events in "
-            << sopts.dir.string() << " (from " << built << ")\n"
-            << std::flush;
-  auto start = clock_type::now();
-  auto from = built;
-  while (built < opts.events) {
-    auto count = std::min<uint64_t>(build_batch, opts.events - built);
-    std::vector<v1::Event> batch;
-    batch.reserve(count);
-    for (uint64_t i = 0; i < count; ++i)
-      batch.push_back(make_event(built + i, 0, 256));
-    auto res = store.append(batch, "n-bench", runtime::now_unix_ns());
-    if (!res)
-      return {{"error", "append: " + runtime::describe(res.error()).message}};
-    built += count;
-    if (built % (128 * build_batch) < build_batch || built == opts.events) {
-      if (auto err = store.put_meta("bench_built", std::to_string(built)))
-        return {{"error", "put_meta: " + runtime::describe(err).message}};
-      std::cout << "query: built " << built << " ("
-                << fixed(static_cast<double>(built - from) /
-                             seconds_since(start),
-                         0)
-                << " events/s)\n"
-                << std::flush;
-    }
-  }
-  out["reused"] = false;
-  out["build_seconds"] = seconds_since(start);
-  out["build_events_per_s"] =
-      static_cast<double>(built - from) / out["build_seconds"].get<double>();
-  return out;
 }
 
 /// Runs warm-up + measured queries of every kind through `run_one` (which
@@ -164,7 +107,7 @@ int run_query(const query_options& opts) {
   rep.params = {{"events", opts.events},   {"data_dir", opts.data_dir},
                 {"queries", opts.queries}, {"warmup", opts.warmup},
                 {"limit", opts.limit},     {"repeat", opts.repeat}};
-  auto build = ensure_store(opts);
+  auto build = ensure_bench_store(opts.data_dir, opts.events, "query");
   if (build.contains("error")) {
     std::cerr << "query: " << build["error"].get<std::string>() << "\n";
     return 1;

@@ -57,6 +57,64 @@ struct live_options {
 };
 int run_live(const live_options& opts);
 
+/// Issue 13: the highest live rate sustained (nothing missing, nothing
+/// cut, ≥ 95 % arriving in the window, p99 < max_p99_ms), searched by
+/// doubling from `start` then bisecting, each step a `live` measurement on
+/// a fresh node; then one step at half that rate.
+struct live_max_options {
+  node_target node;
+  double start = 10000;     ///< first rate tried, events/s
+  double precision = 0.10;  ///< bisect until within this fraction
+  double max_rate = 1e6;    ///< stop doubling here
+  double max_p99_ms = 1000; ///< a step whose p99 reaches this fails
+  double seconds = 5;       ///< measured per step
+  double warmup = 2;        ///< discarded per step
+  double tick_ms = 1;
+  size_t connections = 16;
+  size_t data_bytes = 256;
+  int repeat = 1; ///< whole searches
+  report_options out;
+};
+int run_live_max(const live_max_options& opts);
+
+/// Issue 13: `subscribers` live streams on one pattern while `rate`
+/// events/s are offered (or, with find_max, the highest rate all of them
+/// sustain, searched as live-max does).
+struct fanout_options {
+  node_target node;
+  size_t subscribers = 10;
+  std::string name; ///< the streams' name pattern ("": every event)
+  double rate = 5000;
+  double seconds = 10;
+  double warmup = 2;
+  double tick_ms = 1;
+  size_t connections = 16;
+  size_t data_bytes = 256;
+  bool find_max = false;
+  double start = 2000; ///< with find_max: first rate tried
+  double precision = 0.10;
+  double max_rate = 1e6;
+  double max_p99_ms = 1000;
+  int repeat = 3;
+  report_options out;
+};
+int run_fanout(const fanout_options& opts);
+
+/// Issue 13: time from spawning heraldd on a store of `events` events
+/// (built once in data_dir, as `query` builds it) to its first /healthz
+/// and /readyz 200; with `kill`, also after a SIGKILL (recovery).
+struct restart_options {
+  node_target node; ///< url ignored: the node must run on data_dir
+  uint64_t events = 10000000;
+  std::string data_dir; ///< required: the store is built here once
+  bool kill = false;
+  int poll_ms = 2;      ///< probe period while starting
+  int deadline_s = 600; ///< per start
+  int repeat = 5;
+  report_options out;
+};
+int run_restart(const restart_options& opts);
+
 /// (c) Scoped queries over a large store built once and reused.
 struct query_options {
   node_target node; ///< url ignored: the node must run on data_dir
