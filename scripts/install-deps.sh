@@ -16,6 +16,8 @@ packages=(
   # workflows and triggers (issue 10): IANA time zones (CCTZ + the zone
   # database) and outbound HTTP for `http` steps and webhooks (libcurl)
   libcctz-dev tzdata libcurl4-openssl-dev
+  # heraldd's allocator (issue 13: faster than glibc's on the publish path)
+  libjemalloc-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # delivery tests check webhook signatures with OpenSSL's HMAC; TLS on the
