@@ -1,12 +1,16 @@
-// (b) publish → live WebSocket subscriber. One subscriber on
+// (b) publish → live WebSocket subscriber. One subscriber (or
+// --subscribers N, fan-out: every one counted) on
 // /api/v1/events/stream (live, no filter) reads every frame and takes
 // now − "t" (the scheduled publish time, same process, monotonic clock) as
 // the event's latency; a paced_publisher offers `rate` events/s over HTTP.
 // The first `warmup` seconds are discarded. Latency covers HTTP decode,
 // group commit (fsync), routing, the stream actor and the WebSocket write.
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -42,34 +46,53 @@ nlohmann::json live_once(const live_options& opts) {
     sub_port = static_cast<decltype(sub_port)>(
         std::strtoul(rest.c_str() + colon + 1, nullptr, 10));
   }
-  ws_conn ws;
-  if (auto err = ws.connect(sub_host, sub_port, "/api/v1/events/stream", 0,
-                            node.token());
-      !err.empty())
-    return {{"error", "subscribe: " + err}};
+  const size_t n_subs = std::max<size_t>(opts.subscribers, 1);
+  std::vector<std::unique_ptr<ws_conn>> subs;
+  for (size_t i = 0; i < n_subs; ++i) {
+    subs.push_back(std::make_unique<ws_conn>());
+    if (auto err = subs.back()->connect(
+            sub_host, sub_port, "/api/v1/events/stream", 0, node.token());
+        !err.empty())
+      return {{"error", "subscribe: " + err}};
+  }
 
-  auto start_ns = mono_ns() + 200'000'000; // let the subscription settle
+  auto start_ns = mono_ns() + 200'000'000; // let the subscriptions settle
   auto measure_from = start_ns + static_cast<int64_t>(opts.warmup * 1e9);
   auto end_ns = measure_from + static_cast<int64_t>(opts.seconds * 1e9);
 
-  std::vector<int64_t> latencies;
-  latencies.reserve(static_cast<size_t>(opts.rate * opts.seconds * 1.1));
-  std::atomic<uint64_t> received{0};
-  uint64_t received_measured = 0;
-  std::thread reader{[&] {
-    std::string frame;
-    while (ws.read(frame)) {
-      auto now = mono_ns();
-      auto t = field_after(frame, "\"t\":");
-      if (t <= 0)
-        continue;
-      ++received;
-      if (t >= measure_from && t < end_ns) {
-        latencies.push_back(now - t);
-        ++received_measured;
+  /// One subscriber's reader: what it received and its latencies.
+  struct reader_state {
+    std::vector<int64_t> latencies;
+    std::atomic<uint64_t> received{0};
+    uint64_t received_measured = 0;
+  };
+  std::vector<std::unique_ptr<reader_state>> states;
+  std::vector<std::thread> readers;
+  for (size_t i = 0; i < n_subs; ++i) {
+    states.push_back(std::make_unique<reader_state>());
+    auto* st = states.back().get();
+    st->latencies.reserve(static_cast<size_t>(opts.rate * opts.seconds * 1.1));
+    readers.emplace_back([&, st, ws = subs[i].get()] {
+      std::string frame;
+      while (ws->read(frame)) {
+        auto now = mono_ns();
+        auto t = field_after(frame, "\"t\":");
+        if (t <= 0)
+          continue;
+        ++st->received;
+        if (t >= measure_from && t < end_ns) {
+          st->latencies.push_back(now - t);
+          ++st->received_measured;
+        }
       }
-    }
-  }};
+    });
+  }
+  auto all_received = [&] {
+    uint64_t least = UINT64_MAX;
+    for (auto& st : states)
+      least = std::min<uint64_t>(least, st->received);
+    return least;
+  };
 
   paced_publisher_options popts;
   popts.host = node.host();
@@ -83,10 +106,23 @@ nlohmann::json live_once(const live_options& opts) {
   pub.start(start_ns, end_ns);
   pub.join();
   // Drain: wait (bounded) until every acknowledged event arrived.
-  for (int i = 0; i < 500 && received < pub.sent(); ++i)
+  for (int i = 0; i < 500 && all_received() < pub.sent(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  ws.abort();
-  reader.join();
+  for (auto& ws : subs)
+    ws->abort();
+  for (auto& r : readers)
+    r.join();
+  std::vector<int64_t> latencies;
+  uint64_t received = 0;
+  uint64_t received_measured = 0;
+  uint64_t missing = 0;
+  for (auto& st : states) {
+    latencies.insert(latencies.end(), st->latencies.begin(),
+                     st->latencies.end());
+    received += st->received;
+    received_measured += st->received_measured;
+    missing += pub.sent() > st->received ? pub.sent() - st->received : 0;
+  }
 
   if (pub.failures() > 0)
     return {{"error",
@@ -99,14 +135,16 @@ nlohmann::json live_once(const live_options& opts) {
       {"offered_per_s", opts.rate},
       {"delivered_per_s", delivered_eps},
       {"published", pub.sent()},
-      {"received", received.load()},
-      {"missing", pub.sent() > received ? pub.sent() - received : 0},
+      {"subscribers", n_subs},
+      {"received", received},
+      {"missing", missing},
       {"measured_events", received_measured},
       {"offered_measured", offered_measured},
       {"max_send_lag_ms", static_cast<double>(pub.max_lag_ns()) / 1e6},
       {"latency", lat.to_json()},
-      {"ended", ws.ended_because()}};
-  run["summary"] = fixed(delivered_eps, 0) + " events/s delivered of " +
+      {"ended", subs.front()->ended_because()}};
+  run["summary"] = fixed(delivered_eps, 0) + " events/s delivered (" +
+                   std::to_string(n_subs) + " subscriber(s)) of " +
                    fixed(opts.rate, 0) + " offered, latency p50 " +
                    fixed(lat.p50_ms, 2) + " ms p99 " + fixed(lat.p99_ms, 2) +
                    " ms max " + fixed(lat.max_ms, 2) + " ms (" +
@@ -127,6 +165,7 @@ int run_live(const live_options& opts) {
                 {"tick_ms", opts.tick_ms},
                 {"connections", opts.connections},
                 {"data_bytes", opts.data_bytes},
+                {"subscribers", opts.subscribers},
                 {"durability", opts.node.durability},
                 {"url", opts.node.url},
                 {"subscribe_url", opts.subscribe_url},
