@@ -6,6 +6,7 @@
 
 #include "herald/v1/peer.pb.h"
 #include "runtime/errc.hpp"
+#include "runtime/event_text.hpp"
 #include "runtime/subject.hpp"
 
 namespace herald::actors {
@@ -129,7 +130,7 @@ caf::expected<peer_message> take_batch(v1::PeerEventBatch& in) {
     if (ev.node().empty())
       return invalid("event without node");
     last_seq = ev.seq();
-    out.events.push_back(std::make_shared<const v1::Event>(std::move(ev)));
+    out.events.push_back(runtime::make_shared_event(std::move(ev)));
   }
   out.choices.reserve(static_cast<size_t>(in.choices_size()));
   for (auto& c : in.choices()) {

@@ -87,7 +87,7 @@ step replay_cursor::on_remote(const event_ptrs& events, output& out) {
   for (const auto& ev : events) {
     if (!ev)
       continue;
-    if (!out.push(*ev)) {
+    if (!out.push(ev)) {
       auto s = make_step(step::kind::slow_consumer);
       if (!opts_.queue_member)
         s.resume_from = last_sent_ + 1;
@@ -136,7 +136,7 @@ step replay_cursor::pump(output& out) {
         pending_.pop_front();
         continue;
       }
-      if (!out.push_paced(*ev)) {
+      if (!out.push_paced(ev)) {
         waiting_drain_ = true;
         bump(&stream_metrics::waits);
         return {};
@@ -197,7 +197,7 @@ step replay_cursor::deliver_live(const event_ptrs& events, output& out) {
       continue;
     if (!opts_.queue_member && ev->seq() <= covered())
       continue;
-    if (!out.push(*ev)) {
+    if (!out.push(ev)) {
       auto s = make_step(step::kind::slow_consumer);
       if (!opts_.queue_member)
         s.resume_from = ev->seq();

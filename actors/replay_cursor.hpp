@@ -88,9 +88,9 @@ public:
     virtual ~output() = default;
     /// Replay: pushes `ev` if the sink has room to spare; otherwise arranges
     /// for on_drained() and returns false (nothing pushed).
-    virtual bool push_paced(const v1::Event& ev) = 0;
+    virtual bool push_paced(const event_ptr& ev) = 0;
     /// Live: pushes `ev`; false if the sink is full (nothing pushed).
-    virtual bool push(const v1::Event& ev) = 0;
+    virtual bool push(const event_ptr& ev) = 0;
     /// The consumer is gone: nothing more is worth pushing.
     virtual bool consumer_gone() const = 0;
   };

@@ -14,6 +14,7 @@
 
 #include "runtime/errc.hpp"
 #include "runtime/event_codec.hpp"
+#include "runtime/event_text.hpp"
 #include "storage/event_store.hpp"
 
 namespace herald::actors {
@@ -35,28 +36,34 @@ public:
 
   /// Keeps the sink at most half full while replaying, so the live phase
   /// starts with room.
-  bool push_paced(const v1::Event& ev) override {
+  using event_ptr = replay_cursor::event_ptr;
+
+  bool push_paced(const event_ptr& ev) override {
     if (sink->arm_drained())
       return false;
-    if (sink->push(format(ev), ev.seq()))
+    auto text = format(ev);
+    if (sink->push(text, ev->seq()))
       return true;
     // Below half, yet this frame does not fit (a very large one): wait until
     // the sink is empty, which always admits a frame.
     if (sink->arm_drained(true))
       return false;
-    return sink->push(format(ev), ev.seq());
+    return sink->push(std::move(text), ev->seq());
   }
 
-  bool push(const v1::Event& ev) override {
-    return sink->push(format(ev), ev.seq());
+  bool push(const event_ptr& ev) override {
+    return sink->push(format(ev), ev->seq());
   }
 
   bool consumer_gone() const override { return sink->is_consumer_gone(); }
 
 private:
-  std::string format(const v1::Event& ev) const {
-    return cloudevents ? runtime::to_cloudevent_json_text(ev)
-                       : runtime::to_native_json_text(ev);
+  /// Shared with every other stream sending `ev` in this format (rendered
+  /// once per event: runtime/event_text.hpp).
+  runtime::shared_text format(const event_ptr& ev) const {
+    return runtime::event_text(ev, cloudevents
+                                       ? runtime::text_format::cloudevent
+                                       : runtime::text_format::native);
   }
 };
 

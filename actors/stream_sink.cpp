@@ -11,6 +11,10 @@ stream_sink::stream_sink(size_t max_events, size_t max_bytes)
 }
 
 bool stream_sink::push(std::string text, uint64_t seq) {
+  return push(std::make_shared<const std::string>(std::move(text)), seq);
+}
+
+bool stream_sink::push(runtime::shared_text text, uint64_t seq) {
   std::function<void()> fn;
   {
     std::lock_guard<std::mutex> guard{mtx_};
@@ -20,9 +24,10 @@ bool stream_sink::push(std::string text, uint64_t seq) {
     auto held_bytes = queued_bytes_ + in_flight_bytes_;
     if (held_events + 1 > max_events_)
       return false;
-    if (held_bytes + text.size() > max_bytes_ && held_events > 0)
+    const size_t size = text->size();
+    if (held_bytes + size > max_bytes_ && held_events > 0)
       return false;
-    queued_bytes_ += text.size();
+    queued_bytes_ += size;
     frames_.push_back(stream_frame{std::move(text), seq});
     if (consumer_waiting_ && notify_) {
       consumer_waiting_ = false;
@@ -115,9 +120,10 @@ bool stream_sink::pop(std::vector<stream_frame>& out, size_t max) {
   auto n = std::min(max, frames_.size());
   for (size_t i = 0; i < n; ++i) {
     auto& f = frames_.front();
-    queued_bytes_ -= f.text.size();
-    in_flight_bytes_ += f.text.size();
-    in_flight_.push_back(f.text.size());
+    const size_t size = f.text->size();
+    queued_bytes_ -= size;
+    in_flight_bytes_ += size;
+    in_flight_.push_back(size);
     out.push_back(std::move(f));
     frames_.pop_front();
   }

@@ -33,12 +33,15 @@
 #include <vector>
 
 #include "actors/queue_gate.hpp"
+#include "runtime/event_text.hpp"
 
 namespace herald::actors {
 
-/// One WebSocket text frame: one event in the requested format.
+/// One WebSocket text frame: one event in the requested format. The text is
+/// shared (runtime/event_text.hpp): every stream sending the same event in
+/// the same format holds the same bytes. Never null.
 struct stream_frame {
-  std::string text;
+  runtime::shared_text text;
   uint64_t seq = 0;
 };
 
@@ -56,7 +59,11 @@ public:
 
   /// Queues one frame. Returns false (nothing added) if it would exceed a
   /// bound. After close() or consumer_gone() frames are dropped and true is
-  /// returned (there is nobody to overflow).
+  /// returned (there is nobody to overflow). A shared text counts in full
+  /// against this sink's byte bound (the sink keeps it alive), however many
+  /// other sinks hold it too. `text` must not be null.
+  bool push(runtime::shared_text text, uint64_t seq);
+  /// push() of a text of this sink's own.
   bool push(std::string text, uint64_t seq);
 
   /// Ends the stream with a WebSocket close code and reason, after the

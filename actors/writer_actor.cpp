@@ -18,6 +18,7 @@
 
 #include "actors/commit_queue.hpp"
 #include "actors/storage_codec.hpp"
+#include "runtime/event_text.hpp"
 #include "runtime/errc.hpp"
 #include "storage/event_store.hpp"
 
@@ -191,7 +192,7 @@ void finish_commit(writer_pointer self, commit_job& job) {
       for (size_t i = r.first; i < r.first + r.count; ++i)
         if (!job.results[i].duplicate)
           fresh.push_back(
-              std::make_shared<const v1::Event>(std::move(job.events[i])));
+              runtime::make_shared_event(std::move(job.events[i])));
     }
     auto by_seq = [](const event_ptr& a, const event_ptr& b) {
       return a->seq() < b->seq();

@@ -470,12 +470,12 @@ std::vector<std::string> frames(actors::stream_sink& sink) {
   std::vector<actors::stream_frame> got;
   while (sink.pop(got, 1000)) {
     for (auto& f : got) {
-      auto node_at = f.text.find("\"node\":\"");
-      auto node =
-          node_at == std::string::npos
-              ? std::string{"?"}
-              : f.text.substr(node_at + 8,
-                              f.text.find('"', node_at + 8) - node_at - 8);
+      const std::string& text = *f.text;
+      auto node_at = text.find("\"node\":\"");
+      auto node = node_at == std::string::npos
+                      ? std::string{"?"}
+                      : text.substr(node_at + 8,
+                                    text.find('"', node_at + 8) - node_at - 8);
       out.push_back(node + ":" + std::to_string(f.seq));
       sink.mark_written();
     }

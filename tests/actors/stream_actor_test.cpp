@@ -41,7 +41,7 @@ struct consumer {
     while (sink->pop(out, 1000)) {
       for (auto& f : out) {
         seqs.push_back(f.seq);
-        texts.push_back(std::move(f.text));
+        texts.push_back(*f.text);
         sink->mark_written();
         ++n;
       }

@@ -40,7 +40,7 @@ TEST(stream_sink, popped_frames_count_until_written) {
   ASSERT_TRUE(sink.pop(out, 10));
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].seq, 1u);
-  EXPECT_EQ(out[1].text, "bb");
+  EXPECT_EQ(*out[1].text, "bb");
   EXPECT_EQ(sink.depth(), 2u);
   EXPECT_FALSE(sink.push("c", 3)); // still held by the consumer
   sink.mark_written();             // one frame
@@ -50,6 +50,27 @@ TEST(stream_sink, popped_frames_count_until_written) {
   sink.mark_written(5); // clamps to what is in flight
   EXPECT_EQ(sink.depth(), 1u);
   EXPECT_EQ(sink.bytes(), 1u);
+}
+
+TEST(stream_sink, a_shared_text_counts_in_full_in_every_sink_holding_it) {
+  // One text shared by two streams: each sink's byte bound still covers
+  // what that sink keeps alive, and the consumer gets the very same bytes.
+  auto text = std::make_shared<const std::string>(std::string(6, 'x'));
+  stream_sink a{100, 10};
+  stream_sink b{100, 10};
+  EXPECT_TRUE(a.push(text, 1));
+  EXPECT_TRUE(b.push(text, 1));
+  EXPECT_EQ(a.bytes(), 6u);
+  EXPECT_EQ(b.bytes(), 6u);
+  EXPECT_FALSE(a.push(text, 2)); // 12 > 10
+  std::vector<stream_frame> out;
+  ASSERT_TRUE(a.pop(out, 10));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].text.get(), text.get());
+  EXPECT_EQ(a.bytes(), 6u); // popped, not yet written: still counted
+  a.mark_written();
+  EXPECT_EQ(a.bytes(), 0u);
+  EXPECT_EQ(b.bytes(), 6u);
 }
 
 TEST(stream_sink, notify_fires_once_per_wait) {

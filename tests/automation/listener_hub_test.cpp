@@ -35,7 +35,7 @@ struct connection {
     sink->mark_written(popped.size());
     std::vector<json> out;
     for (auto& f : popped)
-      out.push_back(json::parse(f.text));
+      out.push_back(json::parse(*f.text));
     return out;
   }
 };

@@ -29,9 +29,11 @@ evs(const std::vector<uint64_t>& seqs) {
 
 class replay_sink final : public actors::replay_cursor::output {
 public:
+  using event_ptr = actors::replay_cursor::event_ptr;
+
   explicit replay_sink(size_t capacity = 1000) : capacity(capacity) {}
 
-  bool push_paced(const v1::Event& ev) override {
+  bool push_paced(const event_ptr& ev) override {
     if (depth * 2 >= capacity) {
       armed = true; // the drained callback fires once below half
       return false;
@@ -39,13 +41,13 @@ public:
     return push(ev);
   }
 
-  bool push(const v1::Event& ev) override {
+  bool push(const event_ptr& ev) override {
     if (gone)
       return true; // dropped: nobody to overflow
     if (depth >= capacity)
       return false;
     ++depth;
-    sent.push_back(ev.seq());
+    sent.push_back(ev->seq());
     return true;
   }
 

@@ -25,7 +25,7 @@ public:
   void set_notify(std::function<void()> fn) override {
     sink_->set_notify(std::move(fn));
   }
-  bool pop(std::vector<std::string>& out, size_t max) override {
+  bool pop(std::vector<http::frame_text>& out, size_t max) override {
     scratch_.clear();
     if (!sink_->pop(scratch_, max))
       return false;

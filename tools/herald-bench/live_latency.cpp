@@ -8,6 +8,7 @@
 // The measurement itself is live_measure.cpp's (shared with live-max and
 // fanout).
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -41,6 +42,7 @@ nlohmann::json live_once(const live_options& opts) {
   step.tick_ms = opts.tick_ms;
   step.connections = opts.connections;
   step.data_bytes = opts.data_bytes;
+  step.subscribers = std::max<size_t>(opts.subscribers, 1);
   auto res = measure_live(pub, sub, step);
   if (!res.error.empty())
     return {{"error", res.error}};
@@ -50,12 +52,15 @@ nlohmann::json live_once(const live_options& opts) {
                       " publish requests failed, first: " + res.first_failure}};
   auto run = res.to_json();
   const auto& lat = res.latency;
-  run["summary"] = fixed(res.delivered_per_s, 0) + " events/s delivered of " +
-                   fixed(opts.rate, 0) + " offered, latency p50 " +
-                   fixed(lat.p50_ms, 2) + " ms p99 " + fixed(lat.p99_ms, 2) +
-                   " ms max " + fixed(lat.max_ms, 2) + " ms (" +
-                   std::to_string(res.missing) + " missing, max send lag " +
-                   fixed(res.max_send_lag_ms, 2) + " ms)";
+  run["summary"] =
+      fixed(res.delivered_per_s, 0) + " events/s delivered" +
+      (step.subscribers > 1
+           ? " (" + std::to_string(step.subscribers) + " subscribers, summed)"
+           : std::string{}) +
+      " of " + fixed(opts.rate, 0) + " offered, latency p50 " +
+      fixed(lat.p50_ms, 2) + " ms p99 " + fixed(lat.p99_ms, 2) + " ms max " +
+      fixed(lat.max_ms, 2) + " ms (" + std::to_string(res.missing) +
+      " missing, max send lag " + fixed(res.max_send_lag_ms, 2) + " ms)";
   return run;
 }
 

@@ -84,6 +84,9 @@ int main(int argc, char** argv) {
   c3->add_option("--connections", live.connections, "Publisher connections")
       ->check(CLI::Range(1, 64));
   c3->add_option("--data-bytes", live.data_bytes, "Serialized data size");
+  c3->add_option("--subscribers", live.subscribers,
+                 "WebSocket subscribers (fan-out: deliveries/s over all)")
+      ->check(CLI::Range(1, 64));
   c3->add_option("--subscribe-url", live.subscribe_url,
                  "Subscribe on another node of the cluster (http://HOST:PORT): "
                  "cross-node delivery");

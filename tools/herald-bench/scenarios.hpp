@@ -49,6 +49,9 @@ struct live_options {
   double tick_ms = 1;      ///< one batch every tick: rate * tick events
   size_t connections = 16; ///< publisher connections sharing the ticks
   size_t data_bytes = 256;
+  /// Live subscribers on the same stream (fan-out): deliveries/s counts
+  /// every subscriber's frames, latency every frame of every subscriber.
+  size_t subscribers = 1;
   /// Subscribe on another node of the cluster (http://HOST:PORT, the same
   /// token): cross-node delivery; empty: the publishing node.
   std::string subscribe_url;

@@ -145,13 +145,17 @@ void websocket_session::pump() {
     }
     if (next_ < pending_.size()) {
       writing_ = true;
-      ws_.async_write(net::buffer(pending_[next_]),
+      // The frames popped together go out in one send: the socket write
+      // waits for the last of them (or the layer's high water).
+      ws_.next_layer().set_corked(next_ + 1 < pending_.size());
+      ws_.async_write(net::buffer(*pending_[next_]),
                       beast::bind_front_handler(&websocket_session::on_write,
                                                 shared_from_this()));
       return;
     }
     closed = source_->closed();
   }
+  ws_.next_layer().set_corked(false);
   if (closed) {
     closing_ = true;
     sent_close_ = closed;
@@ -170,8 +174,7 @@ void websocket_session::on_write(beast::error_code ec, size_t) {
     finish();
     return;
   }
-  pending_[next_].clear();
-  pending_[next_].shrink_to_fit();
+  pending_[next_].reset();
   ++next_;
   source_->mark_written();
   pump();
@@ -197,6 +200,7 @@ void websocket_session::end(uint16_t code, std::string reason) {
       pending_.resize(next_ + 1);
     else
       pending_.clear(), next_ = 0;
+    ws_.next_layer().set_corked(false);
     on_stop();
     timer_.cancel();
     timer_.expires_after(close_bound);

@@ -46,9 +46,14 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include "tools/http/coalescing_stream.hpp"
 #include "tools/http/http_util.hpp"
 
 namespace herald::http {
+
+/// One text frame's payload, possibly shared with other sessions (never
+/// null, never modified once queued).
+using frame_text = std::shared_ptr<const std::string>;
 
 /// A bounded queue of text frames between a producer and the session.
 /// Every member may be called from any thread (see actors::stream_sink,
@@ -62,7 +67,7 @@ public:
   virtual void set_notify(std::function<void()> fn) = 0;
   /// Moves up to `max` frames to the end of `out`; false (re-arming the
   /// notification) when there were none.
-  virtual bool pop(std::vector<std::string>& out, size_t max) = 0;
+  virtual bool pop(std::vector<frame_text>& out, size_t max) = 0;
   /// The close code and reason once the producer closed the source.
   virtual std::optional<std::pair<uint16_t, std::string>> closed() const = 0;
   /// One popped frame was written.
@@ -155,13 +160,15 @@ private:
   void on_write(boost::beast::error_code ec, size_t);
   void finish();
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  /// Frames written while a socket write is in flight go out together in
+  /// the next one (tools/http/coalescing_stream.hpp).
+  boost::beast::websocket::stream<coalescing_stream> ws_;
   boost::beast::flat_buffer in_;
   size_t text_max_ = 0; ///< receive_text()'s limit; 0: discard data frames
   boost::beast::error_code read_ec_;
   std::optional<std::pair<uint16_t, std::string>> sent_close_;
   std::shared_ptr<frame_source> source_;
-  std::vector<std::string> pending_;
+  std::vector<frame_text> pending_;
   size_t next_ = 0;
   bool writing_ = false;
   bool closing_ = false;
