@@ -125,7 +125,11 @@ make_cf_descriptors(const store_options& opts,
     c.table_properties_collector_factories.emplace_back(
         rocksdb::NewCompactOnDeletionCollectorFactory(16384, 8192, 0.5));
   };
-  auto events = base(16 << 10, wb, false);
+  // 4 KiB blocks: a query's candidates are point reads scattered over the
+  // trail, and each one decompresses a whole block (16 KiB blocks: scope
+  // and intersection queries ~35-50 % slower at p50 on 10M events; ingest
+  // within 2 %; docs/BENCHMARKS.md, issue 13).
+  auto events = base(4 << 10, wb, false);
   events.memtable_insert_with_hint_prefix_extractor =
       std::make_shared<hint_prefix>(0);
   auto ids = base(4 << 10, wb / 2, true);
