@@ -21,26 +21,36 @@ bool step_seq(bool descending, uint64_t s, uint64_t& out) noexcept {
   return true;
 }
 
+// -- bounded_iterator ---------------------------------------------------------
+
+bounded_iterator::bounded_iterator(rocksdb::DB* db,
+                                   rocksdb::ColumnFamilyHandle* cf,
+                                   const rocksdb::Snapshot* snap,
+                                   std::string lower_bound,
+                                   std::string upper_bound)
+    : lower(std::move(lower_bound)), upper(std::move(upper_bound)) {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  if (!lower.empty()) {
+    lower_slice = rocksdb::Slice{lower};
+    ro.iterate_lower_bound = &lower_slice;
+  }
+  if (!upper.empty()) {
+    upper_slice = rocksdb::Slice{upper};
+    ro.iterate_upper_bound = &upper_slice;
+  }
+  it.reset(db->NewIterator(ro, cf));
+}
+
 // -- iterator_stream ----------------------------------------------------------
 
 iterator_stream::iterator_stream(rocksdb::DB* db,
                                  rocksdb::ColumnFamilyHandle* cf,
                                  const rocksdb::Snapshot* snap, bool descending,
                                  std::string prefix, std::string upper)
-    : seq_stream(descending), prefix_(std::move(prefix)),
-      upper_(std::move(upper)) {
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snap;
-  if (!prefix_.empty()) {
-    lower_slice_ = rocksdb::Slice{prefix_};
-    ro.iterate_lower_bound = &lower_slice_;
-  }
-  if (!upper_.empty()) {
-    upper_slice_ = rocksdb::Slice{upper_};
-    ro.iterate_upper_bound = &upper_slice_;
-  }
-  it_.reset(db->NewIterator(ro, cf));
-  key_.reserve(prefix_.size() + 8);
+    : seq_stream(descending),
+      range_(db, cf, snap, std::move(prefix), std::move(upper)) {
+  key_.reserve(range_.lower.size() + 8);
 }
 
 void iterator_stream::seek(uint64_t target) {
@@ -52,38 +62,38 @@ void iterator_stream::seek(uint64_t target) {
     if (!valid() || !before(seq(), target))
       return;
   }
-  key_.assign(prefix_);
+  key_.assign(range_.lower);
   put_be64(key_, target);
   if (desc_)
-    it_->SeekForPrev(key_);
+    range_.it->SeekForPrev(key_);
   else
-    it_->Seek(key_);
+    range_.it->Seek(key_);
   load();
 }
 
 void iterator_stream::next() {
   if (desc_)
-    it_->Prev();
+    range_.it->Prev();
   else
-    it_->Next();
+    range_.it->Next();
   load();
 }
 
 void iterator_stream::load() {
-  if (!it_->Valid()) {
+  if (!range_.it->Valid()) {
     if (!err_)
-      err_ = to_error(it_->status(), "scan");
+      err_ = to_error(range_.it->status(), "scan");
     set_end();
     return;
   }
-  auto k = it_->key();
-  if (k.size() != prefix_.size() + 8) {
+  auto k = range_.it->key();
+  if (k.size() != range_.lower.size() + 8) {
     err_ = caf::make_error(errc::corruption,
                            "malformed key of size " + std::to_string(k.size()));
     set_end();
     return;
   }
-  set_valid(get_be64(k.data() + prefix_.size()));
+  set_valid(get_be64(k.data() + range_.lower.size()));
 }
 
 caf::error iterator_stream::status() const {
@@ -95,29 +105,22 @@ caf::error iterator_stream::status() const {
 posting_stream::posting_stream(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
                                const rocksdb::Snapshot* snap, bool descending,
                                std::string prefix, std::string upper)
-    : seq_stream(descending), prefix_(std::move(prefix)),
-      upper_(std::move(upper)) {
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snap;
-  lower_slice_ = rocksdb::Slice{prefix_};
-  ro.iterate_lower_bound = &lower_slice_;
-  upper_slice_ = rocksdb::Slice{upper_};
-  ro.iterate_upper_bound = &upper_slice_;
-  it_.reset(db->NewIterator(ro, cf));
-  key_.reserve(prefix_.size() + 8);
+    : seq_stream(descending),
+      range_(db, cf, snap, std::move(prefix), std::move(upper)) {
+  key_.reserve(range_.lower.size() + 8);
 }
 
 bool posting_stream::load_entry() {
-  if (!it_->Valid()) {
+  if (!range_.it->Valid()) {
     if (!err_)
-      err_ = to_error(it_->status(), "scan");
+      err_ = to_error(range_.it->status(), "scan");
     set_end();
     return false;
   }
-  auto k = it_->key();
-  if (k.size() != prefix_.size() + 8 ||
-      !decode_posting(get_be64(k.data() + prefix_.size()),
-                      it_->value().ToStringView(), seqs_)) {
+  auto k = range_.it->key();
+  if (k.size() != range_.lower.size() + 8 ||
+      !decode_posting(get_be64(k.data() + range_.lower.size()),
+                      range_.it->value().ToStringView(), seqs_)) {
     err_ =
         caf::make_error(errc::corruption, "malformed index entry of key size " +
                                               std::to_string(k.size()));
@@ -145,9 +148,9 @@ bool posting_stream::position(uint64_t target) {
 
 void posting_stream::step_entry() {
   if (desc_)
-    it_->Prev();
+    range_.it->Prev();
   else
-    it_->Next();
+    range_.it->Next();
   if (!load_entry())
     return;
   pos_ = desc_ ? seqs_.size() - 1 : 0;
@@ -171,10 +174,10 @@ void posting_stream::seek(uint64_t target) {
   }
   // The entry holding `target` (or the one before it) starts at or below
   // it: the last entry whose first seq is <= target.
-  key_.assign(prefix_);
+  key_.assign(range_.lower);
   put_be64(key_, target);
-  it_->SeekForPrev(key_);
-  if (it_->Valid()) {
+  range_.it->SeekForPrev(key_);
+  if (range_.it->Valid()) {
     if (!load_entry())
       return;
     if (position(target))
@@ -184,11 +187,11 @@ void posting_stream::seek(uint64_t target) {
     step_entry(); // every later entry starts above target
     return;
   }
-  if (!it_->status().ok())
+  if (!range_.it->status().ok())
     return (void)load_entry();
   if (desc_)
     return set_end(); // nothing starts at or below target
-  it_->Seek(key_);
+  range_.it->Seek(key_);
   if (!load_entry())
     return;
   pos_ = 0;

@@ -98,6 +98,23 @@ private:
 /// The seq after `s` in scan order; false when there is none.
 bool step_seq(bool descending, uint64_t s, uint64_t& out) noexcept;
 
+/// A RocksDB iterator over [lower, upper) of one column family at one
+/// snapshot (an empty bound: unbounded). Holds the bounds the iterator
+/// points into: not copyable or movable.
+struct bounded_iterator {
+  bounded_iterator(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+                   const rocksdb::Snapshot* snap, std::string lower,
+                   std::string upper);
+  bounded_iterator(const bounded_iterator&) = delete;
+  bounded_iterator& operator=(const bounded_iterator&) = delete;
+
+  std::string lower;
+  std::string upper;
+  rocksdb::Slice lower_slice;
+  rocksdb::Slice upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it;
+};
+
 /// A RocksDB iterator over a key range of one column family whose keys end
 /// in a big-endian seq.
 class iterator_stream : public seq_stream {
@@ -113,17 +130,13 @@ public:
   caf::error status() const override;
 
   /// The current entry's value. Precondition: valid().
-  rocksdb::Slice value() const { return it_->value(); }
+  rocksdb::Slice value() const { return range_.it->value(); }
 
 private:
   void load();
 
-  std::string prefix_;
-  std::string upper_;
+  bounded_iterator range_; ///< lower bound = the seek prefix
   std::string key_;
-  rocksdb::Slice lower_slice_;
-  rocksdb::Slice upper_slice_;
-  std::unique_ptr<rocksdb::Iterator> it_;
   caf::error err_;
 };
 
@@ -149,12 +162,8 @@ private:
   /// Moves to the next entry in scan order and its first seq in scan order.
   void step_entry();
 
-  std::string prefix_;
-  std::string upper_;
+  bounded_iterator range_; ///< lower bound = the value's prefix
   std::string key_;
-  rocksdb::Slice lower_slice_;
-  rocksdb::Slice upper_slice_;
-  std::unique_ptr<rocksdb::Iterator> it_;
   std::vector<uint64_t> seqs_; ///< the current posting's seqs, ascending
   size_t pos_ = 0;             ///< seqs_[pos_] is seq() while valid
   caf::error err_;

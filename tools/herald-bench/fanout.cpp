@@ -83,23 +83,11 @@ int run_fanout(const fanout_options& opts) {
             run["limit"].get<std::string>() + ")";
         if (run.contains("at_max")) {
           run["total_delivered_per_s"] = run["at_max"]["delivered_per_s"];
-          summary +=
-              ": " + fixed(run["at_max"]["delivered_per_s"].get<double>(), 0) +
-              " deliveries/s in total, p50 " +
-              fixed(run["at_max"]["latency"]["p50_ms"].get<double>(), 2) +
-              " ms p99 " +
-              fixed(run["at_max"]["latency"]["p99_ms"].get<double>(), 2) +
-              " ms";
+          summary += ": " +
+                     fixed(run["at_max"]["delivered_per_s"].get<double>(), 0) +
+                     " deliveries/s in total, " + step_latency(run["at_max"]);
         }
-        if (run.contains("at_half"))
-          summary +=
-              "; at half (" +
-              fixed(run["at_half"]["offered_per_s"].get<double>(), 0) +
-              "/s) p50 " +
-              fixed(run["at_half"]["latency"]["p50_ms"].get<double>(), 2) +
-              " ms p99 " +
-              fixed(run["at_half"]["latency"]["p99_ms"].get<double>(), 2) +
-              " ms";
+        summary += at_half_summary(run);
         run["summary"] = summary;
       }
     } else {

@@ -48,19 +48,8 @@ int run_live_max(const live_max_options& opts) {
                           " events/s (" + std::to_string(run["steps"].size()) +
                           " steps; " + run["limit"].get<std::string>() + ")";
     if (run.contains("at_max"))
-      summary += "; at max p50 " +
-                 fixed(run["at_max"]["latency"]["p50_ms"].get<double>(), 2) +
-                 " ms p99 " +
-                 fixed(run["at_max"]["latency"]["p99_ms"].get<double>(), 2) +
-                 " ms";
-    if (run.contains("at_half"))
-      summary +=
-          "; at half (" +
-          fixed(run["at_half"]["offered_per_s"].get<double>(), 0) + "/s) p50 " +
-          fixed(run["at_half"]["latency"]["p50_ms"].get<double>(), 2) +
-          " ms p99 " +
-          fixed(run["at_half"]["latency"]["p99_ms"].get<double>(), 2) + " ms" +
-          (run["at_half"]["pass"].get<bool>() ? "" : " (that step failed)");
+      summary += "; at max " + step_latency(run["at_max"]);
+    summary += at_half_summary(run);
     run["summary"] = summary;
     rep.runs.push_back(std::move(run));
   }

@@ -288,6 +288,20 @@ live_step_result measure_live_on(const node_target& target,
   return measure_live(at, at, opts);
 }
 
+std::string step_latency(const nlohmann::json& step) {
+  return "p50 " + fixed(step["latency"]["p50_ms"].get<double>(), 2) +
+         " ms p99 " + fixed(step["latency"]["p99_ms"].get<double>(), 2) + " ms";
+}
+
+std::string at_half_summary(const nlohmann::json& run) {
+  if (!run.contains("at_half"))
+    return {};
+  const auto& half = run["at_half"];
+  return "; at half (" + fixed(half["offered_per_s"].get<double>(), 0) +
+         "/s) " + step_latency(half) +
+         (half["pass"].get<bool>() ? "" : " (that step failed)");
+}
+
 std::string step_line(const live_step_result& res, double max_p99_ms) {
   std::string why;
   bool ok = res.passes(max_p99_ms, &why);

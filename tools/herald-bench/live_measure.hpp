@@ -127,4 +127,12 @@ nlohmann::json live_search(const node_target& target, const std::string& tag,
                            const rate_search_options& search,
                            double max_p99_ms);
 
+/// "p50 X ms p99 Y ms" of a step in live_search's JSON ("at_max",
+/// "at_half").
+std::string step_latency(const nlohmann::json& step);
+
+/// "; at half (R/s) p50 X ms p99 Y ms" (and "(that step failed)") when the
+/// search ran its half-rate step, else "".
+std::string at_half_summary(const nlohmann::json& run);
+
 } // namespace herald::bench
