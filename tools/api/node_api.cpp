@@ -30,8 +30,10 @@ node_api::node_api(caf::actor_system& sys, actors::node_handles handles,
       compat_(sys, handles, opts, state_), auth_api_(admin_), users_(admin_),
       tokens_(admin_), sources_(admin_), config_(admin_),
       automation_api_(admin_, automation_), delivery_api_(admin_, delivery_),
-      sys_(sys), opts_(opts), readers_(handles.readers) {
+      console_(opts.console_files), sys_(sys), opts_(opts),
+      readers_(handles.readers) {
   nodes_.add_routes(routes_);
+  console_.add_routes(routes_);
   auth_api_.add_routes(routes_);
   events_.add_routes(routes_);
   compat_.add_routes(routes_);

@@ -26,6 +26,7 @@
 #include "tools/api/cluster_reads.hpp"
 #include "tools/api/compat004_api.hpp"
 #include "tools/api/config_api.hpp"
+#include "tools/api/console_api.hpp"
 #include "tools/api/delivery_api.hpp"
 #include "tools/api/delivery_handles.hpp"
 #include "tools/api/events_api.hpp"
@@ -133,6 +134,7 @@ private:
   config_api config_;
   automation_api automation_api_;
   delivery_api delivery_api_;
+  console_api console_;
   /// Set by set_automation().
   std::unique_ptr<listeners_api> listeners_;
   caf::actor_system& sys_;

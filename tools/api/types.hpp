@@ -6,10 +6,15 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <memory>
 
 #include "runtime/event_codec.hpp"
 #include "tools/api/auth_service.hpp"
 #include "tools/http/route_table.hpp"
+
+namespace herald::http {
+class static_files;
+} // namespace herald::http
 
 namespace herald::api {
 
@@ -27,6 +32,8 @@ struct api_options {
   std::chrono::seconds stream_idle_timeout{300};
   /// Streams one caller (user or token) may have open.
   size_t max_streams_per_caller = 64;
+  /// The web console's files (null: not installed; console_api.hpp).
+  std::shared_ptr<const http::static_files> console_files;
 
   runtime::publish_limits publish_limits() const {
     runtime::publish_limits limits;

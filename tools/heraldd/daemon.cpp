@@ -42,6 +42,7 @@
 #include "storage/event_store.hpp"
 #include "tools/api/node_api.hpp"
 #include "tools/http/http_server.hpp"
+#include "tools/http/static_files.hpp"
 
 namespace herald::heraldd {
 
@@ -178,6 +179,27 @@ caf::expected<std::string> resolve_node_id(storage::event_store& store,
   return id;
 }
 
+/// Where the console's files are (daemon_config::console_dir); "" for none.
+std::string console_dir_of(const daemon_config& cfg) {
+  if (cfg.console_dir == "none")
+    return {};
+  if (!cfg.console_dir.empty())
+    return cfg.console_dir;
+  std::error_code ec;
+  auto exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto installed =
+        exe.parent_path().parent_path() / "share" / "herald" / "console";
+    if (fs::is_directory(installed, ec))
+      return installed.string();
+  }
+#ifdef HERALD_CONSOLE_SOURCE_DIR
+  if (fs::is_directory(HERALD_CONSOLE_SOURCE_DIR, ec))
+    return HERALD_CONSOLE_SOURCE_DIR;
+#endif
+  return {};
+}
+
 /// The API's settings from the flags.
 api::api_options api_options_of(const daemon_config& cfg) {
   api::api_options opts;
@@ -187,6 +209,18 @@ api::api_options api_options_of(const daemon_config& cfg) {
   opts.stream_buffer_bytes = cfg.stream_buffer_bytes;
   opts.stream_idle_timeout = std::chrono::seconds{cfg.stream_idle_timeout_s};
   opts.max_streams_per_caller = cfg.max_streams_per_caller;
+  if (auto dir = console_dir_of(cfg); !dir.empty()) {
+    auto files = http::static_files::load(dir);
+    if (files) {
+      spdlog::info("console: {} files from {}", files->size(), dir);
+      opts.console_files =
+          std::make_shared<const http::static_files>(std::move(*files));
+    } else {
+      // The API runs without it: an operator's tool, not the node's job.
+      spdlog::warn("console: not served: {}",
+                   runtime::describe(files.error()).message);
+    }
+  }
   return opts;
 }
 

@@ -161,6 +161,9 @@ std::optional<daemon_config> parse_command_line(int argc, char** argv,
                  "Users file: JSON {\"users\":[{\"name\",\"password\" or "
                  "\"password_hash\",\"groups\",\"roles\"}]}")
       ->check(CLI::ExistingFile);
+  app.add_option("--console-dir", cfg.console_dir,
+                 "The web console's files (default: the installed ones, "
+                 "else the source tree's console/; \"none\": no console)");
   std::string workflows_dir;
   app.add_option("--workflows-dir", workflows_dir,
                  "Directory of workflow files (<id>.json), validated when "

@@ -66,6 +66,10 @@ struct daemon_config {
   std::optional<std::filesystem::path> users_file;
   /// One JSON file per workflow (DESIGN §5), read when run; empty: none.
   std::filesystem::path workflows_dir;
+  /// The web console's files (--console-dir); empty: the installed ones
+  /// (<prefix>/share/herald/console next to the binary's bin/), else the
+  /// source tree's `console/` (a build-tree run); "none": no console.
+  std::string console_dir;
   /// Ended task records kept (the oldest beyond are deleted).
   size_t tasks_kept = 10000;
   /// Outbound delivery (DESIGN §4): curl threads, events each subscription

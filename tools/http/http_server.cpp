@@ -246,6 +246,7 @@ private:
       res.content_length(length);
       head_ = false;
     }
+    set_default_headers(res);
     res_ = std::make_shared<http_response>(std::move(res));
     stream_.expires_after(std::chrono::seconds(limits_.idle_timeout_s));
     bhttp::async_write(stream_, *res_,

@@ -13,6 +13,14 @@ namespace herald::http {
 
 namespace bhttp = boost::beast::http;
 
+void set_default_headers(http_response& res) {
+  namespace bhttp = boost::beast::http;
+  if (res.find("X-Content-Type-Options") == res.end())
+    res.set("X-Content-Type-Options", "nosniff");
+  if (res.find(bhttp::field::cache_control) == res.end())
+    res.set(bhttp::field::cache_control, "no-store");
+}
+
 http_response json_response(unsigned status, std::string body, unsigned version,
                             bool keep_alive) {
   http_response res{static_cast<bhttp::status>(status), version};

@@ -31,6 +31,12 @@ using http_response =
 /// Answers one request; called exactly once, from any thread.
 using reply_fn = std::function<void(http_response)>;
 
+/// Headers every response gets unless its handler set them:
+/// `X-Content-Type-Options: nosniff` (a browser never guesses another type
+/// than the one sent) and `Cache-Control: no-store` (API answers hold
+/// events and credentials' views: no cache keeps them).
+void set_default_headers(http_response& res);
+
 /// A JSON response with the given status.
 http_response json_response(unsigned status, std::string body,
                             unsigned version = 11, bool keep_alive = true);

@@ -240,6 +240,7 @@ void refuse_upgrade(beast::tcp_stream stream, http_response res) {
     http_response res;
   };
   res.keep_alive(false);
+  set_default_headers(res);
   auto r =
       std::make_shared<refusal>(refusal{std::move(stream), std::move(res)});
   r->stream.expires_after(std::chrono::seconds(5));
