@@ -18,6 +18,9 @@ packages=(
   libcctz-dev tzdata libcurl4-openssl-dev
   # heraldd's allocator (issue 13: faster than glibc's on the publish path)
   libjemalloc-dev
+  # the web console's browser test: headless Chromium (driven through
+  # puppeteer-core, tests/console)
+  chromium
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # delivery tests check webhook signatures with OpenSSL's HMAC; TLS on the

@@ -10,5 +10,8 @@ build="${HERALD_BUILD_DIR:-$root/build}"
 # The official CloudEvents SDK that tests/process/cloudevents_sdk_test.cpp
 # validates Herald's output with (pinned by package-lock.json).
 (cd "$root/tests/cloudevents-sdk" && npm ci --no-audit --no-fund --loglevel=error)
+# puppeteer-core, which drives Debian's chromium through the console's
+# browser test (tests/process/console_browser_test.cpp), pinned likewise.
+(cd "$root/tests/console" && npm ci --no-audit --no-fund --loglevel=error)
 cd "$build"
 ctest --output-on-failure --timeout 300 -j "${HERALD_TEST_JOBS:-2}" "$@"

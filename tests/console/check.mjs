@@ -1,0 +1,182 @@
+// Drives Herald's web console in a real headless Chromium (Debian's
+// `chromium`, through puppeteer-core) against a running heraldd, the way an
+// operator uses it. Run by tests/process/console_browser_test.cpp:
+//
+//   node check.mjs --url http://127.0.0.1:PORT --token ADMIN_TOKEN \
+//     --user NAME --password PASSWORD --shots DIR [--chromium PATH]
+//
+// Publishes through the API with --token, signs in through the console with
+// --user/--password. Writes a screenshot of each view to --shots. Exit 0
+// when every check held; otherwise the failed step on stderr (and a
+// screenshot of the page at that moment as failure.png).
+
+import fs from "node:fs";
+import path from "node:path";
+import puppeteer from "puppeteer-core";
+
+const args = {};
+for (let i = 2; i < process.argv.length; i += 2)
+  args[process.argv[i].replace(/^--/, "")] = process.argv[i + 1];
+for (const k of ["url", "token", "user", "password", "shots"])
+  if (!args[k]) {
+    console.error(`missing --${k}`);
+    process.exit(2);
+  }
+fs.mkdirSync(args.shots, { recursive: true });
+
+let step = "start";
+const deadline = (ms) => ({ timeout: ms });
+
+async function publish(events) {
+  const r = await fetch(args.url + "/api/v1/events", {
+    method: "POST",
+    headers: { Authorization: "Bearer " + args.token, "Content-Type": "application/json" },
+    body: JSON.stringify(events),
+  });
+  if (!r.ok) throw new Error(`publish: HTTP ${r.status} ${await r.text()}`);
+  return r.json();
+}
+
+const browser = await puppeteer.launch({
+  executablePath: args.chromium || "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+});
+const page = await browser.newPage();
+await page.setViewport({ width: 1280, height: 800 });
+const pageErrors = [];
+page.on("pageerror", (e) => pageErrors.push(String(e)));
+// Uncaught exceptions and the page's own console errors count; the
+// browser's "Failed to load resource" lines are the refusals this check
+// provokes on purpose, listed by URL instead.
+const refusals = [];
+page.on("console", (m) => {
+  if (m.type() === "error" && !m.text().startsWith("Failed to load resource"))
+    pageErrors.push(m.text());
+});
+page.on("response", (r) => {
+  if (r.status() >= 400) refusals.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
+});
+const shot = (name) => page.screenshot({ path: path.join(args.shots, name + ".png"), fullPage: true });
+
+try {
+  step = "the root leads to the sign-in view";
+  await page.goto(args.url + "/", { waitUntil: "networkidle0" });
+  if (!page.url().endsWith("/console/")) throw new Error("landed on " + page.url());
+  await page.waitForSelector("#signin:not([hidden])", deadline(5000));
+  await shot("signin");
+
+  step = "a wrong password is refused and said so";
+  await page.type("#login-form input[name=username]", args.user);
+  await page.type("#login-form input[name=password]", args.password + "-wrong");
+  await page.click("#login-form button[type=submit]");
+  await page.waitForFunction(
+    () => document.getElementById("signin-error").textContent.includes("401"), deadline(5000));
+
+  step = "signing in with name and password";
+  await page.$eval("#login-form", (f) => f.reset());
+  await page.type("#login-form input[name=username]", args.user);
+  await page.type("#login-form input[name=password]", args.password);
+  await page.click("#login-form button[type=submit]");
+  await page.waitForSelector("#tail:not([hidden])", deadline(5000));
+  const who = await page.$eval("#who", (e) => e.textContent);
+  if (!who.includes(args.user)) throw new Error("header says: " + who);
+  const inUrl = await page.evaluate(() => location.href);
+  if (inUrl.includes("eyJ")) throw new Error("the token is in the URL: " + inUrl);
+
+  step = "the live tail starts";
+  await page.click("#tail-form button[type=submit]");
+  await page.waitForFunction(
+    () => document.getElementById("tail-state").textContent === "live", deadline(5000));
+
+  step = "a published event appears in the live tail within a second";
+  const t0 = Date.now();
+  await publish([{ name: "console.check.hello", source: "console-check", data: { n: 1 } }]);
+  await page.waitForFunction(
+    () => [...document.querySelectorAll("#tail-events .name")].some((e) => e.textContent === "console.check.hello"),
+    deadline(1000));
+  const seen = Date.now() - t0;
+
+  step = "event data holding markup and script renders inert";
+  const xss = {
+    html: '<img src=x onerror="window.__xss=1">',
+    tag: "</script><script>window.__xss=2</script>",
+  };
+  await publish([{ name: "console.check.xss", source: "console-check", data: xss }]);
+  await page.waitForFunction(
+    () => [...document.querySelectorAll("#tail-events .name")].some((e) => e.textContent === "console.check.xss"),
+    deadline(2000));
+  await page.click("#tail-events li:first-child summary");
+  const shown = await page.$eval("#tail-events li:first-child pre", (e) => e.textContent);
+  if (!shown.includes('<img src=x onerror=\\"window.__xss=1\\">') || !shown.includes("</script><script>"))
+    throw new Error("the event's text is not shown as it is: " + shown);
+  const ran = await page.evaluate(() => ({
+    flag: window.__xss,
+    imgs: document.querySelectorAll("main img").length,
+    scripts: document.querySelectorAll("main script").length,
+  }));
+  if (ran.flag !== undefined || ran.imgs !== 0 || ran.scripts !== 0)
+    throw new Error("event data became markup: " + JSON.stringify(ran));
+  await shot("tail");
+
+  step = "pause holds new events back, resume shows them";
+  await page.click("#tail-pause");
+  await publish([{ name: "console.check.paused", source: "console-check" }]);
+  const marker = "console.check.sentinel";
+  // The rate shown counts it while paused; the list does not grow.
+  await page.waitForFunction(() => Number(document.getElementById("tail-rate").textContent) > 0, deadline(2000));
+  const whilePaused = await page.$$eval("#tail-events .name", (es) => es.map((e) => e.textContent));
+  if (whilePaused.includes("console.check.paused")) throw new Error("a paused tail showed a new event");
+  await page.click("#tail-pause");
+  await page.waitForFunction(
+    () => [...document.querySelectorAll("#tail-events .name")].some((e) => e.textContent === "console.check.paused"),
+    deadline(2000));
+  void marker;
+
+  step = "an audit search by scope pages through its results";
+  const batch = [];
+  for (let i = 0; i < 25; ++i)
+    batch.push({ name: "console.check.audit", source: "console-check", scope: "inventory/console/app", data: { i } });
+  await publish(batch);
+  await page.click('#nav a[data-view="search"]');
+  await page.waitForSelector("#search:not([hidden])", deadline(2000));
+  await page.type("#search-form input[name=scope]", "inventory/console");
+  await page.$eval("#search-form input[name=limit]", (e) => (e.value = "10"));
+  await page.select("#search-form select[name=order]", "asc");
+  await page.click("#search-form button[type=submit]");
+  const count = () => page.$$eval("#search-events li", (es) => es.length);
+  await page.waitForFunction(() => document.querySelectorAll("#search-events li").length === 10, deadline(5000));
+  await page.click("#search-more");
+  await page.waitForFunction(() => document.querySelectorAll("#search-events li").length === 20, deadline(5000));
+  await page.click("#search-more");
+  await page.waitForFunction(() => document.querySelectorAll("#search-events li").length === 25, deadline(5000));
+  if (!(await page.$eval("#search-more", (e) => e.hidden))) throw new Error("a next page is offered after the last");
+  const firstTexts = await page.$$eval("#search-events .name", (es) => es.map((e) => e.textContent));
+  if (firstTexts.some((t) => t !== "console.check.audit")) throw new Error("search shows other events: " + firstTexts);
+  if ((await count()) !== 25) throw new Error("not 25 results");
+  await shot("search");
+
+  step = "signing out forgets the credential";
+  await page.click("#signout");
+  await page.waitForSelector("#signin:not([hidden])", deadline(2000));
+  const left = await page.evaluate(() => sessionStorage.getItem("herald.token"));
+  if (left !== null) throw new Error("the token stayed in sessionStorage");
+
+  step = "a pasted token signs in";
+  await page.type("#token-form input[name=token]", args.token);
+  await page.click("#token-form button[type=submit]");
+  await page.waitForSelector("#tail:not([hidden])", deadline(5000));
+
+  if (pageErrors.length) throw new Error("the page logged errors: " + pageErrors.join(" | "));
+  // The one refusal provoked: the wrong password.
+  if (refusals.length !== 1 || refusals[0] !== "401 POST /api/v1/auth/login")
+    throw new Error("unexpected refused requests: " + refusals.join(" | "));
+  console.log(JSON.stringify({ ok: true, tail_ms: seen }));
+  await browser.close();
+} catch (e) {
+  console.error(`console check failed at "${step}": ${e.message}`);
+  if (pageErrors.length) console.error("page errors: " + pageErrors.join(" | "));
+  try { await page.screenshot({ path: path.join(args.shots, "failure.png"), fullPage: true }); } catch (_) {}
+  await browser.close();
+  process.exit(1);
+}
