@@ -240,6 +240,7 @@ const tail = {
     if (this.paused) {
       this.held.push(ev);
       if (this.held.length > keep) this.held.shift();
+      $("tail-state").textContent = `paused (${this.held.length} new)`;
       return;
     }
     this.render(ev);
