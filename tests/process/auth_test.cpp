@@ -317,6 +317,27 @@ TEST_F(auth, garbage_basic_and_foreign_key_credentials_are_unauthorized) {
 
 // -- 3. login ----------------------------------------------------------------
 
+// What a client needs to offer only what a credential may do: its name,
+// roles, groups and kind (and a login token's expiry); no credential, 401.
+TEST_F(auth, me_says_who_a_credential_is) {
+  put_user("carol", "carol-pass-123", {"reader", "publisher"}, {"ops"});
+  const auto jwt = login_token("carol", "carol-pass-123");
+  ASSERT_FALSE(jwt.empty());
+  auto me = as(jwt).get("/api/v1/auth/me");
+  ASSERT_EQ(me.status, 200) << me.describe();
+  auto body = me.json();
+  EXPECT_EQ(body["name"], "carol");
+  EXPECT_EQ(body["roles"], json({"reader", "publisher"}));
+  EXPECT_EQ(body["groups"], json({"ops"}));
+  EXPECT_EQ(body["kind"], "login");
+  EXPECT_TRUE(body["exp"].is_number_integer()) << me.describe();
+  auto admin = http().get("/api/v1/auth/me").json();
+  EXPECT_EQ(admin["kind"], "token");
+  EXPECT_EQ(admin["roles"], json({"admin"}));
+  EXPECT_FALSE(admin.contains("exp"));
+  EXPECT_EQ(anon().get("/api/v1/auth/me").status, 401);
+}
+
 TEST_F(auth, login_issues_a_jwt_and_records_auth_ok) {
   put_user("alice", "s3cret-pass", {"reader"}, {"a"});
   const auto before = unix_now_s();

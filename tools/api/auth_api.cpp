@@ -58,6 +58,22 @@ void auth_api::add_routes(routes& table) {
                    return login(req, ctx.remote_ip, std::move(reply));
                  renew(req, ctx.remote_ip, std::move(reply));
                }});
+  // Who the credential is: what a client (the console) needs to offer only
+  // what its roles allow. Any valid credential; nothing secret in it.
+  table.add({{verb::get},
+             "/api/v1/auth/me",
+             std::string{http::any_caller},
+             [](http::request_context& ctx, const caller* from,
+                http::reply_fn reply) {
+               json body{{"name", from->who.name},
+                         {"roles", from->who.roles},
+                         {"groups", from->who.groups},
+                         {"kind", from->expires_s > 0 ? "login" : "token"}};
+               if (from->expires_s > 0)
+                 body["exp"] = from->expires_s;
+               reply(json_response(200, body.dump(), ctx.version(),
+                                   ctx.keep_alive()));
+             }});
 }
 
 void auth_api::login(const http::http_request& req, const std::string& ip,
