@@ -69,6 +69,22 @@ function whoFromToken(token) {
   return "token";
 }
 
+// Who the credential is (GET /api/v1/auth/me): actions are offered only
+// when its roles allow them (the node checks again on every request).
+let me = null;
+
+function may(role) {
+  return !!me && (me.roles.includes("admin") || me.roles.includes(role));
+}
+
+async function loadMe() {
+  me = null;
+  try {
+    me = await api("/api/v1/auth/me");
+  } catch (_) { /* signed out, or an older node: no actions offered */ }
+  route();
+}
+
 // -- API ----------------------------------------------------------------
 
 async function errorText(r) {
@@ -82,8 +98,10 @@ async function errorText(r) {
   return `${r.status} ${r.statusText}`;
 }
 
-async function api(path) {
-  const r = await fetch(path, { headers: { Authorization: "Bearer " + credential() } });
+async function api(path, init = {}) {
+  const headers = { Authorization: "Bearer " + credential() };
+  if (init.body !== undefined) headers["Content-Type"] = "application/json";
+  const r = await fetch(path, { ...init, headers });
   if (r.status === 401) {
     signOut("Your credential is no longer accepted; sign in again.");
     throw new Error("signed out");
@@ -122,7 +140,9 @@ function eventItem(ev) {
 
 // -- views --------------------------------------------------------------
 
-const views = ["signin", "tail", "search"];
+const views = ["signin", "tail", "search", "workflows", "tasks", "nodes"];
+// What a view loads when it is shown.
+const onShow = {};
 
 function show(view) {
   if (!credential()) view = "signin";
@@ -130,9 +150,12 @@ function show(view) {
   for (const v of views) $(v).hidden = v !== view;
   $("nav").hidden = !credential();
   $("signout").hidden = !credential();
-  $("who").textContent = credential() ? "signed in as " + whoFromToken(credential()) : "";
+  $("who").textContent = credential()
+    ? "signed in as " + (me ? `${me.name || "token"} (${me.roles.join(", ")})` : whoFromToken(credential()))
+    : "";
   for (const a of document.querySelectorAll("#nav a"))
     a.classList.toggle("active", a.dataset.view === view);
+  if (credential() && onShow[view]) onShow[view]();
 }
 
 function route() {
@@ -142,6 +165,7 @@ function route() {
 function signOut(message) {
   tail.stop();
   clearCredential();
+  me = null;
   $("signin-error").textContent = message || "";
   location.hash = "#signin";
   route();
@@ -164,7 +188,7 @@ $("login-form").addEventListener("submit", async (e) => {
     setCredential(body.token, body.exp, "login");
     e.target.reset();
     location.hash = "#tail";
-    route();
+    await loadMe();
   } catch (err) {
     $("signin-error").textContent = err.message;
   }
@@ -184,7 +208,7 @@ $("token-form").addEventListener("submit", async (e) => {
   setCredential(token, null, "token");
   e.target.reset();
   location.hash = "#tail";
-  route();
+  await loadMe();
 });
 
 $("signout").addEventListener("click", () => signOut(""));
@@ -315,8 +339,184 @@ $("search-form").addEventListener("submit", (e) => {
 });
 $("search-more").addEventListener("click", () => runSearch(search.next));
 
+// -- workflows ----------------------------------------------------------
+
+function cell(text) {
+  return el("td", null, text === undefined || text === null ? "" : String(text));
+}
+
+let runTarget = null;
+
+onShow.workflows = async () => {
+  $("workflows-error").textContent = "";
+  try {
+    const body = await api("/api/v1/workflows");
+    const rows = $("workflows-rows");
+    rows.replaceChildren();
+    for (const w of body.workflows) {
+      const tr = el("tr");
+      tr.dataset.id = w.id;
+      const actions = el("td");
+      const show = el("button", null, "Show");
+      show.type = "button";
+      show.addEventListener("click", async () => {
+        const d = await api("/api/v1/workflows/" + encodeURIComponent(w.id));
+        $("workflow-definition").textContent = JSON.stringify(d, null, 2);
+        $("workflow-definition").hidden = false;
+      });
+      actions.append(show);
+      if (may("publisher") && w.valid) {
+        const run = el("button", "run", "Run…");
+        run.type = "button";
+        run.addEventListener("click", () => {
+          runTarget = w.id;
+          $("run-id").textContent = w.id;
+          $("run-panel").hidden = false;
+        });
+        actions.append(" ", run);
+      }
+      tr.append(cell(w.id), cell(w.name), cell(w.origin), cell(w.steps), cell(w.valid ? "yes" : "no: " + (w.error || "")), actions);
+      rows.append(tr);
+    }
+    $("workflows-state").textContent = body.workflows.length
+      ? `${body.workflows.length} workflows`
+      : "No workflows yet: PUT /api/v1/workflows/{id} (admin) or heraldd --workflows-dir.";
+  } catch (err) {
+    $("workflows-error").textContent = err.message;
+  }
+};
+
+$("run-cancel").addEventListener("click", () => { $("run-panel").hidden = true; });
+$("run-go").addEventListener("click", async () => {
+  $("workflows-error").textContent = "";
+  let input;
+  try {
+    input = JSON.parse($("run-input").value || "{}");
+  } catch (e) {
+    $("workflows-error").textContent = "The input is not JSON: " + e.message;
+    return;
+  }
+  if (!window.confirm(`Run workflow ${runTarget} with this input?`)) return;
+  try {
+    const res = await api(`/api/v1/workflows/${encodeURIComponent(runTarget)}/run`, {
+      method: "POST", body: JSON.stringify(input),
+    });
+    $("run-panel").hidden = true;
+    tasks.selected = res.task_id;
+    location.hash = "#tasks";
+  } catch (err) {
+    $("workflows-error").textContent = err.message;
+  }
+});
+
+// -- tasks ----------------------------------------------------------------
+
+const tasks = { selected: null, timer: null };
+
+function ms(v) {
+  return v === undefined || v === null ? "" : `${v} ms`;
+}
+
+async function listTasks() {
+  const q = new URLSearchParams({ limit: "50" });
+  for (const [k, v] of new FormData($("tasks-form"))) if (v) q.set(k, v);
+  $("tasks-error").textContent = "";
+  try {
+    const body = await api("/api/v1/tasks?" + q);
+    const rows = $("tasks-rows");
+    rows.replaceChildren();
+    for (const t of body.tasks) {
+      const tr = el("tr");
+      tr.dataset.id = t.id;
+      tr.classList.toggle("selected", t.id === tasks.selected);
+      const link = el("a", null, t.id);
+      link.href = "#tasks";
+      link.addEventListener("click", (e) => { e.preventDefault(); showTask(t.id); });
+      const first = el("td");
+      first.append(link);
+      tr.append(first, cell(t.workflow_id), cell(t.state), cell(t.started), cell(ms(t.duration_ms)));
+      rows.append(tr);
+    }
+    if (!body.tasks.length)
+      rows.append(Object.assign(el("tr"), { textContent: "No tasks: run a workflow from the Workflows view." }));
+  } catch (err) {
+    $("tasks-error").textContent = err.message;
+  }
+}
+
+async function showTask(id) {
+  tasks.selected = id;
+  if (tasks.timer) clearTimeout(tasks.timer);
+  tasks.timer = null;
+  try {
+    const t = await api("/api/v1/tasks/" + encodeURIComponent(id));
+    $("task-detail").hidden = false;
+    $("task-id").textContent = t.id;
+    $("task-state").textContent = t.state;
+    $("task-summary").textContent =
+      `workflow ${t.workflow_id} · started ${t.started || ""}` +
+      (t.duration_ms !== undefined ? ` · ${t.duration_ms} ms` : "") +
+      (t.status && t.status !== "unknown" ? ` · status ${t.status} ${t.status_msg || ""}` : "") +
+      (t.error ? ` · ${t.error}` : "");
+    $("task-cancel").hidden = !(t.state === "running" && may("publisher"));
+    const longest = Math.max(1, ...t.steps.map((s) => s.duration_ms || 0));
+    const list = $("task-steps");
+    list.replaceChildren();
+    for (const s of t.steps) {
+      const li = el("li", s.state);
+      li.append(
+        el("strong", null, s.name), " ",
+        el("span", null, s.state + (s.duration_ms !== undefined ? ` · ${s.duration_ms} ms` : "")),
+      );
+      const bar = el("span", "bar");
+      bar.style.width = `${Math.round(((s.duration_ms || 0) / longest) * 200)}px`;
+      li.append(bar);
+      if (s.error) li.append(el("div", "error", s.error));
+      if (s.output !== undefined) {
+        const d = el("details");
+        d.append(el("summary", null, "output"), el("pre", null, JSON.stringify(s.output, null, 2)));
+        li.append(d);
+      }
+      list.append(li);
+    }
+    listTasks();
+    // A running task: follow it until it ends.
+    if (t.state === "running" && location.hash === "#tasks")
+      tasks.timer = setTimeout(() => showTask(id), 1000);
+  } catch (err) {
+    $("tasks-error").textContent = err.message;
+  }
+}
+
+onShow.tasks = () => {
+  listTasks();
+  if (tasks.selected) showTask(tasks.selected);
+};
+$("tasks-form").addEventListener("submit", (e) => { e.preventDefault(); listTasks(); });
+$("task-cancel").addEventListener("click", async () => {
+  if (!window.confirm(`Cancel task ${tasks.selected}?`)) return;
+  try {
+    await api(`/api/v1/tasks/${encodeURIComponent(tasks.selected)}/cancel`, { method: "POST", body: "{}" });
+    showTask(tasks.selected);
+  } catch (err) {
+    $("tasks-error").textContent = err.message;
+  }
+});
+
+// -- nodes ----------------------------------------------------------------
+
+onShow.nodes = async () => {
+  $("nodes-error").textContent = "";
+  try {
+    $("nodes-body").textContent = JSON.stringify(await api("/api/v1/nodes"), null, 2);
+  } catch (err) {
+    $("nodes-error").textContent = err.message;
+  }
+};
+
 // -- start ----------------------------------------------------------------
 
 window.addEventListener("hashchange", route);
 scheduleRenew();
-route();
+if (credential()) loadMe();
+else route();

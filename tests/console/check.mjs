@@ -3,7 +3,10 @@
 // operator uses it. Run by tests/process/console_browser_test.cpp:
 //
 //   node check.mjs --url http://127.0.0.1:PORT --token ADMIN_TOKEN \
-//     --user NAME --password PASSWORD --shots DIR [--chromium PATH]
+//     --user NAME --password PASSWORD --reader NAME --reader-password PASSWORD \
+//     --shots DIR [--chromium PATH]
+//
+// --user holds the reader and publisher roles, --reader only reader.
 //
 // Publishes through the API with --token, signs in through the console with
 // --user/--password. Writes a screenshot of each view to --shots. Exit 0
@@ -17,7 +20,7 @@ import puppeteer from "puppeteer-core";
 const args = {};
 for (let i = 2; i < process.argv.length; i += 2)
   args[process.argv[i].replace(/^--/, "")] = process.argv[i + 1];
-for (const k of ["url", "token", "user", "password", "shots"])
+for (const k of ["url", "token", "user", "password", "reader", "reader-password", "shots"])
   if (!args[k]) {
     console.error(`missing --${k}`);
     process.exit(2);
@@ -26,6 +29,16 @@ fs.mkdirSync(args.shots, { recursive: true });
 
 let step = "start";
 const deadline = (ms) => ({ timeout: ms });
+
+async function adminCall(method, pathname, body) {
+  const r = await fetch(args.url + pathname, {
+    method,
+    headers: { Authorization: "Bearer " + args.token, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!r.ok) throw new Error(`${method} ${pathname}: HTTP ${r.status} ${await r.text()}`);
+  return r.json();
+}
 
 async function publish(events) {
   const r = await fetch(args.url + "/api/v1/events", {
@@ -56,6 +69,12 @@ page.on("console", (m) => {
 });
 page.on("response", (r) => {
   if (r.status() >= 400) refusals.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
+});
+// Every mutating action asks first: accept, and count the questions.
+const confirmations = [];
+page.on("dialog", async (d) => {
+  confirmations.push(d.message());
+  await d.accept();
 });
 const shot = (name) => page.screenshot({ path: path.join(args.shots, name + ".png"), fullPage: true });
 
@@ -155,11 +174,47 @@ try {
   if ((await count()) !== 25) throw new Error("not 25 results");
   await shot("search");
 
+  step = "running a workflow shows its task reach succeeded";
+  await adminCall("PUT", "/api/v1/workflows/console-greet", {
+    name: "Console greet",
+    steps: [{ name: "hello", emit: { name: "console.check.greeted", data: { who: "${input.who}" } } }],
+  });
+  await page.click('#nav a[data-view="workflows"]');
+  await page.waitForSelector('#workflows-rows tr[data-id="console-greet"] button.run', deadline(5000));
+  await shot("workflows");
+  await page.click('#workflows-rows tr[data-id="console-greet"] button.run');
+  await page.$eval("#run-input", (e) => (e.value = '{"who":"ops"}'));
+  await page.click("#run-go");
+  await page.waitForSelector("#tasks:not([hidden])", deadline(5000));
+  await page.waitForFunction(() => document.getElementById("task-state").textContent === "succeeded", deadline(10000));
+  if (!confirmations.some((m) => m.includes("console-greet")))
+    throw new Error("running asked no confirmation: " + JSON.stringify(confirmations));
+  const steps = await page.$$eval("#task-steps li", (es) => es.map((e) => e.className + " " + e.textContent));
+  if (steps.length !== 1 || !steps[0].startsWith("succeeded hello")) throw new Error("steps: " + steps);
+  await shot("tasks");
+
   step = "signing out forgets the credential";
   await page.click("#signout");
   await page.waitForSelector("#signin:not([hidden])", deadline(2000));
   const left = await page.evaluate(() => sessionStorage.getItem("herald.token"));
   if (left !== null) throw new Error("the token stayed in sessionStorage");
+
+  step = "a reader sees no actions beyond reading";
+  await page.type("#login-form input[name=username]", args.reader);
+  await page.type("#login-form input[name=password]", args["reader-password"]);
+  await page.click("#login-form button[type=submit]");
+  await page.waitForFunction(() => document.getElementById("who").textContent.includes("(reader)"), deadline(5000));
+  await page.click('#nav a[data-view="workflows"]');
+  await page.waitForSelector('#workflows-rows tr[data-id="console-greet"]', deadline(5000));
+  const runButtons = await page.$$eval("#workflows-rows button.run", (es) => es.length);
+  if (runButtons !== 0) throw new Error("a reader is offered Run");
+  await page.click('#nav a[data-view="tasks"]');
+  await page.waitForSelector("#tasks-rows tr[data-id] a", deadline(5000));
+  await page.click("#tasks-rows tr[data-id] a");
+  await page.waitForFunction(() => document.getElementById("task-state").textContent === "succeeded", deadline(5000));
+  if (!(await page.$eval("#task-cancel", (e) => e.hidden))) throw new Error("a reader is offered Cancel");
+  await page.click("#signout");
+  await page.waitForSelector("#signin:not([hidden])", deadline(2000));
 
   step = "a pasted token signs in";
   await page.type("#token-form input[name=token]", args.token);

@@ -4,9 +4,11 @@
 // password (a wrong one is refused), sees a published event in the live
 // tail within a second, expands an event whose data holds markup and script
 // and finds them shown as text with nothing run, pauses and resumes the
-// tail, pages through a scope search, signs out (the credential is gone)
-// and signs in again with a pasted token. Screenshots of each view go to
-// console-screenshots/ in the test's working directory (build/tests).
+// tail, pages through a scope search, runs a workflow (after a
+// confirmation) and follows its task to `succeeded`, signs out (the
+// credential is gone), signs in as a reader who is offered no Run or
+// Cancel, and signs in again with a pasted token. Screenshots of each view go
+// to console-screenshots/ in the test's working directory (build/tests).
 //
 // Needs `chromium` (scripts/install-deps.sh) and `npm ci` in tests/console
 // (scripts/test.sh); without them the test fails and says so.
@@ -28,6 +30,8 @@ namespace fs = std::filesystem;
 
 constexpr const char* user = "console-ops";
 constexpr const char* password = "console-check-password-1";
+constexpr const char* reader = "console-reader";
+constexpr const char* reader_password = "console-reader-password-1";
 
 class console_browser : public process_test {
 protected:
@@ -35,7 +39,9 @@ protected:
     fs::create_directories(users_.parent_path());
     std::ofstream{users_} << R"({"users":[{"name":")" << user
                           << R"(","password":")" << password
-                          << R"(","roles":["reader","publisher"]}]})";
+                          << R"(","roles":["reader","publisher"]},{"name":")"
+                          << reader << R"(","password":")" << reader_password
+                          << R"(","roles":["reader"]}]})";
     return {"--users", users_.string()};
   }
   void TearDown() override { fs::remove_all(users_.parent_path()); }
@@ -71,7 +77,8 @@ TEST_F(console_browser, an_operator_signs_in_tails_searches_and_signs_out) {
       (dir / "check.mjs").string() +
       "' --url http://127.0.0.1:" + std::to_string(node().http_port()) +
       " --token '" + node().admin_token() + "' --user " + user +
-      " --password " + password + " --shots '" + shots.string() +
+      " --password " + password + " --reader " + reader +
+      " --reader-password " + reader_password + " --shots '" + shots.string() +
       "' --chromium '" + browser + "' > '" + out.string() + "' 2> '" +
       err.string() + "'";
   const int status = std::system(cmd.c_str());
@@ -81,7 +88,7 @@ TEST_F(console_browser, an_operator_signs_in_tails_searches_and_signs_out) {
   ASSERT_FALSE(verdict.is_discarded()) << read_text(out);
   EXPECT_TRUE(verdict.value("ok", false));
   EXPECT_LE(verdict.value("tail_ms", 99999), 1000);
-  for (const char* view : {"signin", "tail", "search"})
+  for (const char* view : {"signin", "tail", "search", "workflows", "tasks"})
     EXPECT_TRUE(fs::exists(shots / (std::string{view} + ".png"))) << view;
 }
 
