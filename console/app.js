@@ -166,6 +166,13 @@ function signOut(message) {
   tail.stop();
   clearCredential();
   me = null;
+  // Nothing of one user's session is left for the next.
+  if (tasks.timer) clearTimeout(tasks.timer);
+  tasks.timer = null;
+  tasks.selected = null;
+  $("task-detail").hidden = true;
+  $("workflow-definition").hidden = true;
+  $("run-panel").hidden = true;
   $("signin-error").textContent = message || "";
   location.hash = "#signin";
   route();

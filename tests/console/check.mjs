@@ -76,6 +76,10 @@ page.on("dialog", async (d) => {
   confirmations.push(d.message());
   await d.accept();
 });
+// Clicks an element of a list the page may re-render at any moment, in one
+// step inside the page (no handle that a re-render could detach).
+const clickNow = (selector) =>
+  page.$eval(selector, (e) => e.click());
 const shot = (name) => page.screenshot({ path: path.join(args.shots, name + ".png"), fullPage: true });
 
 try {
@@ -182,7 +186,7 @@ try {
   await page.click('#nav a[data-view="workflows"]');
   await page.waitForSelector('#workflows-rows tr[data-id="console-greet"] button.run', deadline(5000));
   await shot("workflows");
-  await page.click('#workflows-rows tr[data-id="console-greet"] button.run');
+  await clickNow('#workflows-rows tr[data-id="console-greet"] button.run');
   await page.$eval("#run-input", (e) => (e.value = '{"who":"ops"}'));
   await page.click("#run-go");
   await page.waitForSelector("#tasks:not([hidden])", deadline(5000));
@@ -210,7 +214,7 @@ try {
   if (runButtons !== 0) throw new Error("a reader is offered Run");
   await page.click('#nav a[data-view="tasks"]');
   await page.waitForSelector("#tasks-rows tr[data-id] a", deadline(5000));
-  await page.click("#tasks-rows tr[data-id] a");
+  await clickNow("#tasks-rows tr[data-id] a");
   await page.waitForFunction(() => document.getElementById("task-state").textContent === "succeeded", deadline(5000));
   if (!(await page.$eval("#task-cancel", (e) => e.hidden))) throw new Error("a reader is offered Cancel");
   await page.click("#signout");
