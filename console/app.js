@@ -140,7 +140,7 @@ function eventItem(ev) {
 
 // -- views --------------------------------------------------------------
 
-const views = ["signin", "tail", "search", "workflows", "tasks", "nodes"];
+const views = ["signin", "tail", "search", "workflows", "tasks", "subscriptions", "nodes"];
 // What a view loads when it is shown.
 const onShow = {};
 
@@ -173,6 +173,16 @@ function signOut(message) {
   $("task-detail").hidden = true;
   $("workflow-definition").hidden = true;
   $("run-panel").hidden = true;
+  subs.selected = null;
+  if (subs.timer) clearTimeout(subs.timer);
+  subs.timer = null;
+  $("subscription-detail").hidden = true;
+  for (const id of ["tail-events", "search-events", "workflows-rows", "tasks-rows",
+                    "task-steps", "subscriptions-rows", "dead-letters"])
+    $(id).replaceChildren();
+  for (const id of ["workflows-state", "subscriptions-state", "search-state", "nodes-body"])
+    $(id).textContent = "";
+  $("search-more").hidden = true;
   $("signin-error").textContent = message || "";
   location.hash = "#signin";
   route();
@@ -509,6 +519,91 @@ $("task-cancel").addEventListener("click", async () => {
     $("tasks-error").textContent = err.message;
   }
 });
+
+// -- subscriptions ------------------------------------------------------
+// The list holds the caller's own subscriptions (an admin's: all), and a
+// subscription's creator may pause, resume and re-drive it: every listed
+// one is offered its actions.
+
+const subs = { selected: null, timer: null };
+const enc = encodeURIComponent;
+
+onShow.subscriptions = async () => {
+  $("subscriptions-error").textContent = "";
+  try {
+    const body = await api("/api/v1/subscriptions");
+    const rows = $("subscriptions-rows");
+    rows.replaceChildren();
+    for (const sub of body.subscriptions) {
+      const tr = el("tr");
+      tr.dataset.id = sub.id;
+      const link = el("a", null, sub.id);
+      link.href = "#subscriptions";
+      link.addEventListener("click", (e) => { e.preventDefault(); showSubscription(sub.id); });
+      const first = el("td");
+      first.append(link);
+      const dest = sub.destination || {};
+      tr.append(first, cell(sub.topic ? "topic " + sub.topic : sub.name),
+        cell(`${dest.type || ""} ${dest.url || ""}`), cell(sub.state || (sub.enabled === false ? "disabled" : "")));
+      rows.append(tr);
+    }
+    $("subscriptions-state").textContent = body.subscriptions.length
+      ? `${body.subscriptions.length} subscriptions`
+      : "No subscriptions: PUT /api/v1/subscriptions/{id} creates one.";
+    if (subs.selected) showSubscription(subs.selected);
+  } catch (err) {
+    $("subscriptions-error").textContent = err.message;
+  }
+};
+
+async function showSubscription(id) {
+  subs.selected = id;
+  if (subs.timer) clearTimeout(subs.timer);
+  subs.timer = null;
+  try {
+    const sub = await api("/api/v1/subscriptions/" + enc(id));
+    $("subscription-detail").hidden = false;
+    $("subscription-id").textContent = id;
+    $("subscription-body").textContent = JSON.stringify(sub, null, 2);
+    const dl = await api(`/api/v1/subscriptions/${enc(id)}/dead-letters?limit=100`);
+    const list = $("dead-letters");
+    list.replaceChildren();
+    for (const d of dl.dead_letters) {
+      const li = eventItem(d.event);
+      li.querySelector("summary").append(
+        el("span", "status", `  ${d.attempts} attempts · ${d.last_error || ""}`));
+      list.append(li);
+    }
+    const n = dl.dead_letters.length;
+    $("dead-letters-state").textContent = n
+      ? `${n}${dl.next ? "+" : ""} dead letter${n === 1 && !dl.next ? "" : "s"}`
+      : "No dead letters.";
+    $("dead-letters-redrive").hidden = dl.dead_letters.length === 0;
+    // Followed while shown: dead letters and state change as it delivers.
+    if (location.hash === "#subscriptions")
+      subs.timer = setTimeout(() => showSubscription(id), 2000);
+  } catch (err) {
+    $("subscriptions-error").textContent = err.message;
+  }
+}
+
+async function subscriptionAction(what, path, body) {
+  if (!window.confirm(`${what} subscription ${subs.selected}?`)) return;
+  $("subscriptions-error").textContent = "";
+  try {
+    const res = await api(`/api/v1/subscriptions/${enc(subs.selected)}/${path}`,
+      { method: "POST", body: JSON.stringify(body || {}) });
+    if (res && res.count !== undefined) $("dead-letters-state").textContent = `${res.count} re-driven`;
+    await showSubscription(subs.selected);
+  } catch (err) {
+    $("subscriptions-error").textContent = err.message;
+  }
+}
+
+$("subscription-pause").addEventListener("click", () => subscriptionAction("Pause", "pause"));
+$("subscription-resume").addEventListener("click", () => subscriptionAction("Resume", "resume"));
+$("dead-letters-redrive").addEventListener("click",
+  () => subscriptionAction("Re-drive every dead letter of", "dead-letters/redrive", {}));
 
 // -- nodes ----------------------------------------------------------------
 

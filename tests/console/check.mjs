@@ -14,6 +14,7 @@
 // screenshot of the page at that moment as failure.png).
 
 import fs from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import puppeteer from "puppeteer-core";
 
@@ -196,6 +197,66 @@ try {
   const steps = await page.$$eval("#task-steps li", (es) => es.map((e) => e.className + " " + e.textContent));
   if (steps.length !== 1 || !steps[0].startsWith("succeeded hello")) throw new Error("steps: " + steps);
   await shot("tasks");
+
+  step = "a dead letter is re-driven from the subscription view";
+  // A webhook receiver that refuses until told to accept.
+  let accept = false;
+  const received = [];
+  const receiver = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      if (!accept) { res.writeHead(503); res.end(); return; }
+      received.push(body);
+      res.writeHead(204);
+      res.end();
+    });
+  });
+  await new Promise((ok) => receiver.listen(0, "127.0.0.1", ok));
+  const login = await (await fetch(args.url + "/api/v1/auth/login", {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ username: args.user, password: args.password }),
+  })).json();
+  const asUser = async (method, pathname, body) => {
+    const r = await fetch(args.url + pathname, {
+      method, headers: { Authorization: "Bearer " + login.token, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!r.ok) throw new Error(`${method} ${pathname}: HTTP ${r.status} ${await r.text()}`);
+    return r.json();
+  };
+  await asUser("PUT", "/api/v1/subscriptions/console-hook", {
+    name: "console.check.hook",
+    destination: { type: "webhook", url: `http://127.0.0.1:${receiver.address().port}/` },
+    retry: { max_attempts: 1 },
+  });
+  await publish([{ name: "console.check.hook", source: "console-check", data: { n: 1 } }]);
+  for (let i = 0; ; ++i) {
+    const dl = await asUser("GET", "/api/v1/subscriptions/console-hook/dead-letters");
+    if (dl.dead_letters.length === 1) break;
+    if (i > 100) throw new Error("no dead letter after 10 s");
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  accept = true;
+  await page.click('#nav a[data-view="subscriptions"]');
+  await page.waitForSelector('#subscriptions-rows tr[data-id="console-hook"] a', deadline(5000));
+  await clickNow('#subscriptions-rows tr[data-id="console-hook"] a');
+  await page.waitForFunction(
+    () => document.getElementById("dead-letters-state").textContent === "1 dead letter", deadline(5000));
+  await shot("subscriptions");
+  await page.click("#dead-letters-redrive");
+  for (let i = 0; received.length === 0; ++i) {
+    if (i > 100) throw new Error("the re-driven event never reached the receiver");
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  if (JSON.parse(received[0]).name !== "console.check.hook") throw new Error("received " + received[0]);
+  if (!confirmations.some((m) => m.includes("Re-drive") && m.includes("console-hook")))
+    throw new Error("re-drive asked no confirmation: " + JSON.stringify(confirmations));
+  // The view follows the subscription: the dead letter leaves it once the
+  // re-drive delivered it.
+  await page.waitForFunction(
+    () => document.getElementById("dead-letters-state").textContent === "No dead letters.", deadline(10000));
+  receiver.close();
 
   step = "signing out forgets the credential";
   await page.click("#signout");
