@@ -140,7 +140,8 @@ function eventItem(ev) {
 
 // -- views --------------------------------------------------------------
 
-const views = ["signin", "tail", "search", "workflows", "tasks", "subscriptions", "nodes"];
+const views = ["signin", "tail", "search", "workflows", "tasks", "triggers",
+               "subscriptions", "sources", "nodes"];
 // What a view loads when it is shown.
 const onShow = {};
 
@@ -177,8 +178,10 @@ function signOut(message) {
   if (subs.timer) clearTimeout(subs.timer);
   subs.timer = null;
   $("subscription-detail").hidden = true;
+  $("trigger-detail").hidden = true;
   for (const id of ["tail-events", "search-events", "workflows-rows", "tasks-rows",
-                    "task-steps", "subscriptions-rows", "dead-letters"])
+                    "task-steps", "subscriptions-rows", "dead-letters", "triggers-rows",
+                    "trigger-fires", "sources-rows"])
     $(id).replaceChildren();
   for (const id of ["workflows-state", "subscriptions-state", "search-state", "nodes-body"])
     $(id).textContent = "";
@@ -604,6 +607,110 @@ $("subscription-pause").addEventListener("click", () => subscriptionAction("Paus
 $("subscription-resume").addEventListener("click", () => subscriptionAction("Resume", "resume"));
 $("dead-letters-redrive").addEventListener("click",
   () => subscriptionAction("Re-drive every dead letter of", "dead-letters/redrive", {}));
+
+// -- triggers -------------------------------------------------------------
+
+function actionButton(label, cls, what, run) {
+  const b = el("button", cls, label);
+  b.type = "button";
+  b.addEventListener("click", async () => {
+    if (!window.confirm(what + "?")) return;
+    try {
+      await run();
+    } catch (err) {
+      window.alert(err.message);
+    }
+  });
+  return b;
+}
+
+onShow.triggers = async () => {
+  $("triggers-error").textContent = "";
+  try {
+    const body = await api("/api/v1/triggers");
+    const rows = $("triggers-rows");
+    rows.replaceChildren();
+    for (const t of body.triggers) {
+      const tr = el("tr");
+      tr.dataset.id = t.id;
+      const link = el("a", null, t.id);
+      link.href = "#triggers";
+      link.addEventListener("click", (e) => { e.preventDefault(); showTrigger(t.id); });
+      const first = el("td");
+      first.append(link);
+      const actions = el("td");
+      if (may("admin"))
+        actions.append(t.enabled
+          ? actionButton("Disable", "disable", `Disable trigger ${t.id}`,
+              () => api(`/api/v1/triggers/${enc(t.id)}/disable`, { method: "POST", body: "{}" }).then(onShow.triggers))
+          : actionButton("Enable", "enable", `Enable trigger ${t.id}`,
+              () => api(`/api/v1/triggers/${enc(t.id)}/enable`, { method: "POST", body: "{}" }).then(onShow.triggers)));
+      if (may("publisher"))
+        actions.append(" ", actionButton("Fire now", "fire", `Fire trigger ${t.id} now`, async () => {
+          const res = await api(`/api/v1/triggers/${enc(t.id)}/fire`, { method: "POST", body: "{}" });
+          tasks.selected = res.task_id;
+          location.hash = "#tasks";
+        }));
+      const when = t.type === "schedule" ? (t.cron || `every ${t.every}`) : `on ${t.event}`;
+      tr.append(first, cell(t.type), cell(when), cell(t.workflow), cell(t.enabled ? "yes" : "no"), actions);
+      rows.append(tr);
+    }
+    $("triggers-state").textContent = body.triggers.length
+      ? `${body.triggers.length} triggers`
+      : "No triggers: PUT /api/v1/triggers/{id} (admin) creates one.";
+  } catch (err) {
+    $("triggers-error").textContent = err.message;
+  }
+};
+
+async function showTrigger(id) {
+  try {
+    const t = await api("/api/v1/triggers/" + enc(id));
+    $("trigger-detail").hidden = false;
+    $("trigger-id").textContent = id;
+    $("trigger-summary").textContent =
+      `last fire ${t.last_fire || "never"} · next fire ${t.next_fire || "none"} · ` +
+      `${t.fires || 0} fires, ${t.failures || 0} failures` +
+      (t.disabled_reason ? ` · disabled: ${t.disabled_reason}` : "");
+    const list = $("trigger-fires");
+    list.replaceChildren();
+    if (t.type === "schedule") {
+      const p = await api(`/api/v1/triggers/${enc(id)}/preview?n=5`);
+      for (const f of p.fires) list.append(el("li", null, f));
+    } else {
+      list.append(el("li", null, "fires on matching events"));
+    }
+  } catch (err) {
+    $("triggers-error").textContent = err.message;
+  }
+}
+
+// -- sources --------------------------------------------------------------
+
+onShow.sources = async () => {
+  $("sources-error").textContent = "";
+  try {
+    const body = await api("/api/v1/sources");
+    const rows = $("sources-rows");
+    rows.replaceChildren();
+    for (const src of body.sources) {
+      const tr = el("tr");
+      tr.dataset.id = src.id;
+      const actions = el("td");
+      if (may("admin") && src.id !== "herald")
+        actions.append(actionButton(src.enabled ? "Disable" : "Enable", "toggle",
+          `${src.enabled ? "Disable" : "Enable"} source ${src.id}`,
+          () => api("/api/v1/sources/" + enc(src.id), {
+            method: "PUT", body: JSON.stringify({ enabled: !src.enabled }),
+          }).then(onShow.sources)));
+      tr.append(cell(src.id), cell(src.events), cell(src.last_seq), cell(src.last_accept_time),
+        cell(src.enabled ? "yes" : "no"), actions);
+      rows.append(tr);
+    }
+  } catch (err) {
+    $("sources-error").textContent = err.message;
+  }
+};
 
 // -- nodes ----------------------------------------------------------------
 

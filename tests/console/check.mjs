@@ -258,6 +258,30 @@ try {
     () => document.getElementById("dead-letters-state").textContent === "No dead letters.", deadline(10000));
   receiver.close();
 
+  step = "triggers show their next fires; sources their counts";
+  await adminCall("PUT", "/api/v1/triggers/console-nightly", {
+    type: "schedule", name: "nightly greet", cron: "0 3 * * *", timezone: "UTC",
+    workflow: "console-greet", input: { who: "night" }, enabled: true,
+  });
+  await page.click('#nav a[data-view="triggers"]');
+  await page.waitForSelector('#triggers-rows tr[data-id="console-nightly"] a', deadline(5000));
+  const offered = await page.$$eval('#triggers-rows tr[data-id="console-nightly"] button', (es) => es.map((e) => e.textContent));
+  if (JSON.stringify(offered) !== JSON.stringify(["Fire now"]))
+    throw new Error("a publisher is offered " + JSON.stringify(offered));
+  await clickNow('#triggers-rows tr[data-id="console-nightly"] a');
+  await page.waitForFunction(() => document.querySelectorAll("#trigger-fires li").length === 5, deadline(5000));
+  const fires = await page.$$eval("#trigger-fires li", (es) => es.map((e) => e.textContent));
+  if (!fires.every((f) => /T03:00:00(\.0+)?Z$/.test(f))) throw new Error("next fires: " + fires);
+  await shot("triggers");
+  await page.click('#nav a[data-view="sources"]');
+  await page.waitForSelector('#sources-rows tr[data-id="console-check"]', deadline(5000));
+  const srcCells = await page.$$eval('#sources-rows tr[data-id="console-check"] td', (es) => es.map((e) => e.textContent));
+  // hello, xss, paused, 25 audit events and the hook event.
+  if (Number(srcCells[1]) !== 29) throw new Error("source row: " + srcCells);
+  if ((await page.$$eval("#sources-rows button", (es) => es.length)) !== 0)
+    throw new Error("a non-admin is offered to disable a source");
+  await shot("sources");
+
   step = "signing out forgets the credential";
   await page.click("#signout");
   await page.waitForSelector("#signin:not([hidden])", deadline(2000));
@@ -278,6 +302,10 @@ try {
   await clickNow("#tasks-rows tr[data-id] a");
   await page.waitForFunction(() => document.getElementById("task-state").textContent === "succeeded", deadline(5000));
   if (!(await page.$eval("#task-cancel", (e) => e.hidden))) throw new Error("a reader is offered Cancel");
+  await page.click('#nav a[data-view="triggers"]');
+  await page.waitForSelector('#triggers-rows tr[data-id="console-nightly"]', deadline(5000));
+  if ((await page.$$eval("#triggers-rows button", (es) => es.length)) !== 0)
+    throw new Error("a reader is offered trigger actions");
   await page.click("#signout");
   await page.waitForSelector("#signin:not([hidden])", deadline(2000));
 

@@ -6,7 +6,8 @@
 // and finds them shown as text with nothing run, pauses and resumes the
 // tail, pages through a scope search, runs a workflow (after a
 // confirmation) and follows its task to `succeeded`, re-drives a dead
-// letter from the subscription view to a webhook receiver, signs out (the
+// letter from the subscription view to a webhook receiver, sees a
+// schedule trigger's next fires and the sources' counts, signs out (the
 // credential is gone), signs in as a reader who is offered no Run or
 // Cancel, and signs in again with a pasted token. Screenshots of each view go
 // to console-screenshots/ in the test's working directory (build/tests).
@@ -89,8 +90,8 @@ TEST_F(console_browser, an_operator_signs_in_tails_searches_and_signs_out) {
   ASSERT_FALSE(verdict.is_discarded()) << read_text(out);
   EXPECT_TRUE(verdict.value("ok", false));
   EXPECT_LE(verdict.value("tail_ms", 99999), 1000);
-  for (const char* view :
-       {"signin", "tail", "search", "workflows", "tasks", "subscriptions"})
+  for (const char* view : {"signin", "tail", "search", "workflows", "tasks",
+                           "subscriptions", "triggers", "sources"})
     EXPECT_TRUE(fs::exists(shots / (std::string{view} + ".png"))) << view;
 }
 
