@@ -27,6 +27,7 @@ for (const k of ["url", "token", "user", "password", "reader", "reader-password"
     process.exit(2);
   }
 fs.mkdirSync(args.shots, { recursive: true });
+fs.rmSync(path.join(args.shots, "failure.png"), { force: true }); // an earlier run's
 
 let step = "start";
 const deadline = (ms) => ({ timeout: ms });
