@@ -257,6 +257,16 @@ void read(self_ptr self) {
           [self, known_at_start](protocol::query_page& page) {
             auto& s = self->state;
             s.reading = false;
+            // The creator again, now that the page is read: an event
+            // published after its creator was deleted (the deletion is in
+            // the auth view before it is acknowledged) is in this page only
+            // if the page was read after it, hence after the deletion. The
+            // check when the read started is too early for such an event.
+            if (!s.env.resolve(s.def->server().created_by)) {
+              disable(self, "its creator " + s.def->server().created_by +
+                                " no longer exists");
+              return;
+            }
             uint64_t last = page.last_examined_seq;
             for (auto& ev : page.events) {
               last = std::max<uint64_t>(last, ev.seq());
