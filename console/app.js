@@ -141,7 +141,7 @@ function eventItem(ev) {
 // -- views --------------------------------------------------------------
 
 const views = ["signin", "tail", "search", "workflows", "tasks", "triggers",
-               "subscriptions", "sources", "nodes"];
+               "subscriptions", "sources", "listeners", "config", "nodes"];
 // What a view loads when it is shown.
 const onShow = {};
 
@@ -154,8 +154,10 @@ function show(view) {
   $("who").textContent = credential()
     ? "signed in as " + (me ? `${me.name || "token"} (${me.roles.join(", ")})` : whoFromToken(credential()))
     : "";
-  for (const a of document.querySelectorAll("#nav a"))
+  for (const a of document.querySelectorAll("#nav a")) {
     a.classList.toggle("active", a.dataset.view === view);
+    if (a.classList.contains("admin-only")) a.hidden = !may("admin");
+  }
   if (credential() && onShow[view]) onShow[view]();
 }
 
@@ -181,9 +183,10 @@ function signOut(message) {
   $("trigger-detail").hidden = true;
   for (const id of ["tail-events", "search-events", "workflows-rows", "tasks-rows",
                     "task-steps", "subscriptions-rows", "dead-letters", "triggers-rows",
-                    "trigger-fires", "sources-rows"])
+                    "trigger-fires", "sources-rows", "listeners-rows", "config-rows"])
     $(id).replaceChildren();
-  for (const id of ["workflows-state", "subscriptions-state", "search-state", "nodes-body"])
+  for (const id of ["workflows-state", "subscriptions-state", "search-state", "nodes-body",
+                    "listeners-state", "config-state"])
     $(id).textContent = "";
   $("search-more").hidden = true;
   $("signin-error").textContent = message || "";
@@ -709,6 +712,51 @@ onShow.sources = async () => {
     }
   } catch (err) {
     $("sources-error").textContent = err.message;
+  }
+};
+
+// -- listeners and config ---------------------------------------------------
+
+onShow.listeners = async () => {
+  $("listeners-error").textContent = "";
+  try {
+    const body = await api("/api/v1/listeners");
+    const rows = $("listeners-rows");
+    rows.replaceChildren();
+    for (const l of body.listeners) {
+      const tr = el("tr");
+      tr.dataset.id = l.id;
+      tr.append(cell(l.id), cell((l.handles || []).join(", ")), cell(l.ip), cell(l.connected), cell(l.pending));
+      rows.append(tr);
+    }
+    $("listeners-state").textContent = body.listeners.length
+      ? `${body.listeners.length} connected`
+      : "No listener is connected: a service connects to /api/v1/listeners/{id} to take workflow actions.";
+  } catch (err) {
+    $("listeners-error").textContent = err.message;
+  }
+};
+
+onShow.config = async () => {
+  $("config-error").textContent = "";
+  try {
+    const body = await api("/api/v1/config");
+    const rows = $("config-rows");
+    rows.replaceChildren();
+    for (const c of body.configs) {
+      const v = await api("/api/v1/config/" + enc(c.key));
+      const tr = el("tr");
+      tr.dataset.key = c.key;
+      const value = el("td");
+      value.append(el("pre", null, JSON.stringify(v.value, null, 2)));
+      tr.append(cell(c.key), cell(c.version), value);
+      rows.append(tr);
+    }
+    $("config-state").textContent = body.configs.length
+      ? `${body.configs.length} keys`
+      : "No config keys: PUT /api/v1/config/{key} stores one.";
+  } catch (err) {
+    $("config-error").textContent = err.message;
   }
 };
 

@@ -282,6 +282,11 @@ try {
   if ((await page.$$eval("#sources-rows button", (es) => es.length)) !== 0)
     throw new Error("a non-admin is offered to disable a source");
   await shot("sources");
+  await page.click('#nav a[data-view="listeners"]');
+  await page.waitForFunction(
+    () => document.getElementById("listeners-state").textContent.startsWith("No listener is connected"), deadline(5000));
+  if (!(await page.$eval('#nav a[data-view="config"]', (e) => e.hidden)))
+    throw new Error("a non-admin is offered the config view");
 
   step = "signing out forgets the credential";
   await page.click("#signout");
@@ -314,6 +319,20 @@ try {
   await page.type("#token-form input[name=token]", args.token);
   await page.click("#token-form button[type=submit]");
   await page.waitForSelector("#tail:not([hidden])", deadline(5000));
+
+  step = "an admin sees the config";
+  await adminCall("PUT", "/api/v1/config/console.check", { retention: "30d", "<b>": "</td>" });
+  await page.waitForFunction(() => !document.querySelector('#nav a[data-view="config"]').hidden, deadline(5000));
+  await page.click('#nav a[data-view="config"]');
+  await page.waitForSelector('#config-rows tr[data-key="console.check"]', deadline(5000));
+  const cfg = await page.$eval('#config-rows tr[data-key="console.check"] pre', (e) => e.textContent);
+  if (!cfg.includes('"<b>": "</td>"')) throw new Error("config value shown as: " + cfg);
+  if ((await page.$$eval("#config-rows b", (es) => es.length)) !== 0) throw new Error("config value became markup");
+  await shot("config");
+  await page.click('#nav a[data-view="listeners"]');
+  await page.waitForFunction(
+    () => document.getElementById("listeners-state").textContent.startsWith("No listener is connected"), deadline(5000));
+  await shot("listeners");
 
   if (pageErrors.length) throw new Error("the page logged errors: " + pageErrors.join(" | "));
   // The one refusal provoked: the wrong password.

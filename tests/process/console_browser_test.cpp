@@ -7,9 +7,11 @@
 // tail, pages through a scope search, runs a workflow (after a
 // confirmation) and follows its task to `succeeded`, re-drives a dead
 // letter from the subscription view to a webhook receiver, sees a
-// schedule trigger's next fires and the sources' counts, signs out (the
+// schedule trigger's next fires, the sources' counts and the listeners,
+// signs out (the
 // credential is gone), signs in as a reader who is offered no Run or
-// Cancel, and signs in again with a pasted token. Screenshots of each view go
+// Cancel, and signs in again with a pasted (admin) token, which shows the
+// config. Screenshots of each view go
 // to console-screenshots/ in the test's working directory (build/tests).
 //
 // Needs `chromium` (scripts/install-deps.sh) and `npm ci` in tests/console
@@ -90,8 +92,9 @@ TEST_F(console_browser, an_operator_signs_in_tails_searches_and_signs_out) {
   ASSERT_FALSE(verdict.is_discarded()) << read_text(out);
   EXPECT_TRUE(verdict.value("ok", false));
   EXPECT_LE(verdict.value("tail_ms", 99999), 1000);
-  for (const char* view : {"signin", "tail", "search", "workflows", "tasks",
-                           "subscriptions", "triggers", "sources"})
+  for (const char* view :
+       {"signin", "tail", "search", "workflows", "tasks", "subscriptions",
+        "triggers", "sources", "listeners", "config"})
     EXPECT_TRUE(fs::exists(shots / (std::string{view} + ".png"))) << view;
 }
 
