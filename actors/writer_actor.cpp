@@ -18,8 +18,8 @@
 
 #include "actors/commit_queue.hpp"
 #include "actors/storage_codec.hpp"
-#include "runtime/event_text.hpp"
 #include "runtime/errc.hpp"
+#include "runtime/event_text.hpp"
 #include "storage/event_store.hpp"
 
 namespace herald::actors::detail {
@@ -191,8 +191,7 @@ void finish_commit(writer_pointer self, commit_job& job) {
       }
       for (size_t i = r.first; i < r.first + r.count; ++i)
         if (!job.results[i].duplicate)
-          fresh.push_back(
-              runtime::make_shared_event(std::move(job.events[i])));
+          fresh.push_back(runtime::make_shared_event(std::move(job.events[i])));
     }
     auto by_seq = [](const event_ptr& a, const event_ptr& b) {
       return a->seq() < b->seq();
