@@ -32,25 +32,18 @@ fs.rmSync(path.join(args.shots, "failure.png"), { force: true }); // an earlier 
 let step = "start";
 const deadline = (ms) => ({ timeout: ms });
 
-async function adminCall(method, pathname, body) {
+// One API call with `token`; the reply's JSON, or an error naming it.
+async function call(token, method, pathname, body) {
+  const headers = { "Content-Type": "application/json" };
+  if (token) headers.Authorization = "Bearer " + token;
   const r = await fetch(args.url + pathname, {
-    method,
-    headers: { Authorization: "Bearer " + args.token, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!r.ok) throw new Error(`${method} ${pathname}: HTTP ${r.status} ${await r.text()}`);
   return r.json();
 }
-
-async function publish(events) {
-  const r = await fetch(args.url + "/api/v1/events", {
-    method: "POST",
-    headers: { Authorization: "Bearer " + args.token, "Content-Type": "application/json" },
-    body: JSON.stringify(events),
-  });
-  if (!r.ok) throw new Error(`publish: HTTP ${r.status} ${await r.text()}`);
-  return r.json();
-}
+const adminCall = (method, pathname, body) => call(args.token, method, pathname, body);
+const publish = (events) => adminCall("POST", "/api/v1/events", events);
 
 const browser = await puppeteer.launch({
   executablePath: args.chromium || "/usr/bin/chromium",
@@ -214,18 +207,9 @@ try {
     });
   });
   await new Promise((ok) => receiver.listen(0, "127.0.0.1", ok));
-  const login = await (await fetch(args.url + "/api/v1/auth/login", {
-    method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ username: args.user, password: args.password }),
-  })).json();
-  const asUser = async (method, pathname, body) => {
-    const r = await fetch(args.url + pathname, {
-      method, headers: { Authorization: "Bearer " + login.token, "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!r.ok) throw new Error(`${method} ${pathname}: HTTP ${r.status} ${await r.text()}`);
-    return r.json();
-  };
+  const login = await call(null, "POST", "/api/v1/auth/login",
+    { username: args.user, password: args.password });
+  const asUser = (method, pathname, body) => call(login.token, method, pathname, body);
   await asUser("PUT", "/api/v1/subscriptions/console-hook", {
     name: "console.check.hook",
     destination: { type: "webhook", url: `http://127.0.0.1:${receiver.address().port}/` },

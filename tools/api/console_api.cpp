@@ -15,7 +15,6 @@ http::http_response file_response(const http::static_files::file& f,
   res.set(field::content_type, f.content_type);
   res.set("Content-Security-Policy", console_api::content_security_policy);
   res.set(field::x_frame_options, "DENY");
-  res.set("X-Content-Type-Options", "nosniff");
   res.set("Referrer-Policy", "no-referrer");
   res.set(field::cache_control, "no-cache");
   res.keep_alive(keep_alive);

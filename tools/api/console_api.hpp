@@ -6,7 +6,8 @@
 // the file system). Public (the console signs in through the API), GET and
 // HEAD only, with strict headers: a Content-Security-Policy that allows
 // scripts, styles and connections from this origin only (no inline script,
-// no framing), `X-Content-Type-Options: nosniff`, `Referrer-Policy:
+// no framing), `X-Content-Type-Options: nosniff` (the server's default,
+// http::set_default_headers), `Referrer-Policy:
 // no-referrer`, `Cache-Control: no-cache` (revalidate: a node upgrade
 // serves its own console). Thread-safe once the routes are added.
 
