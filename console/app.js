@@ -8,6 +8,19 @@ const store = window.sessionStorage;
 const keep = 500; // events kept in the live tail
 
 const $ = (id) => document.getElementById(id);
+const enc = encodeURIComponent;
+
+// Every change asks first; `action` runs only on yes, and what it throws
+// goes to `onError`.
+async function confirmThen(question, onError, action) {
+  if (!window.confirm(question)) return;
+  try {
+    await action();
+  } catch (err) {
+    onError(err.message);
+  }
+}
+const showError = (id) => (message) => { $(id).textContent = message; };
 
 // -- credential ---------------------------------------------------------
 
@@ -383,7 +396,7 @@ onShow.workflows = async () => {
       const show = el("button", null, "Show");
       show.type = "button";
       show.addEventListener("click", async () => {
-        const d = await api("/api/v1/workflows/" + encodeURIComponent(w.id));
+        const d = await api("/api/v1/workflows/" + enc(w.id));
         $("workflow-definition").textContent = JSON.stringify(d, null, 2);
         $("workflow-definition").hidden = false;
       });
@@ -419,17 +432,14 @@ $("run-go").addEventListener("click", async () => {
     $("workflows-error").textContent = "The input is not JSON: " + e.message;
     return;
   }
-  if (!window.confirm(`Run workflow ${runTarget} with this input?`)) return;
-  try {
-    const res = await api(`/api/v1/workflows/${encodeURIComponent(runTarget)}/run`, {
+  await confirmThen(`Run workflow ${runTarget} with this input?`, showError("workflows-error"), async () => {
+    const res = await api(`/api/v1/workflows/${enc(runTarget)}/run`, {
       method: "POST", body: JSON.stringify(input),
     });
     $("run-panel").hidden = true;
     tasks.selected = res.task_id;
     location.hash = "#tasks";
-  } catch (err) {
-    $("workflows-error").textContent = err.message;
-  }
+  });
 });
 
 // -- tasks ----------------------------------------------------------------
@@ -472,7 +482,7 @@ async function showTask(id) {
   if (tasks.timer) clearTimeout(tasks.timer);
   tasks.timer = null;
   try {
-    const t = await api("/api/v1/tasks/" + encodeURIComponent(id));
+    const t = await api("/api/v1/tasks/" + enc(id));
     $("task-detail").hidden = false;
     $("task-id").textContent = t.id;
     $("task-state").textContent = t.state;
@@ -516,15 +526,11 @@ onShow.tasks = () => {
   if (tasks.selected) showTask(tasks.selected);
 };
 $("tasks-form").addEventListener("submit", (e) => { e.preventDefault(); listTasks(); });
-$("task-cancel").addEventListener("click", async () => {
-  if (!window.confirm(`Cancel task ${tasks.selected}?`)) return;
-  try {
-    await api(`/api/v1/tasks/${encodeURIComponent(tasks.selected)}/cancel`, { method: "POST", body: "{}" });
+$("task-cancel").addEventListener("click", () =>
+  confirmThen(`Cancel task ${tasks.selected}?`, showError("tasks-error"), async () => {
+    await api(`/api/v1/tasks/${enc(tasks.selected)}/cancel`, { method: "POST", body: "{}" });
     showTask(tasks.selected);
-  } catch (err) {
-    $("tasks-error").textContent = err.message;
-  }
-});
+  }));
 
 // -- subscriptions ------------------------------------------------------
 // The list holds the caller's own subscriptions (an admin's: all), and a
@@ -532,7 +538,6 @@ $("task-cancel").addEventListener("click", async () => {
 // one is offered its actions.
 
 const subs = { selected: null, timer: null };
-const enc = encodeURIComponent;
 
 onShow.subscriptions = async () => {
   $("subscriptions-error").textContent = "";
@@ -593,17 +598,14 @@ async function showSubscription(id) {
   }
 }
 
-async function subscriptionAction(what, path, body) {
-  if (!window.confirm(`${what} subscription ${subs.selected}?`)) return;
-  $("subscriptions-error").textContent = "";
-  try {
+function subscriptionAction(what, path, body) {
+  return confirmThen(`${what} subscription ${subs.selected}?`, showError("subscriptions-error"), async () => {
+    $("subscriptions-error").textContent = "";
     const res = await api(`/api/v1/subscriptions/${enc(subs.selected)}/${path}`,
       { method: "POST", body: JSON.stringify(body || {}) });
     if (res && res.count !== undefined) $("dead-letters-state").textContent = `${res.count} re-driven`;
     await showSubscription(subs.selected);
-  } catch (err) {
-    $("subscriptions-error").textContent = err.message;
-  }
+  });
 }
 
 $("subscription-pause").addEventListener("click", () => subscriptionAction("Pause", "pause"));
@@ -616,14 +618,7 @@ $("dead-letters-redrive").addEventListener("click",
 function actionButton(label, cls, what, run) {
   const b = el("button", cls, label);
   b.type = "button";
-  b.addEventListener("click", async () => {
-    if (!window.confirm(what + "?")) return;
-    try {
-      await run();
-    } catch (err) {
-      window.alert(err.message);
-    }
-  });
+  b.addEventListener("click", () => confirmThen(what + "?", (m) => window.alert(m), run));
   return b;
 }
 
