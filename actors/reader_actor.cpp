@@ -39,6 +39,14 @@ reader_impl(reader_actor::pointer,
                                          "no event with id '" + id + "'", "id");
         return std::move(**found);
       },
+      [store](scopes_atom, const std::string& parent, const std::string& after,
+              uint32_t limit,
+              const runtime::identity& who) -> caf::result<scope_listing> {
+        auto page = store->list_scopes(parent, after, limit, who);
+        if (!page)
+          return std::move(page.error());
+        return scope_listing{std::move(page->scopes), std::move(page->next)};
+      },
   };
 }
 

@@ -6,6 +6,7 @@
 // node_handles::readers holds and what the HTTP layer and stream actors ask.
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -33,11 +34,19 @@ namespace herald::actors {
 ///   The stored event with `id`. Errors: runtime::errc::not_found (field
 ///   "id") when unknown or not visible to `who` - the same answer for both,
 ///   so existence does not leak.
+///
+/// - `(scopes_atom, std::string parent, std::string after, uint32_t limit,
+///    runtime::identity who) -> scope_listing`
+///   One level of the scope tree as `who` may see it (storage::
+///   event_store::list_scopes). Errors: invalid_scope ("parent"),
+///   invalid_parameter ("after"), storage failures.
 using reader_actor = caf::typed_actor<
     caf::replies_to<query_atom, protocol::event_query,
                     runtime::identity>::with<protocol::query_page>,
     caf::replies_to<fetch_atom, std::string,
-                    runtime::identity>::with<v1::Event>>;
+                    runtime::identity>::with<v1::Event>,
+    caf::replies_to<scopes_atom, std::string, std::string, uint32_t,
+                    runtime::identity>::with<scope_listing>>;
 
 /// Spawns one reader; detached (own thread) unless `inline_io` (the
 /// deterministic test scheduler).

@@ -14,6 +14,7 @@
 // CAF 0.17.6 does not need the type-ID blocks at runtime; they are kept so
 // the move to CAF 0.18+ only needs `init_global_meta_objects`.
 
+#include <string>
 #include <vector>
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -68,6 +69,14 @@ using protocol::write_atom_v;
 
 using protocol::registry_stats;
 
+/// One level of the scope tree, as a reader answers it (storage::
+/// scope_page): full scope paths in byte order, and the last one examined
+/// to resume after ("" at the end).
+struct scope_listing {
+  std::vector<std::string> scopes;
+  std::string next;
+};
+
 } // namespace herald::actors
 
 CAF_BEGIN_TYPE_ID_BLOCK(herald_actors, caf::id_block::herald_cluster::end)
@@ -86,9 +95,16 @@ CAF_ADD_TYPE_ID(herald_actors,
 // have matched (actors/README.md, "Peers").
 CAF_ADD_ATOM(herald_actors, herald::actors, peer_gap_atom, "hpeergap")
 
+// reader_actor.hpp: `(scopes_atom, parent, after, limit, who) ->
+// scope_listing`.
+CAF_ADD_ATOM(herald_actors, herald::actors, scopes_atom, "hscopes")
+CAF_ADD_TYPE_ID(herald_actors, (herald::actors::scope_listing))
+
 CAF_END_TYPE_ID_BLOCK(herald_actors)
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
     std::vector<herald::cluster::replicated_definition>)
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::subscription)
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::scope_listing)

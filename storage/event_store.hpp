@@ -186,6 +186,22 @@ struct query_page {
   uint64_t last_examined_seq = 0;
 };
 
+/// A page of the scope tree: the scopes one segment below a parent.
+struct scope_page {
+  /// Full scope paths ("project/p1/prod"), in byte order.
+  std::vector<std::string> scopes;
+  /// The last scope examined, to pass as `after`; empty at the end.
+  std::string next;
+};
+
+/// How much list_scopes() may examine (events read for visibility).
+struct scope_list_budget {
+  /// Events examined for one scope before it counts as hidden.
+  size_t per_scope = 1000;
+  /// Events examined for one page before it ends early with `next`.
+  size_t per_page = 20000;
+};
+
 class event_store {
 public:
   /// Opens (or creates) the store; recovers from the WAL after a crash (a
@@ -265,6 +281,22 @@ public:
   /// an empty `scope` (or "/") matches every event.
   caf::expected<query_page> query(const event_query& q,
                                   const runtime::identity& who) const;
+
+  /// The scopes one segment below `parent` ("" or "/": the roots) that
+  /// hold an event `who` may see, in byte order, after `after` (a scope
+  /// of that level; "" from the start), at most `limit` (clamped to
+  /// 1..1000). Read from the scope index of one snapshot; an admin's list
+  /// reads no event. For any other caller a scope is listed once one of
+  /// its first `budget.per_scope` events is visible (a scope whose first
+  /// events are all hidden is not listed), and a page ends early with
+  /// `next` after `budget.per_page` events. Errors: runtime::errc::
+  /// invalid_scope (field "parent") for a malformed parent, runtime::
+  /// errc::invalid_parameter (field "after") for an `after` that is not a
+  /// scope one segment below `parent`; storage::errc.
+  caf::expected<scope_page> list_scopes(std::string_view parent,
+                                        std::string_view after, size_t limit,
+                                        const runtime::identity& who,
+                                        scope_list_budget budget = {}) const;
 
   /// Commits a definition change together with `events` (normally the
   /// system event announcing it) in one WriteBatch, under append()'s lock so

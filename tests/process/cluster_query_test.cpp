@@ -247,6 +247,50 @@ TEST_F(cluster_query_test, each_node_applies_the_callers_visibility) {
   EXPECT_EQ(vera.get("/api/v1/events/hidden-1").status, 200);
 }
 
+TEST_F(cluster_query_test, the_scope_tree_holds_every_nodes_scopes) {
+  ASSERT_NO_FATAL_FAILURE(start_three_up());
+  auto put = api(0).put_json("/api/v1/users/bob", {{"password", "pw-pw-pw"},
+                                                   {"roles", {"reader"}},
+                                                   {"groups", json::array()}});
+  ASSERT_EQ(put.status, 201) << put.describe();
+  // Node i stores project/n<i>/x, and vault/n<i> that bob may not see.
+  for (size_t i = 0; i < 3; ++i) {
+    const auto n = std::to_string(i + 1);
+    auto r = api(i).post_json(
+        events_path,
+        json::array({{{"name", "t.item"}, {"scope", "project/n" + n + "/x"}},
+                     {{"name", "t.item"},
+                      {"scope", "vault/n" + n},
+                      {"allowed_groups", {"vault"}}}}));
+    ASSERT_EQ(r.status, 200) << r.describe();
+  }
+  const json projects{"project/n1", "project/n2", "project/n3"};
+  auto whole = api(1).get("/api/v1/scopes?parent=project");
+  ASSERT_EQ(whole.status, 200) << whole.describe();
+  EXPECT_EQ(whole.json()["scopes"], projects);
+  EXPECT_FALSE(whole.json().contains("partial"));
+  // Paged one at a time from n3: each page resumes where the last ended.
+  json paged = json::array();
+  std::string after;
+  for (int page = 0; page < 10; ++page) {
+    auto r = api(2).get("/api/v1/scopes?parent=project&limit=1" +
+                        (after.empty() ? "" : "&after=" + url_encode(after)));
+    ASSERT_EQ(r.status, 200) << r.describe();
+    const auto body = r.json();
+    for (const auto& s : body["scopes"])
+      paged.push_back(s);
+    if (!body.contains("next"))
+      break;
+    after = body["next"].get<std::string>();
+  }
+  EXPECT_EQ(paged, projects);
+  // bob sees no node's vault.
+  auto bob = login(0, "bob");
+  EXPECT_EQ(bob.get("/api/v1/scopes").json()["scopes"], json{"project"});
+  EXPECT_EQ(api(0).get("/api/v1/scopes").json()["scopes"],
+            json({"project", "vault"}));
+}
+
 TEST_F(cluster_query_test, a_reply_without_a_node_says_partial_and_which) {
   for (auto id : {"n1", "n2", "n3"})
     add_node(id, {"--query-fanout-timeout", "1s"});
@@ -304,6 +348,11 @@ TEST_F(cluster_query_test, a_reply_without_a_node_says_partial_and_which) {
   EXPECT_EQ(later_body["missing"], json{"n3"}) << later.describe();
   auto paged = follow(api(0), "/api/v1/events?name=q.item&limit=2");
   EXPECT_EQ(ids(paged), expected);
+
+  auto tree = api(0).get("/api/v1/scopes?parent=inventory/p");
+  ASSERT_EQ(tree.status, 200) << tree.describe();
+  EXPECT_EQ(tree.json()["scopes"], json{"inventory/p/a"});
+  EXPECT_EQ(tree.json()["missing"], json{"n3"}) << tree.describe();
 
   auto q004 = api(1).get("/api/v1/events/query/inventory/p/");
   ASSERT_EQ(q004.status, 200) << q004.describe();

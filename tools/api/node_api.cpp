@@ -27,15 +27,16 @@ node_api::node_api(caf::actor_system& sys, actors::node_handles handles,
               [this](boost::beast::tcp_stream stream, http::http_response res) {
                 refuse(std::move(stream), std::move(res));
               }),
-      compat_(sys, handles, opts, state_), auth_api_(admin_), users_(admin_),
-      tokens_(admin_), sources_(admin_), config_(admin_),
-      automation_api_(admin_, automation_), delivery_api_(admin_, delivery_),
-      console_(opts.console_files), sys_(sys), opts_(opts),
-      readers_(handles.readers) {
+      scopes_(sys, handles), compat_(sys, handles, opts, state_),
+      auth_api_(admin_), users_(admin_), tokens_(admin_), sources_(admin_),
+      config_(admin_), automation_api_(admin_, automation_),
+      delivery_api_(admin_, delivery_), console_(opts.console_files), sys_(sys),
+      opts_(opts), readers_(handles.readers) {
   nodes_.add_routes(routes_);
   console_.add_routes(routes_);
   auth_api_.add_routes(routes_);
   events_.add_routes(routes_);
+  scopes_.add_routes(routes_);
   compat_.add_routes(routes_);
   metrics_.add_routes(routes_);
   users_.add_routes(routes_);
@@ -72,6 +73,7 @@ void node_api::set_automation(automation_handles handles) {
 void node_api::set_cluster(cluster_reads_options opts) {
   cluster_ = std::make_shared<cluster_reads>(sys_, readers_, std::move(opts));
   events_.set_cluster(cluster_);
+  scopes_.set_cluster(cluster_);
   compat_.set_cluster(cluster_);
   delivery_api_.set_cluster(cluster_);
 }

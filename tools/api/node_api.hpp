@@ -33,6 +33,7 @@
 #include "tools/api/listeners_api.hpp"
 #include "tools/api/metrics_api.hpp"
 #include "tools/api/nodes_api.hpp"
+#include "tools/api/scopes_api.hpp"
 #include "tools/api/sources_api.hpp"
 #include "tools/api/stream_session.hpp"
 #include "tools/api/tokens_api.hpp"
@@ -125,6 +126,7 @@ private:
   std::shared_ptr<cluster_reads> cluster_;
   nodes_api nodes_;
   events_api events_;
+  scopes_api scopes_;
   compat004_api compat_;
   metrics_api metrics_;
   auth_api auth_api_;
