@@ -21,6 +21,7 @@ async function confirmThen(question, onError, action) {
   }
 }
 const showError = (id) => (message) => { $(id).textContent = message; };
+const counted = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 // -- credential ---------------------------------------------------------
 
@@ -120,7 +121,7 @@ async function api(path, init = {}) {
     throw new Error("signed out");
   }
   if (!r.ok) throw new Error(await errorText(r));
-  return r.json();
+  return r.status === 204 ? null : r.json();
 }
 
 // -- rendering ----------------------------------------------------------
@@ -133,8 +134,9 @@ function el(tag, cls, text) {
 }
 
 // One event: a summary line and, expanded, the whole event as formatted
-// JSON. Text only.
-function eventItem(ev) {
+// JSON. Text only. With `cloudevents`, an event in the native form also
+// offers its CloudEvents form (GET /api/v1/events/{id}?format=cloudevents).
+function eventItem(ev, { cloudevents = false } = {}) {
   const li = el("li");
   const details = el("details");
   const summary = el("summary");
@@ -147,6 +149,28 @@ function eventItem(ev) {
     el("span", "scope", ev.scope ? `  ${ev.scope}` : ""),
   );
   details.append(summary, el("pre", null, JSON.stringify(ev, null, 2)));
+  if (cloudevents && typeof ev.id === "string" && ev.name !== undefined) {
+    const b = el("button", "as-cloudevent", "CloudEvents view");
+    b.type = "button";
+    const out = el("pre", "cloudevent");
+    out.hidden = true;
+    b.addEventListener("click", async () => {
+      if (!out.hidden) {
+        out.hidden = true;
+        b.textContent = "CloudEvents view";
+        return;
+      }
+      try {
+        const ce = await api(`/api/v1/events/${enc(ev.id)}?format=cloudevents`);
+        out.textContent = JSON.stringify(ce, null, 2);
+      } catch (err) {
+        out.textContent = err.message;
+      }
+      out.hidden = false;
+      b.textContent = "Hide CloudEvents view";
+    });
+    details.append(b, out);
+  }
   li.append(details);
   return li;
 }
@@ -154,7 +178,7 @@ function eventItem(ev) {
 // -- views --------------------------------------------------------------
 
 const views = ["signin", "tail", "search", "workflows", "tasks", "triggers",
-               "subscriptions", "sources", "listeners", "config", "nodes"];
+               "topics", "subscriptions", "sources", "listeners", "config", "nodes"];
 // What a view loads when it is shown.
 const onShow = {};
 
@@ -195,11 +219,12 @@ function signOut(message) {
   $("subscription-detail").hidden = true;
   $("trigger-detail").hidden = true;
   for (const id of ["tail-events", "search-events", "workflows-rows", "tasks-rows",
-                    "task-steps", "subscriptions-rows", "dead-letters", "triggers-rows",
-                    "trigger-fires", "sources-rows", "listeners-rows", "config-rows"])
+                    "task-steps", "task-progress", "subscriptions-rows", "subscription-stats",
+                    "dead-letters", "triggers-rows", "trigger-fires", "sources-rows",
+                    "listeners-rows", "config-rows", "topics-rows", "nodes-rows", "scope-tree"])
     $(id).replaceChildren();
-  for (const id of ["workflows-state", "subscriptions-state", "search-state", "nodes-body",
-                    "listeners-state", "config-state"])
+  for (const id of ["workflows-state", "subscriptions-state", "search-state", "nodes-state",
+                    "listeners-state", "config-state", "topics-state", "scope-tree-state"])
     $(id).textContent = "";
   $("search-more").hidden = true;
   $("signin-error").textContent = message || "";
@@ -354,7 +379,8 @@ async function runSearch(after) {
     const page = await api("/api/v1/events?" + q);
     const list = $("search-events");
     if (!after) list.replaceChildren();
-    for (const ev of page.events) list.append(eventItem(ev));
+    const native = (search.params.find(([k]) => k === "format") || [])[1] !== "cloudevents";
+    for (const ev of page.events) list.append(eventItem(ev, { cloudevents: native }));
     search.next = page.next || null;
     $("search-more").hidden = !search.next;
     $("search-state").textContent =
@@ -374,6 +400,75 @@ $("search-form").addEventListener("submit", (e) => {
   runSearch(null);
 });
 $("search-more").addEventListener("click", () => runSearch(search.next));
+
+// The scope tree (GET /api/v1/scopes): one level at a time, loaded when a
+// scope is opened; choosing a scope searches it.
+async function loadScopes(parent, into, after) {
+  const q = new URLSearchParams({ limit: "100" });
+  if (parent) q.set("parent", parent);
+  if (after) q.set("after", after);
+  const level = await api("/api/v1/scopes?" + q);
+  for (const scope of level.scopes) into.append(scopeNode(scope));
+  if (level.next) {
+    const li = el("li");
+    const more = el("button", "more", "more…");
+    more.type = "button";
+    more.addEventListener("click", () => {
+      li.remove();
+      loadScopes(parent, into, level.next).catch((e) => { $("scope-tree-state").textContent = e.message; });
+    });
+    li.append(more);
+    into.append(li);
+  }
+  if (!parent && !after)
+    $("scope-tree-state").textContent = level.scopes.length
+      ? (level.partial ? `partial: no answer from ${(level.missing || []).join(", ")}` : "")
+      : "No scoped events yet: events with a \"scope\" appear here.";
+  return level.scopes.length;
+}
+
+function scopeNode(scope) {
+  const li = el("li");
+  li.dataset.scope = scope;
+  const toggle = el("button", "toggle", "+");
+  toggle.type = "button";
+  toggle.title = "show the scopes below " + scope;
+  const children = el("ul");
+  children.hidden = true;
+  toggle.addEventListener("click", async () => {
+    if (!children.hidden) {
+      children.hidden = true;
+      toggle.textContent = "+";
+      return;
+    }
+    children.replaceChildren();
+    try {
+      const n = await loadScopes(scope, children);
+      if (n === 0) children.append(el("li", "status", "nothing narrower"));
+    } catch (e) {
+      children.append(el("li", "error", e.message));
+    }
+    children.hidden = false;
+    toggle.textContent = "−";
+  });
+  const link = el("a", "scope-link", scope.slice(scope.lastIndexOf("/") + 1));
+  link.href = "#search";
+  link.title = scope;
+  link.addEventListener("click", (e) => {
+    e.preventDefault();
+    for (const a of document.querySelectorAll("#scope-tree a.current")) a.classList.remove("current");
+    link.classList.add("current");
+    $("search-form").elements.scope.value = scope;
+    $("search-form").requestSubmit();
+  });
+  li.append(toggle, " ", link, children);
+  return li;
+}
+
+onShow.search = () => {
+  if ($("scope-tree").childElementCount) return;
+  loadScopes("", $("scope-tree")).catch((e) => { $("scope-tree-state").textContent = e.message; });
+};
 
 // -- workflows ----------------------------------------------------------
 
@@ -415,7 +510,7 @@ onShow.workflows = async () => {
       rows.append(tr);
     }
     $("workflows-state").textContent = body.workflows.length
-      ? `${body.workflows.length} workflows`
+      ? counted(body.workflows.length, "workflow")
       : "No workflows yet: PUT /api/v1/workflows/{id} (admin) or heraldd --workflows-dir.";
   } catch (err) {
     $("workflows-error").textContent = err.message;
@@ -512,6 +607,7 @@ async function showTask(id) {
       }
       list.append(li);
     }
+    await showProgress(t.id);
     listTasks();
     // A running task: follow it until it ends.
     if (t.state === "running" && location.hash === "#tasks")
@@ -519,6 +615,26 @@ async function showTask(id) {
   } catch (err) {
     $("tasks-error").textContent = err.message;
   }
+}
+
+// What listeners reported on the task's actions (the `progress` events,
+// newest first).
+async function showProgress(id) {
+  const filter = JSON.stringify({ "data.task_id": [id] });
+  const page = await api(`/api/v1/events?name=progress&order=desc&limit=20&filter=${enc(filter)}`);
+  const list = $("task-progress");
+  list.replaceChildren();
+  for (const ev of page.events) {
+    const d = ev.data || {};
+    const li = el("li");
+    li.append(
+      el("span", "time", (ev.time || "") + " "),
+      el("span", "name", `${d.step ?? ""} · ${d.listener_id ?? ""}`),
+      el("span", null, (d.percent !== undefined ? `  ${d.percent}%` : "") + (d.message !== undefined ? `  ${d.message}` : "")),
+    );
+    list.append(li);
+  }
+  if (!page.events.length) list.append(el("li", "status", "No progress reported."));
 }
 
 onShow.tasks = () => {
@@ -559,7 +675,7 @@ onShow.subscriptions = async () => {
       rows.append(tr);
     }
     $("subscriptions-state").textContent = body.subscriptions.length
-      ? `${body.subscriptions.length} subscriptions`
+      ? counted(body.subscriptions.length, "subscription")
       : "No subscriptions: PUT /api/v1/subscriptions/{id} creates one.";
     if (subs.selected) showSubscription(subs.selected);
   } catch (err) {
@@ -576,6 +692,10 @@ async function showSubscription(id) {
     $("subscription-detail").hidden = false;
     $("subscription-id").textContent = id;
     $("subscription-body").textContent = JSON.stringify(sub, null, 2);
+    const stats = el("tr");
+    stats.append(cell(sub.state), cell(sub.cursor_seq), cell(sub.lag_events), cell(sub.lag_seconds),
+      cell(sub.attempts), cell(sub.failures), cell(sub.dead_letters), cell(sub.last_error));
+    $("subscription-stats").replaceChildren(stats);
     const dl = await api(`/api/v1/subscriptions/${enc(id)}/dead-letters?limit=100`);
     const list = $("dead-letters");
     list.replaceChildren();
@@ -612,6 +732,37 @@ $("subscription-pause").addEventListener("click", () => subscriptionAction("Paus
 $("subscription-resume").addEventListener("click", () => subscriptionAction("Resume", "resume"));
 $("dead-letters-redrive").addEventListener("click",
   () => subscriptionAction("Re-drive every dead letter of", "dead-letters/redrive", {}));
+
+// -- topics ---------------------------------------------------------------
+// Topics group rules (source, name, filter); subscriptions follow them. An
+// admin may delete one (its subscriptions then match nothing).
+
+onShow.topics = async () => {
+  $("topics-error").textContent = "";
+  try {
+    const [body, subsBody] = await Promise.all([api("/api/v1/topics"), api("/api/v1/subscriptions")]);
+    const rows = $("topics-rows");
+    rows.replaceChildren();
+    for (const t of body.topics) {
+      const tr = el("tr");
+      tr.dataset.id = t.id;
+      const rules = el("td");
+      rules.append(el("pre", null, (t.rules || []).map((r) => JSON.stringify(r)).join("\n")));
+      const following = subsBody.subscriptions.filter((sub) => sub.topic === t.id).map((sub) => sub.id);
+      const actions = el("td");
+      if (may("admin"))
+        actions.append(actionButton("Delete", "delete", `Delete topic ${t.id} (its subscriptions will match nothing)`,
+          () => api("/api/v1/topics/" + enc(t.id), { method: "DELETE" }).then(onShow.topics)));
+      tr.append(cell(t.id), rules, cell(following.length ? following.join(", ") : "none"), cell(t.version), actions);
+      rows.append(tr);
+    }
+    $("topics-state").textContent = body.topics.length
+      ? counted(body.topics.length, "topic")
+      : "No topics: PUT /api/v1/topics/{id} (admin) groups rules that subscriptions follow.";
+  } catch (err) {
+    $("topics-error").textContent = err.message;
+  }
+};
 
 // -- triggers -------------------------------------------------------------
 
@@ -654,7 +805,7 @@ onShow.triggers = async () => {
       rows.append(tr);
     }
     $("triggers-state").textContent = body.triggers.length
-      ? `${body.triggers.length} triggers`
+      ? counted(body.triggers.length, "trigger")
       : "No triggers: PUT /api/v1/triggers/{id} (admin) creates one.";
   } catch (err) {
     $("triggers-error").textContent = err.message;
@@ -748,7 +899,7 @@ onShow.config = async () => {
       rows.append(tr);
     }
     $("config-state").textContent = body.configs.length
-      ? `${body.configs.length} keys`
+      ? counted(body.configs.length, "key")
       : "No config keys: PUT /api/v1/config/{key} stores one.";
   } catch (err) {
     $("config-error").textContent = err.message;
@@ -760,7 +911,19 @@ onShow.config = async () => {
 onShow.nodes = async () => {
   $("nodes-error").textContent = "";
   try {
-    $("nodes-body").textContent = JSON.stringify(await api("/api/v1/nodes"), null, 2);
+    const body = await api("/api/v1/nodes");
+    const rows = $("nodes-rows");
+    rows.replaceChildren();
+    for (const n of body.nodes) {
+      const tr = el("tr", n.state);
+      tr.dataset.id = n.id;
+      const owns = n.owns || {};
+      tr.append(cell(n.id + (n.self ? " (this node)" : "")), cell(n.state), cell(n.address), cell(n.http),
+        cell(n.last_seen), cell(owns.triggers), cell(owns.subscriptions), cell((owns.objects || []).join(", ")));
+      rows.append(tr);
+    }
+    const up = body.nodes.filter((n) => n.state === "up").length;
+    $("nodes-state").textContent = `${up} of ${body.nodes.length} up`;
   } catch (err) {
     $("nodes-error").textContent = err.message;
   }

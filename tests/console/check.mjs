@@ -101,6 +101,7 @@ try {
   if (!who.includes(args.user)) throw new Error("header says: " + who);
   const inUrl = await page.evaluate(() => location.href);
   if (inUrl.includes("eyJ")) throw new Error("the token is in the URL: " + inUrl);
+  const firstToken = await page.evaluate(() => sessionStorage.getItem("herald.token"));
 
   step = "the live tail starts";
   await page.click("#tail-form button[type=submit]");
@@ -171,6 +172,29 @@ try {
   const firstTexts = await page.$$eval("#search-events .name", (es) => es.map((e) => e.textContent));
   if (firstTexts.some((t) => t !== "console.check.audit")) throw new Error("search shows other events: " + firstTexts);
   if ((await count()) !== 25) throw new Error("not 25 results");
+
+  step = "the scope tree browses the hierarchy and searches a scope";
+  await page.waitForSelector('#scope-tree li[data-scope="inventory"] > button.toggle', deadline(5000));
+  await clickNow('#scope-tree li[data-scope="inventory"] > button.toggle');
+  await page.waitForSelector('#scope-tree li[data-scope="inventory/console"] > button.toggle', deadline(5000));
+  await clickNow('#scope-tree li[data-scope="inventory/console"] > button.toggle');
+  await page.waitForSelector('#scope-tree li[data-scope="inventory/console/app"] > a', deadline(5000));
+  const roots = await page.$$eval("#scope-tree > li", (es) => es.map((e) => e.dataset.scope));
+  if (JSON.stringify(roots) !== JSON.stringify(["inventory"])) throw new Error("root scopes: " + roots);
+  await page.$eval("#search-events", (e) => e.replaceChildren());
+  await clickNow('#scope-tree li[data-scope="inventory/console/app"] > a');
+  await page.waitForFunction(() => document.querySelectorAll("#search-events li").length === 10, deadline(5000));
+  const searched = await page.$eval("#search-form input[name=scope]", (e) => e.value);
+  if (searched !== "inventory/console/app") throw new Error("the tree searched scope " + searched);
+
+  step = "an event of the search shows its CloudEvents form";
+  await page.click("#search-events li:first-child summary");
+  await clickNow("#search-events li:first-child button.as-cloudevent");
+  await page.waitForFunction(
+    () => !document.querySelector("#search-events li:first-child pre.cloudevent").hidden, deadline(5000));
+  const ce = JSON.parse(await page.$eval("#search-events li:first-child pre.cloudevent", (e) => e.textContent));
+  if (ce.specversion !== "1.0" || ce.type !== "console.check.audit" || ce.source !== "console-check")
+    throw new Error("CloudEvents view: " + JSON.stringify(ce));
   await shot("search");
 
   step = "running a workflow shows its task reach succeeded";
@@ -228,6 +252,8 @@ try {
   await clickNow('#subscriptions-rows tr[data-id="console-hook"] a');
   await page.waitForFunction(
     () => document.getElementById("dead-letters-state").textContent === "1 dead letter", deadline(5000));
+  const stats = await page.$$eval("#subscription-stats td", (es) => es.map((e) => e.textContent));
+  if (stats[0] !== "active" || Number(stats[4]) < 1) throw new Error("subscription state: " + stats);
   await shot("subscriptions");
   await page.click("#dead-letters-redrive");
   for (let i = 0; received.length === 0; ++i) {
@@ -242,6 +268,34 @@ try {
   await page.waitForFunction(
     () => document.getElementById("dead-letters-state").textContent === "No dead letters.", deadline(10000));
   receiver.close();
+
+  step = "topics show their rules and the subscriptions that follow them";
+  await adminCall("PUT", "/api/v1/topics/console-orders",
+    { rules: [{ source: "console-check", name: "console.check.*" }] });
+  await asUser("PUT", "/api/v1/subscriptions/console-orders-hook", {
+    topic: "console-orders", enabled: false,
+    destination: { type: "webhook", url: "http://127.0.0.1:9/orders" },
+  });
+  await page.click('#nav a[data-view="topics"]');
+  await page.waitForSelector('#topics-rows tr[data-id="console-orders"]', deadline(5000));
+  const topicCells = await page.$$eval('#topics-rows tr[data-id="console-orders"] td', (es) => es.map((e) => e.textContent));
+  if (!topicCells[1].includes('"source":"console-check"') || topicCells[2] !== "console-orders-hook")
+    throw new Error("topic row: " + topicCells);
+  if ((await page.$$eval("#topics-rows button", (es) => es.length)) !== 0)
+    throw new Error("a non-admin is offered to delete a topic");
+
+  step = "a login session renews its token before it expires";
+  // The node gives login tokens 70 s (--token-ttl): the console renews
+  // 10 s after sign-in, and keeps working with the new token.
+  await page.waitForFunction(
+    (first) => { const t = sessionStorage.getItem("herald.token"); return t && t !== first; },
+    deadline(30000), firstToken);
+  const renewed = await page.evaluate(async () => {
+    const r = await fetch("/api/v1/auth/me", { headers: { Authorization: "Bearer " + sessionStorage.getItem("herald.token") } });
+    return { status: r.status, me: await r.json(), exp: Number(sessionStorage.getItem("herald.exp")) };
+  });
+  if (renewed.status !== 200 || renewed.me.name !== args.user || renewed.me.exp !== renewed.exp)
+    throw new Error("the renewed token: " + JSON.stringify(renewed));
 
   step = "triggers show their next fires; sources their counts";
   await adminCall("PUT", "/api/v1/triggers/console-nightly", {
@@ -313,10 +367,65 @@ try {
   if (!cfg.includes('"<b>": "</td>"')) throw new Error("config value shown as: " + cfg);
   if ((await page.$$eval("#config-rows b", (es) => es.length)) !== 0) throw new Error("config value became markup");
   await shot("config");
+  await page.click('#nav a[data-view="topics"]');
+  await page.waitForSelector('#topics-rows tr[data-id="console-orders"] button.delete', deadline(5000));
+  await shot("topics");
   await page.click('#nav a[data-view="listeners"]');
   await page.waitForFunction(
     () => document.getElementById("listeners-state").textContent.startsWith("No listener is connected"), deadline(5000));
+
+  step = "a connected listener is listed, and its progress shows on the task";
+  // A listener in another tab: it reports progress on each action and
+  // answers once told to.
+  const lp = await browser.newPage();
+  lp.on("pageerror", (e) => pageErrors.push("listener tab: " + String(e)));
+  await lp.goto(args.url + "/console/", { waitUntil: "networkidle0" });
+  await lp.evaluate((token) => {
+    const ws = new WebSocket(`ws://${location.host}/api/v1/listeners/console-collector?handles=collect&access_token=${encodeURIComponent(token)}`);
+    window.__listener = { ws, open: false, actions: [] };
+    ws.onopen = () => { window.__listener.open = true; };
+    ws.onmessage = (m) => {
+      const f = JSON.parse(m.data);
+      if (f.kind !== "action") return;
+      window.__listener.actions.push(f);
+      ws.send(JSON.stringify({ kind: "progress", task_id: f.task_id, step: f.step, percent: 50, message: "half way" }));
+    };
+  }, args.token);
+  // The tab in the background polls by time (animation frames stop there).
+  await lp.waitForFunction(() => window.__listener.open, { polling: 50, timeout: 5000 });
+  await page.bringToFront();
+  await adminCall("PUT", "/api/v1/workflows/console-collect", {
+    name: "Console collect", steps: [{ name: "collect", perform_action: { action: "collect" }, timeout: "1m" }],
+  });
+  const run = await adminCall("POST", "/api/v1/workflows/console-collect/run", {});
+  await lp.waitForFunction(() => window.__listener.actions.length === 1, { polling: 50, timeout: 10000 });
+  await page.click('#nav a[data-view="nodes"]');
+  await page.click('#nav a[data-view="listeners"]');
+  await page.waitForSelector('#listeners-rows tr[data-id="console-collector"]', deadline(5000));
+  const listenerCells = await page.$$eval('#listeners-rows tr[data-id="console-collector"] td', (es) => es.map((e) => e.textContent));
+  if (listenerCells[1] !== "collect" || listenerCells[4] !== "1") throw new Error("listener row: " + listenerCells);
   await shot("listeners");
+  await page.click('#nav a[data-view="tasks"]');
+  await page.waitForSelector(`#tasks-rows tr[data-id="${run.task_id}"] a`, deadline(5000));
+  await clickNow(`#tasks-rows tr[data-id="${run.task_id}"] a`);
+  await page.waitForFunction(
+    () => [...document.querySelectorAll("#task-progress li")].some((e) => e.textContent.includes("50%  half way")),
+    deadline(10000));
+  if ((await page.$eval("#task-state", (e) => e.textContent)) !== "running") throw new Error("the task is not running");
+  await shot("task-progress");
+  await lp.evaluate((id) => {
+    window.__listener.ws.send(JSON.stringify({ kind: "action_done", task_id: id, step: "collect" }));
+  }, run.task_id);
+  await page.waitForFunction(() => document.getElementById("task-state").textContent === "succeeded", deadline(10000));
+  await lp.close();
+
+  step = "the nodes view shows this node up";
+  await page.click('#nav a[data-view="nodes"]');
+  await page.waitForSelector("#nodes-rows tr.up", deadline(5000));
+  const nodeCells = await page.$$eval("#nodes-rows tr.up td", (es) => es.map((e) => e.textContent));
+  if (!nodeCells[0].endsWith("(this node)") || nodeCells[1] !== "up" || Number(nodeCells[6]) < 2)
+    throw new Error("node row: " + nodeCells);
+  await shot("nodes");
 
   if (pageErrors.length) throw new Error("the page logged errors: " + pageErrors.join(" | "));
   // The one refusal provoked: the wrong password.
