@@ -4,7 +4,8 @@
 //
 // Input: an HTTP request target (`/api/v1/events?name=iam.*&limit=10`), fed
 // through the router's steps: parse_target, the trailing-'/' trim, then
-//  - parse_event_query and parse_stream_spec on the query (every target);
+//  - parse_event_query, parse_stream_spec and parse_scope_level_request on
+//    the query (every target);
 //  - decode_cursor on `after` (both directions) as the reader does;
 //  - for a 004 path (compat004_api::owns) the path → scope steps
 //    compat004_api performs (its parse_query_path is private: the same split is
@@ -19,7 +20,8 @@
 //    refused in the other direction;
 //  - an accepted query/stream spec has its documented bounds (limit
 //    1..max_query_limit, from_seq >= 1, queue excluding from_seq/since, a
-//    scope that is_valid_scope).
+//    scope that is_valid_scope); an accepted scope-tree request has a valid
+//    parent without trailing '/' and an `after` one segment below it.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -32,6 +34,7 @@
 #include "runtime/errc.hpp"
 #include "runtime/event_codec.hpp"
 #include "runtime/query_cursor.hpp"
+#include "runtime/scope_path.hpp"
 #include "runtime/seed004_codec.hpp"
 #include "runtime/subject.hpp"
 #include "runtime/text_util.hpp"
@@ -184,6 +187,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       fail("invalid queue name accepted", spec->queue);
     if (spec->scope && !rt::is_valid_scope(*spec->scope))
       fail("invalid scope accepted", *spec->scope);
+  }
+
+  if (auto level = hd::parse_scope_level_request(q); !level) {
+    check_error(level.error(), "parse_scope_level_request");
+  } else {
+    if (!level->parent.empty() &&
+        (!rt::is_valid_scope(level->parent) || level->parent.back() == '/'))
+      fail("invalid parent accepted", level->parent);
+    if (!level->after.empty() &&
+        !rt::is_child_scope(level->parent, level->after))
+      fail("an after not below parent accepted", level->after);
+    if (level->limit < 1 || level->limit > hd::max_scope_limit)
+      fail("scope limit out of range", std::to_string(level->limit));
   }
 
   if (hd::compat004_api::owns(path)) {

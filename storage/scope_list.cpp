@@ -17,6 +17,7 @@
 #include "runtime/errc.hpp"
 #include "runtime/event_codec.hpp"
 #include "runtime/identity.hpp"
+#include "runtime/scope_path.hpp"
 #include "storage/errc.hpp"
 #include "storage/event_index.hpp"
 #include "storage/event_store.hpp"
@@ -92,7 +93,7 @@ caf::expected<scope_page>
 event_store::list_scopes(std::string_view parent, std::string_view after,
                          size_t limit, const runtime::identity& who,
                          scope_list_budget budget) const {
-  parent = normalize_scope_prefix(parent);
+  parent = runtime::trim_scope_slashes(parent);
   if (!parent.empty() && !runtime::is_valid_scope(parent))
     return runtime::make_api_error(
         runtime::errc::invalid_scope,
@@ -101,9 +102,7 @@ event_store::list_scopes(std::string_view parent, std::string_view after,
   std::string base{parent};
   if (!base.empty())
     base += '/';
-  if (!after.empty() &&
-      (!after.starts_with(base) || !runtime::is_valid_scope(after) ||
-       after.substr(base.size()).find('/') != std::string_view::npos))
+  if (!after.empty() && !runtime::is_child_scope(parent, after))
     return runtime::make_api_error(
         runtime::errc::invalid_parameter,
         "after must be a scope one segment below parent", "after");

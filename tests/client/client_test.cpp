@@ -166,6 +166,29 @@ TEST_F(client_test, heraldctl_status_and_nodes) {
   EXPECT_EQ(parsed["nodes"].size(), 1u);
 }
 
+TEST_F(client_test, heraldctl_scopes_lists_a_level_of_the_tree) {
+  auto p = ctl({"--json", "events", "publish",
+                R"([{"name":"ctl.s","scope":"project/p1/prod"},)"
+                R"({"name":"ctl.s","scope":"project/p2"}])"});
+  ASSERT_EQ(p.status, 0) << p.stderr_text();
+  auto roots = ctl({"scopes"});
+  ASSERT_EQ(roots.status, 0) << roots.stderr_text();
+  EXPECT_EQ(roots.stdout_text(), "project\n");
+  auto one = ctl({"scopes", "project", "--limit", "1"});
+  ASSERT_EQ(one.status, 0) << one.stderr_text();
+  EXPECT_EQ(one.stdout_text(), "project/p1\n");
+  EXPECT_NE(one.stderr_text().find("--after project/p1"), std::string::npos)
+      << one.stderr_text();
+  auto all = ctl({"--json", "scopes", "project", "--limit", "1", "--all"});
+  ASSERT_EQ(all.status, 0) << all.stderr_text();
+  EXPECT_EQ(json::parse(all.stdout_text())["scopes"],
+            json({"project/p1", "project/p2"}));
+  auto bad = ctl({"scopes", "a//b"});
+  EXPECT_EQ(bad.status, 2) << bad.stdout_text();
+  EXPECT_NE(bad.stderr_text().find("invalid_scope"), std::string::npos)
+      << bad.stderr_text();
+}
+
 TEST_F(client_test, heraldctl_token_from_data_dir) {
   auto c = run_process({HERALDCTL_PATH, "--data-dir",
                         node().data_dir().string(), "--json", "status"},

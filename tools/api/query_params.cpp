@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "runtime/event_codec.hpp"
+#include "runtime/scope_path.hpp"
 #include "runtime/subject.hpp"
 #include "runtime/time_format.hpp"
 
@@ -179,6 +180,33 @@ parse_stream_spec(const http::query_string& q) {
   }
   if (auto err = parse_format(q, out.cloudevents))
     return err;
+  return out;
+}
+
+caf::expected<scope_level_request>
+parse_scope_level_request(const http::query_string& q) {
+  if (auto err = check_known_params(q, {"parent", "after", "limit"}))
+    return err;
+  scope_level_request out;
+  if (auto p = q.find("parent")) {
+    auto parent = runtime::trim_scope_slashes(*p);
+    if (!parent.empty() && !runtime::is_valid_scope(parent))
+      return make_api_error(errc::invalid_scope,
+                            "parent must be '/'-separated segments of "
+                            "[A-Za-z0-9._~@:+-]",
+                            "parent");
+    out.parent = parent;
+  }
+  if (auto a = q.find("after"); a && !a->empty()) {
+    if (!runtime::is_child_scope(out.parent, *a))
+      return make_api_error(errc::invalid_parameter,
+                            "after must be a scope one segment below parent",
+                            "after");
+    out.after = *a;
+  }
+  if (auto l = q.find("limit"))
+    if (auto err = parse_u64(*l, "limit", 1, max_scope_limit, out.limit))
+      return err;
   return out;
 }
 

@@ -1,9 +1,9 @@
 #pragma once
 
-// Turns the query parameters of `GET /api/v1/events` and
-// `GET /api/v1/events/stream` into validated protocol queries and stream
-// specs (DESIGN §3/§4/§7). Every error is `invalid_*` with field = the
-// parameter name. Pure functions.
+// Turns the query parameters of `GET /api/v1/events`,
+// `GET /api/v1/events/stream` and `GET /api/v1/scopes` into validated
+// protocol queries, stream specs and scope-tree requests (DESIGN §3/§4/§7).
+// Every error is `invalid_*` with field = the parameter name. Pure functions.
 
 #include <caf/expected.hpp>
 
@@ -32,5 +32,21 @@ parse_event_query(const http::query_string& q);
 
 caf::expected<actors::stream_spec>
 parse_stream_spec(const http::query_string& q);
+
+/// Max and default `limit` of one scope-tree page.
+inline constexpr uint64_t max_scope_limit = 1000;
+inline constexpr uint64_t default_scope_limit = 100;
+
+/// A parsed `GET /api/v1/scopes`: one level of the scope tree.
+struct scope_level_request {
+  std::string parent; ///< a valid scope without trailing '/'; "" = roots
+  std::string after;  ///< a scope one segment below parent; "" = start
+  uint64_t limit = default_scope_limit;
+};
+
+/// Errors: invalid_scope ("parent"), invalid_parameter ("after", "limit",
+/// or an unknown parameter's name).
+caf::expected<scope_level_request>
+parse_scope_level_request(const http::query_string& q);
 
 } // namespace herald::api

@@ -20,8 +20,6 @@ using runtime::errc;
 using verb = boost::beast::http::verb;
 
 constexpr std::string_view scopes_path = "/api/v1/scopes";
-constexpr uint64_t default_scope_limit = 100;
-constexpr uint64_t max_scope_limit = 1000;
 
 /// {"parent","scopes":[…],"next"?,"partial"?,"missing"?}
 std::string level_body(const std::string& parent, const scope_level& level,
@@ -98,28 +96,12 @@ void scopes_api::list(http::request_context& ctx, const caller& from,
                       http::reply_fn reply) {
   const auto version = ctx.version();
   const bool keep_alive = ctx.keep_alive();
-  const auto& q = ctx.query;
-  if (auto err = http::check_known_params(q, {"parent", "after", "limit"}))
-    return reply(error_response(err, version, keep_alive));
-  std::string parent;
-  if (auto p = q.find("parent")) {
-    std::string_view v = *p;
-    while (!v.empty() && v.back() == '/')
-      v.remove_suffix(1);
-    if (!v.empty() && !runtime::is_valid_scope(v))
-      return reply(error_response(
-          errc::invalid_scope,
-          "parent must be '/'-separated segments of [A-Za-z0-9._~@:+-]",
-          "parent", version, keep_alive));
-    parent = v;
-  }
-  std::string after;
-  if (auto a = q.find("after"))
-    after = *a;
-  uint64_t limit = default_scope_limit;
-  if (auto l = q.find("limit"))
-    if (auto err = parse_u64(*l, "limit", 1, max_scope_limit, limit))
-      return reply(error_response(err, version, keep_alive));
+  auto parsed = parse_scope_level_request(ctx.query);
+  if (!parsed)
+    return reply(error_response(parsed.error(), version, keep_alive));
+  std::string parent = std::move(parsed->parent);
+  std::string after = std::move(parsed->after);
+  const uint64_t limit = parsed->limit;
   auto cluster = is_local_only(ctx.req) ? nullptr : cluster_;
   std::string target;
   if (cluster) {

@@ -294,6 +294,68 @@ int events_query_http(const context& c, const query_flags& f) {
   return print_events(c, f, events, rows, next);
 }
 
+/// GET /api/v1/scopes: the scopes one segment below `parent`, one per
+/// line (`--json`: the reply, every page merged with `all`). Without `all`
+/// a page that has more says so on stderr with its cursor.
+int scopes_list(const context& c, const std::string& parent, std::string after,
+                int limit, bool all) {
+  if (limit < 1 || limit > 1000)
+    return usage("--limit takes 1..1000");
+  const std::string base =
+      "/api/v1/scopes?limit=" + std::to_string(limit) +
+      (parent.empty() ? std::string{}
+                      : "&parent=" + runtime::percent_encode(parent));
+  json scopes = json::array();
+  std::set<std::string> missing;
+  std::string next;
+  for (;;) {
+    auto r = http_of(c).get(
+        after.empty() ? base
+                      : base + "&after=" + runtime::percent_encode(after));
+    if (!r)
+      return report(r.error());
+    if (!r->ok())
+      return report(*r);
+    auto page = json::parse(r->body, nullptr, false);
+    if (!page.is_object() || !page.contains("scopes") ||
+        !page["scopes"].is_array())
+      return report(caf::make_error(runtime::errc::unavailable,
+                                    "the node's reply is not a scope level"));
+    for (const auto& s : page["scopes"])
+      scopes.push_back(s);
+    if (page.value("partial", false) && page["missing"].is_array())
+      for (const auto& m : page["missing"])
+        missing.insert(m.is_string() ? m.get<std::string>() : m.dump());
+    next = page.value("next", "");
+    if (!all || next.empty())
+      break;
+    after = next;
+  }
+  if (c.json_out) {
+    json out{{"parent", parent}, {"scopes", scopes}};
+    if (!next.empty())
+      out["next"] = next;
+    if (!missing.empty()) {
+      out["partial"] = true;
+      out["missing"] = missing;
+    }
+    std::cout << out.dump() << "\n";
+  } else {
+    for (const auto& s : scopes)
+      std::cout << s.get<std::string>() << "\n";
+    if (!next.empty())
+      std::cerr << "more after " << next << " (--after " << next
+                << ", or --all)\n";
+  }
+  if (!missing.empty()) {
+    std::string names;
+    for (const auto& m : missing)
+      names += (names.empty() ? "" : ", ") + m;
+    std::cerr << "partial: no answer from " << names << "\n";
+  }
+  return exit_ok;
+}
+
 int events_query(const context& c, const query_flags& f) {
   if (!c.http.empty() || !c.data_dir.empty())
     return events_query_http(c, f);
@@ -592,6 +654,20 @@ int run(int argc, char** argv) {
                          {"depth", "depth"},
                          {"unit", "of"}});
      });
+
+  std::string scopes_parent, scopes_after;
+  int scopes_limit = 100;
+  bool scopes_all = false;
+  auto* sc = app.add_subcommand(
+      "scopes", "the scopes one segment below PARENT (none: the roots)");
+  sc->add_option("parent", scopes_parent, "a scope, e.g. project/p1");
+  sc->add_option("--after", scopes_after, "the scope a previous page ended at");
+  sc->add_option("--limit", scopes_limit, "scopes per page (1..1000)");
+  sc->add_flag("--all", scopes_all, "every page");
+  on(sc, [&] {
+    return scopes_list(c, scopes_parent, scopes_after, scopes_limit,
+                       scopes_all);
+  });
 
   // events
   auto* events = app.add_subcommand("events", "query, tail, publish");
