@@ -21,13 +21,6 @@ namespace {
 
 constexpr size_t max_limit = 1000;
 
-/// Releases a snapshot when the query ends, however it ends.
-struct snapshot_guard {
-  rocksdb::DB* db;
-  const rocksdb::Snapshot* snap;
-  ~snapshot_guard() { db->ReleaseSnapshot(snap); }
-};
-
 /// Every predicate of the query, checked on a decoded candidate.
 struct refiner {
   const event_query& q;

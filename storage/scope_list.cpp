@@ -29,12 +29,6 @@ namespace {
 
 constexpr size_t max_scope_limit = 1000;
 
-struct snapshot_release {
-  rocksdb::DB* db;
-  const rocksdb::Snapshot* snap;
-  ~snapshot_release() { db->ReleaseSnapshot(snap); }
-};
-
 /// `type` byte followed by `text` (scopes are validated text: the index's
 /// escape leaves them unchanged).
 std::string scope_key(std::string_view text) {
@@ -113,7 +107,7 @@ event_store::list_scopes(std::string_view parent, std::string_view after,
   auto& s = *impl_;
   limit = std::clamp<size_t>(limit, 1, max_scope_limit);
   const rocksdb::Snapshot* snap = s.db->GetSnapshot();
-  snapshot_release release{s.db.get(), snap};
+  snapshot_guard release{s.db.get(), snap};
 
   // Every key of the level starts with `p . base`; its upper bound is that
   // prefix with its last byte raised ('/' + 1, or the type byte + 1).

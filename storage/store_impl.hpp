@@ -47,6 +47,13 @@ inline constexpr std::array<const char*, cf_count> cf_names_on_disk{
 /// `what` and RocksDB's text as context; none for an ok status.
 caf::error to_error(const rocksdb::Status& st, std::string_view what);
 
+/// Releases a snapshot when a read ends, however it ends.
+struct snapshot_guard {
+  rocksdb::DB* db;
+  const rocksdb::Snapshot* snap;
+  ~snapshot_guard() { db->ReleaseSnapshot(snap); }
+};
+
 struct event_store::impl {
   store_options opts;
   /// The Env over opts.file_system (null: RocksDB's default Env). Declared
