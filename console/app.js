@@ -465,10 +465,16 @@ function scopeNode(scope) {
   return li;
 }
 
-onShow.search = () => {
-  if ($("scope-tree").childElementCount) return;
+function reloadScopes() {
+  $("scope-tree").replaceChildren();
   loadScopes("", $("scope-tree")).catch((e) => { $("scope-tree-state").textContent = e.message; });
+}
+
+// Loaded once per sign-in (opened levels stay open); Refresh reloads it.
+onShow.search = () => {
+  if (!$("scope-tree").childElementCount) reloadScopes();
 };
+$("scope-tree-refresh").addEventListener("click", reloadScopes);
 
 // -- workflows ----------------------------------------------------------
 

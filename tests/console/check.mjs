@@ -197,6 +197,11 @@ try {
     throw new Error("CloudEvents view: " + JSON.stringify(ce));
   await shot("search");
 
+  step = "the scope tree's Refresh shows scopes stored since it loaded";
+  await publish([{ name: "console.check.tree", source: "console-tree", scope: "project/console" }]);
+  await page.click("#scope-tree-refresh");
+  await page.waitForSelector('#scope-tree > li[data-scope="project"]', deadline(5000));
+
   step = "running a workflow shows its task reach succeeded";
   await adminCall("PUT", "/api/v1/workflows/console-greet", {
     name: "Console greet",
