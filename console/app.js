@@ -677,7 +677,7 @@ onShow.subscriptions = async () => {
       first.append(link);
       const dest = sub.destination || {};
       tr.append(first, cell(sub.topic ? "topic " + sub.topic : sub.name),
-        cell(`${dest.type || ""} ${dest.url || ""}`), cell(sub.state || (sub.enabled === false ? "disabled" : "")));
+        cell(`${dest.type || ""} ${dest.url || ""}`), cell(sub.enabled === false ? "no" : "yes"));
       rows.append(tr);
     }
     $("subscriptions-state").textContent = body.subscriptions.length

@@ -257,6 +257,8 @@ try {
   await clickNow('#subscriptions-rows tr[data-id="console-hook"] a');
   await page.waitForFunction(
     () => document.getElementById("dead-letters-state").textContent === "1 dead letter", deadline(5000));
+  const subRow = await page.$$eval('#subscriptions-rows tr[data-id="console-hook"] td', (es) => es.map((e) => e.textContent));
+  if (subRow[1] !== "console.check.hook" || subRow[3] !== "yes") throw new Error("subscription row: " + subRow);
   const stats = await page.$$eval("#subscription-stats td", (es) => es.map((e) => e.textContent));
   if (stats[0] !== "active" || Number(stats[4]) < 1) throw new Error("subscription state: " + stats);
   await shot("subscriptions");
