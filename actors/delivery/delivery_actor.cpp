@@ -571,7 +571,7 @@ delivery_actor::behavior_type manager_impl(self_ptr self, subscription_env env,
                               letter.to_stored(), std::nullopt},
                           std::move(note))
                 .then([](protocol::definition_result&) {},
-                      [id](caf::error& err) {
+                      [id = std::string{id}](caf::error& err) {
                         spdlog::warn("subscription {}: an expired event is "
                                      "lost: {}",
                                      id, runtime::describe(err).message);
@@ -593,7 +593,9 @@ delivery_actor::behavior_type manager_impl(self_ptr self, subscription_env env,
           self->request(s.env.coordinator, ask_timeout, cluster::owner_atom_v,
                         std::string{subscription_prefix} + id)
               .then(
-                  [self, id](cluster::ownership& o) {
+                  // A copy, not the binding: clang 14 (the fuzz build)
+                  // cannot capture structured bindings.
+                  [self, id = std::string{id}](cluster::ownership& o) {
                     auto i = self->state.subs.find(id);
                     if (!o.local && i != self->state.subs.end())
                       stop_actor(self, i->second);

@@ -74,7 +74,10 @@ caf::expected<trigger_def> trigger_def::parse(std::string_view id,
       "cron", "every", "timezone", "catch_up", "wait_for_event"};
   static const std::array<std::string_view, 3> event_only{"event", "filter",
                                                           "priority"};
-  for (const auto& [key, value] : doc.items()) {
+  for (const auto& item : doc.items()) {
+    // A plain name, not a structured binding: clang 14 (the fuzz build)
+    // cannot capture bindings in a lambda.
+    const std::string& key = item.key();
     auto in = [&](const auto& list) {
       for (auto k : list)
         if (!k.empty() && k == key)
