@@ -7,9 +7,16 @@
 // tenants, and tenant + 2-level scope (an index intersection); asc and desc
 // alternate. With --inproc the same queries also run on the store directly
 // (before the node starts: RocksDB allows one process).
+//
+// Also one level of the scope tree (GET /api/v1/scopes?parent=…&limit=100,
+// event_store::list_scopes in-process) below the roots ("tree0") and below
+// scopes of depth 1-3 ("tree1".."tree3"), as the admin token (no event
+// read for visibility). They are not in "all", which stays the events
+// queries'.
 
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "runtime/identity.hpp"
 #include "runtime/text_util.hpp"
@@ -28,17 +35,23 @@ namespace {
 struct query_spec {
   std::string kind;
   storage::event_query q;
+  /// A scope-tree kind: the parent whose level is listed ("" = roots).
+  std::optional<std::string> tree;
 };
 
 const std::vector<std::string> kinds{
-    "scope1", "scope2", "scope3", "scope4", "name", "tenant", "tenant+scope2"};
+    "scope1",        "scope2", "scope3", "scope4", "name", "tenant",
+    "tenant+scope2", "tree0",  "tree1",  "tree2",  "tree3"};
 
 query_spec make_query(const std::string& kind, uint64_t i, size_t limit) {
   query_spec s;
   s.kind = kind;
   s.q.limit = limit;
   s.q.descending = i % 2 == 1;
-  if (kind.rfind("scope", 0) == 0)
+  if (kind.rfind("tree", 0) == 0) {
+    const int depth = kind.back() - '0';
+    s.tree = depth == 0 ? std::string{} : pick_scope(i, depth);
+  } else if (kind.rfind("scope", 0) == 0)
     s.q.scope = pick_scope(i, kind.back() - '0');
   else if (kind == "name")
     s.q.name = pick_name(i);
@@ -51,7 +64,13 @@ query_spec make_query(const std::string& kind, uint64_t i, size_t limit) {
   return s;
 }
 
-std::string target_of(const storage::event_query& q) {
+std::string target_of(const query_spec& spec) {
+  if (spec.tree)
+    return "/api/v1/scopes?limit=" + std::to_string(spec.q.limit) +
+           (spec.tree->empty()
+                ? std::string{}
+                : "&parent=" + runtime::percent_encode(*spec.tree));
+  const auto& q = spec.q;
   std::string t = "/api/v1/events?limit=" + std::to_string(q.limit);
   if (q.descending)
     t += "&order=desc";
@@ -72,21 +91,22 @@ nlohmann::json measure(const query_options& opts, uint64_t seed, F&& run_one) {
   std::vector<int64_t> all;
   for (const auto& kind : kinds) {
     for (size_t i = 0; i < opts.warmup; ++i)
-      if (run_one(make_query(kind, seed + i, opts.limit).q) < 0)
+      if (run_one(make_query(kind, seed + i, opts.limit)) < 0)
         return {{"error", kind + " query failed"}};
     std::vector<int64_t> samples;
     size_t short_pages = 0;
     for (size_t i = 0; i < opts.queries; ++i) {
       auto spec = make_query(kind, seed + opts.warmup + i, opts.limit);
       auto t0 = mono_ns();
-      auto n = run_one(spec.q);
+      auto n = run_one(spec);
       samples.push_back(mono_ns() - t0);
       if (n < 0)
-        return {{"error", kind + " query failed: " + target_of(spec.q)}};
+        return {{"error", kind + " query failed: " + target_of(spec)}};
       if (static_cast<size_t>(n) < opts.limit)
         ++short_pages;
     }
-    all.insert(all.end(), samples.begin(), samples.end());
+    if (kind.rfind("tree", 0) != 0)
+      all.insert(all.end(), samples.begin(), samples.end());
     auto st = summarize(samples);
     out[kind] = st.to_json();
     out[kind]["short_pages"] = short_pages;
@@ -132,11 +152,15 @@ int run_query(const query_options& opts) {
     }
     auto who = runtime::identity::anonymous_admin();
     for (int r = 0; r < opts.repeat; ++r) {
-      auto m =
-          measure(opts, 1000003ULL * r, [&](const storage::event_query& q) {
-            auto page = (*opened)->query(q, who);
-            return page ? static_cast<long>(page->events.size()) : -1L;
-          });
+      auto m = measure(opts, 1000003ULL * r, [&](const query_spec& spec) {
+        if (spec.tree) {
+          auto level =
+              (*opened)->list_scopes(*spec.tree, {}, spec.q.limit, who);
+          return level ? static_cast<long>(level->scopes.size()) : -1L;
+        }
+        auto page = (*opened)->query(spec.q, who);
+        return page ? static_cast<long>(page->events.size()) : -1L;
+      });
       if (m.contains("error")) {
         std::cerr << "query (in-process): " << m["error"].get<std::string>()
                   << "\n";
@@ -155,10 +179,16 @@ int run_query(const query_options& opts) {
   }
   http_conn conn{"127.0.0.1", child.http_port(), child.token()};
   for (int r = 0; r < opts.repeat; ++r) {
-    auto m = measure(opts, 1000003ULL * r, [&](const storage::event_query& q) {
-      auto res = conn.get(target_of(q));
+    auto m = measure(opts, 1000003ULL * r, [&](const query_spec& spec) {
+      auto res = conn.get(target_of(spec));
       if (!res.ok())
         return -1L;
+      if (spec.tree) {
+        auto level = nlohmann::json::parse(res.body, nullptr, false);
+        return level.is_object() && level["scopes"].is_array()
+                   ? static_cast<long>(level["scopes"].size())
+                   : -1L;
+      }
       // Count events without parsing: one "seq": per event.
       long n = 0;
       for (auto p = res.body.find("\"seq\":"); p != std::string::npos;
