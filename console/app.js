@@ -421,10 +421,9 @@ async function loadScopes(parent, into, after) {
     into.append(li);
   }
   if (!parent && !after)
-    $("scope-tree-state").textContent = level.scopes.length
+    $("scope-tree-state").textContent = level.scopes.length || level.next
       ? (level.partial ? `partial: no answer from ${(level.missing || []).join(", ")}` : "")
       : "No scoped events yet: events with a \"scope\" appear here.";
-  return level.scopes.length;
 }
 
 function scopeNode(scope) {
@@ -443,8 +442,8 @@ function scopeNode(scope) {
     }
     children.replaceChildren();
     try {
-      const n = await loadScopes(scope, children);
-      if (n === 0) children.append(el("li", "status", "nothing narrower"));
+      await loadScopes(scope, children);
+      if (!children.childElementCount) children.append(el("li", "status", "nothing narrower"));
     } catch (e) {
       children.append(el("li", "error", e.message));
     }

@@ -199,8 +199,21 @@ try {
 
   step = "the scope tree's Refresh shows scopes stored since it loaded";
   await publish([{ name: "console.check.tree", source: "console-tree", scope: "project/console" }]);
+  const wide = [];
+  for (let i = 0; i <= 100; ++i)
+    wide.push({ name: "console.check.tree", source: "console-tree", scope: `wide/s${String(i).padStart(3, "0")}` });
+  await publish(wide);
   await page.click("#scope-tree-refresh");
   await page.waitForSelector('#scope-tree > li[data-scope="project"]', deadline(5000));
+
+  step = "a level with more than a page of scopes continues with more…";
+  await clickNow('#scope-tree > li[data-scope="wide"] > button.toggle');
+  await page.waitForSelector('#scope-tree li[data-scope="wide"] button.more', deadline(5000));
+  const firstPage = await page.$$eval('#scope-tree li[data-scope="wide"] li[data-scope]', (es) => es.length);
+  if (firstPage !== 100) throw new Error("the first page of wide/ holds " + firstPage);
+  await clickNow('#scope-tree li[data-scope="wide"] button.more');
+  await page.waitForSelector('#scope-tree li[data-scope="wide/s100"]', deadline(5000));
+  if (await page.$('#scope-tree li[data-scope="wide"] button.more')) throw new Error("more… offered after the last page");
 
   step = "running a workflow shows its task reach succeeded";
   await adminCall("PUT", "/api/v1/workflows/console-greet", {

@@ -5,7 +5,7 @@
 // tail within a second, expands an event whose data holds markup and script
 // and finds them shown as text with nothing run, pauses and resumes the
 // tail, pages through a scope search, browses the scope tree down to a
-// scope and searches it, opens an event's CloudEvents form, runs a
+// scope and searches it, pages a level of 101 scopes with more…, opens an event's CloudEvents form, runs a
 // workflow (after a confirmation) and follows its task to `succeeded`,
 // re-drives a dead letter from the subscription view to a webhook
 // receiver, sees a topic with the subscription that follows it, has its
