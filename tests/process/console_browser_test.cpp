@@ -5,17 +5,17 @@
 // tail within a second, expands an event whose data holds markup and script
 // and finds them shown as text with nothing run, pauses and resumes the
 // tail, pages through a scope search, browses the scope tree down to a
-// scope and searches it, pages a level of 101 scopes with more…, opens an event's CloudEvents form, runs a
-// workflow (after a confirmation) and follows its task to `succeeded`,
-// re-drives a dead letter from the subscription view to a webhook
-// receiver, sees a topic with the subscription that follows it, has its
-// login token renewed before expiry, sees a schedule trigger's next fires
-// and the sources' counts, signs out (the credential is gone), signs in as
-// a reader who is offered no Run or Cancel, and signs in again with a
-// pasted (admin) token, which shows the config, a connected listener with
-// its pending action and the progress it reports on the task, and the
-// node. Screenshots of each view go to console-screenshots/ in the test's
-// working directory (build/tests).
+// scope and searches it, pages a level of 101 scopes with more…, opens an
+// event's CloudEvents form, runs a workflow (after a confirmation) and follows
+// its task to `succeeded`, re-drives a dead letter from the subscription view
+// to a webhook receiver, sees a topic with the subscription that follows it,
+// has its login token renewed before expiry, sees a schedule trigger's next
+// fires and the sources' counts, signs out (the credential is gone), signs in
+// as a reader who is offered no Run or Cancel, and signs in again with a pasted
+// (admin) token, which shows the config, a connected listener with its pending
+// action and the progress it reports on the task, and the node. Screenshots of
+// each view go to console-screenshots/ in the test's working directory
+// (build/tests).
 //
 // Needs `chromium` (scripts/install-deps.sh) and `npm ci` in tests/console
 // (scripts/test.sh); without them the test fails and says so.
