@@ -4,7 +4,7 @@
 
 namespace herald::runtime {
 
-std::string_view trim_scope_slashes(std::string_view scope) noexcept {
+std::string_view normalize_scope_prefix(std::string_view scope) noexcept {
   while (!scope.empty() && scope.back() == '/')
     scope.remove_suffix(1);
   return scope;

@@ -139,12 +139,6 @@ bool decode_zone(std::string_view v, zone_range& out) noexcept {
   return out.min_ns <= out.max_ns;
 }
 
-std::string_view normalize_scope_prefix(std::string_view prefix) noexcept {
-  while (!prefix.empty() && prefix.back() == '/')
-    prefix.remove_suffix(1);
-  return prefix;
-}
-
 bool scope_matches(std::string_view prefix, std::string_view scope) noexcept {
   if (prefix.empty())
     return true;

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "herald/v1/event.pb.h"
+#include "runtime/scope_path.hpp"
 
 namespace herald::storage {
 
@@ -128,9 +129,8 @@ void for_each_index_key(const v1::Event& ev, std::string& buf, F&& f) {
     emit(index_type::scope, scope);
 }
 
-/// A scope query value as the index holds it: trailing '/' removed. Empty
-/// means "no scope constraint".
-std::string_view normalize_scope_prefix(std::string_view prefix) noexcept;
+/// A scope query value as the index holds it (runtime/scope_path.hpp).
+using runtime::normalize_scope_prefix;
 
 /// DESIGN §3 whole-segment prefix: `scope == prefix` or `scope` starts with
 /// `prefix + '/'` (`prefix` normalized; empty matches everything).

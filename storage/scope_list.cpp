@@ -21,6 +21,7 @@
 #include "storage/errc.hpp"
 #include "storage/event_index.hpp"
 #include "storage/event_store.hpp"
+#include "storage/query_plan.hpp"
 #include "storage/store_impl.hpp"
 
 namespace herald::storage {
@@ -38,45 +39,38 @@ std::string scope_key(std::string_view text) {
 }
 
 /// Is one of the first `budget` events of `scope` visible to `who`? Adds
-/// the events it read to `used`.
+/// the events it read to `used`. `ro` reads the snapshot `snap`.
 caf::expected<bool>
 has_visible_event(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* idx_cf,
                   rocksdb::ColumnFamilyHandle* events_cf,
-                  const rocksdb::ReadOptions& ro, std::string_view scope,
-                  const runtime::identity& who, size_t budget, size_t& used) {
-  const auto prefix = index_prefix(index_type::scope, scope);
-  std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(ro, idx_cf)};
-  std::vector<uint64_t> seqs;
+                  const rocksdb::Snapshot* snap, const rocksdb::ReadOptions& ro,
+                  std::string_view scope, const runtime::identity& who,
+                  size_t budget, size_t& used) {
+  auto prefix = index_prefix(index_type::scope, scope);
+  auto upper = prefix;
+  upper.back() = '\x01'; // prefix ends in 0x00: the next possible prefix
+  posting_stream seqs{
+      db, idx_cf, snap, false, std::move(prefix), std::move(upper)};
   rocksdb::PinnableSlice value;
   v1::Event ev;
-  size_t examined = 0;
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
-       it->Next()) {
-    const auto key = it->key().ToStringView();
-    const auto first = index_entry_seq(key);
-    if (!decode_posting(first, it->value().ToStringView(), seqs))
-      return caf::make_error(errc::corruption,
-                             "a scope posting does not decode");
-    for (auto seq : seqs) {
-      if (examined == budget)
-        return false;
-      ++examined;
-      ++used;
-      value.Reset();
-      auto st = db->Get(ro, events_cf, seq_key(seq), &value);
-      if (st.IsNotFound())
-        continue; // an event being retired
-      if (auto err = to_error(st, "fetch event"))
-        return err;
-      if (!ev.ParseFromArray(value.data(), static_cast<int>(value.size())))
-        return caf::make_error(errc::corruption, "event " +
-                                                     std::to_string(seq) +
-                                                     " does not decode");
-      if (runtime::can_see(who, ev))
-        return true;
-    }
+  for (seqs.seek(1); seqs.valid(); seqs.next()) {
+    if (budget-- == 0)
+      return false;
+    ++used;
+    value.Reset();
+    auto st = db->Get(ro, events_cf, seq_key(seqs.seq()), &value);
+    if (st.IsNotFound())
+      continue; // an event being retired
+    if (auto err = to_error(st, "fetch event"))
+      return err;
+    if (!ev.ParseFromArray(value.data(), static_cast<int>(value.size())))
+      return caf::make_error(errc::corruption, "event " +
+                                                   std::to_string(seqs.seq()) +
+                                                   " does not decode");
+    if (runtime::can_see(who, ev))
+      return true;
   }
-  if (auto err = to_error(it->status(), "scan scopes"))
+  if (auto err = seqs.status())
     return err;
   return false;
 }
@@ -87,7 +81,7 @@ caf::expected<scope_page>
 event_store::list_scopes(std::string_view parent, std::string_view after,
                          size_t limit, const runtime::identity& who,
                          scope_list_budget budget) const {
-  parent = runtime::trim_scope_slashes(parent);
+  parent = runtime::normalize_scope_prefix(parent);
   if (!parent.empty() && !runtime::is_valid_scope(parent))
     return runtime::make_api_error(
         runtime::errc::invalid_scope,
@@ -149,8 +143,8 @@ event_store::list_scopes(std::string_view parent, std::string_view after,
     bool listed = true;
     if (check) {
       auto visible =
-          has_visible_event(s.db.get(), s[cf_idx], s[cf_events], get_opts, last,
-                            who, budget.per_scope, used);
+          has_visible_event(s.db.get(), s[cf_idx], s[cf_events], snap, get_opts,
+                            last, who, budget.per_scope, used);
       if (!visible)
         return std::move(visible.error());
       listed = *visible;

@@ -189,7 +189,7 @@ parse_scope_level_request(const http::query_string& q) {
     return err;
   scope_level_request out;
   if (auto p = q.find("parent")) {
-    auto parent = runtime::trim_scope_slashes(*p);
+    auto parent = runtime::normalize_scope_prefix(*p);
     if (!parent.empty() && !runtime::is_valid_scope(parent))
       return make_api_error(errc::invalid_scope,
                             "parent must be '/'-separated segments of "
