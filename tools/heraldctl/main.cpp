@@ -239,6 +239,16 @@ int print_events(const context& c, const query_flags& f, const json& events,
 /// `events query` through the HTTP API (when its address was given): in a
 /// cluster the node merges every node's trail there (DESIGN §6), where a
 /// query over the node port reads that node's trail only.
+/// A cluster reply that missed nodes says which, on stderr.
+void report_missing(const std::set<std::string>& missing) {
+  if (missing.empty())
+    return;
+  std::string names;
+  for (const auto& m : missing)
+    names += (names.empty() ? "" : ", ") + m;
+  std::cerr << "partial: no answer from " << names << "\n";
+}
+
 int events_query_http(const context& c, const query_flags& f) {
   if (f.limit < 1 || f.limit > 1000)
     return usage("--limit takes 1..1000");
@@ -285,12 +295,7 @@ int events_query_http(const context& c, const query_flags& f) {
       break;
     std::cerr << "\rfetched " << events.size() << " events…" << std::flush;
   }
-  if (!missing.empty()) {
-    std::string names;
-    for (const auto& m : missing)
-      names += (names.empty() ? "" : ", ") + m;
-    std::cerr << "partial: no answer from " << names << "\n";
-  }
+  report_missing(missing);
   return print_events(c, f, events, rows, next);
 }
 
@@ -347,12 +352,7 @@ int scopes_list(const context& c, const std::string& parent, std::string after,
       std::cerr << "more after " << next << " (--after " << next
                 << ", or --all)\n";
   }
-  if (!missing.empty()) {
-    std::string names;
-    for (const auto& m : missing)
-      names += (names.empty() ? "" : ", ") + m;
-    std::cerr << "partial: no answer from " << names << "\n";
-  }
+  report_missing(missing);
   return exit_ok;
 }
 
