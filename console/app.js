@@ -481,46 +481,69 @@ function cell(text) {
   return el("td", null, text === undefined || text === null ? "" : String(text));
 }
 
+// A cell holding `text` as a link that calls `open` (the view's own hash,
+// so the browser does not navigate).
+function linkCell(text, view, open) {
+  const link = el("a", null, text);
+  link.href = "#" + view;
+  link.addEventListener("click", (e) => { e.preventDefault(); open(); });
+  const td = el("td");
+  td.append(link);
+  return td;
+}
+
+// Loads a table view: clears its error line, gets the items, puts one row
+// per item (`row` may be async) in place of the old rows and, with `state`,
+// says on the view's state line how many there are or what would fill it.
+// A failure goes to the error line. Answers the items (null after a failure).
+async function fillTable(view, load, row, state) {
+  $(`${view}-error`).textContent = "";
+  try {
+    const items = await load();
+    const rows = $(`${view}-rows`);
+    rows.replaceChildren();
+    for (const item of items) rows.append(await row(item));
+    if (state) $(`${view}-state`).textContent = state(items);
+    return items;
+  } catch (err) {
+    $(`${view}-error`).textContent = err.message;
+    return null;
+  }
+}
+
+// A state line: the count, or what would fill an empty view.
+const countOr = (word, empty) => (items) => (items.length ? counted(items.length, word) : empty);
+
 let runTarget = null;
 
-onShow.workflows = async () => {
-  $("workflows-error").textContent = "";
-  try {
-    const body = await api("/api/v1/workflows");
-    const rows = $("workflows-rows");
-    rows.replaceChildren();
-    for (const w of body.workflows) {
-      const tr = el("tr");
-      tr.dataset.id = w.id;
-      const actions = el("td");
-      const show = el("button", null, "Show");
-      show.type = "button";
-      show.addEventListener("click", async () => {
-        const d = await api("/api/v1/workflows/" + enc(w.id));
-        $("workflow-definition").textContent = JSON.stringify(d, null, 2);
-        $("workflow-definition").hidden = false;
+onShow.workflows = () => fillTable("workflows",
+  async () => (await api("/api/v1/workflows")).workflows,
+  (w) => {
+    const tr = el("tr");
+    tr.dataset.id = w.id;
+    const actions = el("td");
+    const show = el("button", null, "Show");
+    show.type = "button";
+    show.addEventListener("click", async () => {
+      const d = await api("/api/v1/workflows/" + enc(w.id));
+      $("workflow-definition").textContent = JSON.stringify(d, null, 2);
+      $("workflow-definition").hidden = false;
+    });
+    actions.append(show);
+    if (may("publisher") && w.valid) {
+      const run = el("button", "run", "Run…");
+      run.type = "button";
+      run.addEventListener("click", () => {
+        runTarget = w.id;
+        $("run-id").textContent = w.id;
+        $("run-panel").hidden = false;
       });
-      actions.append(show);
-      if (may("publisher") && w.valid) {
-        const run = el("button", "run", "Run…");
-        run.type = "button";
-        run.addEventListener("click", () => {
-          runTarget = w.id;
-          $("run-id").textContent = w.id;
-          $("run-panel").hidden = false;
-        });
-        actions.append(" ", run);
-      }
-      tr.append(cell(w.id), cell(w.name), cell(w.origin), cell(w.steps), cell(w.valid ? "yes" : "no: " + (w.error || "")), actions);
-      rows.append(tr);
+      actions.append(" ", run);
     }
-    $("workflows-state").textContent = body.workflows.length
-      ? counted(body.workflows.length, "workflow")
-      : "No workflows yet: PUT /api/v1/workflows/{id} (admin) or heraldd --workflows-dir.";
-  } catch (err) {
-    $("workflows-error").textContent = err.message;
-  }
-};
+    tr.append(cell(w.id), cell(w.name), cell(w.origin), cell(w.steps), cell(w.valid ? "yes" : "no: " + (w.error || "")), actions);
+    return tr;
+  },
+  countOr("workflow", "No workflows yet: PUT /api/v1/workflows/{id} (admin) or heraldd --workflows-dir."));
 
 $("run-cancel").addEventListener("click", () => { $("run-panel").hidden = true; });
 $("run-go").addEventListener("click", async () => {
@@ -553,28 +576,16 @@ function ms(v) {
 async function listTasks() {
   const q = new URLSearchParams({ limit: "50" });
   for (const [k, v] of new FormData($("tasks-form"))) if (v) q.set(k, v);
-  $("tasks-error").textContent = "";
-  try {
-    const body = await api("/api/v1/tasks?" + q);
-    const rows = $("tasks-rows");
-    rows.replaceChildren();
-    for (const t of body.tasks) {
-      const tr = el("tr");
-      tr.dataset.id = t.id;
-      tr.classList.toggle("selected", t.id === tasks.selected);
-      const link = el("a", null, t.id);
-      link.href = "#tasks";
-      link.addEventListener("click", (e) => { e.preventDefault(); showTask(t.id); });
-      const first = el("td");
-      first.append(link);
-      tr.append(first, cell(t.workflow_id), cell(t.state), cell(t.started), cell(ms(t.duration_ms)));
-      rows.append(tr);
-    }
-    if (!body.tasks.length)
-      rows.append(Object.assign(el("tr"), { textContent: "No tasks: run a workflow from the Workflows view." }));
-  } catch (err) {
-    $("tasks-error").textContent = err.message;
-  }
+  const items = await fillTable("tasks", async () => (await api("/api/v1/tasks?" + q)).tasks, (t) => {
+    const tr = el("tr");
+    tr.dataset.id = t.id;
+    tr.classList.toggle("selected", t.id === tasks.selected);
+    tr.append(linkCell(t.id, "tasks", () => showTask(t.id)), cell(t.workflow_id), cell(t.state), cell(t.started),
+      cell(ms(t.duration_ms)));
+    return tr;
+  });
+  if (items && !items.length)
+    $("tasks-rows").append(Object.assign(el("tr"), { textContent: "No tasks: run a workflow from the Workflows view." }));
 }
 
 async function showTask(id) {
@@ -661,31 +672,18 @@ $("task-cancel").addEventListener("click", () =>
 const subs = { selected: null, timer: null };
 
 onShow.subscriptions = async () => {
-  $("subscriptions-error").textContent = "";
-  try {
-    const body = await api("/api/v1/subscriptions");
-    const rows = $("subscriptions-rows");
-    rows.replaceChildren();
-    for (const sub of body.subscriptions) {
+  const items = await fillTable("subscriptions", async () => (await api("/api/v1/subscriptions")).subscriptions,
+    (sub) => {
       const tr = el("tr");
       tr.dataset.id = sub.id;
-      const link = el("a", null, sub.id);
-      link.href = "#subscriptions";
-      link.addEventListener("click", (e) => { e.preventDefault(); showSubscription(sub.id); });
-      const first = el("td");
-      first.append(link);
       const dest = sub.destination || {};
-      tr.append(first, cell(sub.topic ? "topic " + sub.topic : sub.name),
+      tr.append(linkCell(sub.id, "subscriptions", () => showSubscription(sub.id)),
+        cell(sub.topic ? "topic " + sub.topic : sub.name),
         cell(`${dest.type || ""} ${dest.url || ""}`), cell(sub.enabled === false ? "no" : "yes"));
-      rows.append(tr);
-    }
-    $("subscriptions-state").textContent = body.subscriptions.length
-      ? counted(body.subscriptions.length, "subscription")
-      : "No subscriptions: PUT /api/v1/subscriptions/{id} creates one.";
-    if (subs.selected) showSubscription(subs.selected);
-  } catch (err) {
-    $("subscriptions-error").textContent = err.message;
-  }
+      return tr;
+    },
+    countOr("subscription", "No subscriptions: PUT /api/v1/subscriptions/{id} creates one."));
+  if (items && subs.selected) showSubscription(subs.selected);
 };
 
 async function showSubscription(id) {
@@ -742,31 +740,28 @@ $("dead-letters-redrive").addEventListener("click",
 // Topics group rules (source, name, filter); subscriptions follow them. An
 // admin may delete one (its subscriptions then match nothing).
 
-onShow.topics = async () => {
-  $("topics-error").textContent = "";
-  try {
-    const [body, subsBody] = await Promise.all([api("/api/v1/topics"), api("/api/v1/subscriptions")]);
-    const rows = $("topics-rows");
-    rows.replaceChildren();
-    for (const t of body.topics) {
+onShow.topics = () => {
+  let subscriptions = [];
+  return fillTable("topics",
+    async () => {
+      const [body, subsBody] = await Promise.all([api("/api/v1/topics"), api("/api/v1/subscriptions")]);
+      subscriptions = subsBody.subscriptions;
+      return body.topics;
+    },
+    (t) => {
       const tr = el("tr");
       tr.dataset.id = t.id;
       const rules = el("td");
       rules.append(el("pre", null, (t.rules || []).map((r) => JSON.stringify(r)).join("\n")));
-      const following = subsBody.subscriptions.filter((sub) => sub.topic === t.id).map((sub) => sub.id);
+      const following = subscriptions.filter((sub) => sub.topic === t.id).map((sub) => sub.id);
       const actions = el("td");
       if (may("admin"))
         actions.append(actionButton("Delete", "delete", `Delete topic ${t.id} (its subscriptions will match nothing)`,
           () => api("/api/v1/topics/" + enc(t.id), { method: "DELETE" }).then(onShow.topics)));
       tr.append(cell(t.id), rules, cell(following.length ? following.join(", ") : "none"), cell(t.version), actions);
-      rows.append(tr);
-    }
-    $("topics-state").textContent = body.topics.length
-      ? counted(body.topics.length, "topic")
-      : "No topics: PUT /api/v1/topics/{id} (admin) groups rules that subscriptions follow.";
-  } catch (err) {
-    $("topics-error").textContent = err.message;
-  }
+      return tr;
+    },
+    countOr("topic", "No topics: PUT /api/v1/topics/{id} (admin) groups rules that subscriptions follow."));
 };
 
 // -- triggers -------------------------------------------------------------
@@ -778,44 +773,30 @@ function actionButton(label, cls, what, run) {
   return b;
 }
 
-onShow.triggers = async () => {
-  $("triggers-error").textContent = "";
-  try {
-    const body = await api("/api/v1/triggers");
-    const rows = $("triggers-rows");
-    rows.replaceChildren();
-    for (const t of body.triggers) {
-      const tr = el("tr");
-      tr.dataset.id = t.id;
-      const link = el("a", null, t.id);
-      link.href = "#triggers";
-      link.addEventListener("click", (e) => { e.preventDefault(); showTrigger(t.id); });
-      const first = el("td");
-      first.append(link);
-      const actions = el("td");
-      if (may("admin"))
-        actions.append(t.enabled
-          ? actionButton("Disable", "disable", `Disable trigger ${t.id}`,
-              () => api(`/api/v1/triggers/${enc(t.id)}/disable`, { method: "POST", body: "{}" }).then(onShow.triggers))
-          : actionButton("Enable", "enable", `Enable trigger ${t.id}`,
-              () => api(`/api/v1/triggers/${enc(t.id)}/enable`, { method: "POST", body: "{}" }).then(onShow.triggers)));
-      if (may("publisher"))
-        actions.append(" ", actionButton("Fire now", "fire", `Fire trigger ${t.id} now`, async () => {
-          const res = await api(`/api/v1/triggers/${enc(t.id)}/fire`, { method: "POST", body: "{}" });
-          tasks.selected = res.task_id;
-          location.hash = "#tasks";
-        }));
-      const when = t.type === "schedule" ? (t.cron || `every ${t.every}`) : `on ${t.event}`;
-      tr.append(first, cell(t.type), cell(when), cell(t.workflow), cell(t.enabled ? "yes" : "no"), actions);
-      rows.append(tr);
-    }
-    $("triggers-state").textContent = body.triggers.length
-      ? counted(body.triggers.length, "trigger")
-      : "No triggers: PUT /api/v1/triggers/{id} (admin) creates one.";
-  } catch (err) {
-    $("triggers-error").textContent = err.message;
-  }
-};
+onShow.triggers = () => fillTable("triggers",
+  async () => (await api("/api/v1/triggers")).triggers,
+  (t) => {
+    const tr = el("tr");
+    tr.dataset.id = t.id;
+    const actions = el("td");
+    if (may("admin"))
+      actions.append(t.enabled
+        ? actionButton("Disable", "disable", `Disable trigger ${t.id}`,
+            () => api(`/api/v1/triggers/${enc(t.id)}/disable`, { method: "POST", body: "{}" }).then(onShow.triggers))
+        : actionButton("Enable", "enable", `Enable trigger ${t.id}`,
+            () => api(`/api/v1/triggers/${enc(t.id)}/enable`, { method: "POST", body: "{}" }).then(onShow.triggers)));
+    if (may("publisher"))
+      actions.append(" ", actionButton("Fire now", "fire", `Fire trigger ${t.id} now`, async () => {
+        const res = await api(`/api/v1/triggers/${enc(t.id)}/fire`, { method: "POST", body: "{}" });
+        tasks.selected = res.task_id;
+        location.hash = "#tasks";
+      }));
+    const when = t.type === "schedule" ? (t.cron || `every ${t.every}`) : `on ${t.event}`;
+    tr.append(linkCell(t.id, "triggers", () => showTrigger(t.id)), cell(t.type), cell(when), cell(t.workflow),
+      cell(t.enabled ? "yes" : "no"), actions);
+    return tr;
+  },
+  countOr("trigger", "No triggers: PUT /api/v1/triggers/{id} (admin) creates one."));
 
 async function showTrigger(id) {
   try {
@@ -841,98 +822,63 @@ async function showTrigger(id) {
 
 // -- sources --------------------------------------------------------------
 
-onShow.sources = async () => {
-  $("sources-error").textContent = "";
-  try {
-    const body = await api("/api/v1/sources");
-    const rows = $("sources-rows");
-    rows.replaceChildren();
-    for (const src of body.sources) {
-      const tr = el("tr");
-      tr.dataset.id = src.id;
-      const actions = el("td");
-      if (may("admin") && src.id !== "herald")
-        actions.append(actionButton(src.enabled ? "Disable" : "Enable", "toggle",
-          `${src.enabled ? "Disable" : "Enable"} source ${src.id}`,
-          () => api("/api/v1/sources/" + enc(src.id), {
-            method: "PUT", body: JSON.stringify({ enabled: !src.enabled }),
-          }).then(onShow.sources)));
-      tr.append(cell(src.id), cell(src.events), cell(src.last_seq), cell(src.last_accept_time),
-        cell(src.enabled ? "yes" : "no"), actions);
-      rows.append(tr);
-    }
-  } catch (err) {
-    $("sources-error").textContent = err.message;
-  }
-};
+onShow.sources = () => fillTable("sources",
+  async () => (await api("/api/v1/sources")).sources,
+  (src) => {
+    const tr = el("tr");
+    tr.dataset.id = src.id;
+    const actions = el("td");
+    if (may("admin") && src.id !== "herald")
+      actions.append(actionButton(src.enabled ? "Disable" : "Enable", "toggle",
+        `${src.enabled ? "Disable" : "Enable"} source ${src.id}`,
+        () => api("/api/v1/sources/" + enc(src.id), {
+          method: "PUT", body: JSON.stringify({ enabled: !src.enabled }),
+        }).then(onShow.sources)));
+    tr.append(cell(src.id), cell(src.events), cell(src.last_seq), cell(src.last_accept_time),
+      cell(src.enabled ? "yes" : "no"), actions);
+    return tr;
+  });
 
 // -- listeners and config ---------------------------------------------------
 
-onShow.listeners = async () => {
-  $("listeners-error").textContent = "";
-  try {
-    const body = await api("/api/v1/listeners");
-    const rows = $("listeners-rows");
-    rows.replaceChildren();
-    for (const l of body.listeners) {
-      const tr = el("tr");
-      tr.dataset.id = l.id;
-      tr.append(cell(l.id), cell((l.handles || []).join(", ")), cell(l.ip), cell(l.connected), cell(l.pending));
-      rows.append(tr);
-    }
-    $("listeners-state").textContent = body.listeners.length
-      ? `${body.listeners.length} connected`
-      : "No listener is connected: a service connects to /api/v1/listeners/{id} to take workflow actions.";
-  } catch (err) {
-    $("listeners-error").textContent = err.message;
-  }
-};
+onShow.listeners = () => fillTable("listeners",
+  async () => (await api("/api/v1/listeners")).listeners,
+  (l) => {
+    const tr = el("tr");
+    tr.dataset.id = l.id;
+    tr.append(cell(l.id), cell((l.handles || []).join(", ")), cell(l.ip), cell(l.connected), cell(l.pending));
+    return tr;
+  },
+  (ls) => ls.length
+    ? `${ls.length} connected`
+    : "No listener is connected: a service connects to /api/v1/listeners/{id} to take workflow actions.");
 
-onShow.config = async () => {
-  $("config-error").textContent = "";
-  try {
-    const body = await api("/api/v1/config");
-    const rows = $("config-rows");
-    rows.replaceChildren();
-    for (const c of body.configs) {
-      const v = await api("/api/v1/config/" + enc(c.key));
-      const tr = el("tr");
-      tr.dataset.key = c.key;
-      const value = el("td");
-      value.append(el("pre", null, JSON.stringify(v.value, null, 2)));
-      tr.append(cell(c.key), cell(c.version), value);
-      rows.append(tr);
-    }
-    $("config-state").textContent = body.configs.length
-      ? counted(body.configs.length, "key")
-      : "No config keys: PUT /api/v1/config/{key} stores one.";
-  } catch (err) {
-    $("config-error").textContent = err.message;
-  }
-};
+onShow.config = () => fillTable("config",
+  async () => (await api("/api/v1/config")).configs,
+  async (c) => {
+    const v = await api("/api/v1/config/" + enc(c.key));
+    const tr = el("tr");
+    tr.dataset.key = c.key;
+    const value = el("td");
+    value.append(el("pre", null, JSON.stringify(v.value, null, 2)));
+    tr.append(cell(c.key), cell(c.version), value);
+    return tr;
+  },
+  countOr("key", "No config keys: PUT /api/v1/config/{key} stores one."));
 
 // -- nodes ----------------------------------------------------------------
 
-onShow.nodes = async () => {
-  $("nodes-error").textContent = "";
-  try {
-    const body = await api("/api/v1/nodes");
-    const rows = $("nodes-rows");
-    rows.replaceChildren();
-    for (const n of body.nodes) {
-      const tr = el("tr", n.state);
-      tr.dataset.id = n.id;
-      const owns = n.owns || {};
-      tr.append(cell(n.id + (n.self ? " (this node)" : "")), cell(n.state), cell(n.address), cell(n.http),
-        cell(n.last_seen), cell(owns.triggers), cell(owns.subscriptions), cell((owns.objects || []).join(", ")));
-      rows.append(tr);
-    }
-    const up = body.nodes.filter((n) => n.state === "up").length;
-    $("nodes-state").textContent = `${up} of ${body.nodes.length} up`;
-  } catch (err) {
-    $("nodes-error").textContent = err.message;
-  }
-};
+onShow.nodes = () => fillTable("nodes",
+  async () => (await api("/api/v1/nodes")).nodes,
+  (n) => {
+    const tr = el("tr", n.state);
+    tr.dataset.id = n.id;
+    const owns = n.owns || {};
+    tr.append(cell(n.id + (n.self ? " (this node)" : "")), cell(n.state), cell(n.address), cell(n.http),
+      cell(n.last_seen), cell(owns.triggers), cell(owns.subscriptions), cell((owns.objects || []).join(", ")));
+    return tr;
+  },
+  (ns) => `${ns.filter((n) => n.state === "up").length} of ${ns.length} up`);
 
 // -- start ----------------------------------------------------------------
 
